@@ -1,0 +1,181 @@
+"""Test knobs shared by the emulations: request counting and fault injection.
+
+Each emulated system wraps its app in `ControlMiddleware`. It counts every request it
+serves by route (so tests and benchmarks can count backend calls exactly) and, when told
+to, adds latency, fails a share of requests with 5xx, throttles with 429 + `Retry-After`,
+or goes down (503 on everything). The knobs are set in code (`Controls`), from settings,
+or over `/_emulator/*` when the admin endpoint is enabled (it is off by default):
+
+    GET  /_emulator/stats          {"total": 12, "routes": {"GET /crm/v8/Accounts": 3, ...}}
+    POST /_emulator/stats/reset
+    GET  /_emulator/faults         the current knobs
+    POST /_emulator/faults         {"latency_ms": 20, "error_rate": 0.5, "throttle_rate": 0,
+                                    "retry_after_s": 1, "down": false, "seed": 7}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+ADMIN_PREFIX = "/_emulator"
+
+# Builds the system's own error body for a status (Zoho and Frappe envelopes differ).
+ErrorFactory = Callable[[int], Response]
+# Names the route a request hit, e.g. ("GET", "/crm/v8/Accounts/1") -> "GET /crm/v8/Accounts/{id}".
+RouteClassifier = Callable[[str, str], str]
+
+
+@dataclass
+class Controls:
+    """Fault knobs. Rates are shares of requests in [0, 1], drawn from a seeded PRNG."""
+
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    retry_after_s: int = 1
+    down: bool = False
+    seed: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._rng.seed(self.seed)
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {"latency_ms", "error_rate", "throttle_rate", "retry_after_s", "down", "seed"}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown fault knob(s) {sorted(unknown)}; known: {sorted(known)}")
+        for name, value in values.items():
+            setattr(self, name, value)
+        if "seed" in values:
+            self._rng.seed(self.seed)
+
+    def reset(self) -> None:
+        self.update({"latency_ms": 0.0, "error_rate": 0.0, "throttle_rate": 0.0, "down": False})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+
+    def draw(self) -> float:
+        return self._rng.random()
+
+
+@dataclass
+class RequestStats:
+    """Requests served, by route. Thread-safe: uvicorn may serve from several threads."""
+
+    routes: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, route: str) -> None:
+        with self._lock:
+            self.routes[route] += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self.routes.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"total": sum(self.routes.values()), "routes": dict(self.routes)}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.routes.clear()
+
+
+class ControlMiddleware:
+    """Counts requests and applies the fault knobs before the emulated system sees them."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        controls: Controls,
+        stats: RequestStats,
+        classify: RouteClassifier,
+        error_response: ErrorFactory,
+        admin_enabled: bool = False,
+    ) -> None:
+        self.app = app
+        self.controls = controls
+        self.stats = stats
+        self.classify = classify
+        self.error_response = error_response
+        self.admin = _admin_app(controls, stats) if admin_enabled else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(ADMIN_PREFIX + "/"):
+            target = self.admin or _not_found
+            await target(scope, receive, send)
+            return
+        self.stats.record(self.classify(scope["method"], path))
+        fault = await self._fault()
+        if fault is not None:
+            await fault(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _fault(self) -> Response | None:
+        controls = self.controls
+        if controls.latency_ms > 0:
+            await asyncio.sleep(controls.latency_ms / 1000)
+        if controls.down:
+            return Response("Service Unavailable", status_code=503, media_type="text/plain")
+        if controls.throttle_rate > 0 and controls.draw() < controls.throttle_rate:
+            response = self.error_response(429)
+            response.headers["Retry-After"] = str(controls.retry_after_s)
+            return response
+        if controls.error_rate > 0 and controls.draw() < controls.error_rate:
+            return self.error_response(500)
+        return None
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    await Response("Not Found", status_code=404)(scope, receive, send)
+
+
+def _admin_app(controls: Controls, stats: RequestStats) -> ASGIApp:
+    from starlette.applications import Starlette
+
+    async def get_stats(request: Request) -> Response:
+        return JSONResponse(stats.snapshot())
+
+    async def reset_stats(request: Request) -> Response:
+        stats.reset()
+        return JSONResponse(stats.snapshot())
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object of knobs")
+                controls.update(body)
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(controls.as_dict())
+
+    return Starlette(
+        routes=[
+            Route(ADMIN_PREFIX + "/stats", get_stats, methods=["GET"]),
+            Route(ADMIN_PREFIX + "/stats/reset", reset_stats, methods=["POST"]),
+            Route(ADMIN_PREFIX + "/faults", faults, methods=["GET", "POST"]),
+        ]
+    )
