@@ -1,0 +1,222 @@
+"""The API the schema calls: place, approve, cancel, inspect and recover order processes.
+
+Idempotency: the same key with the same input returns the recorded process and writes
+nothing; a different input raises IDEMPOTENCY_CONFLICT. Concurrent calls with one key run
+once: an in-process lock per key, then the journal's unique key digest. Across gateway
+instances with separate journals, the CRM upsert on `External_Ref` keeps one order per key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import uuid
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from resolvers.errors import BackendError, InvalidInput, NotFound
+from resolvers.records import Order
+
+from .approval import Approval, ApprovalRules, Decision, Reason
+from .journal import Journal, StepEntry
+from .ports import CrmPort, ScmPort
+from .process import ProcessEngine, StepHook
+from .state import (
+    IdempotencyConflict,
+    InvalidTransition,
+    OrderInput,
+    ProcessError,
+    ProcessState,
+    ProcessStatus,
+    Reservation,
+)
+from .steps import StepContext
+
+_MAX_KEY = 255
+_MAX_LINES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrderOutcome:
+    """What placeOrder / approveOrder / cancelOrder answer."""
+
+    process_id: str
+    status: ProcessStatus
+    order: Order | None
+    approval: Approval | None
+    reservations: tuple[Reservation, ...]
+    error: ProcessError | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessView:
+    """orderProcess: a process with each journaled step event."""
+
+    id: str
+    status: ProcessStatus
+    created_at: datetime
+    updated_at: datetime
+    order_id: str | None
+    erp_order: str | None
+    approval: Approval | None
+    error: ProcessError | None
+    attention: ProcessError | None
+    steps: tuple[StepEntry, ...]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderProcessService:
+    """Runs the order saga across the CRM and the ERP.
+
+    Example::
+
+        service = OrderProcessService(crm, scm, Journal(path, Sealer.from_environ(os.environ)),
+                                      ApprovalRules(max_auto_approve_total=Decimal("5000")))
+        await service.recover()          # at start-up: resume or undo interrupted processes
+        outcome = await service.place_order(OrderInput(...), "client-key-1")
+    """
+
+    def __init__(
+        self,
+        crm: CrmPort,
+        scm: ScmPort,
+        journal: Journal,
+        rules: ApprovalRules,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        step_hook: StepHook | None = None,
+        delivery_lead_days: int = 7,
+    ) -> None:
+        self._crm = crm
+        self._journal = journal
+        self._clock = clock
+        ctx = StepContext(crm, scm, rules, clock, delivery_lead_days)
+        self._engine = ProcessEngine(ctx, journal, step_hook)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def place_order(self, order: OrderInput, idempotency_key: str) -> PlaceOrderOutcome:
+        _check_input(order, idempotency_key)
+        fingerprint = self._journal.digest("input", _canonical(order))
+        async with self._lock("key:" + self._journal.key_digest(idempotency_key)):
+            state = self._journal.find_by_key(idempotency_key)
+            if state is None:
+                state = self._new_state(order, idempotency_key, fingerprint)
+                state = self._journal.claim(state) or await self._run_new(state)
+            elif state.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    "idempotencyKey was already used with a different input; use a new key"
+                )
+            elif state.status is ProcessStatus.RUNNING:
+                state = await self._resume(state)
+        return await self._outcome(state)
+
+    async def approve(self, id: str, *, approver: str | None = None) -> PlaceOrderOutcome:
+        state = self._find(id)
+        async with self._lock("process:" + state.id):
+            state = self._reload(state)
+            if state.status is not ProcessStatus.PENDING_APPROVAL:
+                raise InvalidTransition(f"order process {state.id} is {state.status.value}")
+            who = f"approved by {approver}" if approver else "approved manually"
+            earlier = state.approval.reasons if state.approval else ()
+            approval = Approval(Decision.APPROVED, (*earlier, Reason("manual", who, True)))
+            state = dataclasses.replace(
+                state, approval=approval, status=ProcessStatus.RUNNING, error=None
+            )
+            state = await self._engine.forward(state)
+        return await self._outcome(state)
+
+    async def cancel(self, id: str) -> PlaceOrderOutcome:
+        state = self._find(id)
+        allowed = (
+            ProcessStatus.PENDING_APPROVAL,
+            ProcessStatus.APPROVED,
+            ProcessStatus.NEEDS_ATTENTION,
+        )
+        async with self._lock("process:" + state.id):
+            state = self._reload(state)
+            if state.status not in allowed:
+                raise InvalidTransition(f"order process {state.id} is {state.status.value}")
+            state = await self._engine.undo(dataclasses.replace(state, cancel_requested=True))
+        return await self._outcome(state)
+
+    async def get_process(self, id: str) -> ProcessView | None:
+        state = self._journal.load(id) or self._journal.find_by_order(id)
+        if state is None:
+            return None
+        return ProcessView(
+            state.id, state.status, state.created_at, state.updated_at, state.crm_order_id,
+            state.erp_order, state.approval, state.error, state.attention,
+            tuple(self._journal.steps(state.id)),
+        )  # fmt: skip
+
+    async def recover(self) -> list[ProcessState]:
+        """Resume or undo every process a crash interrupted; run once at start-up."""
+        return [await self._resume(state) for state in self._journal.unfinished()]
+
+    async def _run_new(self, state: ProcessState) -> ProcessState:
+        async with self._lock("process:" + state.id):
+            state = await self._engine.forward(state)
+        if state.error is not None and state.error.code == InvalidInput.code:
+            raise InvalidInput(state.error.message, step=state.error.step)
+        return state
+
+    async def _resume(self, state: ProcessState) -> ProcessState:
+        async with self._lock("process:" + state.id):
+            return await self._engine.resume(self._reload(state))
+
+    async def _outcome(self, state: ProcessState) -> PlaceOrderOutcome:
+        order = None
+        if state.crm_order_id is not None:
+            try:
+                order = (await self._crm.get_orders([state.crm_order_id])).get(state.crm_order_id)
+            except BackendError:
+                order = None  # the process outcome stands; the order view waits for the CRM
+        return PlaceOrderOutcome(
+            state.id, state.status, order, state.approval, state.reservations, state.error
+        )
+
+    def _new_state(self, order: OrderInput, key: str, fingerprint: str) -> ProcessState:
+        now = self._clock()
+        return ProcessState(uuid.uuid4().hex, key, fingerprint, order, now, now)
+
+    def _find(self, id: str) -> ProcessState:
+        state = self._journal.load(id) or self._journal.find_by_order(id)
+        if state is None:
+            raise NotFound(f"no order process for id {id!r} (give an order id or a process id)")
+        return state
+
+    def _reload(self, state: ProcessState) -> ProcessState:
+        return self._journal.load(state.id) or state
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[name] = lock
+        return lock
+
+
+def _check_input(order: OrderInput, key: str) -> None:
+    if not key.strip() or len(key) > _MAX_KEY:
+        raise InvalidInput(f"idempotencyKey must be 1..{_MAX_KEY} characters")
+    if not order.customer_id.strip():
+        raise InvalidInput("customerId is empty")
+    if not order.lines or len(order.lines) > _MAX_LINES:
+        raise InvalidInput(f"lines must hold 1..{_MAX_LINES} lines")
+    for i, line in enumerate(order.lines):
+        if not line.sku.strip():
+            raise InvalidInput(f"lines[{i}].sku is empty")
+        if not line.quantity.is_finite() or line.quantity <= 0:
+            raise InvalidInput(f"lines[{i}].quantity must be positive, got {line.quantity}")
+
+
+def _canonical(order: OrderInput) -> str:
+    lines = [[line.sku, str(line.quantity.normalize())] for line in order.lines]
+    currency = order.currency.upper() if order.currency else None
+    return json.dumps([order.customer_id, lines, order.notes, currency])
