@@ -1,0 +1,146 @@
+"""Shared conversions from wire values to the canonical model (DESIGN.md, "Canonical model").
+
+Every connector funnels its dialect through these: decimals never pass through float
+arithmetic, datetimes end in UTC, and country names become ISO 3166-1 alpha-2 codes
+where the name is known (unknown names pass through unchanged rather than being lost).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from resolvers.records import Money, OrderStatus, ShipmentStatus
+
+COUNTRIES: dict[str, str] = {
+    "afghanistan": "AF", "algeria": "DZ", "argentina": "AR", "australia": "AU", "austria": "AT",
+    "bangladesh": "BD", "belgium": "BE", "brazil": "BR", "bulgaria": "BG", "canada": "CA",
+    "chile": "CL", "china": "CN", "colombia": "CO", "croatia": "HR", "czech republic": "CZ",
+    "czechia": "CZ", "denmark": "DK", "egypt": "EG", "estonia": "EE", "finland": "FI",
+    "france": "FR", "germany": "DE", "deutschland": "DE", "greece": "GR", "hong kong": "HK",
+    "hungary": "HU", "iceland": "IS", "india": "IN", "indonesia": "ID", "iran": "IR", "iraq": "IQ",
+    "ireland": "IE", "israel": "IL", "italy": "IT", "japan": "JP", "kenya": "KE",
+    "latvia": "LV", "lithuania": "LT", "luxembourg": "LU", "malaysia": "MY", "mexico": "MX",
+    "morocco": "MA", "netherlands": "NL", "the netherlands": "NL", "new zealand": "NZ",
+    "nigeria": "NG", "norway": "NO", "pakistan": "PK", "peru": "PE", "philippines": "PH",
+    "poland": "PL", "portugal": "PT", "qatar": "QA", "romania": "RO", "russia": "RU",
+    "russian federation": "RU", "saudi arabia": "SA", "singapore": "SG", "slovakia": "SK",
+    "slovenia": "SI", "south africa": "ZA", "south korea": "KR", "korea, republic of": "KR",
+    "republic of korea": "KR", "spain": "ES", "sri lanka": "LK", "sweden": "SE",
+    "switzerland": "CH", "taiwan": "TW", "thailand": "TH", "turkey": "TR", "türkiye": "TR",
+    "ukraine": "UA", "united arab emirates": "AE", "uae": "AE", "united kingdom": "GB",
+    "great britain": "GB", "uk": "GB", "england": "GB", "united states": "US",
+    "united states of america": "US", "usa": "US", "u.s.a.": "US", "us": "US",
+    "vietnam": "VN", "viet nam": "VN",
+}  # fmt: skip
+
+DEFAULT_ORDER_STATUSES: dict[str, OrderStatus] = {
+    "Created": OrderStatus.CREATED,
+    "Pending Approval": OrderStatus.PENDING_APPROVAL,
+    "Approved": OrderStatus.APPROVED,
+    "Delivered": OrderStatus.DELIVERED,
+    "Cancelled": OrderStatus.CANCELLED,
+}
+
+DEFAULT_SHIPMENT_STATUSES: dict[str, ShipmentStatus] = {
+    "Draft": ShipmentStatus.DRAFT,
+    "Submitted": ShipmentStatus.BOOKED,
+    "Booked": ShipmentStatus.BOOKED,
+    "Cancelled": ShipmentStatus.CANCELLED,
+    "Completed": ShipmentStatus.DELIVERED,
+}
+
+DEFAULT_TRACKING_STATUSES: dict[str, ShipmentStatus] = {
+    "In Progress": ShipmentStatus.IN_TRANSIT,
+    "Delivered": ShipmentStatus.DELIVERED,
+    "Returned": ShipmentStatus.EXCEPTION,
+    "Lost": ShipmentStatus.EXCEPTION,
+}
+
+
+def country_code(value: str | None) -> str | None:
+    """ISO 3166-1 alpha-2 for a country name or code; an unknown name passes through trimmed."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    return COUNTRIES.get(text.casefold(), text)
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A wire number (JSON float/int or numeric string) as a Decimal; floats go through repr."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value)) if isinstance(value, (int, float, str)) else None
+    except InvalidOperation:
+        return None
+    if number is None or not number.is_finite():
+        return None
+    return number
+
+
+def to_decimal_or_zero(value: Any) -> Decimal:
+    number = to_decimal(value)
+    return Decimal(0) if number is None else number
+
+
+def money(value: Any, currency: str) -> Money | None:
+    amount = to_decimal(value)
+    return None if amount is None else Money(amount, currency)
+
+
+def money_or_zero(value: Any, currency: str) -> Money:
+    return Money(to_decimal_or_zero(value), currency)
+
+
+def parse_offset_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 datetime with an offset (Zoho: `2023-05-10T01:10:47-07:00`) in UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_naive_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A Frappe naive site-local datetime (`2026-06-27 10:00:00.000000`) in UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def format_offset_datetime(value: datetime) -> str:
+    """A datetime as Zoho criteria want it: seconds precision with a numeric offset."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def format_naive_datetime(value: datetime, tz: ZoneInfo) -> str:
+    """A datetime as a Frappe filter wants it: naive, in the site's time zone."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string field, else None (Zoho sends null, Frappe sends "")."""
+    if value is None:
+        return None
+    result = str(value).strip() if not isinstance(value, str) else value.strip()
+    return result or None
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

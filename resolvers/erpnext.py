@@ -1,0 +1,273 @@
+"""ERPNext: the SCM connector, Frappe REST (`/api/resource`) to canonical records.
+
+Batching: `filters=[[field,"in",[…]]]` with 100 keys per call and an explicit
+`limit_page_length`, paging on while a page comes back full. Shipments cost four calls per
+batch whatever their number: `Shipment`, `Shipment Delivery Note` and `Delivery Note Item`
+(child listings with `parent=`) and `Address`. Filters are pushed into `filters` and
+re-checked on the rows returned (Frappe's `=` follows the database collation, so it may
+ignore case). Cursors are opaque over `limit_start`.
+
+    scm = ERPNext(httpx.AsyncClient(), ERPNextOptions(base_url="https://erp.example.com",
+                  api_key=..., api_secret=...))
+    stock = await scm.list_bins(["SKU-1"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from resolvers.canonical import (
+    DEFAULT_SHIPMENT_STATUSES,
+    DEFAULT_TRACKING_STATUSES,
+    format_naive_datetime,
+)
+from resolvers.cursors import decode_cursor, encode_cursor, offset_of
+from resolvers.erpnext_mapping import (
+    BIN_FIELDS,
+    CUSTOMER_FIELDS,
+    ITEM_FIELDS,
+    ORDER_FIELDS,
+    ORDER_ITEM_FIELDS,
+    SHIPMENT_FIELDS,
+    WAREHOUSE_FIELDS,
+    order_rank,
+    to_erp_customer,
+    to_erp_order,
+    to_item,
+    to_stock_level,
+    to_warehouse,
+)
+from resolvers.erpnext_shipments import ShipmentAssembler
+from resolvers.erpnext_wire import Doc, Filter, FrappeWire
+from resolvers.errors import InvalidInput
+from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
+from resolvers.records import (
+    ErpCustomer,
+    ErpOrder,
+    Item,
+    Page,
+    Shipment,
+    ShipmentStatus,
+    StockLevel,
+    Warehouse,
+)
+
+MAX_FIRST = 500
+
+
+@dataclass(frozen=True)
+class ERPNextOptions:
+    """How to reach one ERPNext site and read its vocabulary (site time zone, statuses)."""
+
+    base_url: str
+    api_key: str
+    api_secret: str
+    site_tz: str = "Europe/Berlin"
+    company_currency: str = "USD"
+    company: str | None = None
+    page_size: int = 500
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    shipment_statuses: Mapping[str, ShipmentStatus] = field(
+        default_factory=lambda: dict(DEFAULT_SHIPMENT_STATUSES)
+    )
+    tracking_statuses: Mapping[str, ShipmentStatus] = field(
+        default_factory=lambda: dict(DEFAULT_TRACKING_STATUSES)
+    )
+
+
+class ERPNext:
+    """Reads items, stock, warehouses and shipments; writes customers and sales orders."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, options: ERPNextOptions, *, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.options = options
+        self.tz = ZoneInfo(options.site_tz)
+        requester = Requester(
+            client,
+            system="scm",
+            label="ERPNext",
+            timeouts=options.timeouts,
+            retry=options.retry,
+            sleep=sleep,
+        )
+        self.wire = FrappeWire(
+            requester,
+            base_url=options.base_url,
+            api_key=options.api_key,
+            api_secret=options.api_secret,
+            page_size=options.page_size,
+        )
+        self.shipments = ShipmentAssembler(self.wire, options=options, tz=self.tz)
+
+    # stock
+
+    async def get_items(self, skus: Sequence[str]) -> dict[str, Item]:
+        rows = await self.wire.in_list("Item", "item_code", skus, ITEM_FIELDS)
+        currency = self.options.company_currency
+        items = (to_item(r, tz=self.tz, currency=currency) for r in rows)
+        wanted = set(skus)
+        return {i.sku: i for i in items if i.sku in wanted}
+
+    async def list_bins(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
+        """Stock per SKU and warehouse; a SKU with no Bin gets an empty list."""
+        rows = await self.wire.in_list("Bin", "item_code", skus, BIN_FIELDS)
+        result: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
+        for level in sorted((to_stock_level(r) for r in rows), key=lambda s: s.warehouse_id):
+            if level.sku in result:
+                result[level.sku].append(level)
+        return result
+
+    async def list_warehouses(self) -> list[Warehouse]:
+        rows = await self.wire.list_all("Warehouse", WAREHOUSE_FIELDS, [["is_group", "=", 0]])
+        return [to_warehouse(r) for r in rows]
+
+    # shipments
+
+    async def get_shipments(
+        self, ids: Sequence[str], *, carrier: str | None = None
+    ) -> dict[str, Shipment]:
+        rows = await self.wire.in_list("Shipment", "name", ids, SHIPMENT_FIELDS, _carrier(carrier))
+        return {s.id: s for s in await self.shipments.assemble(rows, carrier)}
+
+    async def shipments_by_orders(
+        self, crm_order_ids: Sequence[str], *, carrier: str | None = None
+    ) -> dict[str, list[Shipment]]:
+        rows = await self.wire.in_list(
+            "Shipment", "custom_crm_order_id", crm_order_ids, SHIPMENT_FIELDS, _carrier(carrier)
+        )
+        result: dict[str, list[Shipment]] = {order_id: [] for order_id in crm_order_ids}
+        for shipment in await self.shipments.assemble(rows, carrier):
+            if shipment.order_id in result:
+                result[shipment.order_id].append(shipment)
+        return result
+
+    async def list_shipments(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        status: ShipmentStatus | None = None,
+        carrier: str | None = None,
+        modified_since: datetime | None = None,
+    ) -> Page[Shipment]:
+        if first < 1:
+            raise InvalidInput(f"first must be at least 1 (got {first})")
+        first = min(first, MAX_FIRST)
+        start = offset_of(decode_cursor(after, kind="erpnext:Shipment"))
+        filters, alternatives = self.shipments.status_filters(status)
+        filters += _carrier(carrier)
+        if modified_since is not None:
+            filters.append(["modified", ">=", format_naive_datetime(modified_since, self.tz)])
+        rows = await self.wire.get_list(
+            "Shipment",
+            SHIPMENT_FIELDS,
+            filters,
+            or_filters=alternatives,
+            order_by="name desc",
+            start=start,
+            limit=first + 1,  # one extra row tells whether another page exists, without a total
+        )
+        shipments = await self.shipments.assemble(rows[:first], carrier)
+        if status is not None:
+            shipments = [s for s in shipments if s.status == status]
+        more = len(rows) > first
+        cursor = encode_cursor({"k": "erpnext:Shipment", "o": start + first}) if more else None
+        return Page(tuple(shipments), cursor)
+
+    # sales order mirrors
+
+    async def erp_orders_by_crm_ids(self, crm_order_ids: Sequence[str]) -> dict[str, ErpOrder]:
+        docs = await self.wire.in_list(
+            "Sales Order", "custom_crm_order_id", crm_order_ids, ORDER_FIELDS
+        )
+        best: dict[str, Doc] = {}
+        for doc in docs:
+            key = str(doc.get("custom_crm_order_id"))
+            if key not in best or order_rank(doc) > order_rank(best[key]):
+                best[key] = doc
+        names = [str(d["name"]) for d in best.values()]
+        rows = await self.wire.in_list(
+            "Sales Order Item", "parent", names, ORDER_ITEM_FIELDS, parent="Sales Order"
+        )
+        by_parent: dict[str, list[Doc]] = defaultdict(list)
+        for row in rows:
+            by_parent[str(row.get("parent"))].append(row)
+        return {
+            key: to_erp_order(doc, by_parent[str(doc["name"])], tz=self.tz)
+            for key, doc in best.items()
+        }
+
+    # writes (the order saga)
+
+    async def find_customer(self, crm_account_id: str) -> ErpCustomer | None:
+        rows = await self.wire.get_list(
+            "Customer", CUSTOMER_FIELDS, [["custom_crm_account_id", "=", crm_account_id]], limit=2
+        )
+        exact = [r for r in rows if r.get("custom_crm_account_id") == crm_account_id]
+        return to_erp_customer(exact[0]) if exact else None
+
+    async def create_customer(self, *, customer_name: str, crm_account_id: str) -> ErpCustomer:
+        doc = {
+            "customer_name": customer_name,
+            "customer_type": "Company",
+            "custom_crm_account_id": crm_account_id,
+        }
+        return to_erp_customer(await self.wire.insert("Customer", doc))
+
+    async def create_sales_order(
+        self,
+        *,
+        customer: str,
+        crm_order_id: str,
+        lines: Sequence[tuple[str, Decimal, Decimal, str]],
+        delivery_date: date,
+        currency: str,
+        reserve_stock: bool = True,
+    ) -> ErpOrder:
+        """A draft Sales Order mirroring a CRM order; submit it to reserve stock."""
+        when = delivery_date.isoformat()
+        doc: dict[str, Any] = {
+            "customer": customer,
+            "custom_crm_order_id": crm_order_id,
+            "order_type": "Sales",
+            "delivery_date": when,
+            "currency": currency,
+            "reserve_stock": 1 if reserve_stock else 0,
+            "items": [
+                {"item_code": sku, "qty": float(qty), "rate": float(rate), "warehouse": warehouse,
+                 "delivery_date": when}
+                for sku, qty, rate, warehouse in lines
+            ],
+        }  # fmt: skip
+        if self.options.company:
+            doc["company"] = self.options.company
+        return self._order(await self.wire.insert("Sales Order", doc))
+
+    async def submit_sales_order(self, name: str) -> ErpOrder:
+        return self._order(await self.wire.update("Sales Order", name, {"docstatus": 1}))
+
+    async def cancel_sales_order(self, name: str) -> ErpOrder:
+        return self._order(await self.wire.update("Sales Order", name, {"docstatus": 2}))
+
+    def _order(self, doc: Doc) -> ErpOrder:
+        items = doc.get("items")
+        rows = [r for r in items if isinstance(r, dict)] if isinstance(items, list) else []
+        return to_erp_order(doc, rows, tz=self.tz)
+
+    async def ping(self) -> None:
+        await self.wire.get_list("Warehouse", ("name",), limit=1)
+
+
+def _carrier(carrier: str | None) -> list[Filter]:
+    return [["carrier", "=", carrier]] if carrier is not None else []

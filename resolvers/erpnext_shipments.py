@@ -1,0 +1,94 @@
+"""Shipments from ERPNext: status filters and the batched assembly of lines and destinations.
+
+A batch of shipment rows becomes canonical Shipments with three more calls whatever its size:
+`Shipment Delivery Note` and `Delivery Note Item` (child listings with `parent=`) and
+`Address`. The canonical status filter becomes Frappe filters that select at least the
+wanted rows (tracking status wins over status, §B.6); callers re-check the mapped status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from resolvers.erpnext_mapping import (
+    ADDRESS_FIELDS,
+    shipment_lines,
+    shipment_status,
+    to_address,
+    to_shipment,
+)
+from resolvers.erpnext_wire import Doc, Filter, FrappeWire
+from resolvers.records import Shipment, ShipmentStatus
+
+if TYPE_CHECKING:
+    from resolvers.erpnext import ERPNextOptions
+
+
+class ShipmentAssembler:
+    """Turns Shipment rows into canonical Shipments, fetching their parts in batches."""
+
+    def __init__(self, wire: FrappeWire, *, options: ERPNextOptions, tz: ZoneInfo) -> None:
+        self.wire = wire
+        self.options = options
+        self.tz = tz
+
+    def status_filters(self, status: ShipmentStatus | None) -> tuple[list[Filter], list[Filter]]:
+        """(AND filters, OR filters) that select at least the shipments with `status`."""
+        if status is None:
+            return [], []
+        if status in (ShipmentStatus.DRAFT, ShipmentStatus.CANCELLED):
+            return [["docstatus", "=", 0 if status is ShipmentStatus.DRAFT else 2]], []
+        tracked = [k for k, v in self.options.tracking_statuses.items() if v == status]
+        plain = [k for k, v in self.options.shipment_statuses.items() if v == status]
+        alternatives = [["tracking_status", "in", tracked]] if tracked else []
+        alternatives += [["status", "in", plain]] if plain else []
+        if not alternatives:
+            return [["name", "=", ""]], []  # nothing maps to it: match nothing, cheaply
+        return [["docstatus", "!=", 2]], alternatives
+
+    async def assemble(self, rows: Sequence[Doc], carrier: str | None) -> list[Shipment]:
+        if carrier is not None:  # re-check: `=` may be case-insensitive on the server
+            rows = [r for r in rows if r.get("carrier") == carrier]
+        if not rows:
+            return []
+        names = [str(r["name"]) for r in rows]
+        addresses = [
+            str(r["delivery_address_name"]) for r in rows if r.get("delivery_address_name")
+        ]
+        links, places = await asyncio.gather(
+            self.wire.in_list(
+                "Shipment Delivery Note", "parent", names, ("parent", "delivery_note", "idx"),
+                parent="Shipment",
+            ),
+            self.wire.in_list("Address", "name", addresses, ADDRESS_FIELDS),
+        )  # fmt: skip
+        notes = [str(link["delivery_note"]) for link in links if link.get("delivery_note")]
+        items = await self.wire.in_list(
+            "Delivery Note Item", "parent", notes, ("parent", "item_code", "qty", "idx"),
+            parent="Delivery Note",
+        )  # fmt: skip
+        return [self._shipment(r, links, items, places) for r in rows]
+
+    def _shipment(
+        self, row: Doc, links: Sequence[Doc], items: Sequence[Doc], places: Sequence[Doc]
+    ) -> Shipment:
+        notes = {link.get("delivery_note") for link in links if link.get("parent") == row["name"]}
+        dn_rows = sorted(
+            (i for i in items if i.get("parent") in notes),
+            key=lambda i: (str(i.get("parent")), int(i.get("idx") or 0)),
+        )
+        address = next(
+            (p for p in places if p.get("name") == row.get("delivery_address_name")), None
+        )
+        opts = self.options
+        return to_shipment(
+            row,
+            status=shipment_status(row, opts.shipment_statuses, opts.tracking_statuses),
+            tz=self.tz,
+            currency=opts.company_currency,
+            lines=shipment_lines(dn_rows),
+            destination=to_address(address) if address else None,
+        )

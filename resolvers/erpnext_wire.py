@@ -1,0 +1,203 @@
+"""The Frappe REST wire: auth header, list paging, `in` batching and error envelopes (§B).
+
+Knows what a connector must not assume (§D.3): lists have no total (keep paging while a page
+is full), the default page is 20 (so `limit_page_length` is always explicit), names are
+free-form strings with spaces (quoted into paths), and errors carry a doubly encoded
+`_server_messages` (decoded into the message here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from resolvers.batching import batches
+from resolvers.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
+from resolvers.http import Requester
+
+KEYS_PER_CALL = 100
+FILTER_BUDGET = 4000  # bytes of encoded `in` values: URLs stay well under common 8 KB limits
+Doc = dict[str, Any]
+Filter = list[Any]
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def chunks(keys: Sequence[str]) -> list[list[str]]:
+    return batches(keys, size=KEYS_PER_CALL, budget=FILTER_BUDGET, cost=_encoded_length)
+
+
+def _encoded_length(key: str) -> int:
+    return len(quote(json.dumps(key), safe=""))
+
+
+class FrappeWire:
+    """Calls to one Frappe site's `/api/resource`, with its envelopes decoded."""
+
+    def __init__(
+        self, requester: Requester, *, base_url: str, api_key: str, api_secret: str, page_size: int
+    ) -> None:
+        self.requester = requester
+        self.base = base_url.rstrip("/") + "/api/resource/"
+        self.page_size = page_size
+        self._headers = {
+            "Authorization": f"token {api_key}:{api_secret}",
+            "Accept": "application/json",
+        }
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """The `data` member of the reply; a 404 raises BackendRejected (DoesNotExistError)."""
+        response = await self.requester.send(
+            method, self.base + path, params=params, headers=self._headers, json=json_body,
+            idempotent=idempotent,
+        )  # fmt: skip
+        where = f"{method} /api/resource/{path}"
+        body = _json(response)
+        if 200 <= response.status_code < 300:
+            if not isinstance(body, dict) or "data" not in body:
+                raise BackendUnavailable(f"ERPNext sent no data for {where}", system="scm")
+            return body["data"]
+        raise _error(response.status_code, body if isinstance(body, dict) else {}, where)
+
+    async def get_list(
+        self,
+        doctype: str,
+        fields: Sequence[str],
+        filters: Sequence[Filter] = (),
+        *,
+        or_filters: Sequence[Filter] = (),
+        parent: str | None = None,
+        order_by: str = "name asc",
+        start: int = 0,
+        limit: int | None = None,
+    ) -> list[Doc]:
+        params = {
+            "fields": json.dumps(list(fields)),
+            "filters": json.dumps(list(filters)),
+            "order_by": order_by,
+            "limit_start": str(start),
+            "limit_page_length": str(limit or self.page_size),
+        }
+        if or_filters:
+            params["or_filters"] = json.dumps(list(or_filters))
+        if parent is not None:
+            params["parent"] = parent
+        data = await self.call("GET", quote(doctype), params=params)
+        return [row for row in data if isinstance(row, dict)] if isinstance(data, list) else []
+
+    async def list_all(
+        self,
+        doctype: str,
+        fields: Sequence[str],
+        filters: Sequence[Filter] = (),
+        *,
+        parent: str | None = None,
+    ) -> list[Doc]:
+        """Every matching row: Frappe sends no total, so page until a page comes back short."""
+        rows: list[Doc] = []
+        while True:
+            page = await self.get_list(doctype, fields, filters, parent=parent, start=len(rows))
+            rows.extend(page)
+            if len(page) < self.page_size:
+                return rows
+
+    async def in_list(
+        self,
+        doctype: str,
+        field: str,
+        keys: Sequence[str],
+        fields: Sequence[str],
+        filters: Sequence[Filter] = (),
+        *,
+        parent: str | None = None,
+    ) -> list[Doc]:
+        """Rows whose `field` is in `keys`: one call per 100 keys (more only for huge results)."""
+        batches = await asyncio.gather(
+            *(
+                self.list_all(doctype, fields, [[field, "in", c], *filters], parent=parent)
+                for c in chunks(keys)
+            )
+        )
+        return [row for batch in batches for row in batch]
+
+    async def get_doc(self, doctype: str, name: str) -> Doc | None:
+        try:
+            data = await self.call("GET", f"{quote(doctype)}/{quote(name, safe='')}")
+        except BackendRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
+    async def insert(self, doctype: str, doc: Mapping[str, Any]) -> Doc:
+        data = await self.call("POST", quote(doctype), json_body=dict(doc), idempotent=False)
+        return _doc(data, doctype)
+
+    async def update(self, doctype: str, name: str, changes: Mapping[str, Any]) -> Doc:
+        path = f"{quote(doctype)}/{quote(name, safe='')}"
+        data = await self.call("PUT", path, json_body=dict(changes), idempotent=False)
+        return _doc(data, doctype)
+
+
+def server_messages(body: Mapping[str, Any]) -> str:
+    """The human text of a Frappe error: `_server_messages` is a JSON string of JSON strings."""
+    texts: list[str] = []
+    raw = body.get("_server_messages")
+    try:
+        entries = json.loads(raw) if isinstance(raw, str) else []
+    except ValueError:
+        entries = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            decoded = json.loads(entry) if isinstance(entry, str) else entry
+        except ValueError:
+            decoded = entry
+        message = decoded.get("message") if isinstance(decoded, dict) else decoded
+        if message:
+            texts.append(html.unescape(_TAGS.sub("", str(message))).strip())
+    if not texts:
+        for key in ("_error_message", "message", "exception"):
+            if isinstance(body.get(key), str) and body[key]:
+                texts.append(str(body[key]).strip())
+                break
+    return "; ".join(texts)
+
+
+def _error(status: int, body: Mapping[str, Any], where: str) -> BackendError:
+    exc_type = str(body.get("exc_type") or f"HTTP_{status}")
+    detail = server_messages(body)
+    message = f"ERPNext returned {status} {exc_type} for {where}" + (
+        f": {detail}" if detail else ""
+    )
+    if status in (401, 403):  # real Frappe may answer 403 for a bad key (§D.2.1)
+        return BackendAuthError(message, system="scm", status=status, backend_code=exc_type)
+    if status >= 500:
+        return BackendUnavailable(message, system="scm", status=status, backend_code=exc_type)
+    return BackendRejected(message, system="scm", status=status, backend_code=exc_type)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+def _doc(data: Any, doctype: str) -> Doc:
+    if not isinstance(data, dict):
+        raise BackendUnavailable(f"ERPNext sent no {doctype} document back", system="scm")
+    return data

@@ -1,0 +1,179 @@
+"""The one request helper both connectors use: timeouts, bounded retries, error mapping.
+
+Idempotent reads are retried on connect errors, read timeouts, 5xx and 429 with exponential
+backoff plus jitter (a 429's `Retry-After` wins, capped). Writes are retried only when the
+backend cannot have processed them: a connect error (nothing was sent) or a 429 (refused
+before processing). Exhaustion becomes BackendUnavailable / BackendTimeout with a message
+naming what, where and how many retries. Other statuses are returned to the connector,
+which alone knows its system's envelopes. Request headers are never put into messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from resolvers.errors import BackendError, BackendTimeout, BackendUnavailable
+
+Sleep = Callable[[float], Awaitable[None]]
+logger = logging.getLogger("crossdock.backend")
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection and for each read (pool waits share `connect`)."""
+
+    connect: float = 3.0
+    read: float = 10.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read, connect=self.connect, pool=self.connect)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry; `attempts` counts the first try."""
+
+    attempts: int = 3
+    backoff_s: float = 0.1
+    backoff_max_s: float = 2.0
+    retry_after_max_s: float = 5.0
+
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
+        """Seconds before retry number `retry` (1-based): Retry-After if given, else backoff."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max_s)
+        ceiling = min(self.backoff_max_s, self.backoff_s * 2.0 ** (retry - 1))
+        jitter: float = random.uniform(0, ceiling / 2)
+        return ceiling / 2 + jitter
+
+
+class Requester:
+    """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        system: str,
+        label: str,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.system = system
+        self.label = label
+        self.timeout = timeouts.to_httpx()
+        self.retry = retry
+        self.sleep = sleep
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """The backend's response, or a BackendError once retries are exhausted."""
+        safe = method in IDEMPOTENT if idempotent is None else idempotent
+        where = f"{method} {httpx.URL(url).path}"
+        request = {"params": params, "headers": headers, "json": json, "data": data}
+        retries = 0
+        while True:
+            outcome = await self._attempt(method, url, request, where, retries, safe)
+            retry_after = None
+            if isinstance(outcome, httpx.Response):
+                if not _retryable(outcome.status_code, safe):
+                    return outcome
+                failure, may_retry = self._status_error(outcome, where, retries), True
+                retry_after = _retry_after(outcome)
+            else:
+                failure, may_retry = outcome
+            if not may_retry or retries + 1 >= self.retry.attempts:
+                raise failure
+            retries += 1
+            await self._pause(
+                where, failure.status or type(failure.__cause__).__name__, retries, retry_after
+            )
+
+    async def _attempt(
+        self, method: str, url: str, request: dict[str, Any], where: str, retries: int, safe: bool
+    ) -> httpx.Response | tuple[BackendError, bool]:
+        """One try: the response, or the failure and whether it may be retried."""
+        try:
+            return await self.client.request(method, url, timeout=self.timeout, **request)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            return _caused(self._unreachable(exc, where, retries), exc), True  # nothing was sent
+        except httpx.TimeoutException as exc:
+            message = f"{self.label} did not answer {where} within {self.timeout.read}s"
+            failure = BackendTimeout(f"{message}; {_retried(retries)}", system=self.system)
+            return _caused(failure, exc), safe
+        except httpx.TransportError as exc:
+            return _caused(self._unreachable(exc, where, retries), exc), safe
+
+    async def _pause(
+        self, where: str, reason: object, retry: int, retry_after: float | None
+    ) -> None:
+        delay = self.retry.delay(retry, retry_after)
+        logger.warning("%s %s: %s; retry %d in %.2fs", self.label, where, reason, retry, delay)
+        await self.sleep(delay)
+
+    def _unreachable(self, exc: Exception, where: str, retries: int) -> BackendError:
+        kind = type(exc).__name__
+        return BackendUnavailable(
+            f"{self.label} could not be reached for {where} ({kind}); {_retried(retries)}",
+            system=self.system,
+        )
+
+    def _status_error(self, response: httpx.Response, where: str, retries: int) -> BackendError:
+        status = response.status_code
+        return BackendUnavailable(
+            f"{self.label} returned {status} for {where}; {_retried(retries)}",
+            system=self.system,
+            status=status,
+        )
+
+
+def _caused(failure: BackendError, exc: Exception) -> BackendError:
+    failure.__cause__ = exc
+    return failure
+
+
+def _retryable(status: int, safe: bool) -> bool:
+    return status == 429 or (safe and status >= 500)
+
+
+def _retried(retries: int) -> str:
+    return f"retried {retries} time{'' if retries == 1 else 's'}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)

@@ -1,0 +1,304 @@
+"""ZohoCRM: the CRM connector, Zoho CRM v8 Records API to canonical records.
+
+Batching: `ids=` takes 100 ids per call and search `in` 100 values, so N keys cost
+ceil(N/100) calls (plus the primary-contact search for accounts). Search `equals`/`in` on
+text is fuzzy (§A.5), so exact matches are re-checked here. Line SKUs come from
+`Product_Name.Product_Code` when Zoho echoes it; otherwise from one batched Products call.
+Filters are pushed down as search criteria; search stops at 2,000 rows (a BackendRejected
+says so), plain listings switch to `page_token` past 2,000.
+
+    crm = ZohoCRM(httpx.AsyncClient(), ZohoOptions(accounts_url="https://accounts.zoho.eu",
+                  client_id=..., client_secret=..., refresh_token=...))
+    customers = await crm.get_accounts(["4150868000000002175"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from resolvers.canonical import DEFAULT_ORDER_STATUSES
+from resolvers.errors import BackendRejected, InvalidInput
+from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
+from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
+from resolvers.zoho_auth import ZohoTokenSource
+from resolvers.zoho_mapping import (
+    ACCOUNT_FIELDS,
+    CONTACT_FIELDS,
+    ORDER_FIELDS,
+    PRODUCT_FIELDS,
+    all_of,
+    condition,
+    primary_emails,
+    since_conditions,
+    status_conditions,
+    to_customer,
+    to_order,
+    to_product,
+    unresolved_product_ids,
+)
+from resolvers.zoho_wire import PER_PAGE_MAX, Record, ZohoWire, duplicate_of, write_results, zoho_id
+
+
+@dataclass(frozen=True)
+class ZohoOptions:
+    """How to reach one Zoho CRM tenant and read its vocabulary.
+
+    `order_statuses` maps the tenant's `Status` picklist onto the canonical enum, since every
+    tenant names its values differently. The custom field names default to the demo tenant's.
+    """
+
+    accounts_url: str
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    api_domain: str | None = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    order_statuses: Mapping[str, OrderStatus] = field(
+        default_factory=lambda: dict(DEFAULT_ORDER_STATUSES)
+    )
+    default_currency: str = "USD"
+    credit_limit_field: str | None = "Credit_Limit"
+    external_ref_field: str | None = "External_Ref"
+
+
+class ZohoCRM:
+    """Reads and writes Zoho CRM accounts, orders and products as canonical records."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, options: ZohoOptions, *, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.options = options
+        requester = Requester(
+            client,
+            system="crm",
+            label="Zoho CRM",
+            timeouts=options.timeouts,
+            retry=options.retry,
+            sleep=sleep,
+        )
+        self.auth = ZohoTokenSource(
+            requester,
+            accounts_url=options.accounts_url,
+            client_id=options.client_id,
+            client_secret=options.client_secret,
+            refresh_token=options.refresh_token,
+            api_domain=options.api_domain,
+        )
+        self.wire = ZohoWire(requester, self.auth)
+        extra_account = options.credit_limit_field
+        extra_order = options.external_ref_field
+        self._account_fields = ACCOUNT_FIELDS + (f",{extra_account}" if extra_account else "")
+        self._order_fields = ORDER_FIELDS + (f",{extra_order}" if extra_order else "")
+
+    # accounts
+
+    async def get_accounts(self, ids: Sequence[str]) -> dict[str, Customer]:
+        records = await self.wire.by_ids("Accounts", ids, self._account_fields)
+        return await self._customers(records)
+
+    async def list_accounts(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        search: str | None = None,
+        modified_since: datetime | None = None,
+    ) -> Page[Customer]:
+        conditions = [condition("Account_Name", "equals", search)] if search else []
+        conditions += since_conditions(modified_since)
+        rows, cursor = await self._page("Accounts", self._account_fields, first, after, conditions)
+        customers = await self._customers(rows)
+        return Page(tuple(customers[str(r["id"])] for r in rows), cursor)
+
+    async def _customers(self, records: Sequence[Record]) -> dict[str, Customer]:
+        ids = [str(r["id"]) for r in records]
+        contacts = await self.wire.in_search("Contacts", "Account_Name", ids, CONTACT_FIELDS)
+        emails = primary_emails(contacts)
+        return {
+            str(r["id"]): to_customer(
+                r,
+                email=emails.get(str(r["id"])),
+                currency=self.options.default_currency,
+                credit_field=self.options.credit_limit_field,
+            )
+            for r in records
+        }
+
+    # orders
+
+    async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]:
+        return await self._orders(await self.wire.by_ids("Sales_Orders", ids, self._order_fields))
+
+    async def find_order(
+        self, *, number: str | None = None, external_ref: str | None = None
+    ) -> Order | None:
+        if number is not None:
+            key, value = "SO_Number", number
+        elif external_ref is not None and self.options.external_ref_field:
+            key, value = self.options.external_ref_field, external_ref
+        else:
+            raise InvalidInput("Give an order number or an external reference to find an order.")
+        rows = await self.wire.search_all(
+            "Sales_Orders", condition(key, "equals", value), self._order_fields
+        )
+        exact = [r for r in rows if r.get(key) == value]  # `equals` is a contains on text (§A.5)
+        orders = await self._orders(exact[:1])
+        return next(iter(orders.values()), None)
+
+    async def list_orders(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        status: OrderStatus | None = None,
+        customer_id: str | None = None,
+        modified_since: datetime | None = None,
+    ) -> Page[Order]:
+        conditions = status_conditions(status, self.options.order_statuses)
+        if customer_id is not None:
+            conditions.append(condition("Account_Name", "equals", customer_id))
+        conditions += since_conditions(modified_since)
+        rows, cursor = await self._page(
+            "Sales_Orders", self._order_fields, first, after, conditions
+        )
+        orders = await self._orders(rows)
+        return Page(tuple(orders[str(r["id"])] for r in rows), cursor)
+
+    async def orders_by_accounts(
+        self, account_ids: Sequence[str], *, status: OrderStatus | None = None
+    ) -> dict[str, list[Order]]:
+        statuses = status_conditions(status, self.options.order_statuses)
+        rows = await self.wire.in_search(
+            "Sales_Orders",
+            "Account_Name",
+            account_ids,
+            self._order_fields,
+            extra=all_of(statuses) if statuses else None,
+        )
+        result: dict[str, list[Order]] = {account: [] for account in account_ids}
+        for order in (await self._orders(rows)).values():
+            if order.customer_id in result:
+                result[order.customer_id].append(order)
+        return result
+
+    async def _orders(self, records: Sequence[Record]) -> dict[str, Order]:
+        missing = [pid for r in records for pid in unresolved_product_ids(r)]
+        products = await self.get_products(missing) if missing else {}
+        skus = {pid: p.sku for pid, p in products.items()}
+        options = self.options
+        return {
+            str(r["id"]): to_order(
+                r, statuses=options.order_statuses, currency=options.default_currency, skus=skus
+            )
+            for r in records
+        }
+
+    # products
+
+    async def get_products(self, ids: Sequence[str]) -> dict[str, CatalogProduct]:
+        records = await self.wire.by_ids("Products", ids, PRODUCT_FIELDS)
+        return {str(r["id"]): self._product(r) for r in records}
+
+    async def products_by_sku(self, skus: Sequence[str]) -> dict[str, CatalogProduct]:
+        rows = await self.wire.in_search("Products", "Product_Code", skus, PRODUCT_FIELDS)
+        wanted = set(skus)
+        products = (self._product(r) for r in rows)
+        return {p.sku: p for p in products if p.sku in wanted}  # `in` is fuzzy on text
+
+    async def list_products(self, *, first: int, after: str | None) -> Page[CatalogProduct]:
+        rows, cursor = await self._page("Products", PRODUCT_FIELDS, first, after, [])
+        return Page(tuple(self._product(r) for r in rows), cursor)
+
+    def _product(self, record: Record) -> CatalogProduct:
+        return to_product(record, currency=self.options.default_currency)
+
+    # writes (the order saga)
+
+    async def upsert_order(
+        self,
+        *,
+        external_ref: str,
+        subject: str,
+        account_id: str,
+        status: str,
+        lines: Sequence[tuple[str, Decimal, Decimal]],
+        currency: str,
+        notes: str | None = None,
+    ) -> tuple[Order, bool]:
+        """The order for `external_ref`, created if absent: (order, created?).
+
+        An insert (not an upsert-update, which would append the lines again: §A.6) on the
+        unique external-ref field: a retried or racing insert gets DUPLICATE_DATA naming the
+        existing record, which is then returned. So the write is safe to retry.
+        """
+        ref_field = self.options.external_ref_field
+        if ref_field is None:
+            raise InvalidInput("crm.external_ref_field is not set; order writes need it")
+        existing = await self.find_order(external_ref=external_ref)  # cheap common case
+        if existing is not None:
+            return existing, False
+        record: dict[str, Any] = {
+            ref_field: external_ref,
+            "Subject": subject,
+            "Account_Name": {"id": account_id},
+            "Status": status,
+            "Currency": currency,
+            "Ordered_Items": [
+                {"Product_Name": {"id": pid}, "Quantity": float(qty), "List_Price": float(price)}
+                for pid, qty, price in lines
+            ],
+        }
+        if notes:
+            record["Description"] = notes
+        where = "POST /crm/v8/Sales_Orders"
+        reply = await self.wire.call(
+            "POST", "/Sales_Orders", json={"data": [record]}, idempotent=True, records=True
+        )
+        result = write_results(reply, where, tolerate=frozenset({"DUPLICATE_DATA"}))[0]
+        duplicate = duplicate_of(result, ref_field)
+        if result.get("status") != "success" and duplicate is None:
+            write_results(reply, where)  # a duplicate on another field: raise it as usual
+        if duplicate is not None:
+            return await self._reread({"details": {"id": duplicate}}, where), False
+        return await self._reread(result, where), True
+
+    async def set_order_status(self, order_id: str, status: str) -> Order:
+        if not zoho_id(order_id):
+            raise InvalidInput(f"{order_id[:40]!r} is not a Zoho record id")
+        where = f"PUT /crm/v8/Sales_Orders/{order_id}"
+        body = {"data": [{"Status": status}]}
+        reply = await self.wire.call("PUT", f"/Sales_Orders/{order_id}", json=body)
+        return await self._reread(write_results(reply, where)[0], where)
+
+    async def _reread(self, result: Record, where: str) -> Order:
+        details = result.get("details") if isinstance(result.get("details"), dict) else {}
+        order_id = str((details or {}).get("id", ""))
+        order = (await self.get_orders([order_id])).get(order_id)
+        if order is None:
+            raise BackendRejected(
+                f"Zoho accepted {where} but the order cannot be read back", system="crm"
+            )
+        return order
+
+    async def ping(self) -> None:
+        await self.wire.call("GET", "/Accounts", params={"fields": "Account_Name", "per_page": "1"})
+
+    # paging
+
+    async def _page(
+        self, module: str, fields: str, first: int, after: str | None, conditions: list[str]
+    ) -> tuple[list[Record], str | None]:
+        if first < 1:
+            raise InvalidInput(f"first must be at least 1 (got {first})")
+        criteria = all_of(conditions) if conditions else None
+        return await self.wire.page(
+            module, fields, first=min(first, PER_PAGE_MAX), after=after, criteria=criteria
+        )
