@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import strawberry
+from graphql import get_introspection_query
+from strawberry.extensions import SchemaExtension
+
+from gateway.limits import LimitPolicy, Limits, OperationLimits
+from schema.principal import ANONYMOUS, Principal
+
+
+@dataclass
+class Context:
+    principal: Principal = ANONYMOUS
+    calls: list[str] = field(default_factory=list)
+
+
+@strawberry.type
+class Warehouse:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def warehouses(self, info: strawberry.Info[Context, None], first: int = 20) -> list[Warehouse]:
+        info.context.calls.append("warehouses")
+        return [Warehouse(id=strawberry.ID(str(n))) for n in range(min(first, 3))]
+
+
+POLICY = LimitPolicy(
+    default=Limits(max_aliases=2, max_cost=100),
+    by_role={"admin": Limits(max_aliases=50, max_cost=100_000)},
+)
+
+
+def make_schema(*extensions: type[SchemaExtension]) -> strawberry.Schema:
+    return strawberry.Schema(Query, extensions=[OperationLimits.factory(POLICY), *extensions])
+
+
+@pytest.fixture
+def schema() -> strawberry.Schema:
+    return make_schema()
+
+
+async def test_an_over_limit_operation_never_reaches_a_resolver(schema: strawberry.Schema) -> None:
+    context = Context()
+    result = await schema.execute(
+        "{ a: warehouses { id } b: warehouses { id } c: warehouses { id } }",
+        context_value=context,
+    )
+    assert result.data is None
+    assert result.errors is not None
+    assert result.errors[0].extensions == {"code": "TOO_MANY_ALIASES", "limit": 2, "measured": 3}
+    assert context.calls == []
+
+
+async def test_depth_ten_thousand_is_refused_without_a_recursion_error(
+    schema: strawberry.Schema,
+) -> None:
+    query = "{" + "warehouses {" * 10_000 + "id" + "}" * 10_001
+    result = await schema.execute(query, context_value=Context())
+    assert result.errors is not None
+    assert result.errors[0].extensions is not None
+    assert result.errors[0].extensions["code"] == "QUERY_TOO_DEEP"
+
+
+async def test_the_token_limit_stops_parsing(schema: strawberry.Schema) -> None:
+    query = "{" + "warehouses { id } " * 2_000 + "}"
+    result = await schema.execute(query, context_value=Context())
+    assert result.errors is not None
+    assert result.errors[0].extensions == {
+        "code": "QUERY_TOO_LARGE",
+        "limit": 5000,
+        "measured": 8002,
+    }
+
+
+async def test_cost_uses_the_requests_variables(schema: strawberry.Schema) -> None:
+    query = "query($n: Int!) { warehouses(first: $n) { id } }"
+    ok = await schema.execute(query, variable_values={"n": 3}, context_value=Context())
+    assert ok.errors is None
+    refused = await schema.execute(query, variable_values={"n": 500}, context_value=Context())
+    assert refused.errors is not None
+    assert refused.errors[0].extensions == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": 100,
+        "measured": 501,
+    }
+
+
+async def test_a_role_with_higher_limits_may_run_the_operation(schema: strawberry.Schema) -> None:
+    context = Context(principal=Principal(subject="root", roles=frozenset({"admin"})))
+    result = await schema.execute(
+        "{ a: warehouses { id } b: warehouses { id } c: warehouses { id } }",
+        context_value=context,
+    )
+    assert result.errors is None
+    assert context.calls == ["warehouses"] * 3
+
+
+async def test_syntax_errors_are_still_reported_as_syntax_errors(
+    schema: strawberry.Schema,
+) -> None:
+    result = await schema.execute("{ warehouses { id }", context_value=Context())
+    assert result.errors is not None
+    assert result.errors[0].message.startswith("Syntax Error")
+
+
+async def test_ordinary_validation_still_runs_within_limits(schema: strawberry.Schema) -> None:
+    result = await schema.execute("{ nothing }", context_value=Context())
+    assert result.errors is not None
+    assert "Cannot query field 'nothing'" in result.errors[0].message
+
+
+async def test_cyclic_introspection_is_refused(schema: strawberry.Schema) -> None:
+    query = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+    result = await schema.execute(query, context_value=Context())
+    assert result.errors is not None
+    assert "introspection" in result.errors[0].message.lower()
+
+
+async def test_graphiqls_introspection_query_runs(schema: strawberry.Schema) -> None:
+    result = await schema.execute(get_introspection_query(), context_value=Context())
+    assert result.errors is None
