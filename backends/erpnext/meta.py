@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 FieldType = Literal[
@@ -70,16 +71,16 @@ class DocType:
     def standard(self) -> tuple[str, ...]:
         return STANDARD + CHILD_STANDARD if self.is_child else STANDARD
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         """Every stored column, standard ones first (the order of `fields=["*"]`)."""
         return self.standard + tuple(f.name for f in self.fields if f.type != "Table")
 
-    @property
+    @cached_property
     def tables(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.type == "Table")
 
-    @property
+    @cached_property
     def links(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.type == "Link")
 
