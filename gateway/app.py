@@ -1,0 +1,189 @@
+"""The app factory: `/graphql`, `/healthz`, `/readyz`, a request id on every exchange.
+
+    app = create_app(settings, crm=ZohoCRM(...), scm=ERPNext(...))
+
+Connectors are built by the caller (the CLI builds them from settings; tests hand in
+connectors over in-process emulations). `authenticate` turns a request into a Principal
+(it may raise starlette's HTTPException(401)); `row_rules` turns a Principal into the row
+filters the loaders push into backend queries; `extensions` are strawberry SchemaExtensions
+(access control, limits) run after error formatting has been attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.errors import ErrorFormatting
+from gateway.settings import Settings
+from resolvers.errors import CrossdockError
+from resolvers.loaders import CrmSource, ScmSource
+from schema.build import Extension, build_schema
+from schema.context import GatewayContext, RowFilters
+from schema.principal import ANONYMOUS, Principal
+
+logger = logging.getLogger("crossdock.gateway")
+Authenticate = Callable[[Request], Awaitable[Principal]]
+RowRules = Callable[[Principal], RowFilters]
+Shutdown = Callable[[], Awaitable[None]]
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Takes a sane X-Request-ID from the client or makes one; echoes it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def request_id_of(request: Request | WebSocket) -> str:
+    return str(getattr(request.state, "request_id", "-"))
+
+
+class GraphQLApp(GraphQL[GatewayContext, None]):
+    """Strawberry's ASGI view with Crossdock's per-request context."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        crm: CrmSource,
+        scm: ScmSource,
+        extensions: Sequence[Extension],
+        authenticate: Authenticate | None,
+        row_rules: RowRules | None,
+        mutation: type[Any] | None,
+        order_process: Any,
+    ) -> None:
+        ide = None if settings.server.graphiql == "off" else settings.server.graphiql
+        schema = build_schema(extensions=[ErrorFormatting, *extensions], mutation=mutation)
+        super().__init__(schema, graphql_ide=ide, allow_queries_via_get=True)
+        self.settings = settings
+        self.crm = crm
+        self.scm = scm
+        self.authenticate = authenticate
+        self.row_rules = row_rules
+        self.order_process = order_process
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> GatewayContext:
+        principal = ANONYMOUS
+        if self.authenticate is not None and isinstance(request, Request):
+            principal = await self.authenticate(request)
+        filters = self.row_rules(principal) if self.row_rules else {}
+        return GatewayContext(
+            crm=self.crm,
+            scm=self.scm,
+            principal=principal,
+            row_filters=filters,
+            max_first=self.settings.graphql.max_first,
+            default_first=self.settings.graphql.default_first,
+            request_id=request_id_of(request),
+            order_process=self.order_process,
+            request=request,
+            response=response,
+        )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _readiness(crm: CrmSource, scm: ScmSource) -> Callable[[Request], Awaitable[Response]]:
+    async def readyz(request: Request) -> Response:
+        systems = ("crm", "scm")
+        results = await asyncio.gather(crm.ping(), scm.ping(), return_exceptions=True)
+        failing: dict[str, str] = {}
+        for system, result in zip(systems, results, strict=True):
+            if isinstance(result, CrossdockError):
+                failing[system] = f"{result.code}: {result.message}"
+            elif isinstance(result, BaseException):
+                logger.error("readiness probe of %s failed", system, exc_info=result)
+                failing[system] = "unexpected error"
+        if failing:
+            body = {"status": "unavailable", "failing": sorted(failing), "errors": failing}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready", "systems": list(systems)})
+
+    return readyz
+
+
+def _lifespan(on_shutdown: Sequence[Shutdown]) -> Callable[[Starlette], Any]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for close in on_shutdown:
+                await close()
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings,
+    *,
+    crm: CrmSource,
+    scm: ScmSource,
+    authenticate: Authenticate | None = None,
+    row_rules: RowRules | None = None,
+    extensions: Sequence[Extension] = (),
+    mutation: type[Any] | None = None,
+    order_process: Any = None,
+    on_shutdown: Sequence[Shutdown] = (),
+    routes: Sequence[Route] = (),
+) -> Starlette:
+    """The gateway's ASGI app over two ready connectors."""
+    graphql = GraphQLApp(
+        settings,
+        crm=crm,
+        scm=scm,
+        extensions=extensions,
+        authenticate=authenticate,
+        row_rules=row_rules,
+        mutation=mutation,
+        order_process=order_process,
+    )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", _readiness(crm, scm), methods=["GET"]),
+            *routes,
+        ],
+        lifespan=_lifespan(on_shutdown),
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

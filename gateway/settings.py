@@ -1,0 +1,343 @@
+"""One frozen Settings object: a TOML file, then `CROSSDOCK_*` environment overrides.
+
+Read once at startup and validated up front. Every error names the key and the fix, e.g.
+`crm.base_url is missing (set CROSSDOCK_CRM_URL or [crm] base_url)`. Unknown keys are
+errors, so a typo never passes silently. Each section is parsed by its own small function;
+to add a section, write `_parse_<name>(table, env)` and list it in `_SECTIONS`.
+
+    [server]   host, port, graphiql
+    [graphql]  max_first, default_first
+    [crm]      accounts_url, base_url, client_id, client_secret, refresh_token,
+               default_currency, [crm.order_statuses], + transport knobs
+    [scm]      base_url, api_key, api_secret, site_tz, currency, company, page_size,
+               [scm.shipment_statuses], [scm.tracking_statuses], + transport knobs
+    transport  connect_timeout_s, read_timeout_s, retries (after the first try), backoff_s,
+               backoff_max_s, retry_after_max_s, max_connections
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from resolvers.canonical import (
+    DEFAULT_ORDER_STATUSES,
+    DEFAULT_SHIPMENT_STATUSES,
+    DEFAULT_TRACKING_STATUSES,
+)
+from resolvers.http import RetryPolicy, Timeouts
+from resolvers.records import OrderStatus, ShipmentStatus
+
+GraphiQL = Literal["graphiql", "apollo-sandbox", "pathfinder", "off"]
+GRAPHIQL_CHOICES: tuple[str, ...] = ("graphiql", "apollo-sandbox", "pathfinder", "off")
+Table = Mapping[str, Any]
+
+
+class SettingsError(ValueError):
+    """The configuration is wrong; the message names the key and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the gateway listens and whether browsers get an IDE."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: GraphiQL = "graphiql"
+
+
+@dataclass(frozen=True)
+class GraphQLSettings:
+    """Connection paging: `first` defaults to `default_first` and may not exceed `max_first`."""
+
+    max_first: int = 200
+    default_first: int = 20
+
+
+@dataclass(frozen=True)
+class CrmSettings:
+    """The Zoho CRM backend: OAuth client, API domain, transport knobs, picklist mapping."""
+
+    accounts_url: str
+    base_url: str | None
+    client_id: str
+    client_secret: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_connections: int = 20
+    default_currency: str = "USD"
+    order_statuses: Mapping[str, OrderStatus] = field(
+        default_factory=lambda: dict(DEFAULT_ORDER_STATUSES)
+    )
+
+
+@dataclass(frozen=True)
+class ScmSettings:
+    """The ERPNext backend: token auth, site time zone, transport knobs, status mappings."""
+
+    base_url: str
+    api_key: str
+    api_secret: str = field(repr=False)
+    site_tz: str = "Europe/Berlin"
+    currency: str = "USD"
+    company: str | None = None
+    page_size: int = 500
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_connections: int = 20
+    shipment_statuses: Mapping[str, ShipmentStatus] = field(
+        default_factory=lambda: dict(DEFAULT_SHIPMENT_STATUSES)
+    )
+    tracking_statuses: Mapping[str, ShipmentStatus] = field(
+        default_factory=lambda: dict(DEFAULT_TRACKING_STATUSES)
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway reads from configuration, validated once at startup."""
+
+    crm: CrmSettings
+    scm: ScmSettings
+    server: ServerSettings = field(default_factory=ServerSettings)
+    graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
+
+
+class _Section:
+    """Typed reads from one TOML table, with env overrides and key-naming errors."""
+
+    def __init__(self, name: str, table: Table, env: Mapping[str, str]) -> None:
+        self.name = name
+        self.table = table
+        self.env = env
+        self.used: set[str] = set()
+
+    def _where(self, key: str, env_key: str | None) -> str:
+        return f"set {env_key} or [{self.name}] {key}" if env_key else f"set [{self.name}] {key}"
+
+    def raw(self, key: str, env_key: str | None = None) -> Any:
+        self.used.add(key)
+        if env_key is not None and env_key in self.env:
+            return self.env[env_key]
+        return self.table.get(key)
+
+    def text(self, key: str, default: str | None = None, *, env: str | None = None) -> str:
+        value = self.raw(key, env)
+        if value is None or value == "":
+            if default is not None:
+                return default
+            raise SettingsError(f"{self.name}.{key} is missing ({self._where(key, env)})")
+        if not isinstance(value, str):
+            raise SettingsError(f"{self.name}.{key} must be a string, got {value!r}")
+        return value
+
+    def optional_text(self, key: str, *, env: str | None = None) -> str | None:
+        value = self.raw(key, env)
+        return None if value in (None, "") else self.text(key, env=env)
+
+    def number(self, key: str, default: float, *, env: str | None = None) -> float:
+        value = self.raw(key, env)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{self.name}.{key} must be a number, got {value!r}") from None
+        if isinstance(value, bool) or number < 0:
+            raise SettingsError(f"{self.name}.{key} must be a number >= 0, got {value!r}")
+        return number
+
+    def integer(self, key: str, default: int, *, env: str | None = None, low: int = 0) -> int:
+        value = self.raw(key, env)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{self.name}.{key} must be an integer, got {value!r}") from None
+        if isinstance(value, (bool, float)) or number < low:
+            raise SettingsError(f"{self.name}.{key} must be an integer >= {low}, got {value!r}")
+        return number
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise SettingsError(f"{self.name}.{key} must be true or false, got {value!r}")
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            raise SettingsError(f"{self.name}.{key} must be one of {list(choices)}, got {value!r}")
+        return value
+
+    def table_of(self, key: str) -> Table:
+        value = self.raw(key)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"[{self.name}.{key}] must be a table")
+        return value
+
+    def check_unknown(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise SettingsError(
+                f"unknown key(s) in [{self.name}]: {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(self.used))})"
+            )
+
+
+def _timeouts(section: _Section) -> Timeouts:
+    base = Timeouts()
+    return Timeouts(
+        connect=section.number("connect_timeout_s", base.connect),
+        read=section.number("read_timeout_s", base.read),
+    )
+
+
+def _retry(section: _Section) -> RetryPolicy:
+    base = RetryPolicy()
+    return RetryPolicy(
+        attempts=section.integer("retries", base.attempts - 1) + 1,
+        backoff_s=section.number("backoff_s", base.backoff_s),
+        backoff_max_s=section.number("backoff_max_s", base.backoff_max_s),
+        retry_after_max_s=section.number("retry_after_max_s", base.retry_after_max_s),
+    )
+
+
+def _enum_map(section: _Section, key: str, enum: type[Any], base: Table) -> dict[str, Any]:
+    mapping = dict(base)
+    for label, name in section.table_of(key).items():
+        try:
+            mapping[label] = enum[name]
+        except KeyError:
+            names = [member.name for member in enum]
+            raise SettingsError(
+                f"{section.name}.{key}.{label!r} must be one of {names}, got {name!r}"
+            ) from None
+    return mapping
+
+
+def _parse_server(table: Table, env: Mapping[str, str]) -> ServerSettings:
+    s = _Section("server", table, env)
+    graphiql = s.raw("graphiql")
+    if isinstance(graphiql, bool):
+        ide = "graphiql" if graphiql else "off"
+    else:
+        ide = s.choice("graphiql", "graphiql", GRAPHIQL_CHOICES)
+    result = ServerSettings(
+        host=s.text("host", "127.0.0.1", env="CROSSDOCK_HOST"),
+        port=s.integer("port", 8000, env="CROSSDOCK_PORT", low=1),
+        graphiql=ide,  # type: ignore[arg-type]  # checked against GRAPHIQL_CHOICES above
+    )
+    s.check_unknown()
+    return result
+
+
+def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
+    s = _Section("graphql", table, env)
+    result = GraphQLSettings(
+        max_first=s.integer("max_first", 200, low=1),
+        default_first=s.integer("default_first", 20, low=0),
+    )
+    s.check_unknown()
+    if result.default_first > result.max_first:
+        raise SettingsError(
+            f"graphql.default_first ({result.default_first}) exceeds graphql.max_first "
+            f"({result.max_first}); lower default_first or raise max_first"
+        )
+    return result
+
+
+def _parse_crm(table: Table, env: Mapping[str, str]) -> CrmSettings:
+    s = _Section("crm", table, env)
+    result = CrmSettings(
+        accounts_url=s.text("accounts_url", env="CROSSDOCK_CRM_ACCOUNTS_URL"),
+        base_url=s.optional_text("base_url", env="CROSSDOCK_CRM_URL"),
+        client_id=s.text("client_id", env="CROSSDOCK_CRM_CLIENT_ID"),
+        client_secret=s.text("client_secret", env="CROSSDOCK_CRM_CLIENT_SECRET"),
+        refresh_token=s.text("refresh_token", env="CROSSDOCK_CRM_REFRESH_TOKEN"),
+        timeouts=_timeouts(s),
+        retry=_retry(s),
+        max_connections=s.integer("max_connections", 20, low=1),
+        default_currency=s.text("default_currency", "USD"),
+        order_statuses=_enum_map(s, "order_statuses", OrderStatus, DEFAULT_ORDER_STATUSES),
+    )
+    s.check_unknown()
+    return result
+
+
+def _parse_scm(table: Table, env: Mapping[str, str]) -> ScmSettings:
+    s = _Section("scm", table, env)
+    site_tz = s.text("site_tz", "Europe/Berlin", env="CROSSDOCK_SCM_SITE_TZ")
+    try:
+        ZoneInfo(site_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"scm.site_tz {site_tz!r} is not an IANA time zone (e.g. 'Europe/Berlin')"
+        ) from None
+    shipments = _enum_map(s, "shipment_statuses", ShipmentStatus, DEFAULT_SHIPMENT_STATUSES)
+    tracking = _enum_map(s, "tracking_statuses", ShipmentStatus, DEFAULT_TRACKING_STATUSES)
+    result = ScmSettings(
+        base_url=s.text("base_url", env="CROSSDOCK_SCM_URL"),
+        api_key=s.text("api_key", env="CROSSDOCK_SCM_API_KEY"),
+        api_secret=s.text("api_secret", env="CROSSDOCK_SCM_API_SECRET"),
+        site_tz=site_tz,
+        currency=s.text("currency", "USD"),
+        company=s.optional_text("company"),
+        page_size=s.integer("page_size", 500, low=1),
+        timeouts=_timeouts(s),
+        retry=_retry(s),
+        max_connections=s.integer("max_connections", 20, low=1),
+        shipment_statuses=shipments,
+        tracking_statuses=tracking,
+    )
+    s.check_unknown()
+    return result
+
+
+_SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
+    "server": _parse_server,
+    "graphql": _parse_graphql,
+    "crm": _parse_crm,
+    "scm": _parse_scm,
+}
+
+
+def parse_settings(document: Table, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from a parsed TOML document and an environment mapping (default: empty)."""
+    environ = env or {}
+    unknown = sorted(set(document) - set(_SECTIONS))
+    if unknown:
+        raise SettingsError(
+            f"unknown section(s) {', '.join(f'[{name}]' for name in unknown)} "
+            f"(known: {', '.join(_SECTIONS)})"
+        )
+    parsed: dict[str, Any] = {}
+    for name, parse in _SECTIONS.items():
+        table = document.get(name, {})
+        if not isinstance(table, Mapping):
+            raise SettingsError(f"{name} must be a table ([{name}])")
+        parsed[name] = parse(table, environ)
+    return Settings(**parsed)
+
+
+def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from a TOML file (or none: environment only) plus `CROSSDOCK_*` overrides."""
+    document: dict[str, Any] = {}
+    if path is not None:
+        try:
+            document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    return parse_settings(document, env)

@@ -1,0 +1,229 @@
+"""Per-request batching loaders over the two connectors.
+
+A `Loaders` is built per request (never at module level: a cache shared between callers
+would leak rows). Each loader collects the keys its resolvers ask for in one tick, asks its
+connector once for all of them (the connector splits by its system's batch limit), and
+answers one value per key, in key order, None where the backend has nothing. When a batch
+call fails with a BackendError, every key of that batch fails with it, so only the fields
+that needed the batch are nulled.
+
+Row filters (`{"Shipment": {"carrier": "DHL"}}`) are pushed into the shipment calls and
+re-checked on what comes back; a None value means the caller may see no rows at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from aiodataloader import DataLoader
+
+from resolvers.records import (
+    CatalogProduct,
+    Customer,
+    ErpOrder,
+    Item,
+    Order,
+    OrderStatus,
+    Page,
+    Shipment,
+    ShipmentStatus,
+    StockLevel,
+    Warehouse,
+)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+RowFilters = Mapping[str, Mapping[str, str | None]]
+
+
+class CrmSource(Protocol):
+    """What the schema reads from the CRM (implemented by resolvers.zoho.ZohoCRM)."""
+
+    async def get_accounts(self, ids: Sequence[str]) -> dict[str, Customer]: ...
+    async def list_accounts(
+        self, *, first: int, after: str | None, search: str | None = None
+    ) -> Page[Customer]: ...
+    async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]: ...
+    async def find_order(
+        self, *, number: str | None = None, external_ref: str | None = None
+    ) -> Order | None: ...
+    async def list_orders(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        status: OrderStatus | None = None,
+        customer_id: str | None = None,
+    ) -> Page[Order]: ...
+    async def orders_by_accounts(
+        self, account_ids: Sequence[str], *, status: OrderStatus | None = None
+    ) -> dict[str, list[Order]]: ...
+    async def get_products(self, ids: Sequence[str]) -> dict[str, CatalogProduct]: ...
+    async def products_by_sku(self, skus: Sequence[str]) -> dict[str, CatalogProduct]: ...
+    async def list_products(self, *, first: int, after: str | None) -> Page[CatalogProduct]: ...
+    async def ping(self) -> None: ...
+
+
+class ScmSource(Protocol):
+    """What the schema reads from the SCM (implemented by resolvers.erpnext.ERPNext)."""
+
+    async def get_items(self, skus: Sequence[str]) -> dict[str, Item]: ...
+    async def list_bins(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]: ...
+    async def list_warehouses(self) -> list[Warehouse]: ...
+    async def get_shipments(
+        self, ids: Sequence[str], *, carrier: str | None = None
+    ) -> dict[str, Shipment]: ...
+    async def shipments_by_orders(
+        self, crm_order_ids: Sequence[str], *, carrier: str | None = None
+    ) -> dict[str, list[Shipment]]: ...
+    async def list_shipments(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        status: ShipmentStatus | None = None,
+        carrier: str | None = None,
+    ) -> Page[Shipment]: ...
+    async def erp_orders_by_crm_ids(self, crm_order_ids: Sequence[str]) -> dict[str, ErpOrder]: ...
+    async def ping(self) -> None: ...
+
+
+class NoRows(Exception):
+    """A row rule hides every row of a type; callers answer empty without a backend call."""
+
+
+@dataclass(frozen=True)
+class ShipmentScope:
+    """The carrier a caller is bound to by a row rule (None: unrestricted)."""
+
+    carrier: str | None = None
+    restricted: bool = False
+
+    @classmethod
+    def from_filters(cls, filters: RowFilters) -> ShipmentScope:
+        rule = filters.get("Shipment", {})
+        if "carrier" not in rule:
+            return cls()
+        return cls(carrier=rule["carrier"], restricted=True)
+
+    def push(self, asked: str | None) -> str | None:
+        """The carrier to send to the backend; raises NoRows when nothing can match."""
+        if not self.restricted:
+            return asked
+        if self.carrier is None or (asked is not None and asked != self.carrier):
+            raise NoRows
+        return self.carrier
+
+    def allows(self, shipment: Shipment) -> bool:
+        return not self.restricted or shipment.carrier == self.carrier
+
+
+async def _by_key(
+    keys: list[K], fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]
+) -> list[V | None]:
+    found = await fetch(list(dict.fromkeys(keys)))
+    return [found.get(key) for key in keys]
+
+
+class KeyedLoader(Generic[K, V]):
+    """A typed face over one aiodataloader DataLoader."""
+
+    def __init__(self, fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]) -> None:
+        self._fetch = fetch
+        self._loader: DataLoader[K, V | None] = DataLoader(batch_load_fn=self._batch)
+
+    async def _batch(self, keys: list[K]) -> list[V | None]:
+        return await _by_key(keys, self._fetch)
+
+    async def load(self, key: K) -> V | None:
+        value: V | None = await self._loader.load(key)
+        return value
+
+    async def load_many(self, keys: Iterable[K]) -> list[V | None]:
+        values: list[V | None] = await self._loader.load_many(list(keys))
+        return values
+
+    def prime(self, key: K, value: V) -> None:
+        self._loader.prime(key, value)
+
+
+class Loaders:
+    """All loaders of one request. Example: `await ctx.loaders.customers.load("4876876000001")`."""
+
+    def __init__(self, crm: CrmSource, scm: ScmSource, *, row_filters: RowFilters) -> None:
+        self.crm = crm
+        self.scm = scm
+        self.shipment_scope = ShipmentScope.from_filters(row_filters)
+        self.customers: KeyedLoader[str, Customer] = KeyedLoader(crm.get_accounts)
+        self.orders: KeyedLoader[str, Order] = KeyedLoader(crm.get_orders)
+        self.orders_by_customer: KeyedLoader[tuple[str, OrderStatus | None], list[Order]] = (
+            KeyedLoader(self._orders_by_customer)
+        )
+        self.catalog_by_sku: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.products_by_sku)
+        self.catalog_by_id: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.get_products)
+        self.items: KeyedLoader[str, Item] = KeyedLoader(scm.get_items)
+        self.bins: KeyedLoader[str, list[StockLevel]] = KeyedLoader(scm.list_bins)
+        self.shipments: KeyedLoader[str, Shipment] = KeyedLoader(self._shipments)
+        self.shipments_by_order: KeyedLoader[str, list[Shipment]] = KeyedLoader(
+            self._shipments_by_order
+        )
+        self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(scm.erp_orders_by_crm_ids)
+        self._warehouses: asyncio.Future[dict[str, Warehouse]] | None = None
+
+    async def _orders_by_customer(
+        self, keys: list[tuple[str, OrderStatus | None]]
+    ) -> dict[tuple[str, OrderStatus | None], list[Order]]:
+        by_status: dict[OrderStatus | None, list[str]] = {}
+        for account_id, status in keys:
+            by_status.setdefault(status, []).append(account_id)
+        calls = [self.crm.orders_by_accounts(ids, status=st) for st, ids in by_status.items()]
+        found: dict[tuple[str, OrderStatus | None], list[Order]] = {}
+        for status, result in zip(by_status, await asyncio.gather(*calls), strict=True):
+            for account_id in by_status[status]:
+                found[(account_id, status)] = result.get(account_id, [])
+        return found
+
+    async def _shipments(self, ids: list[str]) -> dict[str, Shipment]:
+        try:
+            carrier = self.shipment_scope.push(None)
+        except NoRows:
+            return {}
+        found = await self.scm.get_shipments(ids, carrier=carrier)
+        return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
+
+    async def _shipments_by_order(self, order_ids: list[str]) -> dict[str, list[Shipment]]:
+        try:
+            carrier = self.shipment_scope.push(None)
+        except NoRows:
+            return {}
+        found = await self.scm.shipments_by_orders(order_ids, carrier=carrier)
+        allows = self.shipment_scope.allows
+        return {k: [s for s in group if allows(s)] for k, group in found.items()}
+
+    def warehouses(self) -> Awaitable[dict[str, Warehouse]]:
+        """All warehouses by id, fetched with one call per request however often asked."""
+        if self._warehouses is None:
+            self._warehouses = asyncio.ensure_future(self._fetch_warehouses())
+        return self._warehouses
+
+    async def _fetch_warehouses(self) -> dict[str, Warehouse]:
+        return {w.id: w for w in await self.scm.list_warehouses()}
+
+    async def list_shipments(
+        self, *, first: int, after: str | None, status: ShipmentStatus | None, carrier: str | None
+    ) -> Page[Shipment]:
+        """One page of shipments, the row rule's carrier pushed down and re-checked."""
+        try:
+            pushed = self.shipment_scope.push(carrier)
+        except NoRows:
+            return Page(items=())
+        page = await self.scm.list_shipments(
+            first=first, after=after, status=status, carrier=pushed
+        )
+        visible = tuple(s for s in page.items if self.shipment_scope.allows(s))
+        for shipment in visible:
+            self.shipments.prime(shipment.id, shipment)
+        return Page(items=visible, next_cursor=page.next_cursor, extra=page.extra)

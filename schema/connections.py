@@ -1,0 +1,131 @@
+"""Connections: one paging convention for every list, over each system's own paging.
+
+A cursor is opaque to clients: base64url JSON `{"k": kind, "a": source, "o": offset}` where
+`source` is the connector's cursor for the page start (Zoho page token, Frappe limit_start,
+both already opaque) and `offset` counts the items of that page already seen. Every edge's
+cursor resumes right after its node; the last edge of a full page carries the connector's
+next-page cursor, so walking by `endCursor` costs one backend call per page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import strawberry
+
+from resolvers.errors import InvalidInput
+from resolvers.records import Page
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@strawberry.type(description="Where a page ends and whether another one follows.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="True when a next page exists.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last edge; pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="One entity of a connection, with the cursor that resumes after it.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque; pass as `after` to continue after node.")
+    node: T = strawberry.field(description="The entity.")
+
+
+@strawberry.type(description="A page of entities: edges with cursors, the bare nodes, and paging.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The entities with their cursors.")
+    nodes: list[T] = strawberry.field(description="The entities alone, in the same order.")
+    page_info: PageInfo = strawberry.field(description="Paging state of this page.")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A validated request for one page: how many, and where the page starts."""
+
+    kind: str
+    first: int
+    source: str | None
+    offset: int
+
+    def cursor(self, source: str | None, offset: int) -> str:
+        raw = json.dumps({"k": self.kind, "a": source, "o": offset}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def check_first(first: int | None, *, default: int, cap: int) -> int:
+    value = default if first is None else first
+    if value < 0 or value > cap:
+        raise InvalidInput(
+            f"first must be between 0 and {cap} (the cap set by graphql.max_first), got {value}.",
+            argument="first",
+            max=cap,
+        )
+    return value
+
+
+def window(kind: str, first: int, after: str | None) -> Window:
+    """The page a client asks for; a cursor from another listing or garbage is BAD_USER_INPUT."""
+    if after is None:
+        return Window(kind, first, None, 0)
+    try:
+        raw = base64.urlsafe_b64decode(after + "=" * (-len(after) % 4))
+        position = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        position = None
+    if (
+        not isinstance(position, dict)
+        or position.get("k") != kind
+        or not isinstance(position.get("a"), (str, type(None)))
+        or not isinstance(position.get("o"), int)
+        or position["o"] < 0
+    ):
+        raise InvalidInput(
+            f"after={after[:40]!r} is not a cursor of this {kind} listing; "
+            "pass an edge cursor or pageInfo.endCursor from it.",
+            argument="after",
+        )
+    return Window(kind, first, position["a"], position["o"])
+
+
+def _connection(
+    win: Window, items: Sequence[R], has_more: bool, next_source: str | None, node: Callable[[R], T]
+) -> Connection[T]:
+    shown = list(items[win.offset : win.offset + win.first])
+    edges = [
+        Edge(cursor=win.cursor(win.source, win.offset + i + 1), node=node(item))
+        for i, item in enumerate(shown)
+    ]
+    if edges and next_source is not None and win.offset + len(shown) == len(items):
+        edges[-1] = Edge(cursor=win.cursor(next_source, 0), node=edges[-1].node)
+    end = edges[-1].cursor if edges else None
+    return Connection(
+        edges=edges,
+        nodes=[edge.node for edge in edges],
+        page_info=PageInfo(has_next_page=has_more, end_cursor=end),
+    )
+
+
+async def paginate(
+    win: Window,
+    fetch: Callable[[int, str | None], Awaitable[Page[R]]],
+    node: Callable[[R], T],
+) -> Connection[T]:
+    """One page from a connector: asks for `offset + first` items from the page start."""
+    if win.first == 0:
+        return _connection(win, (), False, None, node)
+    page = await fetch(win.offset + win.first, win.source)
+    has_more = page.next_cursor is not None or len(page.items) > win.offset + win.first
+    return _connection(win, page.items, has_more, page.next_cursor, node)
+
+
+def from_list(win: Window, items: Sequence[R], node: Callable[[R], T]) -> Connection[T]:
+    """A first page cut from a list already fetched (a batched loader's result)."""
+    return _connection(win, items, len(items) > win.offset + win.first, None, node)

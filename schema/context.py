@@ -1,0 +1,71 @@
+"""The per-request context every resolver reads: who asks, and the loaders that fetch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from resolvers.loaders import CrmSource, Loaders, ScmSource
+from schema.principal import ANONYMOUS, Principal
+
+# {"Shipment": {"carrier": "DHL"}}: rows a caller may see; a None value means no rows at all.
+RowFilters = Mapping[str, Mapping[str, str | None]]
+
+
+@dataclass
+class GatewayContext:
+    """Built once per request (never shared): principal, row rules, loaders, paging limits.
+
+    `row_filters` come from the access policy and are pushed into backend queries by the
+    loaders; `order_process` is the order saga service used by mutations.
+    """
+
+    crm: CrmSource
+    scm: ScmSource
+    principal: Principal = ANONYMOUS
+    row_filters: RowFilters = field(default_factory=dict)
+    max_first: int = 200
+    default_first: int = 20
+    request_id: str = "-"
+    order_process: Any = None
+    request: Any = None
+    response: Any = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """Built on first use, so row filters set by an extension before execution apply."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.crm, self.scm, row_filters=self.row_filters)
+        return self._loaders
+
+
+Info = strawberry.Info[GatewayContext, None]
+
+
+def make_context(
+    *,
+    crm: CrmSource,
+    scm: ScmSource,
+    principal: Principal = ANONYMOUS,
+    row_filters: RowFilters | None = None,
+    max_first: int = 200,
+    default_first: int = 20,
+    request_id: str = "-",
+    order_process: Any = None,
+) -> GatewayContext:
+    """A fresh context with fresh loaders, e.g. for `schema.execute(query, context_value=...)`."""
+    filters = row_filters or {}
+    return GatewayContext(
+        crm=crm,
+        scm=scm,
+        principal=principal,
+        row_filters=filters,
+        max_first=max_first,
+        default_first=default_first,
+        request_id=request_id,
+        order_process=order_process,
+    )

@@ -1,0 +1,89 @@
+"""Customer: a CRM account, with its orders as a connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from resolvers import records
+from schema.common import Address, Money
+from schema.connections import Connection, check_first, from_list, paginate, window
+from schema.context import Info
+from schema.enums import OrderStatus
+from schema.fields import resolver
+
+if TYPE_CHECKING:
+    from schema.orders import Order
+
+OrderRef = Annotated["Order", strawberry.lazy("schema.orders")]
+
+
+@strawberry.type(description="A customer account from the CRM (Zoho CRM `Accounts`).")
+class Customer:
+    record: strawberry.Private[records.Customer]
+    id: strawberry.ID = strawberry.field(description="The CRM account id.")
+    number: str | None = strawberry.field(description="The account number, if the CRM has one.")
+    name: str = strawberry.field(description="The account's name.")
+    industry: str | None = strawberry.field(description="Industry, as the CRM names it.")
+    website: str | None = strawberry.field(description="Website URL.")
+    email: str | None = strawberry.field(description="Email of the primary contact. PII.")
+    phone: str | None = strawberry.field(description="Main phone number. PII.")
+    billing_address: Address | None = strawberry.field(description="Billing address. PII.")
+    shipping_address: Address | None = strawberry.field(description="Shipping address. PII.")
+    credit_limit: Money | None = strawberry.field(description="Credit limit. Finance.")
+    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+
+    @classmethod
+    def of(cls, r: records.Customer) -> Customer:
+        return cls(
+            record=r,
+            id=strawberry.ID(r.id),
+            number=r.number,
+            name=r.name,
+            industry=r.industry,
+            website=r.website,
+            email=r.email,
+            phone=r.phone,
+            billing_address=Address.of(r.billing_address),
+            shipping_address=Address.of(r.shipping_address),
+            credit_limit=Money.of(r.credit_limit),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+
+    @resolver("The customer's sales orders, newest first as the CRM lists.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> Connection[OrderRef] | None:
+        from schema.orders import Order
+
+        ctx = info.context
+        win = window(
+            "customerOrders",
+            check_first(first, default=ctx.default_first, cap=ctx.max_first),
+            after,
+        )
+        if after is None:
+            found = await ctx.loaders.orders_by_customer.load((self.record.id, status))
+            return from_list(win, found or [], Order.of)
+
+        async def fetch(size: int, source: str | None) -> records.Page[records.Order]:
+            return await ctx.crm.list_orders(
+                first=size, after=source, status=status, customer_id=self.record.id
+            )
+
+        return await paginate(win, fetch, Order.of)
+
+
+async def load_customer(info: Info, customer_id: str | None) -> Customer | None:
+    if customer_id is None:
+        return None
+    found = await info.context.loaders.customers.load(customer_id)
+    return None if found is None else Customer.of(found)

@@ -1,0 +1,144 @@
+"""The Query root: the entry points a frontend team starts from (DESIGN.md, "Canonical model")."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import records
+from resolvers.errors import InvalidInput
+from schema.connections import Connection, check_first, paginate, window
+from schema.context import Info
+from schema.customers import Customer, load_customer
+from schema.enums import OrderStatus, ShipmentStatus
+from schema.fields import resolver
+from schema.orders import Order, load_order
+from schema.products import Product, Warehouse, load_product, product_of
+from schema.shipments import Shipment, load_shipment
+
+
+@strawberry.type(description="Who is asking, as the gateway verified it.")
+class Viewer:
+    subject: str | None = strawberry.field(description="The token subject; null when anonymous.")
+    roles: list[str] = strawberry.field(description="Roles granted by the token.")
+    scopes: list[str] = strawberry.field(description="Effective scopes (token and roles).")
+    partner_id: str | None = strawberry.field(description="The partner the caller acts for.")
+
+
+def _first(info: Info, first: int | None) -> int:
+    return check_first(first, default=info.context.default_first, cap=info.context.max_first)
+
+
+@strawberry.type(description="Read entry points over the CRM and the SCM.")
+class Query:
+    @resolver("One customer by CRM account id.")
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        return await load_customer(info, str(id))
+
+    @resolver("Customers, optionally matching a search word (pushed to the CRM).")
+    async def customers(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Customer] | None:
+        crm, loaders = info.context.crm, info.context.loaders
+
+        async def fetch(size: int, source: str | None) -> records.Page[records.Customer]:
+            page = await crm.list_accounts(first=size, after=source, search=search)
+            for account in page.items:
+                loaders.customers.prime(account.id, account)
+            return page
+
+        kind = f"customers:{search or ''}"
+        return await paginate(window(kind, _first(info, first), after), fetch, Customer.of)
+
+    @resolver("One order by CRM id or by order number (give exactly one).")
+    async def order(
+        self, info: Info, id: strawberry.ID | None = None, number: str | None = None
+    ) -> Order | None:
+        if (id is None) == (number is None):
+            raise InvalidInput("order needs exactly one of id or number.", argument="id")
+        if id is not None:
+            return await load_order(info, str(id))
+        found = await info.context.crm.find_order(number=number)
+        return None if found is None else Order.of(found)
+
+    @resolver("Orders, filtered by status and customer in the CRM query.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+        customer_id: strawberry.ID | None = None,
+    ) -> Connection[Order] | None:
+        crm, loaders = info.context.crm, info.context.loaders
+        customer = None if customer_id is None else str(customer_id)
+
+        async def fetch(size: int, source: str | None) -> records.Page[records.Order]:
+            page = await crm.list_orders(
+                first=size, after=source, status=status, customer_id=customer
+            )
+            for order in page.items:
+                loaders.orders.prime(order.id, order)
+            return page
+
+        kind = f"orders:{status.value if status else ''}:{customer or ''}"
+        return await paginate(window(kind, _first(info, first), after), fetch, Order.of)
+
+    @resolver("One product by SKU.")
+    async def product(self, info: Info, sku: strawberry.ID) -> Product | None:
+        return await load_product(info, str(sku))
+
+    @resolver("Products of the CRM catalog.")
+    async def products(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Product] | None:
+        crm, loaders = info.context.crm, info.context.loaders
+
+        async def fetch(size: int, source: str | None) -> records.Page[records.CatalogProduct]:
+            page = await crm.list_products(first=size, after=source)
+            for catalog in page.items:
+                loaders.catalog_by_sku.prime(catalog.sku, catalog)
+            return page
+
+        return await paginate(window("products", _first(info, first), after), fetch, product_of)
+
+    @resolver("All warehouses (SCM).")
+    async def warehouses(self, info: Info) -> list[Warehouse] | None:
+        known = await info.context.loaders.warehouses()
+        return [Warehouse.of(w) for w in known.values()]
+
+    @resolver("One shipment by ERPNext name.")
+    async def shipment(self, info: Info, id: strawberry.ID) -> Shipment | None:
+        return await load_shipment(info, str(id))
+
+    @resolver("Shipments, filtered by status and carrier in the SCM query.")
+    async def shipments(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: ShipmentStatus | None = None,
+        carrier: str | None = None,
+    ) -> Connection[Shipment] | None:
+        loaders = info.context.loaders
+
+        async def fetch(size: int, source: str | None) -> records.Page[records.Shipment]:
+            return await loaders.list_shipments(
+                first=size, after=source, status=status, carrier=carrier
+            )
+
+        kind = f"shipments:{status.value if status else ''}:{carrier or ''}"
+        return await paginate(window(kind, _first(info, first), after), fetch, Shipment.of)
+
+    @resolver("The caller, as authenticated.")
+    def viewer(self, info: Info) -> Viewer:
+        who = info.context.principal
+        return Viewer(
+            subject=who.subject,
+            roles=sorted(who.roles),
+            scopes=sorted(who.scopes),
+            partner_id=who.partner_id,
+        )

@@ -1,0 +1,70 @@
+"""The canonical scalars: DateTime (RFC 3339, UTC, "Z") and Decimal (a string, never a float).
+
+They replace strawberry's built-in `datetime` and `Decimal` scalars through `scalar_map`, so
+types annotate plain `datetime` / `Decimal` fields and always serialize canonically.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+
+def serialize_datetime(value: datetime) -> str:
+    """RFC 3339 in UTC with a "Z", seconds precision unless the value has fractions."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime reached the schema; connectors must return UTC")
+    utc = value.astimezone(UTC)
+    spec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def parse_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an RFC 3339 string such as 2026-03-01T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        example = "2026-03-01T10:00:00Z"
+        raise ValueError(f"{value!r} is not an RFC 3339 date-time (e.g. {example})") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone offset; add Z or +hh:mm")
+    return parsed.astimezone(UTC)
+
+
+def serialize_decimal(value: Decimal) -> str:
+    """Plain positional notation ("1299.50"), never an exponent, never a float."""
+    return format(value, "f")
+
+
+def parse_decimal(value: Any) -> Decimal:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ValueError('Decimal must be a string such as "1299.50"')
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite decimal number")
+    return number
+
+
+DATETIME: ScalarDefinition = strawberry.scalar(
+    name="DateTime",
+    description='An instant, RFC 3339 in UTC, e.g. "2026-03-01T10:00:00Z".',
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
+)
+
+DECIMAL: ScalarDefinition = strawberry.scalar(
+    name="Decimal",
+    description='A decimal number as a string, e.g. "1299.50"; never a float.',
+    serialize=serialize_decimal,
+    parse_value=parse_decimal,
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DATETIME, Decimal: DECIMAL}

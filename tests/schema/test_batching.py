@@ -1,0 +1,127 @@
+"""Batching: the order list costs the same backend calls whatever the page size.
+
+Counted at the emulations' request counters (the real HTTP requests the connectors send),
+after the Zoho token is fetched, so only data calls are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+
+from backends.erpnext.app import ErpEmulator
+from backends.zoho.app import ZohoEmulator
+from resolvers.erpnext import ERPNext
+from tests.conftest import GraphQLClient
+
+ORDER_LIST = """
+query OrderList($first: Int!) {
+  orders(first: $first) {
+    nodes {
+      id number status total { amount currency }
+      customer { id name }
+      lines { sku quantity product {
+        name listPrice { amount currency } stock { onHand available } available } }
+      shipments { id carrier status trackingNumber }
+      fulfillment
+    }
+  }
+}
+"""
+
+CRM_CALLS = {
+    "GET /crm/v8/Sales_Orders": 1,  # the page of orders
+    "GET /crm/v8/Accounts": 1,  # customers by ids=
+    "GET /crm/v8/Contacts/search": 1,  # their primary contacts' emails
+    "GET /crm/v8/Products/search": 1,  # catalog products by SKU (search `in`)
+}
+SCM_CALLS = {
+    "GET /api/resource/Bin": 1,  # stock of every SKU on the page
+    "GET /api/resource/Sales Order": 1,  # ERP mirrors by CRM order id
+    "GET /api/resource/Sales Order Item": 1,  # their rows
+    "GET /api/resource/Shipment": 1,  # shipments by CRM order id
+    "GET /api/resource/Shipment Delivery Note": 1,
+    "GET /api/resource/Delivery Note Item": 1,
+    "GET /api/resource/Address": 1,  # shipment destinations
+}
+# The ERPNext connector sends at most 100 keys per `in` filter (URL length), so the three
+# calls keyed by CRM order id split in two at 200 orders: a system limit, not N+1.
+SCM_CALLS_200 = {
+    **SCM_CALLS,
+    "GET /api/resource/Sales Order": 2,
+    "GET /api/resource/Sales Order Item": 2,
+    "GET /api/resource/Shipment": 2,
+}
+
+
+async def count_calls(
+    gql: GraphQLClient,
+    crm_emulator: ZohoEmulator,
+    scm_emulator: ErpEmulator,
+    query: str,
+    **variables: Any,
+) -> tuple[dict[str, Any], dict[str, int], dict[str, int]]:
+    await gql.data("{ customers(first: 1) { nodes { id } } }")  # fetch the OAuth token first
+    crm_emulator.stats.reset()
+    scm_emulator.stats.reset()
+    data = await gql.data(query, **variables)
+    crm_routes = crm_emulator.stats.snapshot()["routes"]
+    scm_routes = scm_emulator.stats.snapshot()["routes"]
+    return data, crm_routes, scm_routes
+
+
+@pytest.mark.parametrize(
+    ("first", "scm_calls"),
+    [
+        (10, SCM_CALLS),  # a short page
+        (50, SCM_CALLS),  # the page size of the issue: same calls as 10
+        (200, SCM_CALLS_200),  # the cap: same calls, bar the ERP 100-key split
+    ],
+)
+async def test_the_order_list_costs_the_same_backend_calls_for_any_page_size(
+    gql: GraphQLClient,
+    crm_emulator: ZohoEmulator,
+    scm_emulator: ErpEmulator,
+    first: int,
+    scm_calls: dict[str, int],
+) -> None:
+    data, crm_routes, scm_routes = await count_calls(
+        gql, crm_emulator, scm_emulator, ORDER_LIST, first=first
+    )
+    assert len(data["orders"]["nodes"]) == first
+    assert crm_routes == CRM_CALLS
+    assert scm_routes == scm_calls
+
+
+class KeySpy:
+    """Wraps a real batch method and records the keys of every call."""
+
+    def __init__(self, method: Callable[..., Awaitable[Any]]) -> None:
+        self.method = method
+        self.calls: list[list[str]] = []
+
+    async def __call__(self, keys: Sequence[str], **kwargs: Any) -> Any:
+        self.calls.append(list(keys))
+        return await self.method(keys, **kwargs)
+
+
+async def test_repeated_keys_are_fetched_once(gql: GraphQLClient, scm: ERPNext) -> None:
+    spy = KeySpy(scm.list_bins)
+    scm.list_bins = spy  # type: ignore[method-assign,assignment]
+    data = await gql.data(ORDER_LIST, first=50)
+    skus = {line["sku"] for order in data["orders"]["nodes"] for line in order["lines"]}
+    assert len(spy.calls) == 1
+    assert sorted(spy.calls[0]) == sorted(skus)  # each SKU once, though many lines share SKUs
+
+
+async def test_the_same_product_asked_twice_in_one_operation_costs_one_call(
+    gql: GraphQLClient, crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> None:
+    query = """{ a: product(sku: "SKU-00001") { available }
+                 b: product(sku: "SKU-00001") { available stock { onHand } } }"""
+    data, crm_routes, scm_routes = await count_calls(gql, crm_emulator, scm_emulator, query)
+    assert data["a"]["available"] == data["b"]["available"]
+    assert crm_routes == {"GET /crm/v8/Products/search": 1}
+    assert scm_routes == {"GET /api/resource/Bin": 1}
