@@ -17,7 +17,8 @@ from resolvers.saga import ProcessStatus, SimulatedCrash
 from resolvers.saga.state import LineInput, OrderInput
 from tests.saga.conftest import Systems, crash_at
 
-ZOHO_UPSERT = r"^/crm/v8/Sales_Orders/upsert$"
+# The connector writes orders by insert on the unique External_Ref (see ZohoCRM.upsert_order).
+ZOHO_INSERT = r"^/crm/v8/Sales_Orders$"
 ZOHO_ORDER = r"^/crm/v8/Sales_Orders/\d+$"
 ERP_SO = r"^/api/resource/Sales Order$"
 ERP_SO_DOC = r"^/api/resource/Sales Order/"
@@ -52,10 +53,10 @@ STEP_FAULTS = [
     ("crm", "GET", r"^/crm/v8/Accounts", "error", "validate", "BACKEND_UNAVAILABLE"),
     # validate: the ERP stock read times out
     ("scm", "GET", r"^/api/resource/Bin$", "timeout", "validate", "BACKEND_TIMEOUT"),
-    # CRM upsert refused by a 5xx: nothing was created
-    ("crm", "POST", ZOHO_UPSERT, "error", "crm_upsert", "BACKEND_UNAVAILABLE"),
-    # CRM upsert applied but its answer lost: the undo must find the order by External_Ref
-    ("crm", "POST", ZOHO_UPSERT, "lost_reply", "crm_upsert", "BACKEND_TIMEOUT"),
+    # CRM order insert refused by a 5xx: nothing was created
+    ("crm", "POST", ZOHO_INSERT, "error", "crm_upsert", "BACKEND_UNAVAILABLE"),
+    # CRM order insert applied but its answer lost: the undo must find the order by External_Ref
+    ("crm", "POST", ZOHO_INSERT, "lost_reply", "crm_upsert", "BACKEND_TIMEOUT"),
     # ERP customer creation fails
     ("scm", "POST", r"^/api/resource/Customer$", "error", "erp_customer", "BACKEND_UNAVAILABLE"),
     # ERP sales order creation fails
