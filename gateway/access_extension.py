@@ -1,0 +1,195 @@
+"""The strawberry extension that enforces the access policy on every operation.
+
+Before execution it analyses the whole operation (`gateway.access.analyse`): in "reject" mode
+any denied field refuses the operation (errors coded OPERATION_FORBIDDEN, one per denied path:
+the app answers 403, see `is_operation_forbidden`); in "null" mode a denied field resolves to
+null with a FORBIDDEN error at its path, without calling its resolver. Allowed values then
+pass through masks, the row-rule re-check and the audit of sensitive fields. Introspection is
+answered from the caller's visible schema, and validation suggestions are scrubbed.
+
+Example::
+
+    schema = strawberry.Schema(query=Query, extensions=[access_extension(policy, audit=log)])
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Literal
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_named_type, print_ast
+from strawberry.extensions import SchemaExtension
+
+from gateway.access import (
+    Decider,
+    Denial,
+    FieldDecision,
+    Forbidden,
+    analyse,
+    row_filters,
+    row_visible,
+)
+from gateway.audit import AuditLog
+from gateway.policy import MASKS, Policy
+from gateway.visibility import scrub_errors, visible_schema
+from schema.principal import ANONYMOUS, Principal
+
+OPERATION_FORBIDDEN = "OPERATION_FORBIDDEN"
+Mode = Literal["null", "reject"]
+Info = GraphQLResolveInfo[Any]
+
+
+def principal_of(context: Any) -> Principal:
+    """The request's principal, from a context object or a dict context; anonymous if absent."""
+    found = context.get("principal") if isinstance(context, Mapping) else None
+    found = found or getattr(context, "principal", None)
+    return found if isinstance(found, Principal) else ANONYMOUS
+
+
+def is_operation_forbidden(errors: Any) -> bool:
+    """True when a result's errors say the whole operation was refused (answer HTTP 403)."""
+    for error in errors or ():
+        extensions = getattr(error, "extensions", None) or {}
+        if isinstance(error, Mapping):
+            extensions = error.get("extensions") or {}
+        if extensions.get("code") == OPERATION_FORBIDDEN:
+            return True
+    return False
+
+
+def _refusal(denial: Denial) -> GraphQLError:
+    return GraphQLError(
+        f"Operation refused: not allowed to read {denial.coordinate}.",
+        path=list(denial.path),
+        extensions={"code": OPERATION_FORBIDDEN, "requiredScopes": denial.required.as_lists()},
+    )
+
+
+def _set_status(context: Any, status: int) -> None:
+    """Strawberry's sub-response (context.response) carries the HTTP status of the answer."""
+    response = getattr(context, "response", None)
+    if response is not None and hasattr(response, "status_code"):
+        response.status_code = status
+
+
+def _then(value: Any, after: Callable[[Any], Any]) -> Any:
+    if inspect.isawaitable(value):
+
+        async def later() -> Any:
+            return after(await value)
+
+        return later()
+    return after(value)
+
+
+class AccessControl(SchemaExtension):
+    """Applies one policy to each operation; build a configured subclass with `access_extension`."""
+
+    policy: ClassVar[Policy]
+    mode: ClassVar[Mode] = "null"
+    audit: ClassVar[AuditLog | None] = None
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors
+        if errors:
+            p = principal_of(self.execution_context.context)
+            visible = visible_schema(self._schema(), self.policy, p.scopes, roles=p.roles)
+            errors[:] = scrub_errors(errors, visible)
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        self._principal = principal_of(ctx.context)
+        self._decider = Decider(self.policy, self._principal, self._schema())
+        self._filters = row_filters(self.policy, self._principal)
+        self._returned: set[str] = set()
+        if hasattr(ctx.context, "row_filters"):
+            ctx.context.row_filters = self._filters  # the loaders push these into backend queries
+        if ctx.graphql_document is not None:
+            denials = analyse(ctx.graphql_document, self._decider, ctx.operation_name)
+            if denials and self.mode == "reject":
+                ctx.result = GraphQLExecutionResult(None, [_refusal(d) for d in denials])
+                _set_status(ctx.context, 403)
+        yield
+        self._write_audit()
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: Info,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        verdict = self._decider.decide(info.parent_type, info.field_name)
+        coordinate = f"{info.parent_type.name}.{info.field_name}"
+        if verdict.verdict == "deny":
+            raise Forbidden(coordinate, verdict.required)
+        if info.field_name == "__schema":
+            return self._visible()
+        if info.field_name == "__type":
+            return self._visible().get_type(str(kwargs.get("name", "")))
+        value = _next(root, info, *args, **kwargs)
+        if self._needs_after(verdict, info, coordinate):
+            return _then(value, lambda v: self._after(v, verdict, info, coordinate))
+        return value
+
+    def _schema(self) -> GraphQLSchema:
+        return self.execution_context.schema._schema
+
+    def _visible(self) -> GraphQLSchema:
+        p = self._principal
+        return visible_schema(self._schema(), self.policy, p.scopes, roles=p.roles)
+
+    def _needs_after(self, verdict: FieldDecision, info: Info, coord: str) -> bool:
+        target = get_named_type(info.return_type).name
+        return (
+            verdict.verdict == "mask"
+            or target in self._filters
+            or coord in self.policy.audit_fields
+        )
+
+    def _after(self, value: Any, verdict: FieldDecision, info: Info, coord: str) -> Any:
+        if value is None:
+            return None
+        if verdict.mask is not None:
+            mask = MASKS[verdict.mask]
+            return [mask(v) for v in value] if isinstance(value, list) else mask(value)
+        target = get_named_type(info.return_type).name
+        if target in self._filters:
+            value = self._rows(value, self._filters[target])
+        if coord in self.policy.audit_fields and value not in (None, []):
+            self._returned.add(coord)
+        return value
+
+    @staticmethod
+    def _rows(value: Any, filters: Mapping[str, str | None]) -> Any:
+        """The row rule again, on what the resolver returned: defence in depth."""
+        if isinstance(value, list):
+            return [v for v in value if v is None or row_visible(filters, v)]
+        return value if row_visible(filters, value) else None
+
+    def _write_audit(self) -> None:
+        ctx = self.execution_context
+        if self.audit is None or not self._returned:
+            return
+        document = ctx.query or (print_ast(ctx.graphql_document) if ctx.graphql_document else "")
+        self.audit.record(
+            principal=self._principal,
+            operation_name=ctx.operation_name,
+            document=document,
+            fields=self._returned,
+        )
+
+
+def access_extension(
+    policy: Policy, *, mode: Mode = "null", audit: AuditLog | None = None
+) -> type[SchemaExtension]:
+    """A SchemaExtension class enforcing `policy`; pass it in `Schema(extensions=[...])`."""
+    return type(
+        "ConfiguredAccessControl",
+        (AccessControl,),
+        {"policy": policy, "mode": mode, "audit": audit},
+    )

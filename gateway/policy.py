@@ -1,0 +1,330 @@
+"""The access policy: roles → scopes, type and field rules, masks, row rules, audited fields.
+
+A policy is data (TOML, see `policy_default.toml` for the format and the shipped default)
+read once at startup and checked against the schema by `Policy.validate`. Decisions are made
+elsewhere (`gateway.access`) by one mechanism reading this data.
+
+Example::
+
+    policy = Policy.load(None)          # the shipped default
+    policy.validate(schema._schema)     # PolicyError naming the rule and the fix
+    policy.field_requirement("Customer", "email").satisfied_by({"crm:read"})  # False
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLSchema, GraphQLString, get_named_type
+
+from resolvers.errors import CrossdockError
+
+ROOT_TYPES = ("Query", "Mutation", "Subscription")
+
+
+class PolicyError(CrossdockError):
+    """The policy file is malformed or does not fit the schema; the message names the fix."""
+
+    code = "POLICY_ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Alternatives of all-of scope sets: satisfied when any one set is wholly held.
+
+    `Requirement(())` (no alternative) is never satisfied: default deny.
+    `Requirement((frozenset(),))` (one empty set) is satisfied by any valid token.
+    """
+
+    alternatives: tuple[frozenset[str], ...]
+
+    def satisfied_by(self, scopes: Iterable[str]) -> bool:
+        held = frozenset(scopes)
+        return any(alt <= held for alt in self.alternatives)
+
+    def both(self, other: Requirement) -> Requirement:
+        """The conjunction, kept minimal (no alternative that contains another)."""
+        combos = {a | b for a in self.alternatives for b in other.alternatives}
+        minimal = [c for c in combos if not any(o < c for o in combos)]
+        return Requirement(tuple(sorted(minimal, key=lambda s: (len(s), sorted(s)))))
+
+    def as_lists(self) -> list[list[str]]:
+        return [sorted(alt) for alt in self.alternatives]
+
+    def scopes(self) -> frozenset[str]:
+        return frozenset().union(*self.alternatives)
+
+
+NEVER = Requirement(())
+AUTHENTICATED = Requirement((frozenset(),))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """What one field needs beyond its type's rule, and the mask used instead of null."""
+
+    requires: Requirement
+    mask: str | None = None
+    optional: bool = False
+    mask_roles: frozenset[str] = frozenset()  # empty: the mask serves every caller lacking scopes
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    """The rule of one object type and of its listed fields."""
+
+    requires: Requirement
+    fields: Mapping[str, FieldRule] = field(default_factory=dict)
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RowRule:
+    """`type.field == claims[claim]` for callers holding any of `roles` (every caller if empty)."""
+
+    type: str
+    field: str
+    claim: str
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded access policy. Build with `Policy.load(path)` or `Policy.from_mapping(data)`."""
+
+    scopes: frozenset[str]
+    roles: Mapping[str, frozenset[str]]
+    types: Mapping[str, TypeRule]
+    inherit: tuple[str, ...] = ()
+    row_rules: tuple[RowRule, ...] = ()
+    audit_fields: frozenset[str] = frozenset()
+    source: str = "<policy>"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Policy:
+        """Read a TOML policy; `None` reads the default shipped in the package."""
+        if path is None:
+            text = resources.files("gateway").joinpath("policy_default.toml").read_text("utf-8")
+            source = "gateway/policy_default.toml"
+        else:
+            try:
+                text = Path(path).read_text("utf-8")
+            except OSError as err:
+                raise PolicyError(f"policy file {path} cannot be read: {err.strerror}") from err
+            source = str(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise PolicyError(f"{source} is not valid TOML: {err}") from err
+        return cls.from_mapping(data, source=source)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<policy>") -> Policy:
+        try:
+            return _parse(cls, data, source)
+        except (TypeError, ValueError, KeyError) as err:
+            raise PolicyError(f"{source}: {err}") from err
+
+    def scopes_of_roles(self, roles: Iterable[str]) -> frozenset[str]:
+        """The scopes granted by `roles`; unknown roles grant nothing."""
+        return frozenset().union(*(self.roles.get(r, frozenset()) for r in roles))
+
+    def is_inherit(self, type_name: str) -> bool:
+        return any(fnmatch.fnmatchcase(type_name, p) for p in self.inherit)
+
+    def type_requirement(self, type_name: str) -> Requirement | None:
+        """The type's own rule; `None` means it follows its parent (inherit)."""
+        rule = self.types.get(type_name)
+        if rule is not None:
+            return rule.requires
+        return None if self.is_inherit(type_name) else NEVER
+
+    def field_rule(self, type_name: str, field_name: str) -> FieldRule | None:
+        rule = self.types.get(type_name)
+        return None if rule is None else rule.fields.get(field_name)
+
+    def field_requirement(self, type_name: str, field_name: str) -> Requirement:
+        """Parent type rule ∧ field rule. Root fields without a rule are denied."""
+        own = self.type_requirement(type_name) or AUTHENTICATED
+        rule = self.field_rule(type_name, field_name)
+        if rule is None:
+            return NEVER if type_name in ROOT_TYPES else own
+        return own.both(rule.requires)
+
+    def mask_for(self, type_name: str, field_name: str) -> str | None:
+        rule = self.field_rule(type_name, field_name)
+        return None if rule is None else rule.mask
+
+    def validate(self, schema: GraphQLSchema) -> None:
+        """Check every rule against a graphql-core schema; PolicyError names the first fault."""
+        problems = _check(self, schema)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise PolicyError(f"{self.source}: {problems[0]}{more}", problems=problems)
+
+
+def root_aliases(schema: GraphQLSchema) -> dict[str, str]:
+    """Schema root type names → the policy's names for them (`OrderMutations` → `Mutation`)."""
+    types = (schema.query_type, schema.mutation_type, schema.subscription_type)
+    roots = zip(ROOT_TYPES, types, strict=True)
+    return {t.name: alias for alias, t in roots if t is not None}
+
+
+def mask_email(value: str) -> str:
+    """`jane.doe@example.com` → `j***@example.com`; anything else → `***`."""
+    local, at, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}" if at and local else "***"
+
+
+def mask_redact(value: str) -> str:
+    return "***"
+
+
+MASKS: Mapping[str, Callable[[str], str]] = {"email": mask_email, "redact": mask_redact}
+
+
+def _requirement(value: Any, where: str) -> Requirement:
+    if value == "authenticated":
+        return AUTHENTICATED
+    if not isinstance(value, list) or not all(isinstance(alt, list) for alt in value):
+        raise ValueError(
+            f'{where}.requires must be "authenticated" or a list of scope lists, '
+            f'e.g. [["pii:read"], ["address:read"]]'
+        )
+    return Requirement(tuple(frozenset(str(s) for s in alt) for alt in value))
+
+
+def _field_rule(value: Any, where: str) -> FieldRule:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be a table like {{ requires = [[...]] }}")
+    unknown = set(value) - {"requires", "mask", "mask_roles", "optional"}
+    if unknown:
+        keys = "requires, mask, mask_roles, optional"
+        raise ValueError(f"{where} has unknown keys {sorted(unknown)}; use {keys}")
+    requires = _requirement(value["requires"], where) if "requires" in value else AUTHENTICATED
+    mask = value.get("mask")
+    optional = bool(value.get("optional", False))
+    mask_roles = frozenset(str(r) for r in value.get("mask_roles", ()))
+    return FieldRule(requires, None if mask is None else str(mask), optional, mask_roles)
+
+
+def _type_rule(name: str, value: Any) -> TypeRule:
+    where = f"types.{name}"
+    if not isinstance(value, Mapping) or "requires" not in value:
+        raise ValueError(f"{where} needs requires = [[...]] (or list it under [inherit] types)")
+    fields = value.get("fields", {})
+    rules = {f: _field_rule(v, f"{where}.fields.{f}") for f, v in fields.items()}
+    optional = bool(value.get("optional", False))
+    return TypeRule(_requirement(value["requires"], where), rules, optional)
+
+
+def _row_rule(value: Any) -> RowRule:
+    roles = frozenset(str(r) for r in value.get("roles", ()))
+    return RowRule(str(value["type"]), str(value["field"]), str(value["claim"]), roles)
+
+
+def _parse(cls: type[Policy], data: Mapping[str, Any], source: str) -> Policy:
+    unknown = set(data) - {"scopes", "roles", "inherit", "types", "row_rules", "audit"}
+    if unknown:
+        raise ValueError(f"unknown top-level keys {sorted(unknown)}")
+    roles = {name: frozenset(str(s) for s in scopes) for name, scopes in data["roles"].items()}
+    return cls(
+        scopes=frozenset(data["scopes"]),
+        roles=roles,
+        types={name: _type_rule(name, value) for name, value in data.get("types", {}).items()},
+        inherit=tuple(str(t) for t in data.get("inherit", {}).get("types", ())),
+        row_rules=tuple(_row_rule(r) for r in data.get("row_rules", ())),
+        audit_fields=frozenset(str(f) for f in data.get("audit", {}).get("fields", ())),
+        source=source,
+    )
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def _object_types(schema: GraphQLSchema) -> dict[str, GraphQLObjectType]:
+    """Object types by their policy name (root types as Query / Mutation / Subscription)."""
+    aliases = root_aliases(schema)
+    return {
+        aliases.get(name, name): t
+        for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+    }
+
+
+def _check_scopes(policy: Policy) -> Iterable[str]:
+    for role, scopes in sorted(policy.roles.items()):
+        for scope in sorted(scopes - policy.scopes):
+            yield f"role {role!r} grants unknown scope {scope!r}; add it under [scopes] or fix it"
+    for name, rule in sorted(policy.types.items()):
+        reqs = [(f"types.{name}", rule.requires)]
+        reqs += [(f"types.{name}.fields.{f}", r.requires) for f, r in rule.fields.items()]
+        for where, req in reqs:
+            for scope in sorted(req.scopes() - policy.scopes):
+                yield f"{where} requires unknown scope {scope!r}; add it under [scopes] or fix it"
+
+
+def _check_names(policy: Policy, objects: Mapping[str, GraphQLObjectType]) -> Iterable[str]:
+    for name, rule in sorted(policy.types.items()):
+        if name not in objects and rule.optional:
+            continue
+        if name not in objects:
+            yield f"types.{name} names a type the schema does not have; remove it or fix the name"
+            continue
+        for fname, frule in sorted(rule.fields.items()):
+            gql_field = objects[name].fields.get(fname)
+            if gql_field is None and frule.optional:
+                continue
+            if gql_field is None:
+                yield f"types.{name}.fields.{fname}: {name} has no field {fname!r}; remove the rule"
+            elif frule.mask is not None and frule.mask not in MASKS:
+                known = ", ".join(sorted(MASKS))
+                yield f"types.{name}.fields.{fname}: unknown mask {frule.mask!r}; use {known}"
+            elif frule.mask_roles - set(policy.roles):
+                unknown = ", ".join(sorted(frule.mask_roles - set(policy.roles)))
+                yield f"types.{name}.fields.{fname}: mask_roles names unknown roles {unknown}"
+            elif frule.mask is not None and get_named_type(gql_field.type) is not GraphQLString:
+                yield f"types.{name}.fields.{fname}: masks apply to String fields only"
+    for pattern in policy.inherit:
+        if not _is_glob(pattern) and pattern not in objects:
+            yield f"[inherit] types names {pattern!r}, which the schema does not have; remove it"
+    for row in policy.row_rules:
+        target = objects.get(row.type)
+        if target is None or row.field not in target.fields:
+            yield f"row rule {row.type}.{row.field}: no such type or field in the schema"
+        for role in sorted(row.roles - set(policy.roles)):
+            yield f"row rule {row.type}.{row.field} names unknown role {role!r}"
+    for coordinate in sorted(policy.audit_fields):
+        tname, _, fname = coordinate.partition(".")
+        if tname not in objects or fname not in objects[tname].fields:
+            yield f"[audit] fields names {coordinate!r}, which the schema does not have"
+
+
+def _check_coverage(policy: Policy, objects: Mapping[str, GraphQLObjectType]) -> Iterable[str]:
+    for name in sorted(objects):
+        if name not in policy.types and not policy.is_inherit(name):
+            yield (
+                f"type {name} has no rule (default deny); add [types.{name}] requires = [[...]] "
+                f"or list it under [inherit] types"
+            )
+    for root in ROOT_TYPES:
+        if root not in objects:
+            continue
+        for fname in sorted(objects[root].fields):
+            if policy.field_rule(root, fname) is None:
+                yield f"root field {root}.{fname} has no rule; add it under [types.{root}.fields]"
+
+
+def _check(policy: Policy, schema: GraphQLSchema) -> list[str]:
+    objects = _object_types(schema)
+    problems = list(_check_scopes(policy))
+    problems += _check_names(policy, objects)
+    problems += _check_coverage(policy, objects)
+    return problems

@@ -1,0 +1,216 @@
+"""The per-role schema: what a caller's scopes may query, for introspection and suggestions.
+
+`visible_schema(schema, policy, scopes)` keeps only the fields a caller holding `scopes` may
+read (masked fields included) and the types reachable through them; it is built once per
+scope set. Introspection of an authenticated caller is answered from it, and validation
+messages ("Did you mean …?") are rewritten so they never name what the caller cannot see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from weakref import WeakKeyDictionary
+
+from graphql import (
+    DefinitionNode,
+    DocumentNode,
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InterfaceTypeDefinitionNode,
+    ObjectTypeDefinitionNode,
+    SchemaDefinitionNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    build_ast_schema,
+    get_named_type,
+    parse,
+    print_schema,
+)
+from graphql.pyutils import did_you_mean
+
+from gateway.access import Decider
+from gateway.policy import Policy
+from schema.principal import Principal
+
+_CacheKey = tuple[int, frozenset[str], frozenset[str]]
+_CACHE: WeakKeyDictionary[GraphQLSchema, dict[_CacheKey, GraphQLSchema]] = WeakKeyDictionary()
+
+
+def visible_schema(
+    schema: GraphQLSchema, policy: Policy, scopes: Iterable[str], *, roles: Iterable[str] = ()
+) -> GraphQLSchema:
+    """The schema restricted to what `scopes` may query (cached per scope set).
+
+    `roles` matter only for masks granted to named roles (`mask_roles`): a masked field is
+    visible, since it can be queried.
+    """
+    held = frozenset(scopes)
+    mask_roles = frozenset(roles) & _mask_roles(policy)
+    per_schema = _CACHE.setdefault(schema, {})
+    key = (id(policy), held, mask_roles)
+    found = per_schema.get(key)
+    if found is None:
+        found = per_schema[key] = _build(schema, policy, held, mask_roles)
+    return found
+
+
+def _mask_roles(policy: Policy) -> frozenset[str]:
+    rules = (f for t in policy.types.values() for f in t.fields.values())
+    return frozenset().union(*(f.mask_roles for f in rules))
+
+
+def _allowed_fields(schema: GraphQLSchema, decider: Decider) -> dict[str, set[str]]:
+    """Reachable object/interface types → the fields kept, walking from the roots."""
+    kept: dict[str, set[str]] = {}
+    pending: list[GraphQLNamedType] = [
+        t for t in (schema.query_type, schema.mutation_type) if t is not None
+    ]
+    while pending:
+        named = pending.pop()
+        if named.name in kept:
+            continue
+        if isinstance(named, GraphQLObjectType):
+            fields = {f for f in named.fields if decider.decide(named, f).verdict != "deny"}
+            kept[named.name] = fields
+            for f in fields:
+                pending += _referenced(named.fields[f])
+        elif isinstance(named, GraphQLAbstractType):
+            kept[named.name] = set()
+            pending += schema.get_possible_types(named)
+        elif isinstance(named, GraphQLInputObjectType):
+            kept[named.name] = set(named.fields)
+            pending += [get_named_type(f.type) for f in named.fields.values()]
+        else:
+            kept[named.name] = set()
+    _settle(schema, kept)
+    return kept
+
+
+def _settle(schema: GraphQLSchema, kept: dict[str, set[str]]) -> None:
+    """Interfaces keep the fields all their kept implementers keep; empty objects go."""
+    for name in list(kept):
+        named = schema.get_type(name)
+        if isinstance(named, GraphQLInterfaceType):
+            impls = [t.name for t in schema.get_possible_types(named) if t.name in kept]
+            kept[name] = set(named.fields).intersection(*(kept[i] for i in impls))
+    while empty := [n for n, f in kept.items() if not f and _has_fields(schema, n)]:
+        for name in empty:
+            del kept[name]
+        for name, fields in kept.items():
+            named = schema.get_type(name)
+            if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+                fields -= {f for f in fields if get_named_type(named.fields[f].type).name in empty}
+
+
+def _has_fields(schema: GraphQLSchema, name: str) -> bool:
+    return isinstance(schema.get_type(name), GraphQLObjectType | GraphQLInterfaceType)
+
+
+def _referenced(gql_field: GraphQLField) -> list[GraphQLNamedType]:
+    types = [gql_field.type, *(a.type for a in gql_field.args.values())]
+    return [get_named_type(t) for t in types]
+
+
+def _filter(definition: DefinitionNode, kept: dict[str, set[str]]) -> DefinitionNode | None:
+    if isinstance(definition, SchemaDefinitionNode):
+        ops = tuple(o for o in definition.operation_types if kept.get(o.type.name.value))
+        return SchemaDefinitionNode(
+            description=definition.description,
+            directives=definition.directives,
+            operation_types=ops,
+        )
+    if not isinstance(definition, TypeDefinitionNode):
+        return definition
+    name = definition.name.value
+    if name not in kept:
+        return None
+    if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+        fields = tuple(f for f in definition.fields or () if f.name.value in kept[name])
+        if not fields:
+            return None
+        interfaces = tuple(i for i in definition.interfaces or () if i.name.value in kept)
+        return type(definition)(
+            name=definition.name,
+            description=definition.description,
+            directives=definition.directives,
+            interfaces=interfaces,
+            fields=fields,
+        )
+    if isinstance(definition, UnionTypeDefinitionNode):
+        members = tuple(t for t in definition.types or () if t.name.value in kept)
+        return UnionTypeDefinitionNode(
+            name=definition.name,
+            description=definition.description,
+            directives=definition.directives,
+            types=members,
+        )
+    return definition
+
+
+def _build(
+    schema: GraphQLSchema, policy: Policy, scopes: frozenset[str], roles: frozenset[str]
+) -> GraphQLSchema:
+    viewer = Principal(subject="<introspection>", roles=roles, scopes=scopes)
+    kept = _allowed_fields(schema, Decider(policy, viewer, schema))
+    document = parse(print_schema(schema))
+    definitions = [d for d in (_filter(d, kept) for d in document.definitions) if d is not None]
+    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+
+
+_SUGGESTION = re.compile(r" Did you mean (?P<sub>[^']*?)(?P<names>'.*')\?$")
+_ON_TYPE = re.compile(r"on type '(?P<type>[_A-Za-z][_0-9A-Za-z]*)'")
+
+
+def _visible_names(visible: GraphQLSchema, message: str) -> set[str]:
+    on_type = _ON_TYPE.search(message)
+    if on_type is not None:
+        named = visible.get_type(on_type.group("type"))
+        fields = getattr(named, "fields", None) or {}
+        return set(fields) | set(visible.type_map)
+    names = set(visible.type_map)
+    for named in visible.type_map.values():
+        for name, gql_field in (getattr(named, "fields", None) or {}).items():
+            names.add(name)
+            names.update(getattr(gql_field, "args", {}) or {})
+    return names
+
+
+def scrub_message(message: str, visible: GraphQLSchema) -> str:
+    """Drop suggested names the caller may not see; keep the rest of the message."""
+    match = _SUGGESTION.search(message)
+    if match is None:
+        return message
+    suggested = re.findall(r"'([^']*)'", match.group("names"))
+    allowed = _visible_names(visible, message)
+    kept = [name for name in suggested if name in allowed]
+    sub = match.group("sub").strip() or None
+    return message[: match.start()] + did_you_mean(kept, sub)
+
+
+def scrub_errors(errors: Sequence[GraphQLError], visible: GraphQLSchema) -> list[GraphQLError]:
+    """The same errors with their suggestions recomputed against the visible schema."""
+    scrubbed: list[GraphQLError] = []
+    for error in errors:
+        message = scrub_message(error.message, visible)
+        if message == error.message:
+            scrubbed.append(error)
+            continue
+        scrubbed.append(
+            GraphQLError(
+                message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=error.original_error,
+                extensions=error.extensions,
+            )
+        )
+    return scrubbed

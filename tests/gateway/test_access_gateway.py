@@ -1,0 +1,103 @@
+"""Access control on the real gateway over both emulations: requests counted at the backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from backends.erpnext.app import ErpEmulator
+from backends.zoho.app import ZohoEmulator
+from gateway.access import row_filters
+from gateway.access_extension import access_extension
+from gateway.app import create_app
+from gateway.auth import Authenticator, AuthError, AuthSettings, auth_exception_handler
+from gateway.policy import Policy
+from gateway.settings import Settings
+from gateway.tokens import mint
+from resolvers.erpnext import ERPNext
+from resolvers.zoho import ZohoCRM
+
+SECRET = "gateway-access-test-secret-0123456789-0123456789"
+POLICY = Policy.load(None)
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, crm: ZohoCRM, scm: ERPNext
+) -> AsyncIterator[httpx.AsyncClient]:
+    app: Starlette = create_app(
+        settings,
+        crm=crm,
+        scm=scm,
+        authenticate=Authenticator(AuthSettings(hs256_secret=SECRET), POLICY),
+        row_rules=partial(row_filters, POLICY),
+        extensions=[access_extension(POLICY)],
+    )
+    app.add_exception_handler(AuthError, auth_exception_handler)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as c:
+        yield c
+
+
+async def _post(
+    client: httpx.AsyncClient, query: str, role: str, partner: str | None = None
+) -> Any:
+    token = mint(SECRET, subject=f"u-{role}", roles=[role], partner_id=partner)
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_denied_root_field_sends_no_request_to_the_crm(
+    client: httpx.AsyncClient, crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> None:
+    crm_emulator.stats.reset()
+    body = await _post(client, "{ customers { nodes { name email } } }", "partner", "DHL")
+    assert body["data"] == {"customers": None}
+    assert body["errors"][0]["extensions"] == {
+        "code": "FORBIDDEN",
+        "requiredScopes": [["crm:read"]],
+    }
+    assert crm_emulator.stats.total == 0
+    assert scm_emulator.stats.total == 0
+
+
+async def test_a_partner_sees_only_its_carrier_and_another_carriers_id_looks_missing(
+    client: httpx.AsyncClient,
+) -> None:
+    everything = await _post(client, "{ shipments(first: 100) { nodes { id carrier } } }", "admin")
+    nodes = everything["data"]["shipments"]["nodes"]
+    carriers = sorted({n["carrier"] for n in nodes if n["carrier"]})
+    assert len(carriers) >= 2, carriers
+    mine, theirs = carriers[0], carriers[1]
+    other_id = next(n["id"] for n in nodes if n["carrier"] == theirs)
+
+    own = await _post(client, "{ shipments(first: 100) { nodes { carrier } } }", "partner", mine)
+    assert {n["carrier"] for n in own["data"]["shipments"]["nodes"]} == {mine}
+    query = '{ shipment(id: "%s") { id carrier } }'
+    foreign = await _post(client, query % other_id, "partner", mine)
+    missing = await _post(client, query % "SHIP-DOES-NOT-EXIST", "partner", mine)
+    assert foreign == missing == {"data": {"shipment": None}}
+
+
+async def test_the_analyst_gets_a_masked_email_from_the_real_schema(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await _post(client, "{ customers(first: 3) { nodes { email phone } } }", "analyst")
+    emails = [n["email"] for n in body["data"]["customers"]["nodes"] if n["email"]]
+    assert emails
+    assert all("***@" in e for e in emails)
+    assert all(n["phone"] is None for n in body["data"]["customers"]["nodes"])
+
+
+async def test_a_request_without_a_token_is_answered_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ viewer { subject } }"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
