@@ -18,12 +18,57 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from resolvers.errors import BackendUnavailable
 
 Clock = Callable[[], float]
 BreakerState = Literal["closed", "open", "half_open"]
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Knobs of one backend's circuit breaker and retry budget (connector options).
+
+    The defaults are on: 5 failures (connect error, timeout, 5xx, 429) within 10 s open the
+    circuit for 5 s, then one probe decides; retries stay within 20 % of the requests plus a
+    reserve of 5 per second. `enabled=False` turns both off (every call goes through).
+
+        ZohoOptions(..., protection=Protection(failure_threshold=10, cooldown_s=30))
+    """
+
+    failure_threshold: int = 5
+    window_s: float = 10.0
+    cooldown_s: float = 5.0
+    half_open_probes: int = 1
+    retry_budget_ratio: float = 0.2
+    retry_budget_min_per_s: float = 5.0
+    enabled: bool = True
+
+    def breaker(self, system: str, clock: Clock = time.monotonic) -> CircuitBreaker | None:
+        """A fresh breaker for `system`, or None when protection is off."""
+        if not self.enabled:
+            return None
+        return CircuitBreaker(
+            system,
+            failure_threshold=self.failure_threshold,
+            window_s=self.window_s,
+            cooldown_s=self.cooldown_s,
+            half_open_probes=self.half_open_probes,
+            clock=clock,
+        )
+
+    def budget(self, clock: Clock = time.monotonic) -> RetryBudget | None:
+        """A fresh retry budget over the breaker's window, or None when protection is off."""
+        if not self.enabled:
+            return None
+        return RetryBudget(
+            ratio=self.retry_budget_ratio,
+            min_per_s=self.retry_budget_min_per_s,
+            window_s=self.window_s,
+            clock=clock,
+        )
 
 
 class CircuitBreaker:

@@ -15,6 +15,7 @@ ignore case). Cursors are opaque over `limit_start`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from resolvers.breaker import Clock, Protection
 from resolvers.canonical import (
     DEFAULT_SHIPMENT_STATUSES,
     DEFAULT_TRACKING_STATUSES,
@@ -77,6 +79,7 @@ class ERPNextOptions:
     page_size: int = 500
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    protection: Protection = field(default_factory=Protection)
     shipment_statuses: Mapping[str, ShipmentStatus] = field(
         default_factory=lambda: dict(DEFAULT_SHIPMENT_STATUSES)
     )
@@ -89,7 +92,12 @@ class ERPNext:
     """Reads items, stock, warehouses and shipments; writes customers and sales orders."""
 
     def __init__(
-        self, client: httpx.AsyncClient, options: ERPNextOptions, *, sleep: Sleep = asyncio.sleep
+        self,
+        client: httpx.AsyncClient,
+        options: ERPNextOptions,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.options = options
         self.tz = ZoneInfo(options.site_tz)
@@ -99,8 +107,11 @@ class ERPNext:
             label="ERPNext",
             timeouts=options.timeouts,
             retry=options.retry,
+            protection=options.protection,
             sleep=sleep,
+            clock=clock,
         )
+        self.requester = requester
         self.wire = FrappeWire(
             requester,
             base_url=options.base_url,

@@ -6,6 +6,13 @@ backend cannot have processed them: a connect error (nothing was sent) or a 429 
 before processing). Exhaustion becomes BackendUnavailable / BackendTimeout with a message
 naming what, where and how many retries. Other statuses are returned to the connector,
 which alone knows its system's envelopes. Request headers are never put into messages.
+
+Each Requester owns one circuit breaker and one retry budget (`Protection`), shared by every
+request to its backend. Connect errors, timeouts, 5xx and 429 count as failures, any other
+status as a success. While the circuit is open a call fails fast with BackendUnavailable and
+no HTTP request; a retry is sent only while the budget allows it. For Zoho the OAuth token
+refresh goes through the same Requester and so counts too: a CRM whose accounts server
+fails cannot be reached either.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from resolvers.breaker import CircuitBreaker, Clock, Protection, RetryBudget
 from resolvers.errors import BackendError, BackendTimeout, BackendUnavailable
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -68,7 +77,9 @@ class Requester:
         label: str,
         timeouts: Timeouts,
         retry: RetryPolicy,
+        protection: Protection | None = None,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.client = client
         self.system = system
@@ -76,6 +87,9 @@ class Requester:
         self.timeout = timeouts.to_httpx()
         self.retry = retry
         self.sleep = sleep
+        guard = Protection() if protection is None else protection
+        self.breaker: CircuitBreaker | None = guard.breaker(system, clock)
+        self.budget: RetryBudget | None = guard.budget(clock)
 
     async def send(
         self,
@@ -88,13 +102,15 @@ class Requester:
         data: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
-        """The backend's response, or a BackendError once retries are exhausted."""
+        """The backend's response, or a BackendError (retries exhausted, or circuit open)."""
         safe = method in IDEMPOTENT if idempotent is None else idempotent
         where = f"{method} {httpx.URL(url).path}"
         request = {"params": params, "headers": headers, "json": json, "data": data}
         retries = 0
+        if self.budget is not None:
+            self.budget.record_request()
         while True:
-            outcome = await self._attempt(method, url, request, where, retries, safe)
+            outcome = await self._guarded(method, url, request, where, retries, safe)
             retry_after = None
             if isinstance(outcome, httpx.Response):
                 if not _retryable(outcome.status_code, safe):
@@ -105,10 +121,24 @@ class Requester:
                 failure, may_retry = outcome
             if not may_retry or retries + 1 >= self.retry.attempts:
                 raise failure
+            if self.budget is not None and not self.budget.can_retry():
+                raise self._budget_exhausted(failure)
             retries += 1
             await self._pause(
                 where, failure.status or type(failure.__cause__).__name__, retries, retry_after
             )
+
+    async def _guarded(
+        self, method: str, url: str, request: dict[str, Any], where: str, retries: int, safe: bool
+    ) -> httpx.Response | tuple[BackendError, bool]:
+        """One try through the breaker: raises while it is open, else records the outcome."""
+        if self.breaker is None:
+            return await self._attempt(method, url, request, where, retries, safe)
+        self.breaker.before_call()
+        outcome = await self._attempt(method, url, request, where, retries, safe)
+        ok = isinstance(outcome, httpx.Response) and not _struggling(outcome.status_code)
+        self.breaker.record(success=ok)
+        return outcome
 
     async def _attempt(
         self, method: str, url: str, request: dict[str, Any], where: str, retries: int, safe: bool
@@ -139,6 +169,16 @@ class Requester:
             system=self.system,
         )
 
+    def _budget_exhausted(self, failure: BackendError) -> BackendError:
+        logger.warning("%s: retry budget exhausted, not retrying", self.label)
+        exhausted = type(failure)(
+            f"{failure.message}; not retried further: the retry budget of {self.label} is "
+            "exhausted (too many retries lately)",
+            system=failure.system,
+            status=failure.status,
+        )
+        return _caused(exhausted, failure)
+
     def _status_error(self, response: httpx.Response, where: str, retries: int) -> BackendError:
         status = response.status_code
         return BackendUnavailable(
@@ -155,6 +195,11 @@ def _caused(failure: BackendError, exc: Exception) -> BackendError:
 
 def _retryable(status: int, safe: bool) -> bool:
     return status == 429 or (safe and status >= 500)
+
+
+def _struggling(status: int) -> bool:
+    """A status that says the backend itself is in trouble (a breaker failure)."""
+    return status == 429 or status >= 500
 
 
 def _retried(retries: int) -> str:

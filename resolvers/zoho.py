@@ -15,6 +15,7 @@ says so), plain listings switch to `page_token` past 2,000.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from resolvers.breaker import Clock, Protection
 from resolvers.canonical import DEFAULT_ORDER_STATUSES
 from resolvers.errors import BackendRejected, InvalidInput
 from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
@@ -61,6 +63,7 @@ class ZohoOptions:
     api_domain: str | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    protection: Protection = field(default_factory=Protection)
     order_statuses: Mapping[str, OrderStatus] = field(
         default_factory=lambda: dict(DEFAULT_ORDER_STATUSES)
     )
@@ -73,7 +76,12 @@ class ZohoCRM:
     """Reads and writes Zoho CRM accounts, orders and products as canonical records."""
 
     def __init__(
-        self, client: httpx.AsyncClient, options: ZohoOptions, *, sleep: Sleep = asyncio.sleep
+        self,
+        client: httpx.AsyncClient,
+        options: ZohoOptions,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.options = options
         requester = Requester(
@@ -82,8 +90,11 @@ class ZohoCRM:
             label="Zoho CRM",
             timeouts=options.timeouts,
             retry=options.retry,
+            protection=options.protection,
             sleep=sleep,
+            clock=clock,
         )
+        self.requester = requester
         self.auth = ZohoTokenSource(
             requester,
             accounts_url=options.accounts_url,
