@@ -39,6 +39,7 @@ logger = logging.getLogger("crossdock.gateway")
 Authenticate = Callable[[Request], Awaitable[Principal]]
 RowRules = Callable[[Principal], RowFilters]
 Shutdown = Callable[[], Awaitable[None]]
+Startup = Callable[[], Awaitable[None]]
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -85,9 +86,14 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         row_rules: RowRules | None,
         mutation: type[Any] | None,
         order_process: Any,
+        query: type[Any] | None = None,
     ) -> None:
         ide = None if settings.server.graphiql == "off" else settings.server.graphiql
-        schema = build_schema(extensions=[ErrorFormatting, *extensions], mutation=mutation)
+        schema = build_schema(
+            extensions=[ErrorFormatting, *extensions],
+            mutation=mutation,
+            **({} if query is None else {"query": query}),
+        )
         super().__init__(schema, graphql_ide=ide, allow_queries_via_get=True)
         self.settings = settings
         self.crm = crm
@@ -100,7 +106,11 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
         principal = ANONYMOUS
-        if self.authenticate is not None and isinstance(request, Request):
+        if (
+            self.authenticate is not None
+            and isinstance(request, Request)
+            and not self._asks_for_ide(request)
+        ):
             principal = await self.authenticate(request)
         filters = self.row_rules(principal) if self.row_rules else {}
         return GatewayContext(
@@ -114,6 +124,15 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             order_process=self.order_process,
             request=request,
             response=response,
+        )
+
+    def _asks_for_ide(self, request: Request) -> bool:
+        """A browser loading the GraphiQL page (no operation in it) needs no token."""
+        return (
+            self.graphql_ide is not None
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
         )
 
 
@@ -140,9 +159,13 @@ def _readiness(crm: CrmSource, scm: ScmSource) -> Callable[[Request], Awaitable[
     return readyz
 
 
-def _lifespan(on_shutdown: Sequence[Shutdown]) -> Callable[[Starlette], Any]:
+def _lifespan(
+    on_startup: Sequence[Startup], on_shutdown: Sequence[Shutdown]
+) -> Callable[[Starlette], Any]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for start in on_startup:
+            await start()
         try:
             yield
         finally:
@@ -162,10 +185,12 @@ def create_app(
     extensions: Sequence[Extension] = (),
     mutation: type[Any] | None = None,
     order_process: Any = None,
+    query: type[Any] | None = None,
+    on_startup: Sequence[Startup] = (),
     on_shutdown: Sequence[Shutdown] = (),
     routes: Sequence[Route] = (),
 ) -> Starlette:
-    """The gateway's ASGI app over two ready connectors."""
+    """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema)."""
     graphql = GraphQLApp(
         settings,
         crm=crm,
@@ -175,6 +200,7 @@ def create_app(
         row_rules=row_rules,
         mutation=mutation,
         order_process=order_process,
+        query=query,
     )
     app = Starlette(
         routes=[
@@ -183,7 +209,8 @@ def create_app(
             Route("/readyz", _readiness(crm, scm), methods=["GET"]),
             *routes,
         ],
-        lifespan=_lifespan(on_shutdown),
+        lifespan=_lifespan(on_startup, on_shutdown),
     )
+    app.state.schema = graphql.schema
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -5,6 +5,11 @@ def _add_mine(sub: Subparsers) -> None:
     p.set_defaults(run=_run_mine)        # _run_mine(args) -> int (exit status)
 
 COMMANDS.append(_add_mine)
+
+    crossdock serve --config crossdock.toml
+    crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
+    crossdock seed --scale 1 --data-dir var/demo [--force]
+    crossdock demo [--data-dir var/demo] [--scale 1]
 """
 
 from __future__ import annotations
@@ -12,78 +17,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-import httpx
+from gateway.settings import SettingsError, load_settings
+from gateway.settings_access import parse_auth
+from gateway.tokens import mint, parse_ttl
+from gateway.wiring import Backends, assemble, build_backends, erpnext_options, zoho_options
 
-from gateway.app import create_app
-from gateway.settings import Settings, SettingsError, load_settings
-from resolvers.erpnext import ERPNext, ERPNextOptions
-from resolvers.zoho import ZohoCRM, ZohoOptions
+# Backends & co. moved to gateway.wiring; still importable from here.
+__all__ = ["Backends", "build_backends", "erpnext_options", "main", "zoho_options"]
 
 Subparsers = Any  # argparse._SubParsersAction, private in typeshed
-
-
-@dataclass(frozen=True)
-class Backends:
-    """The two connectors built from settings, and the HTTP clients to close on shutdown."""
-
-    crm: ZohoCRM
-    scm: ERPNext
-    clients: tuple[httpx.AsyncClient, ...]
-
-    async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
-
-
-def build_backends(settings: Settings) -> Backends:
-    """Connectors over pooled httpx clients sized by `max_connections`."""
-    crm_client = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=settings.crm.max_connections),
-        timeout=settings.crm.timeouts.to_httpx(),
-    )
-    scm_client = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=settings.scm.max_connections),
-        timeout=settings.scm.timeouts.to_httpx(),
-    )
-    crm = ZohoCRM(crm_client, zoho_options(settings))
-    scm = ERPNext(scm_client, erpnext_options(settings))
-    return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
-
-
-def zoho_options(settings: Settings) -> ZohoOptions:
-    c = settings.crm
-    return ZohoOptions(
-        accounts_url=c.accounts_url,
-        client_id=c.client_id,
-        client_secret=c.client_secret,
-        refresh_token=c.refresh_token,
-        api_domain=c.base_url,
-        timeouts=c.timeouts,
-        retry=c.retry,
-        order_statuses=c.order_statuses,
-        default_currency=c.default_currency,
-    )
-
-
-def erpnext_options(settings: Settings) -> ERPNextOptions:
-    s = settings.scm
-    return ERPNextOptions(
-        base_url=s.base_url,
-        api_key=s.api_key,
-        api_secret=s.api_secret,
-        site_tz=s.site_tz,
-        company_currency=s.currency,
-        company=s.company,
-        page_size=s.page_size,
-        timeouts=s.timeouts,
-        retry=s.retry,
-        shipment_statuses=s.shipment_statuses,
-        tracking_statuses=s.tracking_statuses,
-    )
+DEFAULT_DATA_DIR = "var/demo"
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -91,7 +38,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, os.environ)
     backends = build_backends(settings)
-    app = create_app(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
+    app = assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     uvicorn.run(app, host=host, port=port, log_level="info")
@@ -106,7 +53,97 @@ def _add_serve(sub: Subparsers) -> None:
     p.set_defaults(run=_run_serve)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [_add_serve]
+def mint_token(args: argparse.Namespace, env: Mapping[str, str]) -> str:
+    """The token `crossdock token` prints: the config's [auth], else the demo's settings."""
+    if args.config:
+        auth = load_settings(args.config, env).auth
+    else:
+        auth = parse_auth({}, env, "development")
+    if auth.hs256_secret is None or "HS256" not in auth.algorithms:
+        raise SettingsError("auth.algorithms does not allow HS256: crossdock token mints HS256")
+    try:
+        ttl = parse_ttl(args.ttl)
+    except ValueError as exc:
+        raise SettingsError(f"--ttl: {exc}") from None
+    return mint(
+        auth.hs256_secret,
+        subject=args.subject or f"dev-{'-'.join(args.role) or 'user'}",
+        roles=args.role,
+        scopes=args.scope,
+        partner_id=args.partner_id,
+        ttl=ttl,
+        issuer=auth.issuer,
+        audience=auth.audience,
+    )
+
+
+def _run_token(args: argparse.Namespace) -> int:
+    print(mint_token(args, os.environ))
+    return 0
+
+
+def _add_token(sub: Subparsers) -> None:
+    p = sub.add_parser("token", help="mint a development HS256 token (prints only the token)")
+    p.add_argument("--role", action="append", default=[], help="a policy role (repeatable)")
+    p.add_argument("--scope", action="append", default=[], help="an extra scope (repeatable)")
+    p.add_argument("--partner-id", help="the partner the caller acts for (partner role)")
+    p.add_argument("--subject", help="the token subject (default: dev-<roles>)")
+    p.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h)")
+    p.add_argument("--config", metavar="FILE", help="use this file's [auth] (default: the demo's)")
+    p.set_defaults(run=_run_token)
+
+
+def _run_seed(args: argparse.Namespace) -> int:
+    from backends.erpnext.store import ErpStore
+    from backends.serve import seed_if_empty
+    from backends.zoho.store import ZohoStore
+
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    names = ("zoho.sqlite3", "erpnext.sqlite3")
+    if args.force:
+        for name in names:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    zoho, erp = ZohoStore(data_dir / names[0]), ErpStore(data_dir / names[1])
+    try:
+        report = seed_if_empty(zoho, erp, scale=args.scale)
+    except (ValueError, RuntimeError) as exc:
+        print(f"crossdock seed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        zoho.close()
+        erp.close()
+    if report is None:
+        print(f"{data_dir} already holds data; pass --force to reseed")
+    else:
+        print(f"seeded {data_dir} in {report.seconds:.1f}s: {report.counts}")
+    return 0
+
+
+def _add_seed(sub: Subparsers) -> None:
+    p = sub.add_parser("seed", help="seed the emulations' data (only when empty, or --force)")
+    p.add_argument("--scale", type=float, default=1.0, help="1 = ~200 accounts, 2000 orders")
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"default {DEFAULT_DATA_DIR}")
+    p.add_argument("--force", action="store_true", help="delete existing data and reseed")
+    p.set_defaults(run=_run_seed)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    run_demo(data_dir=Path(args.data_dir), scale=args.scale)
+    return 0
+
+
+def _add_demo(sub: Subparsers) -> None:
+    p = sub.add_parser("demo", help="run both emulations and the gateway, print tokens")
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"default {DEFAULT_DATA_DIR}")
+    p.add_argument("--scale", type=float, default=1.0, help="seed scale on first start")
+    p.set_defaults(run=_run_demo)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [_add_serve, _add_token, _add_seed, _add_demo]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ Read once at startup and validated up front. Every error names the key and the f
 errors, so a typo never passes silently. Each section is parsed by its own small function;
 to add a section, write `_parse_<name>(table, env)` and list it in `_SECTIONS`.
 
-    [server]   host, port, graphiql
+    [server]   host, port, graphiql, environment ("development" | "production")
     [graphql]  max_first, default_first
     [crm]      accounts_url, base_url, client_id, client_secret, refresh_token,
                default_currency, [crm.order_statuses], + transport knobs
@@ -13,6 +13,7 @@ to add a section, write `_parse_<name>(table, env)` and list it in `_SECTIONS`.
                [scm.shipment_statuses], [scm.tracking_statuses], + transport knobs
     transport  connect_timeout_s, read_timeout_s, retries (after the first try), backoff_s,
                backoff_max_s, retry_after_max_s, max_connections
+    [auth] [policy]   see gateway.settings_access;   [saga]   see gateway.settings_saga
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.auth import AuthSettings
+from gateway.settings_access import (
+    Environment,
+    PolicySettings,
+    check_production,
+    parse_auth,
+    parse_policy,
+)
+from gateway.settings_saga import OrderProcessSettings, missing_key_error, parse_saga
+from gateway.settings_section import Section, Table
+from gateway.settings_section import SettingsError as SettingsError
+from gateway.tokens import DEMO_SECRET
 from resolvers.canonical import (
     DEFAULT_ORDER_STATUSES,
     DEFAULT_SHIPMENT_STATUSES,
@@ -34,11 +47,6 @@ from resolvers.records import OrderStatus, ShipmentStatus
 
 GraphiQL = Literal["graphiql", "apollo-sandbox", "pathfinder", "off"]
 GRAPHIQL_CHOICES: tuple[str, ...] = ("graphiql", "apollo-sandbox", "pathfinder", "off")
-Table = Mapping[str, Any]
-
-
-class SettingsError(ValueError):
-    """The configuration is wrong; the message names the key and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: GraphiQL = "graphiql"
+    environment: Environment = "development"
 
 
 @dataclass(frozen=True)
@@ -106,93 +115,15 @@ class Settings:
     scm: ScmSettings
     server: ServerSettings = field(default_factory=ServerSettings)
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
+    # repr=False: AuthSettings' own repr shows hs256_secret (gateway/auth.py is not ours to change)
+    auth: AuthSettings = field(
+        default_factory=lambda: AuthSettings(hs256_secret=DEMO_SECRET), repr=False
+    )
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    saga: OrderProcessSettings = field(default_factory=OrderProcessSettings)
 
 
-class _Section:
-    """Typed reads from one TOML table, with env overrides and key-naming errors."""
-
-    def __init__(self, name: str, table: Table, env: Mapping[str, str]) -> None:
-        self.name = name
-        self.table = table
-        self.env = env
-        self.used: set[str] = set()
-
-    def _where(self, key: str, env_key: str | None) -> str:
-        return f"set {env_key} or [{self.name}] {key}" if env_key else f"set [{self.name}] {key}"
-
-    def raw(self, key: str, env_key: str | None = None) -> Any:
-        self.used.add(key)
-        if env_key is not None and env_key in self.env:
-            return self.env[env_key]
-        return self.table.get(key)
-
-    def text(self, key: str, default: str | None = None, *, env: str | None = None) -> str:
-        value = self.raw(key, env)
-        if value is None or value == "":
-            if default is not None:
-                return default
-            raise SettingsError(f"{self.name}.{key} is missing ({self._where(key, env)})")
-        if not isinstance(value, str):
-            raise SettingsError(f"{self.name}.{key} must be a string, got {value!r}")
-        return value
-
-    def optional_text(self, key: str, *, env: str | None = None) -> str | None:
-        value = self.raw(key, env)
-        return None if value in (None, "") else self.text(key, env=env)
-
-    def number(self, key: str, default: float, *, env: str | None = None) -> float:
-        value = self.raw(key, env)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{self.name}.{key} must be a number, got {value!r}") from None
-        if isinstance(value, bool) or number < 0:
-            raise SettingsError(f"{self.name}.{key} must be a number >= 0, got {value!r}")
-        return number
-
-    def integer(self, key: str, default: int, *, env: str | None = None, low: int = 0) -> int:
-        value = self.raw(key, env)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{self.name}.{key} must be an integer, got {value!r}") from None
-        if isinstance(value, (bool, float)) or number < low:
-            raise SettingsError(f"{self.name}.{key} must be an integer >= {low}, got {value!r}")
-        return number
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise SettingsError(f"{self.name}.{key} must be true or false, got {value!r}")
-        return value
-
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(key, default)
-        if value not in choices:
-            raise SettingsError(f"{self.name}.{key} must be one of {list(choices)}, got {value!r}")
-        return value
-
-    def table_of(self, key: str) -> Table:
-        value = self.raw(key)
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            raise SettingsError(f"[{self.name}.{key}] must be a table")
-        return value
-
-    def check_unknown(self) -> None:
-        unknown = sorted(set(self.table) - self.used)
-        if unknown:
-            raise SettingsError(
-                f"unknown key(s) in [{self.name}]: {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(self.used))})"
-            )
+_Section = Section
 
 
 def _timeouts(section: _Section) -> Timeouts:
@@ -237,6 +168,11 @@ def _parse_server(table: Table, env: Mapping[str, str]) -> ServerSettings:
         host=s.text("host", "127.0.0.1", env="CROSSDOCK_HOST"),
         port=s.integer("port", 8000, env="CROSSDOCK_PORT", low=1),
         graphiql=ide,  # type: ignore[arg-type]  # checked against GRAPHIQL_CHOICES above
+        environment=(
+            "production"
+            if s.choice("environment", "development", ("development", "production")) == "production"
+            else "development"
+        ),
     )
     s.check_unknown()
     return result
@@ -309,25 +245,38 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "graphql": _parse_graphql,
     "crm": _parse_crm,
     "scm": _parse_scm,
+    "policy": parse_policy,
+    "saga": parse_saga,
 }
+_ALL_SECTIONS = (*_SECTIONS, "auth")
 
 
 def parse_settings(document: Table, env: Mapping[str, str] | None = None) -> Settings:
     """Settings from a parsed TOML document and an environment mapping (default: empty)."""
     environ = env or {}
-    unknown = sorted(set(document) - set(_SECTIONS))
+    unknown = sorted(set(document) - set(_ALL_SECTIONS))
     if unknown:
         raise SettingsError(
             f"unknown section(s) {', '.join(f'[{name}]' for name in unknown)} "
-            f"(known: {', '.join(_SECTIONS)})"
+            f"(known: {', '.join(_ALL_SECTIONS)})"
         )
     parsed: dict[str, Any] = {}
     for name, parse in _SECTIONS.items():
-        table = document.get(name, {})
-        if not isinstance(table, Mapping):
-            raise SettingsError(f"{name} must be a table ([{name}])")
-        parsed[name] = parse(table, environ)
-    return Settings(**parsed)
+        parsed[name] = parse(_table(document, name), environ)
+    parsed["auth"] = parse_auth(_table(document, "auth"), environ, parsed["server"].environment)
+    settings = Settings(**parsed)
+    if settings.server.environment == "production":
+        check_production(settings.auth)
+        if settings.saga.missing_key:
+            raise missing_key_error()
+    return settings
+
+
+def _table(document: Table, name: str) -> Table:
+    table = document.get(name, {})
+    if not isinstance(table, Mapping):
+        raise SettingsError(f"{name} must be a table ([{name}])")
+    return table
 
 
 def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None) -> Settings:

@@ -34,11 +34,17 @@ class CrossdockSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, extensions: Sequence[Extension] = (), mutation: type[Any] | None = None
+    *,
+    extensions: Sequence[Extension] = (),
+    mutation: type[Any] | None = None,
+    query: type[Any] = Query,
 ) -> CrossdockSchema:
-    """The Crossdock schema; `mutation` is the Mutation root once the order saga provides it."""
+    """The Crossdock schema; `mutation` is the Mutation root once the order saga provides it.
+
+    With the order process: `build_schema(mutation=OrderMutations, query=QueryWithOrderProcess)`.
+    """
     return CrossdockSchema(
-        query=Query,
+        query=query,
         mutation=mutation,
         extensions=list(extensions),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

@@ -11,6 +11,7 @@ from schema.context import Info
 from schema.customers import Customer, load_customer
 from schema.enums import OrderStatus, ShipmentStatus
 from schema.fields import resolver
+from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.orders import Order, load_order
 from schema.products import Product, Warehouse, load_product, product_of
 from schema.shipments import Shipment, load_shipment
@@ -142,3 +143,19 @@ class Query:
             scopes=sorted(who.scopes),
             partner_id=who.partner_id,
         )
+
+
+@strawberry.type(
+    name="Query",
+    description="Read entry points over the CRM and the SCM, and the order processes.",
+)
+class QueryWithOrderProcess(Query, OrderProcessQuery):
+    """The Query root when the gateway runs the order process (adds `orderProcess`)."""
+
+
+@strawberry.type(
+    name="Mutation",
+    description="Writes that run the order process across the CRM and the ERP.",
+)
+class Mutation(OrderMutations):
+    """The Mutation root: placeOrder, approveOrder, cancelOrder."""

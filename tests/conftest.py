@@ -4,13 +4,22 @@ Everything talks real HTTP through `httpx.ASGITransport`; nothing is patched. Th
 stores are built once per test session (reads only); emulators, connectors and the gateway
 app are fresh per test, so request counts and fault knobs never leak between tests.
 
+The gateway is built the production way (`gateway.wiring.assemble`: bearer auth, the shipped
+policy, access control, audit log and the order process over a journal in tmp_path, recovered
+in the app's lifespan). `http`/`gql` carry an admin token; `client_for(role, partner_id=...)`
+gives a client for any role.
+
     async def test_something(gql: GraphQLClient, crm_emulator: ZohoEmulator) -> None:
         body = await gql.query("{ orders(first: 5) { nodes { number } } }")
+
+    async def test_partner(client_for: ClientFor) -> None:
+        dhl = client_for("partner", partner_id="DHL")
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import base64
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +33,9 @@ from backends.erpnext.store import ErpStore
 from backends.seed import seed
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
-from gateway.app import create_app
 from gateway.settings import Settings, parse_settings
+from gateway.tokens import mint
+from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.zoho import ZohoCRM, ZohoOptions
@@ -35,6 +45,8 @@ ERP_URL = "http://erp.test"
 GATEWAY_URL = "http://gateway.test"
 # 30 accounts, 11 products, 300 orders, ~130 shipments: enough for pages of 200 orders
 SEED_SCALE = 0.15
+JWT_SECRET = "crossdock-test-secret-0123456789-0123456789-abcdef"
+JOURNAL_KEY = base64.b64encode(bytes(range(32))).decode()
 
 
 async def no_sleep(seconds: float) -> None:
@@ -65,9 +77,21 @@ def scm_emulator(seeded_stores: SeededStores) -> ErpEmulator:
     return ErpEmulator(seeded_stores.erp, ErpSettings())
 
 
-def gateway_settings(**graphql: Any) -> Settings:
+def gateway_settings(
+    tmp: Path | None = None, *, policy: dict[str, Any] | None = None, **graphql: Any
+) -> Settings:
+    """Test settings; with `tmp`, the audit log and the order journal live there."""
+    state: dict[str, Any] = {"policy": {"audit_log": ""}, "saga": {"enabled": False}}
+    if tmp is not None:
+        state = {
+            "policy": {"audit_log": str(tmp / "audit.log")},
+            "saga": {"journal_path": str(tmp / "orders.sqlite"), "journal_key": JOURNAL_KEY},
+        }
+    state["policy"].update(policy or {})
     return parse_settings(
         {
+            **state,
+            "auth": {"hs256_secret": JWT_SECRET},
             "crm": {
                 "accounts_url": ZOHO_URL,
                 "client_id": "crossdock-demo",
@@ -86,8 +110,8 @@ def gateway_settings(**graphql: Any) -> Settings:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return gateway_settings()
+def settings(tmp_path: Path) -> Settings:
+    return gateway_settings(tmp_path)
 
 
 @pytest.fixture
@@ -119,8 +143,21 @@ async def scm(scm_emulator: ErpEmulator, settings: Settings) -> AsyncIterator[ER
 
 
 @pytest.fixture
-def gateway_app(settings: Settings, crm: ZohoCRM, scm: ERPNext) -> Starlette:
-    return create_app(settings, crm=crm, scm=scm)
+async def gateway_app(settings: Settings, crm: ZohoCRM, scm: ERPNext) -> AsyncIterator[Starlette]:
+    """The production app; its lifespan (order-process recovery, shutdown) runs around the test."""
+    app = assemble(settings, crm=crm, scm=scm)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def token_for(
+    role: str | None = "admin", *, partner_id: str | None = None, scopes: tuple[str, ...] = ()
+) -> str:
+    """A valid test token for `role` (None: no role, only `scopes`)."""
+    roles = [] if role is None else [role]
+    return mint(
+        JWT_SECRET, subject=f"test-{role}", roles=roles, partner_id=partner_id, scopes=scopes
+    )
 
 
 class GraphQLClient:
@@ -143,11 +180,36 @@ class GraphQLClient:
         return result
 
 
+ClientFor = Callable[..., GraphQLClient]
+
+
 @pytest.fixture
-async def http(gateway_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+async def client_for(gateway_app: Starlette) -> AsyncIterator[ClientFor]:
+    """`client_for("partner", partner_id="DHL")` → a GraphQLClient carrying that token."""
     transport = httpx.ASGITransport(app=gateway_app)
-    async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as client:
-        yield client
+    opened: list[httpx.AsyncClient] = []
+
+    def make(
+        role: str | None = "admin", *, partner_id: str | None = None, scopes: tuple[str, ...] = ()
+    ) -> GraphQLClient:
+        token = token_for(role, partner_id=partner_id, scopes=scopes)
+        client = httpx.AsyncClient(
+            transport=transport,
+            base_url=GATEWAY_URL,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        opened.append(client)
+        return GraphQLClient(client)
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
+@pytest.fixture
+async def http(client_for: ClientFor) -> httpx.AsyncClient:
+    """An HTTP client to the production gateway carrying an admin token."""
+    return client_for("admin").http
 
 
 @pytest.fixture

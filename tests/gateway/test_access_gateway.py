@@ -1,9 +1,8 @@
-"""Access control on the real gateway over both emulations: requests counted at the backends."""
+"""Access control on the production gateway over both emulations, counted at the backends."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Any
 
 import httpx
@@ -12,34 +11,13 @@ from starlette.applications import Starlette
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
-from gateway.access import row_filters
-from gateway.access_extension import access_extension
-from gateway.app import create_app
-from gateway.auth import Authenticator, AuthError, AuthSettings, auth_exception_handler
-from gateway.policy import Policy
-from gateway.settings import Settings
-from gateway.tokens import mint
-from resolvers.erpnext import ERPNext
-from resolvers.zoho import ZohoCRM
-
-SECRET = "gateway-access-test-secret-0123456789-0123456789"
-POLICY = Policy.load(None)
+from tests.conftest import token_for
 
 
 @pytest.fixture
-async def client(
-    settings: Settings, crm: ZohoCRM, scm: ERPNext
-) -> AsyncIterator[httpx.AsyncClient]:
-    app: Starlette = create_app(
-        settings,
-        crm=crm,
-        scm=scm,
-        authenticate=Authenticator(AuthSettings(hs256_secret=SECRET), POLICY),
-        row_rules=partial(row_filters, POLICY),
-        extensions=[access_extension(POLICY)],
-    )
-    app.add_exception_handler(AuthError, auth_exception_handler)
-    transport = httpx.ASGITransport(app=app)
+async def client(gateway_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An anonymous client to the production gateway (conftest.gateway_app)."""
+    transport = httpx.ASGITransport(app=gateway_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as c:
         yield c
 
@@ -47,7 +25,7 @@ async def client(
 async def _post(
     client: httpx.AsyncClient, query: str, role: str, partner: str | None = None
 ) -> Any:
-    token = mint(SECRET, subject=f"u-{role}", roles=[role], partner_id=partner)
+    token = token_for(role, partner_id=partner)
     response = await client.post(
         "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
     )

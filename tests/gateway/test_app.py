@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import strawberry
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
@@ -60,13 +61,32 @@ async def test_a_client_request_id_is_echoed_and_a_missing_one_is_made(
 async def test_queries_work_over_get(http: httpx.AsyncClient) -> None:
     response = await http.get("/graphql", params={"query": "{ viewer { roles } }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": {"roles": []}}}
+    assert response.json() == {"data": {"viewer": {"roles": ["admin"]}}}
 
 
-async def test_browsers_get_graphiql(http: httpx.AsyncClient) -> None:
-    response = await http.get("/graphql", headers={"Accept": "text/html"})
-    assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
+async def test_browsers_get_graphiql_without_a_token(gateway_app: Starlette) -> None:
+    transport = httpx.ASGITransport(app=gateway_app)
+    async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as anonymous:
+        page = await anonymous.get("/graphql", headers={"Accept": "text/html"})
+        query = await anonymous.get(
+            "/graphql", params={"query": "{ viewer { roles } }"}, headers={"Accept": "text/html"}
+        )
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert query.status_code == 401  # an operation in the URL still needs a token
+
+
+async def test_anonymous_callers_get_401_but_health_probes_answer(
+    gateway_app: Starlette,
+) -> None:
+    transport = httpx.ASGITransport(app=gateway_app)
+    async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as anonymous:
+        post = await anonymous.post("/graphql", json={"query": "{ viewer { subject } }"})
+        health = await anonymous.get("/healthz")
+        ready = await anonymous.get("/readyz")
+    assert post.status_code == 401
+    assert post.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert (health.status_code, ready.status_code) == (200, 200)
 
 
 @strawberry.type(description="A stand-in mutation root, to prove GET refuses mutations.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 
 from gateway.cli import main
 from gateway.settings import SettingsError, load_settings, parse_settings
+from gateway.settings_access import PolicySettings
+from gateway.tokens import DEMO_SECRET, is_demo_secret
 from resolvers.records import OrderStatus, ShipmentStatus
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "crossdock.example.toml"
@@ -133,3 +136,118 @@ def test_serve_with_a_broken_config_exits_2_and_names_the_problem(
     path.write_text('[scm]\nbase_url = "http://erp"\n', encoding="utf-8")
     assert main(["serve", "--config", str(path)]) == 2
     assert "crm.accounts_url is missing" in capsys.readouterr().err
+
+
+GOOD_SECRET = "a-production-secret-of-at-least-32-bytes-0123456789"
+JOURNAL_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+PRODUCTION = {"environment": "production"}
+
+
+def test_the_example_file_configures_access_and_the_order_process() -> None:
+    settings = load_settings(EXAMPLE, {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY})
+    assert settings.server.environment == "development"
+    assert settings.auth.algorithms == ("HS256",)
+    assert is_demo_secret(settings.auth.hs256_secret)  # development falls back to the demo
+    assert settings.policy == PolicySettings(path=None, mode="null", audit_log="var/audit.log")
+    assert settings.saga.enabled
+    assert settings.saga.saga.journal_key == JOURNAL_KEY
+    assert settings.saga.saga.rules.max_auto_approve_total == Decimal("10000")
+
+
+def test_access_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    pem = tmp_path / "key.pem"
+    pem.write_text("-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n")
+    document = minimal(
+        auth={
+            "algorithms": ["HS256", "RS256"],
+            "public_key_pem_file": str(pem),
+            "issuer": "https://idp.example",
+            "audience": "crossdock",
+            "scope_claims": ["scp"],
+            "roles_claim": "groups",
+            "partner_claim": "carrier",
+            "leeway_s": 5,
+        },
+        policy={"mode": "reject", "audit_log": ""},
+    )
+    settings = parse_settings(document, {"CROSSDOCK_JWT_SECRET": GOOD_SECRET})
+    auth = settings.auth
+    assert auth.hs256_secret == GOOD_SECRET
+    assert "BEGIN PUBLIC KEY" in (auth.public_key_pem or "")
+    assert (auth.issuer, auth.audience, auth.leeway_s) == ("https://idp.example", "crossdock", 5)
+    assert (auth.scope_claims, auth.roles_claim, auth.partner_claim) == (
+        ("scp",),
+        "groups",
+        "carrier",
+    )
+    assert settings.policy == PolicySettings(mode="reject", audit_log=None)
+    assert GOOD_SECRET not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("document", "env", "message"),
+    [
+        (minimal(auth={"secret": "x"}), {}, "unknown key(s) in [auth]: secret"),
+        (minimal(auth={"hs256_secret": "short"}), {}, "auth.hs256_secret is too short"),
+        (minimal(auth={"algorithms": ["none"]}), {}, "auth.algorithms ['none'] not supported"),
+        (minimal(auth={"algorithms": "HS256"}), {}, "auth.algorithms must be a non-empty list"),
+        (
+            minimal(auth={"algorithms": ["RS256"]}),
+            {},
+            "auth.public_key_pem or auth.jwks_url is required",
+        ),
+        (
+            minimal(auth={"public_key_pem_file": "/nonexistent/key.pem"}),
+            {},
+            "auth.public_key_pem_file /nonexistent/key.pem cannot be read",
+        ),
+        (minimal(policy={"mode": "deny"}), {}, "policy.mode must be one of ['null', 'reject']"),
+        (minimal(policy={"audit": "x"}), {}, "unknown key(s) in [policy]: audit"),
+        (minimal(saga={"journal": "x"}), {}, "unknown key(s) in [saga]: journal"),
+        (minimal(saga={"enabled": "yes"}), {}, "saga.enabled must be true or false"),
+        (
+            minimal(saga={"approval": {"max_total": 1}}),
+            {},
+            "saga.approval: unknown approval rule(s) ['max_total']",
+        ),
+        (minimal(server={"environment": "staging"}), {}, "server.environment must be one of"),
+        # production: no silent fallback to the demo secret
+        (
+            minimal(server=PRODUCTION),
+            {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
+            "auth.hs256_secret is missing (required when HS256 is allowed) "
+            "(set CROSSDOCK_JWT_SECRET or [auth] hs256_secret)",
+        ),
+        # production: the published demo secret is refused even when set explicitly
+        (
+            minimal(server=PRODUCTION),
+            {"CROSSDOCK_JWT_SECRET": DEMO_SECRET, "CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
+            "auth.hs256_secret is the public demo secret, refused in production",
+        ),
+        # production: the order journal needs its key up front
+        (
+            minimal(server=PRODUCTION),
+            {"CROSSDOCK_JWT_SECRET": GOOD_SECRET},
+            "saga.journal_key is missing (set CROSSDOCK_JOURNAL_KEY or [saga] journal_key",
+        ),
+    ],
+)
+def test_bad_access_and_order_settings_are_refused_with_the_key_named(
+    document: dict[str, Any], env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(document, env)
+    assert message in str(caught.value)
+
+
+def test_production_starts_with_its_own_secret_and_a_journal_key() -> None:
+    env = {"CROSSDOCK_JWT_SECRET": GOOD_SECRET, "CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY}
+    settings = parse_settings(minimal(server=PRODUCTION), env)
+    assert settings.server.environment == "production"
+    assert settings.auth.hs256_secret == GOOD_SECRET
+
+
+def test_production_may_run_without_the_order_process_and_its_key() -> None:
+    env = {"CROSSDOCK_JWT_SECRET": GOOD_SECRET}
+    settings = parse_settings(minimal(server=PRODUCTION, saga={"enabled": False}), env)
+    assert not settings.saga.enabled

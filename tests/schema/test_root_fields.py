@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from backends.zoho.app import ZohoEmulator
-from tests.conftest import GraphQLClient, SeededStores
+from tests.conftest import ClientFor, GraphQLClient, SeededStores
 
 RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -193,8 +193,16 @@ async def test_shipments_filtered_by_carrier_and_status(gql: GraphQLClient) -> N
     assert {(n["carrier"], n["status"]) for n in nodes} == {("DHL", "DELIVERED")}
 
 
-async def test_viewer_is_the_anonymous_principal_without_authentication(
-    gql: GraphQLClient,
+async def test_viewer_is_the_principal_the_bearer_token_names(
+    client_for: ClientFor,
 ) -> None:
-    data = await gql.data("{ viewer { subject roles scopes partnerId } }")
-    assert data == {"viewer": {"subject": None, "roles": [], "scopes": [], "partnerId": None}}
+    partner = client_for("partner", partner_id="DHL")
+    data = await partner.data("{ viewer { subject roles scopes partnerId } }")
+    assert data == {
+        "viewer": {
+            "subject": "test-partner",
+            "roles": ["partner"],
+            "scopes": ["address:read", "catalog:read", "shipments:read"],
+            "partnerId": "DHL",
+        }
+    }

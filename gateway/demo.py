@@ -1,0 +1,228 @@
+"""`crossdock demo`: both emulations, the secure gateway over them, tokens and example queries.
+
+    async with demo_running(data_dir=Path("var/demo"), scale=1.0) as demo:
+        print(demo.banner)                 # GraphiQL URL, a token per role, curl examples
+
+The data directory keeps the emulations' SQLite files (seeded once; a restart keeps the data),
+the order journal, its AES key (`journal.key`, mode 0600, generated on first start unless
+CROSSDOCK_JOURNAL_KEY is set; never committed: `var/` is ignored) and the audit log. Tokens
+are minted with the demo's HS256 secret (CROSSDOCK_JWT_SECRET or the published demo secret),
+so `crossdock token` in another shell mints tokens this gateway accepts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shlex
+import signal
+from collections.abc import AsyncIterator, Generator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from backends.serve import Emulations, emulations_running
+from gateway.settings import Settings, parse_settings
+from gateway.tokens import mint
+from gateway.wiring import assemble, build_backends
+from resolvers.saga.sealing import KEY_ENV, Sealer
+
+DEMO_ROLES: tuple[tuple[str, str | None], ...] = (
+    ("admin", None),
+    ("sales", None),
+    ("logistics", None),
+    ("analyst", None),
+    ("partner", "DHL"),
+)
+TOKEN_TTL = timedelta(hours=12)
+ORDER_LIST = (
+    "query OrderList { orders(first: 10) { nodes { number status placedAt "
+    "total { amount currency } customer { name } fulfillment } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+ORDER_PAGE = (
+    "query OrderPage($number: String!) { order(number: $number) { number status placedAt "
+    "total { amount currency } customer { name email shippingAddress { city country } } "
+    "lines { sku quantity unitPrice { amount currency } product { name available } } "
+    "shipments { id carrier status trackingNumber } fulfillment } }"
+)
+STOCK_BY_WAREHOUSE = (
+    "query Stock { products(first: 5) { nodes { sku name "
+    "stock { warehouse { name } onHand reserved available } } } }"
+)
+
+
+def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
+    """CROSSDOCK_JOURNAL_KEY, else `<data_dir>/journal.key` (created 0600 on first use)."""
+    given = env.get(KEY_ENV)
+    if given:
+        return given
+    path = data_dir / "journal.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(Sealer.generate_key() + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]) -> Settings:
+    """Development settings pointing at the running emulations, state kept in `data_dir`."""
+    z, e = emulations.zoho, emulations.erp
+    document: dict[str, Any] = {
+        "server": {"environment": "development"},
+        "crm": {
+            "accounts_url": emulations.zoho_url,
+            "base_url": emulations.zoho_url,
+            "client_id": z.client_id,
+            "client_secret": z.client_secret,
+            "refresh_token": z.refresh_token,
+        },
+        "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
+        "policy": {"audit_log": str(data_dir / "audit.log")},
+        "saga": {"journal_path": str(data_dir / "orders.sqlite")},
+    }
+    environ = {**env, KEY_ENV: journal_key(data_dir, env)}
+    environ.pop("CROSSDOCK_JOURNAL_PATH", None)
+    return parse_settings(document, environ)
+
+
+def role_tokens(settings: Settings, ttl: timedelta = TOKEN_TTL) -> dict[str, str]:
+    """One development token per default role, minted with the settings' HS256 secret."""
+    secret = settings.auth.hs256_secret
+    if secret is None:
+        raise ValueError("auth.hs256_secret is not set: the demo mints HS256 tokens")
+    a = settings.auth
+    return {
+        role: mint(
+            secret, subject=f"demo-{role}", roles=[role], partner_id=partner, ttl=ttl,
+            issuer=a.issuer, audience=a.audience,
+        )
+        for role, partner in DEMO_ROLES
+    }  # fmt: skip
+
+
+def curl(url: str, token_var: str, query: str, variables: Mapping[str, Any] | None = None) -> str:
+    """A copy-pasteable curl command posting `query` with the token in `$token_var`."""
+    body = json.dumps({"query": query, "variables": dict(variables or {})})
+    return (
+        f'curl -s {url} -H "Authorization: Bearer ${token_var}" '
+        f"-H 'Content-Type: application/json' -d {shlex.quote(body)}"
+    )
+
+
+def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str:
+    """What the demo prints: where to go, how to authenticate, what to run."""
+    lines = [
+        f"Crossdock gateway   {url}  (open it in a browser for GraphiQL;",
+        '                    add the header {"Authorization": "Bearer <token>"} there)',
+        "",
+        "Tokens (12 h; mint more with: crossdock token --role partner --partner-id DHL --ttl 1h):",
+    ]
+    lines += [f"  export {role.upper()}_TOKEN={token}" for role, token in tokens.items()]
+    page_vars = {"number": order_number or "SO-00001"}
+    lines += [
+        "",
+        "Order page (as sales):",
+        "  " + curl(url, "SALES_TOKEN", ORDER_PAGE, page_vars),
+        "Order list (as admin):",
+        "  " + curl(url, "ADMIN_TOKEN", ORDER_LIST),
+        "Stock by warehouse (as logistics):",
+        "  " + curl(url, "LOGISTICS_TOKEN", STOCK_BY_WAREHOUSE),
+        "",
+        "Ctrl-C stops the gateway and both emulations.",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A running demo: the gateway URL, the emulations, the tokens and the printed banner."""
+
+    url: str
+    emulations: Emulations
+    settings: Settings
+    tokens: Mapping[str, str]
+    banner: str
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the demo (three servers share one loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[int]:
+    config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="warning")
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError(f"the gateway could not start on {host}:{port} (see above)")
+        await asyncio.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def demo_running(
+    *,
+    data_dir: Path,
+    scale: float = 1.0,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    emulation_ports: tuple[int | None, int | None] = (None, None),
+) -> AsyncIterator[Demo]:
+    """Emulations (seeded once) and the gateway on loopback until the block exits."""
+    environ = dict(os.environ if env is None else env)
+    async with emulations_running(
+        data_dir=data_dir, scale=scale, env=environ,
+        zoho_port=emulation_ports[0], erp_port=emulation_ports[1],
+    ) as emulations:  # fmt: skip
+        settings = demo_settings(emulations, data_dir, environ)
+        backends = build_backends(settings)
+        try:
+            app = assemble(settings, crm=backends.crm, scm=backends.scm)
+            first = await backends.crm.list_orders(first=1, after=None)
+            number = first.items[0].number if first.items else None
+            host = settings.server.host
+            bound = port if port is not None else settings.server.port
+            async with _serving(app, host, bound) as actual:
+                url = f"http://{host}:{actual}/graphql"
+                tokens = role_tokens(settings)
+                yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
+        finally:
+            await backends.aclose()
+
+
+def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:
+    """Serve the demo until SIGINT/SIGTERM, printing the banner once everything listens."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with demo_running(data_dir=data_dir, scale=scale) as demo:
+            seeded = demo.emulations.seeded
+            if seeded is not None:
+                print(f"seeded {data_dir} in {seeded.seconds:.1f}s: {seeded.counts}")
+            print(demo.emulations.describe())
+            print(demo.banner, flush=True)
+            await stop.wait()
+        print("stopped.", flush=True)
+
+    asyncio.run(main())

@@ -1,0 +1,58 @@
+"""The `[saga]` settings section: the order process (placeOrder) and its encrypted journal.
+
+[saga]
+enabled = true                        # false: no order mutations, no journal
+journal_path = "var/orders.sqlite"    # CROSSDOCK_JOURNAL_PATH
+journal_key = "…"                     # CROSSDOCK_JOURNAL_KEY (base64 of 32 bytes); prefer env
+delivery_lead_days = 7
+[saga.approval]                       # see resolvers.saga.approval.ApprovalRules
+max_auto_approve_total = "10000"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gateway.settings_section import Section, SettingsError, Table
+from resolvers.saga import SagaSettings
+from resolvers.saga.sealing import KEY_ENV
+
+_KNOWN = ("enabled", "journal_path", "journal_key", "delivery_lead_days", "approval")
+
+
+@dataclass(frozen=True)
+class OrderProcessSettings:
+    """Whether the order process runs, and its saga settings (journal, key, approval rules)."""
+
+    enabled: bool = True
+    saga: SagaSettings = field(default_factory=SagaSettings)
+
+    @property
+    def missing_key(self) -> bool:
+        return self.enabled and not self.saga.journal_key
+
+
+def parse_saga(table: Table, env: Mapping[str, str]) -> OrderProcessSettings:
+    """The `[saga]` section; unknown keys and bad values are SettingsErrors naming the key."""
+    s = Section("saga", table, env)
+    enabled = s.flag("enabled", True)
+    for key in _KNOWN[1:]:
+        s.raw(key)
+    s.check_unknown()
+    approval = s.table_of("approval")
+    values = {k: v for k, v in table.items() if k != "enabled"}
+    try:
+        saga = SagaSettings.from_mapping({**values, "approval": approval}, env)
+    except ValueError as exc:
+        message = str(exc)
+        where = "saga.approval: " if "approval" in message else ""
+        raise SettingsError(f"{where}{message}") from None
+    return OrderProcessSettings(enabled=enabled, saga=saga)
+
+
+def missing_key_error() -> SettingsError:
+    return SettingsError(
+        f"saga.journal_key is missing (set {KEY_ENV} or [saga] journal_key to the base64 of 32 "
+        "random bytes, or set [saga] enabled = false to run without the order process)"
+    )

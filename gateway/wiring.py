@@ -1,0 +1,199 @@
+"""Building the whole, secure gateway from Settings: the one place where the pieces meet.
+
+    backends = build_backends(settings)
+    app = assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
+
+`assemble` loads the access policy and checks it against the schema (a bad policy is a
+startup error naming the rule), verifies bearer tokens (anonymous callers get 401, except
+/healthz, /readyz and the GraphiQL page), enforces the policy on every operation (null or
+reject mode, masks, partner row rules, per-role introspection, audit log), and runs the order
+process over an encrypted journal, recovering interrupted processes when the app starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from gateway.access import row_filters
+from gateway.access_extension import access_extension
+from gateway.app import Shutdown, Startup, create_app
+from gateway.audit import AuditLog
+from gateway.auth import Authenticator, AuthError, auth_exception_handler
+from gateway.jwks import JWKSCache
+from gateway.policy import Policy, PolicyError
+from gateway.settings import Settings, SettingsError
+from gateway.settings_saga import missing_key_error
+from resolvers.erpnext import ERPNext, ERPNextOptions
+from resolvers.errors import CrossdockError
+from resolvers.loaders import CrmSource, ScmSource
+from resolvers.saga import Journal, OrderProcessService
+from resolvers.saga.ports import CrmPort, ScmPort
+from resolvers.zoho import ZohoCRM, ZohoOptions
+from schema.build import Extension
+from schema.root import Mutation, QueryWithOrderProcess
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The two connectors built from settings, and the HTTP clients to close on shutdown."""
+
+    crm: ZohoCRM
+    scm: ERPNext
+    clients: tuple[httpx.AsyncClient, ...]
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+def build_backends(settings: Settings) -> Backends:
+    """Connectors over pooled httpx clients sized by `max_connections`."""
+    crm_client = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=settings.crm.max_connections),
+        timeout=settings.crm.timeouts.to_httpx(),
+    )
+    scm_client = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=settings.scm.max_connections),
+        timeout=settings.scm.timeouts.to_httpx(),
+    )
+    crm = ZohoCRM(crm_client, zoho_options(settings))
+    scm = ERPNext(scm_client, erpnext_options(settings))
+    return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
+
+
+def zoho_options(settings: Settings) -> ZohoOptions:
+    c = settings.crm
+    return ZohoOptions(
+        accounts_url=c.accounts_url,
+        client_id=c.client_id,
+        client_secret=c.client_secret,
+        refresh_token=c.refresh_token,
+        api_domain=c.base_url,
+        timeouts=c.timeouts,
+        retry=c.retry,
+        order_statuses=c.order_statuses,
+        default_currency=c.default_currency,
+    )
+
+
+def erpnext_options(settings: Settings) -> ERPNextOptions:
+    s = settings.scm
+    return ERPNextOptions(
+        base_url=s.base_url,
+        api_key=s.api_key,
+        api_secret=s.api_secret,
+        site_tz=s.site_tz,
+        company_currency=s.currency,
+        company=s.company,
+        page_size=s.page_size,
+        timeouts=s.timeouts,
+        retry=s.retry,
+        shipment_statuses=s.shipment_statuses,
+        tracking_statuses=s.tracking_statuses,
+    )
+
+
+def load_policy(settings: Settings) -> Policy:
+    """The configured policy file (or the shipped one); errors name the file and the rule."""
+    try:
+        return Policy.load(settings.policy.path)
+    except (PolicyError, OSError) as exc:
+        where = settings.policy.path or "the shipped policy"
+        raise SettingsError(f"policy.path {where}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class OrderProcess:
+    """The order process service and the journal it writes (closed on shutdown)."""
+
+    service: OrderProcessService
+    journal: Journal
+
+    async def recover(self) -> None:
+        await self.service.recover()
+
+    async def close(self) -> None:
+        self.journal.close()
+
+
+def open_order_process(settings: Settings, crm: CrmPort, scm: ScmPort) -> OrderProcess | None:
+    """The order process over its journal, or None when `[saga] enabled = false`."""
+    order = settings.saga
+    if not order.enabled:
+        return None
+    if order.missing_key:
+        raise missing_key_error()
+    try:
+        journal = order.saga.open_journal()
+    except CrossdockError as exc:
+        raise SettingsError(exc.message) from None
+    except OSError as exc:
+        raise SettingsError(
+            f"saga.journal_path {order.saga.journal_path} cannot be opened ({exc})"
+        ) from None
+    service = OrderProcessService(
+        crm, scm, journal, order.saga.rules, delivery_lead_days=order.saga.delivery_lead_days
+    )
+    return OrderProcess(service, journal)
+
+
+def _authenticator(
+    settings: Settings, policy: Policy, on_shutdown: list[Shutdown]
+) -> Authenticator:
+    jwks = None
+    if settings.auth.jwks_url:
+        client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+        jwks = JWKSCache(settings.auth.jwks_url, client)
+        on_shutdown.append(client.aclose)
+    return Authenticator(settings.auth, policy, jwks=jwks)
+
+
+def assemble(
+    settings: Settings,
+    *,
+    crm: CrmSource,
+    scm: ScmSource,
+    extensions: Sequence[Extension] = (),
+    routes: Sequence[Route] = (),
+    on_shutdown: Sequence[Shutdown] = (),
+) -> Starlette:
+    """The production gateway: auth, policy, access control, audit, the order process.
+
+    `extensions` run after access control (limits, trusted documents); SettingsError when
+    the configuration cannot work (bad policy, missing journal key, unreadable files).
+    """
+    policy = load_policy(settings)
+    closers: list[Shutdown] = []
+    audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
+    access = access_extension(policy, mode=settings.policy.mode, audit=audit)
+    process = open_order_process(settings, crm, scm)  # type: ignore[arg-type]
+    starters: list[Startup] = [] if process is None else [process.recover]
+    if process is not None:
+        closers.append(process.close)
+    service = None if process is None else process.service
+    app = create_app(
+        settings,
+        crm=crm,
+        scm=scm,
+        authenticate=_authenticator(settings, policy, closers),
+        row_rules=partial(row_filters, policy),
+        extensions=[access, *extensions],
+        mutation=None if service is None else Mutation,
+        query=None if service is None else QueryWithOrderProcess,
+        order_process=service,
+        on_startup=starters,
+        on_shutdown=[*closers, *on_shutdown],
+        routes=routes,
+    )
+    app.add_exception_handler(AuthError, auth_exception_handler)
+    try:
+        policy.validate(app.state.schema._schema)
+    except PolicyError as exc:
+        raise SettingsError(f"policy {settings.policy.path or '(shipped)'}: {exc}") from None
+    return app

@@ -1,0 +1,152 @@
+"""The order process through the secure gateway: placeOrder → orderProcess → approveOrder.
+
+Each test gets freshly seeded emulations (these tests write), and the production app with a
+journal in tmp_path. Approval is held for every order here (`max_auto_approve_total` of one
+cent), so approveOrder has something to approve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backends.erpnext.app import ErpEmulator
+from backends.erpnext.store import ErpStore
+from backends.seed import seed
+from backends.zoho.app import ZohoEmulator
+from backends.zoho.store import ZohoStore
+from gateway.settings import Settings
+from gateway.settings_saga import parse_saga
+from gateway.wiring import assemble
+from resolvers.erpnext import ERPNext
+from resolvers.saga import LineInput, OrderInput, OrderProcessService, ProcessStatus, SimulatedCrash
+from resolvers.zoho import ZohoCRM
+from tests.conftest import JOURNAL_KEY, ClientFor, GraphQLClient, SeededStores, gateway_settings
+from tests.saga.conftest import crash_at
+
+PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
+  placeOrder(input: $input, idempotencyKey: $key) {
+    processId status approval { decision reasons { rule passed } }
+    order { id number status } reservations { sku reserved } error { code step }
+  }
+}"""
+PROCESS = "query($id: ID!) { orderProcess(id: $id) { id status orderId steps { step state } } }"
+APPROVE = "mutation($id: ID!) { approveOrder(id: $id) { status reservations { sku reserved } } }"
+
+
+@pytest.fixture
+def seeded_stores(tmp_path: Path) -> SeededStores:
+    """Fresh, small data per test: placeOrder writes to both systems."""
+    stores = SeededStores(
+        ZohoStore(tmp_path / "zoho.sqlite3"), ErpStore(tmp_path / "erpnext.sqlite3")
+    )
+    seed(stores.zoho, stores.erp, scale=0.05, random_seed=11)
+    return stores
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    saga = {
+        "journal_path": str(tmp_path / "orders.sqlite"),
+        "journal_key": JOURNAL_KEY,
+        "approval": {"max_auto_approve_total": "0.01"},
+    }
+    return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}))
+
+
+async def order_input(admin: GraphQLClient) -> dict[str, Any]:
+    """A customer and an active SKU with stock in the ERP."""
+    data = await admin.data(
+        "{ customers(first: 5) { nodes { id } }"
+        " products(first: 50) { nodes { sku active available } } }"
+    )
+    sku = next(p["sku"] for p in data["products"]["nodes"] if p["active"] and p["available"])
+    customer = data["customers"]["nodes"][0]["id"]
+    return {"customerId": customer, "lines": [{"sku": sku, "quantity": "1"}]}
+
+
+async def test_sales_places_an_order_that_admin_approves_and_the_process_shows_each_step(
+    client_for: ClientFor,
+) -> None:
+    admin, sales = client_for("admin"), client_for("sales")
+    order = await order_input(admin)
+    placed = (await sales.data(PLACE, input=order, key="k-1"))["placeOrder"]
+    assert placed["status"] == "PENDING_APPROVAL", placed
+    assert placed["approval"]["decision"] == "PENDING_APPROVAL"
+    assert placed["order"]["status"] == "PENDING_APPROVAL"
+    again = (await sales.data(PLACE, input=order, key="k-1"))["placeOrder"]
+    assert again["processId"] == placed["processId"]
+    assert again["order"]["id"] == placed["order"]["id"]
+
+    process = (await sales.data(PROCESS, id=placed["processId"]))["orderProcess"]
+    assert process["status"] == "PENDING_APPROVAL"
+    assert process["orderId"] == placed["order"]["id"]
+    assert {s["state"] for s in process["steps"]} >= {"started", "done"}
+
+    refused = await sales.query(APPROVE, id=placed["order"]["id"])
+    assert refused["data"] is None or refused["data"]["approveOrder"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    approved = (await admin.data(APPROVE, id=placed["order"]["id"]))["approveOrder"]
+    assert approved["status"] == "APPROVED"
+    assert approved["reservations"][0]["reserved"] == 1.0
+    after = (await admin.data(PROCESS, id=placed["processId"]))["orderProcess"]
+    assert after["status"] == "APPROVED"
+
+
+async def test_a_reused_key_with_another_input_is_an_idempotency_conflict(
+    client_for: ClientFor,
+) -> None:
+    sales = client_for("sales")
+    order = await order_input(client_for("admin"))
+    await sales.data(PLACE, input=order, key="k-2")
+    changed = {**order, "lines": [{**order["lines"][0], "quantity": "2"}]}
+    body = await sales.query(PLACE, input=changed, key="k-2")
+    assert body["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_CONFLICT"
+
+
+@pytest.mark.parametrize(("role", "partner"), [("analyst", None), ("partner", "DHL")])
+async def test_roles_without_orders_write_cannot_place_orders_and_nothing_is_written(
+    client_for: ClientFor,
+    crm_emulator: ZohoEmulator,
+    scm_emulator: ErpEmulator,
+    role: str,
+    partner: str | None,
+) -> None:
+    order = await order_input(client_for("admin"))
+    crm_emulator.stats.reset()
+    scm_emulator.stats.reset()
+    body = await client_for(role, partner_id=partner).query(PLACE, input=order, key="k-3")
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["extensions"]["requiredScopes"] == [["orders:write"]]
+    assert (crm_emulator.stats.total, scm_emulator.stats.total) == (0, 0)
+    process = await client_for(role, partner_id=partner).query(PROCESS, id="anything")
+    assert process["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_app_recovers_an_interrupted_process_when_it_starts(
+    settings: Settings, crm: ZohoCRM, scm: ERPNext, client_for: ClientFor
+) -> None:
+    order = await order_input(client_for("admin"))
+    lines = tuple(LineInput(line["sku"], Decimal(line["quantity"])) for line in order["lines"])
+    journal = settings.saga.saga.open_journal()
+    crashed = OrderProcessService(
+        crm, scm, journal, settings.saga.saga.rules, step_hook=crash_at("crm_upsert", "after")
+    )
+    with pytest.raises(SimulatedCrash):
+        await crashed.place_order(OrderInput(order["customerId"], lines), "k-crash")
+    assert [s.status for s in journal.unfinished()] == [ProcessStatus.RUNNING]
+    journal.close()
+
+    restarted = assemble(settings, crm=crm, scm=scm)
+    async with restarted.router.lifespan_context(restarted):
+        reopened = settings.saga.saga.open_journal()
+        assert reopened.unfinished() == []
+        state = reopened.find_by_key("k-crash")
+        assert state is not None
+        assert state.status is ProcessStatus.PENDING_APPROVAL  # resumed to the approval hold
+        reopened.close()
