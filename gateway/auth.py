@@ -12,7 +12,7 @@ descriptions say what was wrong and never echo the token.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -48,8 +48,8 @@ class AuthSettings:
     """How tokens are verified and which claims carry scopes, roles and the partner id."""
 
     algorithms: tuple[str, ...] = ("HS256",)
-    hs256_secret: str | None = None
-    public_key_pem: str | None = None
+    hs256_secret: str | None = field(default=None, repr=False)
+    public_key_pem: str | None = field(default=None, repr=False)
     jwks_url: str | None = None
     issuer: str | None = None
     audience: str | None = None

@@ -381,3 +381,8 @@ async def test_an_unreachable_jwks_is_an_authentication_failure_not_a_crash(poli
         token = f"{_segment({'alg': 'ES256', 'kid': 'k1'})}.{token.split('.')[1]}.AAAA"
         with pytest.raises(AuthError, match="signing keys unavailable"):
             await _es_auth(policy, client, Clock()).verify(token)
+
+
+def test_auth_settings_never_show_the_secret_in_their_repr() -> None:
+    settings = AuthSettings(hs256_secret="s3cr3t-" + "x" * 40)
+    assert "s3cr3t" not in repr(settings)
