@@ -88,6 +88,21 @@ def to_decimal_or_zero(value: Any) -> Decimal:
     return Decimal(0) if number is None else number
 
 
+# ISO 4217 minor units where they are not 2 (the common case).
+MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2,
+               "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3}  # fmt: skip
+
+
+def with_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """Shows at least the currency's minor digits ("250000.0" USD → "250000.00"), losslessly:
+    an amount with more digits (a valuation rate of 12.3456) keeps them."""
+    minor = MINOR_UNITS.get(currency.upper(), 2)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -minor:
+        return amount.quantize(Decimal(1).scaleb(-minor))
+    return amount
+
+
 def money(value: Any, currency: str) -> Money | None:
     amount = to_decimal(value)
     return None if amount is None else Money(amount, currency)

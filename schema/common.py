@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from resolvers import records
+from resolvers.canonical import with_minor_units
 
 
 @strawberry.type(description="An amount of money in an ISO 4217 currency.")
@@ -16,11 +17,11 @@ class Money:
 
     @classmethod
     def of(cls, value: records.Money | None) -> Money | None:
-        return None if value is None else cls(amount=value.amount, currency=value.currency)
+        return None if value is None else cls.required(value)
 
     @classmethod
     def required(cls, value: records.Money) -> Money:
-        return cls(amount=value.amount, currency=value.currency)
+        return cls(amount=with_minor_units(value.amount, value.currency), currency=value.currency)
 
 
 @strawberry.type(description="A postal address; country is ISO 3166-1 alpha-2 where known.")

@@ -15,6 +15,7 @@ from resolvers.canonical import (
     parse_naive_datetime,
     parse_offset_datetime,
     to_decimal,
+    with_minor_units,
 )
 from resolvers.cursors import decode_cursor, encode_cursor
 from resolvers.errors import InvalidInput
@@ -86,3 +87,18 @@ def test_a_cursor_round_trips_and_rejects_tampering() -> None:
         decode_cursor(cursor, kind="zoho:Accounts:list")
     with pytest.raises(InvalidInput):
         decode_cursor("not base64!", kind="erpnext:Shipment")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("250000.0", "USD", "250000.00"),  # a JSON float from Zoho gains its cents
+        ("12.3456", "USD", "12.3456"),  # a valuation rate keeps its precision
+        ("1500", "JPY", "1500"),  # yen have no minor unit
+        ("1.5", "KWD", "1.500"),  # dinars have three
+    ],
+)
+def test_money_shows_at_least_the_currencys_minor_digits(
+    amount: str, currency: str, shown: str
+) -> None:
+    assert str(with_minor_units(Decimal(amount), currency)) == shown
