@@ -19,6 +19,7 @@ import signal
 from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -95,8 +96,8 @@ async def emulations_running(
             resolve_port("CROSSDOCK_ERP_PORT", erp_port, env),
         )
         async with (
-            _serving(zoho_app, host, ports[0]) as zp,
-            _serving(erp_app, host, ports[1]) as ep,
+            serving(zoho_app, host, ports[0]) as zp,
+            serving(erp_app, host, ports[1]) as ep,
         ):
             yield Emulations(
                 f"http://{host}:{zp}", f"http://{host}:{ep}", zoho_settings, erp_settings, report
@@ -130,10 +131,12 @@ def seed_if_empty(zoho: ZohoStore, erp: ErpStore, *, scale: float) -> SeedReport
 
 
 @contextlib.asynccontextmanager
-async def _serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[int]:
-    server = _QuietServer(
-        uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning")
-    )
+async def serving(
+    app: ASGIApp, host: str, port: int, *, lifespan: Literal["on", "off"] = "off"
+) -> AsyncIterator[int]:
+    """Serves `app` with uvicorn inside the running loop; yields the bound port (0 = any free)."""
+    config = uvicorn.Config(app, host=host, port=port, lifespan=lifespan, log_level="warning")
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -148,7 +151,7 @@ async def _serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[int]:
 
 
 class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to its owner (two servers share one loop)."""
+    """A uvicorn server that leaves signals to its owner (several servers share one loop)."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

@@ -18,16 +18,13 @@ import json
 import os
 import shlex
 import signal
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from starlette.types import ASGIApp
-
-from backends.serve import Emulations, emulations_running
+from backends.serve import Emulations, emulations_running, serving
 from gateway.settings import Settings, parse_settings
 from gateway.tokens import mint
 from gateway.wiring import assemble, build_backends
@@ -152,31 +149,6 @@ class Demo:
     banner: str
 
 
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to the demo (three servers share one loop)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def _serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[int]:
-    config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="warning")
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError(f"the gateway could not start on {host}:{port} (see above)")
-        await asyncio.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
-
-
 @contextlib.asynccontextmanager
 async def demo_running(
     *,
@@ -200,7 +172,7 @@ async def demo_running(
             number = first.items[0].number if first.items else None
             host = settings.server.host
             bound = port if port is not None else settings.server.port
-            async with _serving(app, host, bound) as actual:
+            async with serving(app, host, bound, lifespan="on") as actual:
                 url = f"http://{host}:{actual}/graphql"
                 tokens = role_tokens(settings)
                 yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
