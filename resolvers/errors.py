@@ -1,19 +1,36 @@
-"""The one error hierarchy of Crossdock.
+"""The one error hierarchy of Crossdock, and the error-code vocabulary clients see.
 
     CrossdockError                  base of everything raised on purpose; has a stable `code`
     ├── BackendError                a backing system (CRM or SCM) could not answer as asked
-    │   ├── BackendUnavailable      connect error, 5xx or 429 after the retries: BACKEND_UNAVAILABLE
+    │   ├── BackendUnavailable      connect error, 5xx or 429 after the retries, or the circuit
+    │   │                           breaker is open: BACKEND_UNAVAILABLE
     │   ├── BackendTimeout          no answer within the configured timeout: BACKEND_TIMEOUT
     │   ├── BackendAuthError        the backend refused our credentials (401/403): BACKEND_AUTH
     │   └── BackendRejected         the backend refused the request itself (4xx, validation):
     │                               BACKEND_REJECTED, with the backend's own code and message
     ├── NotFound                    a named entity does not exist (or may not be seen): NOT_FOUND
-    └── InvalidInput                the caller's arguments are wrong: BAD_USER_INPUT
+    ├── InvalidInput                the caller's arguments are wrong: BAD_USER_INPUT
+    │
+    │   defined beside the feature that raises them:
+    ├── gateway.auth.AuthError              bad or missing token: UNAUTHENTICATED (HTTP 401)
+    ├── gateway.jwks.JWKSError              the key set cannot be fetched: JWKS_UNAVAILABLE
+    ├── gateway.access.Forbidden            the policy denies a field: FORBIDDEN (+ requiredScopes)
+    ├── gateway.policy.PolicyError          the policy file is wrong (startup): POLICY_ERROR
+    ├── gateway.trusted.PersistedQuery*     PERSISTED_QUERY_NOT_FOUND / _REQUIRED / _MISMATCH
+    ├── resolvers.saga.state.IdempotencyConflict   same key, other input: IDEMPOTENCY_CONFLICT
+    ├── resolvers.saga.state.InvalidTransition     approve/cancel in the wrong state: INVALID_STATE
+    ├── resolvers.saga.state.StepFailed            a step failed for a business reason: STEP_FAILED
+    └── resolvers.saga.sealing.JournalKeyError / JournalCorrupted: CONFIGURATION / JOURNAL_CORRUPTED
+
+Refusals made before execution are GraphQL errors with the same `extensions.code` shape:
+GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, QUERY_TOO_DEEP, TOO_MANY_ALIASES,
+TOO_MANY_ROOT_FIELDS, QUERY_TOO_LARGE, QUERY_TOO_COMPLEX (each with `limit` and `measured`),
+REQUEST_TOO_LARGE, BATCH_TOO_LARGE, CSRF_REJECTED, RATE_LIMITED, OPERATION_FORBIDDEN.
 
 `code` is what reaches clients as `extensions.code`; `system` names the backing system
 ("crm" or "scm"). Messages say what, where and what next, and never carry secrets.
 Anything not derived from CrossdockError is unexpected: the gateway masks it for clients
-("Unexpected error.") and logs it with the request id.
+("Unexpected error.", INTERNAL_SERVER_ERROR, with the request id) and logs it.
 """
 
 from __future__ import annotations
