@@ -1,0 +1,1 @@
+"""Benchmarks that a person runs (`python -m bench`, `make bench`); figures go to README."""

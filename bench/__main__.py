@@ -1,0 +1,257 @@
+"""`python -m bench [--quick] [--no-profile] [--scale 1.0] [--out FILE] [--export [LINES ...]]`.
+
+Starts the emulations (seeded) and the gateway as processes on loopback, checks that the
+gateway and the floor client return the same JSON for every workload, then measures each
+workload at 0 ms and 20 ms of backend latency for three systems: the gateway, the floor, and
+the floor with batching off. Prints a Markdown report (date, machine, command, figures,
+target checks and, unless --no-profile, where a profiled gateway spends its CPU at 0 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from bench.floor import FloorClient
+from bench.harness import (
+    BENCH_SECRET,
+    BenchError,
+    Emulations,
+    Gateway,
+    emulations,
+    gateway,
+    measure,
+)
+from bench.report import Row, profile_summary, table, targets
+from bench.workloads import GatewayClient, Workload, WorkloadError, mismatch, order_list, order_page
+from gateway.tokens import mint
+
+Call = Callable[[], Awaitable[object]]
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much load each measurement gets (a phase stops at its count or its time budget)."""
+
+    requests_c1: int = 40
+    requests_c16: int = 160
+    budget_s: float = 3.0
+    warmup: int = 3
+    latencies: tuple[int, ...] = (0, 20)
+    sizes: tuple[int, ...] = (10, 50, 200)
+    profile_requests: int = 40
+
+
+FULL = Plan()
+QUICK = Plan(requests_c1=10, requests_c16=48, budget_s=1.0, warmup=1, profile_requests=0)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+async def _cell(emu: Emulations, call: Call, plan: Plan, *, gw: Gateway | None, c16: bool) -> Row:
+    """One workload on one system: calls, latency and CPU at c=1, throughput at c=16, RSS."""
+    for _ in range(plan.warmup):
+        await call()
+    await emu.reset_calls()
+    before = gw.usage() if gw else None
+    single = await measure(call, requests=plan.requests_c1, concurrency=1, budget_s=plan.budget_s)
+    after = gw.usage() if gw else None
+    calls = await emu.calls() / single.requests
+    many = None
+    if c16:
+        many = await measure(
+            call, requests=plan.requests_c16, concurrency=16, budget_s=plan.budget_s
+        )
+    cpu_ms = rss = None
+    if gw and before and after:
+        cpu_ms = 1000 * (after.cpu_s - before.cpu_s) / single.requests
+        rss = gw.usage().peak_rss_mb
+    return Row(
+        workload="",
+        latency_ms=0,
+        system="",
+        calls=calls,
+        p50_ms=1000 * single.percentile(0.5),
+        p95_ms=1000 * single.percentile(0.95),
+        rps_1=single.rps,
+        rps_16=many.rps if many else None,
+        cpu_ms=cpu_ms,
+        rss_mb=rss,
+        ratio=None,
+    )
+
+
+async def _pick_order(floor: FloorClient) -> str:
+    """W1's order: a recent one with several lines and a shipment, so every join has work."""
+    for order in await floor.order_list(200):
+        if order["shipments"] and len(order["lines"]) > 1:
+            return str(order["id"])
+    raise WorkloadError("no order with shipments and several lines; seed a larger scale")
+
+
+async def _verify(
+    workloads: Sequence[Workload], gw: GatewayClient, floors: Sequence[FloorClient]
+) -> None:
+    for workload in workloads:
+        expected = await gw.run(workload)
+        for floor in floors:
+            differs = mismatch(expected, await workload.floor(floor))
+            if differs:
+                raise WorkloadError(
+                    f"{workload.name}: the floor differs from the gateway at {differs}"
+                )
+
+
+async def _measure_all(
+    emu: Emulations,
+    gw: Gateway,
+    client: GatewayClient,
+    floors: tuple[FloorClient, FloorClient],
+    workloads: Sequence[Workload],
+    plan: Plan,
+) -> list[Row]:
+    rows: list[Row] = []
+    for latency in plan.latencies:
+        await emu.set_latency(latency)
+        for w in workloads:
+            progress(f"  {w.name} at {latency} ms")
+            floor = await _cell(emu, partial(w.floor, floors[0]), plan, gw=None, c16=True)
+            mine = await _cell(emu, partial(client.run, w), plan, gw=gw, c16=True)
+            off = await _cell(emu, partial(w.floor, floors[1]), plan, gw=None, c16=False)
+            named = partial(replace, workload=w.name, latency_ms=latency)
+            rows.append(named(mine, system="gateway", ratio=mine.p50_ms / floor.p50_ms))
+            rows.append(named(floor, system="floor"))
+            rows.append(named(off, system="batching off"))
+    await emu.set_latency(0)
+    return rows
+
+
+async def _profile(
+    emu: Emulations, workdir: Path, workloads: Sequence[Workload], plan: Plan, token: str
+) -> str:
+    dump = workdir / "gateway.prof"
+    profiled = [w for w in workloads if w.name.startswith("W1") or "(50)" in w.name]
+    async with gateway(emu, workdir / "profiled", profile_to=dump) as gw, _http(gw.url) as http:
+        client = GatewayClient(http, token=token)
+        for w in profiled:
+            call = partial(client.run, w)
+            await measure(call, requests=plan.profile_requests, concurrency=1, budget_s=60)
+    return profile_summary(dump, requests=plan.profile_requests * len(profiled))
+
+
+def _http(base_url: str = "") -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, limits=LIMITS, timeout=60.0)
+
+
+async def run(plan: Plan, workdir: Path, *, scale: float, profile: bool) -> str:
+    token = mint(BENCH_SECRET, subject="bench", roles=["admin"], ttl=6 * 3600)
+    progress(f"starting the emulations (scale {scale}) in {workdir}")
+    async with (
+        emulations(workdir / "data", scale=scale) as emu,
+        _http(emu.zoho_url) as zoho,
+        _http(emu.erp_url) as erp,
+    ):
+        floors = (FloorClient(zoho, erp), FloorClient(zoho, erp, batching=False))
+        for floor in floors:
+            await floor.start()
+        workloads = [order_page(await _pick_order(floors[0])), *(order_list(n) for n in plan.sizes)]
+        async with gateway(emu, workdir / "gateway") as gw, _http(gw.url) as http:
+            client = GatewayClient(http, token=token)
+            progress("checking that the gateway and the floor return the same JSON")
+            await _verify(workloads, client, floors)
+            rows = await _measure_all(emu, gw, client, floors, workloads, plan)
+        summary = ""
+        if profile and plan.profile_requests:
+            progress("profiling the gateway at 0 ms")
+            summary = await _profile(emu, workdir, workloads, plan, token)
+    return _document(rows, summary, scale)
+
+
+def _machine() -> str:
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    names = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    model = next(names, platform.processor() or "?")
+    return f"{len(os.sched_getaffinity(0))} cores ({model}), Python {platform.python_version()}"
+
+
+def _document(rows: list[Row], summary: str, scale: float) -> str:
+    parts = [
+        f"## Benchmarks ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"- machine: {_machine()}",
+        f"- command: `{shlex.join(['python', '-m', 'bench', *sys.argv[1:]])}` (seed scale {scale})",
+        "- calls, p50/p95 and gateway CPU per request at concurrency 1 (CPU from /proc of the"
+        " gateway process); peak RSS of the gateway process so far, after the c=16 phase",
+        "- floor: a hand-written client, fewest calls, in parallel (bench/floor.py); batching"
+        " off: the floor with one backend call per key (the loaders have no switch for it)",
+        "",
+        table(rows),
+        "",
+        "### Targets",
+        "",
+        targets(rows),
+    ]
+    if summary:
+        parts += ["", "### Where the gateway's CPU goes (0 ms, W1 + W2(50), cProfile)", "", summary]
+    return "\n".join(parts) + "\n"
+
+
+def _export(workdir: Path, sizes: Sequence[int]) -> str:
+    """W3, the view export benchmark of `bench.export` (its own processes and seeds)."""
+    from bench import export
+
+    results: list[export.Result] = []
+    for size in sizes:
+        progress(f"W3: exporting ~{size:,} order lines")
+        results += asyncio.run(export.measure_size(size, workdir / "export"))
+    return "### W3 BI export (`order_lines` view)\n\n" + export.table(results) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    args.add_argument("--quick", action="store_true", help="fewer requests, no profile (~1 min)")
+    args.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
+    args.add_argument("--scale", type=float, default=1.0, help="seed scale (1.0: 2,000 orders)")
+    args.add_argument("--out", type=Path, help="also write the Markdown report to this file")
+    args.add_argument(
+        "--export",
+        type=int,
+        nargs="*",
+        metavar="LINES",
+        help="also run W3 (bench.export) for these sizes (none given: 10000 100000)",
+    )
+    opts = args.parse_args(argv)
+    plan = QUICK if opts.quick else FULL
+    with tempfile.TemporaryDirectory(prefix="crossdock-bench-") as tmp:
+        try:
+            document = asyncio.run(
+                run(plan, Path(tmp), scale=opts.scale, profile=not opts.no_profile)
+            )
+            if opts.export is not None:
+                document += "\n" + _export(Path(tmp), opts.export or [10_000, 100_000])
+        except (WorkloadError, BenchError, RuntimeError) as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
+    print(document)
+    if opts.out:
+        opts.out.write_text(document, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

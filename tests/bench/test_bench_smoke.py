@@ -1,0 +1,202 @@
+"""A small run of the bench code inside `make test`: the floor client must build exactly the
+gateway's JSON (else the latency ratio compares different work), and the timing helpers
+must count what they claim. The full benchmark is `python -m bench`, not part of the suite."""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backends.erpnext.app import ErpEmulator
+from backends.zoho.app import ZohoEmulator
+from bench.__main__ import Plan, run
+from bench.floor import FloorClient
+from bench.harness import BENCH_MAX_COST, Timing, measure
+from bench.report import Row, profile_summary, table, targets
+from bench.workloads import GatewayClient, Workload, mismatch, order_list, order_page
+from gateway.settings import Settings
+from gateway.settings_hardening import parse_limits
+from tests.conftest import ERP_URL, ZOHO_URL, GraphQLClient, gateway_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The suite's gateway settings with the bench's cost limit: the default refuses W2."""
+    base = gateway_settings(tmp_path)
+    return replace(base, limits=parse_limits({"max_cost": BENCH_MAX_COST}, {}))
+
+
+async def _floor_client(
+    crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator, *, batching: bool
+) -> AsyncIterator[FloorClient]:
+    zoho = httpx.AsyncClient(transport=httpx.ASGITransport(app=crm_emulator.app), base_url=ZOHO_URL)
+    erp = httpx.AsyncClient(transport=httpx.ASGITransport(app=scm_emulator.app), base_url=ERP_URL)
+    async with zoho, erp:
+        client = FloorClient(zoho, erp, batching=batching)
+        await client.start()
+        yield client
+
+
+@pytest.fixture
+async def floor(
+    crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> AsyncIterator[FloorClient]:
+    async for client in _floor_client(crm_emulator, scm_emulator, batching=True):
+        yield client
+
+
+@pytest.fixture
+async def unbatched(
+    crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> AsyncIterator[FloorClient]:
+    async for client in _floor_client(crm_emulator, scm_emulator, batching=False):
+        yield client
+
+
+def _calls(crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator) -> int:
+    return crm_emulator.stats.total + scm_emulator.stats.total
+
+
+async def _shipped_order(gql: GraphQLClient) -> str:
+    data = await gql.data("{ orders(first: 100) { nodes { id lines { sku } shipments { id } } } }")
+    shipped = [o for o in data["orders"]["nodes"] if o["shipments"] and len(o["lines"]) > 1]
+    return str(shipped[0]["id"])
+
+
+async def _same_json(workload: Workload, http: httpx.AsyncClient, floor: FloorClient) -> None:
+    expected = await GatewayClient(http).run(workload)
+    assert mismatch(expected, await workload.floor(floor)) is None
+
+
+async def test_the_floor_builds_the_gateways_order_page(
+    gql: GraphQLClient, http: httpx.AsyncClient, floor: FloorClient
+) -> None:
+    await _same_json(order_page(await _shipped_order(gql)), http, floor)
+
+
+@pytest.mark.parametrize("first", [10, 200])  # one batch; past Frappe's 100-key chunks
+async def test_the_floor_builds_the_gateways_order_list(
+    first: int, http: httpx.AsyncClient, floor: FloorClient
+) -> None:
+    await _same_json(order_list(first), http, floor)
+
+
+async def test_the_floor_answers_an_unknown_order_with_null(floor: FloorClient) -> None:
+    assert await order_page("5725767999999999999").floor(floor) == {"order": None}
+
+
+async def test_without_batching_the_same_json_costs_a_call_per_key(
+    http: httpx.AsyncClient,
+    floor: FloorClient,
+    unbatched: FloorClient,
+    crm_emulator: ZohoEmulator,
+    scm_emulator: ErpEmulator,
+) -> None:
+    workload = order_list(20)
+    before = _calls(crm_emulator, scm_emulator)
+    batched = await workload.floor(floor)
+    middle = _calls(crm_emulator, scm_emulator)
+    one_by_one = await workload.floor(unbatched)
+    after = _calls(crm_emulator, scm_emulator)
+    assert mismatch(batched, one_by_one) is None
+    assert middle - before <= 9  # orders, warehouses, products, bins, shipments x3, mirrors
+    assert after - middle > 3 * (middle - before)
+
+
+async def test_the_gateway_client_refuses_an_answer_with_errors(http: httpx.AsyncClient) -> None:
+    broken = Workload("broken", "{ order(id: null) { id } }", {}, order_list(1).floor)
+    with pytest.raises(Exception, match="broken: gateway"):
+        await GatewayClient(http).run(broken)
+
+
+async def test_measure_stops_at_the_requests_asked_and_keeps_the_concurrency() -> None:
+    running, peak = 0, 0
+
+    async def call() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001)
+        running -= 1
+
+    timing = await measure(call, requests=20, concurrency=4, budget_s=10)
+    assert (timing.requests, peak) == (20, 4)
+    assert timing.rps > 0
+
+
+async def test_measure_stops_when_the_time_budget_is_spent() -> None:
+    timing = await measure(lambda: asyncio.sleep(0.02), requests=1000, concurrency=1, budget_s=0.1)
+    assert 3 <= timing.requests <= 10
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    timing = Timing(tuple(float(n) for n in range(1, 101)), wall_s=1.0)
+    assert (timing.percentile(0.5), timing.percentile(0.95), timing.percentile(1.0)) == (
+        50.0,
+        95.0,
+        100.0,
+    )
+
+
+def test_mismatch_names_the_first_differing_path() -> None:
+    left = {"orders": {"nodes": [{"id": "1", "lines": [{"sku": "A"}]}]}}
+    right = {"orders": {"nodes": [{"id": "1", "lines": [{"sku": "B"}]}]}}
+    assert mismatch(left, right) == "data.orders.nodes[0].lines[0].sku: 'A' != 'B'"
+    assert mismatch(left, left) is None
+
+
+def _row(workload: str, latency: int, system: str, calls: float, ratio: float | None) -> Row:
+    return Row(workload, latency, system, calls, 10.0, 12.0, 90.0, 200.0, 5.0, 80.0, ratio)
+
+
+def test_the_targets_name_page_sizes_that_cost_different_calls_and_missed_ratios() -> None:
+    rows = [
+        _row("W1 order page", 20, "gateway", 12, 1.2),
+        _row("W2 orders(10)", 20, "gateway", 12, 1.1),
+        _row("W2 orders(200)", 20, "gateway", 17, 1.5),
+        _row("W2 orders(200)", 20, "floor", 8, None),
+    ]
+    text = targets(rows)
+    assert "at 20 ms: NO (orders(10): 12, orders(200): 17; floor: 8)" in text
+    assert "W1 order page at 20 ms: p50 1.20× the floor (≤ 1.30×: met)" in text
+    assert "W2 orders(200) at 20 ms: p50 1.50× the floor (≤ 1.30×: MISSED)" in text
+
+
+def test_the_table_has_one_line_per_measurement_with_dashes_where_none_applies() -> None:
+    lines = table([_row("W1 order page", 0, "floor", 8, None)]).splitlines()
+    assert len(lines) == 3
+    assert lines[2].endswith("| 5.0 | 80 | – |")
+
+
+def test_the_profile_summary_shares_busy_time_by_area(tmp_path: Path) -> None:
+    profiler = cProfile.Profile()
+    profiler.runcall(json.dumps, {"rows": list(range(20_000))})
+    profiler.dump_stats(tmp_path / "run.prof")
+    summary = profile_summary(tmp_path / "run.prof", requests=1)
+    assert summary.startswith("Busy CPU under cProfile:")
+    assert "| json |" in summary
+
+
+@pytest.mark.sockets
+async def test_a_tiny_run_over_real_processes_reports_every_system(tmp_path: Path) -> None:
+    plan = Plan(
+        requests_c1=2, requests_c16=4, budget_s=0.5, warmup=0, latencies=(0,), sizes=(10,),
+        profile_requests=0,
+    )  # fmt: skip
+    document = await run(plan, tmp_path, scale=0.1, profile=False)
+    rows = [line for line in document.splitlines() if line.startswith("| W")]
+    systems = [(line.split(" | ")[0], line.split(" | ")[2]) for line in rows]
+    assert systems == [
+        ("| W1 order page", "gateway"), ("| W1 order page", "floor"),
+        ("| W1 order page", "batching off"), ("| W2 orders(10)", "gateway"),
+        ("| W2 orders(10)", "floor"), ("| W2 orders(10)", "batching off"),
+    ]  # fmt: skip
+    assert "- machine: " in document
+    assert "W2 backend calls identical for every page size at 0 ms: yes" in document
