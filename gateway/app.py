@@ -13,21 +13,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.types import ExecutionResult
 
 from gateway.errors import ErrorFormatting
+from gateway.http_guard import RequestRefused, send_refusal
+from gateway.http_negotiation import negotiate, refusal_for, shape_result
+from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from resolvers.errors import CrossdockError
 from resolvers.loaders import CrmSource, ScmSource
@@ -73,7 +82,12 @@ def request_id_of(request: Request | WebSocket) -> str:
 
 
 class GraphQLApp(GraphQL[GatewayContext, None]):
-    """Strawberry's ASGI view with Crossdock's per-request context."""
+    """Strawberry's ASGI view with Crossdock's per-request context.
+
+    GraphQL over HTTP (gateway.http_negotiation): the response media type and status follow
+    the client's Accept; strawberry's request errors and RequestRefused (e.g. 429 from the
+    rate limiter, taken after authentication) are answered GraphQL-shaped.
+    """
 
     def __init__(
         self,
@@ -87,6 +101,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         mutation: type[Any] | None,
         order_process: Any,
         query: type[Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         ide = None if settings.server.graphiql == "off" else settings.server.graphiql
         schema = build_schema(
@@ -101,6 +116,40 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self.authenticate = authenticate
         self.row_rules = row_rules
         self.order_process = order_process
+        self.rate_limiter = rate_limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's view, with its request errors and ours answered GraphQL-shaped."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            await send_refusal(refusal_for(error, request.method), Headers(scope=scope), send)
+            return
+        except RequestRefused as refusal:
+            await send_refusal(refusal, Headers(scope=scope), send)
+            return
+        negotiate(request, response)
+        await response(scope, receive, send)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        body = process_result(result)
+        shape_result(request, result, body)
+        return body
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """strawberry's parsing, keeping a top-level `documentId` (in `extensions`)."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and data.query is None:
+            document_id = await _document_id(request)
+            if document_id is not None:
+                data.extensions = {**(data.extensions or {}), "documentId": document_id}
+        return data
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -112,6 +161,8 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             and not self._asks_for_ide(request)
         ):
             principal = await self.authenticate(request)
+        if isinstance(request, Request) and not self._asks_for_ide(request):
+            self._take_token(request, principal)
         filters = self.row_rules(principal) if self.row_rules else {}
         return GatewayContext(
             crm=self.crm,
@@ -126,6 +177,20 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             response=response,
         )
 
+    def _take_token(self, request: Request, principal: Principal) -> None:
+        if self.rate_limiter is None:
+            return
+        client = request.client.host if request.client else "unknown"
+        decision = self.rate_limiter.check_principal(principal, fallback_key=f"client:{client}")
+        if not decision.allowed:
+            raise RequestRefused(
+                429,
+                "RATE_LIMITED",
+                f"Too many requests; retry in {decision.retry_after_header} s.",
+                headers={"Retry-After": decision.retry_after_header},
+                retryAfter=int(decision.retry_after_header),
+            )
+
     def _asks_for_ide(self, request: Request) -> bool:
         """A browser loading the GraphiQL page (no operation in it) needs no token."""
         return (
@@ -134,6 +199,19 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             and "query" not in request.query_params
             and "text/html" in request.headers.get("accept", "")
         )
+
+
+async def _document_id(request: Any) -> str | None:
+    """A `documentId` request parameter (GraphQL-over-HTTP persisted documents), if any."""
+    if request.method == "GET":
+        value = request.query_params.get("documentId")
+    else:
+        try:
+            payload = json.loads(await request.get_body())
+        except (ValueError, RecursionError):
+            return None
+        value = payload.get("documentId") if isinstance(payload, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 async def healthz(request: Request) -> Response:
@@ -189,8 +267,14 @@ def create_app(
     on_startup: Sequence[Startup] = (),
     on_shutdown: Sequence[Shutdown] = (),
     routes: Sequence[Route] = (),
+    rate_limiter: RateLimiter | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> Starlette:
-    """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema)."""
+    """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
+
+    `rate_limiter` takes a token per authenticated request (429 RATE_LIMITED when empty);
+    `middleware` (outermost first) runs inside the request-id middleware (CORS, HTTP guard).
+    """
     graphql = GraphQLApp(
         settings,
         crm=crm,
@@ -201,6 +285,7 @@ def create_app(
         mutation=mutation,
         order_process=order_process,
         query=query,
+        rate_limiter=rate_limiter,
     )
     app = Starlette(
         routes=[
@@ -210,7 +295,7 @@ def create_app(
             *routes,
         ],
         lifespan=_lifespan(on_startup, on_shutdown),
+        middleware=[Middleware(RequestIdMiddleware), *middleware],
     )
     app.state.schema = graphql.schema
-    app.add_middleware(RequestIdMiddleware)
     return app

@@ -6,7 +6,7 @@ def _add_mine(sub: Subparsers) -> None:
 
 COMMANDS.append(_add_mine)
 
-    crossdock serve --config crossdock.toml
+    crossdock serve --config crossdock.toml     (HTTPS with [server] tls_cert_file/tls_key_file)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
     crossdock demo [--data-dir var/demo] [--scale 1]
@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.settings import SettingsError, load_settings
+from gateway.settings import Settings, SettingsError, load_settings
 from gateway.settings_access import parse_auth
 from gateway.tokens import mint, parse_ttl
 from gateway.wiring import Backends, assemble, build_backends, erpnext_options, zoho_options
@@ -33,15 +33,29 @@ Subparsers = Any  # argparse._SubParsersAction, private in typeshed
 DEFAULT_DATA_DIR = "var/demo"
 
 
+def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -> dict[str, Any]:
+    """uvicorn's keyword arguments: where to listen, and TLS when `[server] tls_*` are set."""
+    server = settings.server
+    options: dict[str, Any] = {"host": host or server.host, "port": port or server.port}
+    if server.tls_cert_file and server.tls_key_file:
+        for key, path in (
+            ("tls_cert_file", server.tls_cert_file),
+            ("tls_key_file", server.tls_key_file),
+        ):
+            if not Path(path).is_file():
+                raise SettingsError(f"server.{key} {path} does not exist (a PEM file)")
+        options |= {"ssl_certfile": server.tls_cert_file, "ssl_keyfile": server.tls_key_file}
+    return options
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings(args.config, os.environ)
+    options = uvicorn_options(settings, host=args.host, port=args.port)
     backends = build_backends(settings)
     app = assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
-    host = args.host or settings.server.host
-    port = args.port or settings.server.port
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, log_level="info", **options)
     return 0
 
 

@@ -5,7 +5,9 @@ A pure ASGI middleware that answers hostile requests before the GraphQL app read
     413 REQUEST_TOO_LARGE   Content-Length or the streamed body (or the query string) over the
                             limit; the body is counted as it arrives, never buffered past it
     400 INVALID_JSON        a POST body that is not JSON (or is nested too deeply to decode);
-                            200 for clients accepting only application/json, as the spec says
+                            `json_client_invalid_json_status` for clients accepting only
+                            application/json (the spec allows 2xx-5xx; the gateway uses 400)
+    400 BAD_REQUEST         a POST that also carries an operation in its URL (which one counts?)
     400 BATCH_TOO_LARGE     a JSON array of more than `max_batch` operations (0: no batching)
     400 CSRF_REJECTED       a request a browser could send cross-site without a CORS preflight
     415 UNSUPPORTED_MEDIA_TYPE  a POST that is not `application/json` in UTF-8
@@ -14,7 +16,9 @@ CSRF follows Apollo Server's prevention rule: an operation request must carry a 
 other than the three "simple" ones of the Fetch standard, or a non-empty
 `apollo-require-preflight`, `x-apollo-operation-name` or `x-crossdock-csrf` header; browsers
 preflight both, so a cross-site page cannot send them without CORS consent. A GET without
-operation parameters (GraphiQL's page) is not an operation and passes.
+operation parameters (GraphiQL's page) is not an operation and passes. With
+`csrf_credentialed_only` (the gateway's setting), so does a request without credentials (no
+Authorization, no Cookie): it cannot act as anyone, and authentication answers it with 401.
 
 Error bodies are GraphQL-shaped: {"errors": [{"message": ..., "extensions": {"code": ...}}]},
 as `application/graphql-response+json` when the client accepts it, else `application/json`.
@@ -45,11 +49,19 @@ class RequestRefused(Exception):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, *, json_status: int | None = None, **ext: Any
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        json_status: int | None = None,
+        headers: dict[str, str] | None = None,
+        **ext: Any,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extensions = status, code, message, ext
         self.json_status = status if json_status is None else json_status
+        self.headers = dict(headers or {})
 
     def body(self) -> bytes:
         error = {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
@@ -75,6 +87,8 @@ class HttpGuard:
         csrf: bool = True,
         path: str = "/graphql",
         content_types: frozenset[str] = frozenset({"application/json"}),
+        json_client_invalid_json_status: int = 200,
+        csrf_credentialed_only: bool = False,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -82,6 +96,8 @@ class HttpGuard:
         self.csrf = csrf
         self.path = path.rstrip("/") or "/"
         self.content_types = content_types
+        self.json_client_invalid_json_status = json_client_invalid_json_status
+        self.csrf_credentialed_only = csrf_credentialed_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._guards(scope):
@@ -90,7 +106,7 @@ class HttpGuard:
         try:
             receive = await self._check(scope, receive)
         except RequestRefused as refusal:
-            await _refuse(refusal, Headers(scope=scope), send)
+            await send_refusal(refusal, Headers(scope=scope), send)
             return
         except _Disconnected:
             return
@@ -107,11 +123,18 @@ class HttpGuard:
         if len(query_string) > self.max_body_bytes:
             raise _too_large(self.max_body_bytes, len(query_string), "query string")
         if scope["method"] == "GET":
-            if self.csrf and _has_operation(query_string) and not _preflighted(headers):
+            if self.csrf and _has_operation(query_string) and self._cross_site_risk(headers):
                 raise _csrf_rejected()
             return receive
-        if self.csrf and not _preflighted(headers):
+        if self.csrf and self._cross_site_risk(headers):
             raise _csrf_rejected()
+        if _has_operation(query_string):
+            raise RequestRefused(
+                400,
+                "BAD_REQUEST",
+                "A POST carries its operation in the body only; remove the URL parameters "
+                "(or send the operation as a GET).",
+            )
         media_type = _media_type(headers)
         if media_type not in self.content_types or not _utf8(headers):
             content_type = headers.get("content-type", "(none)")
@@ -124,6 +147,12 @@ class HttpGuard:
         body = await self._read_body(headers, receive)
         self._check_json(body)
         return _replay(body, receive)
+
+    def _cross_site_risk(self, headers: Headers) -> bool:
+        """A request a browser could send cross-site without a preflight (with credentials)."""
+        if _preflighted(headers):
+            return False
+        return not self.csrf_credentialed_only or _has_credentials(headers)
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
         declared = headers.get("content-length")
@@ -155,7 +184,7 @@ class HttpGuard:
                 400,
                 "INVALID_JSON",
                 "The request body is not valid JSON (or is nested too deeply).",
-                json_status=200,
+                json_status=self.json_client_invalid_json_status,
             ) from None
         if not isinstance(payload, list):
             return
@@ -218,6 +247,10 @@ def _preflighted(headers: Headers) -> bool:
     return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
 
 
+def _has_credentials(headers: Headers) -> bool:
+    return "authorization" in headers or "cookie" in headers
+
+
 def _has_operation(query_string: bytes) -> bool:
     params = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
     return not _OPERATION_PARAMS.isdisjoint(params)
@@ -236,10 +269,21 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(refusal: RequestRefused, request_headers: Headers, send: Send) -> None:
+def accepts_graphql_response(accept: str) -> bool:
+    """True when the Accept header lists application/graphql-response+json (q > 0)."""
+    for item in accept.split(","):
+        media_type, *params = (part.strip().lower() for part in item.split(";"))
+        if media_type != GRAPHQL_RESPONSE:
+            continue
+        return not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+    return False
+
+
+async def send_refusal(refusal: RequestRefused, request_headers: Headers, send: Send) -> None:
+    """Answer with the refusal's GraphQL-shaped body, negotiated as GraphQL-over-HTTP says."""
     # Clients that accept application/graphql-response+json get it, with the real status;
     # the others (legacy, */*, no Accept) get application/json (GraphQL-over-HTTP §6.4).
-    if GRAPHQL_RESPONSE in request_headers.get("accept", ""):
+    if accepts_graphql_response(request_headers.get("accept", "")):
         media_type, status = GRAPHQL_RESPONSE, refusal.status
     else:
         media_type, status = "application/json", refusal.json_status
@@ -247,6 +291,7 @@ async def _refuse(refusal: RequestRefused, request_headers: Headers, send: Send)
     headers = [
         (b"content-type", f"{media_type}; charset=utf-8".encode()),
         (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode("latin-1")) for k, v in refusal.headers.items()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

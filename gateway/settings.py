@@ -5,14 +5,16 @@ Read once at startup and validated up front. Every error names the key and the f
 errors, so a typo never passes silently. Each section is parsed by its own small function;
 to add a section, write `_parse_<name>(table, env)` and list it in `_SECTIONS`.
 
-    [server]   host, port, graphiql, environment ("development" | "production")
+    [server]   host, port, graphiql, environment ("development" | "production"), csrf,
+               cors_origins, tls_cert_file, tls_key_file
     [graphql]  max_first, default_first
     [crm]      accounts_url, base_url, client_id, client_secret, refresh_token,
                default_currency, [crm.order_statuses], + transport knobs
     [scm]      base_url, api_key, api_secret, site_tz, currency, company, page_size,
                [scm.shipment_statuses], [scm.tracking_statuses], + transport knobs
     transport  connect_timeout_s, read_timeout_s, retries (after the first try), backoff_s,
-               backoff_max_s, retry_after_max_s, max_connections
+               backoff_max_s, retry_after_max_s, max_connections, ca_bundle, [.protection]
+    [limits] [rate_limits] [trusted_documents]   see gateway.settings_hardening
     [auth] [policy]   see gateway.settings_access;   [saga]   see gateway.settings_saga
 """
 
@@ -22,21 +24,33 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.auth import AuthSettings
+from gateway.limits import LimitPolicy
 from gateway.settings_access import (
-    Environment,
     PolicySettings,
     check_production,
     parse_auth,
     parse_policy,
 )
+from gateway.settings_hardening import (
+    RateLimitSettings,
+    TrustedDocumentSettings,
+    parse_limits,
+    parse_protection,
+    parse_rate_limits,
+    parse_trusted_documents,
+)
 from gateway.settings_saga import OrderProcessSettings, missing_key_error, parse_saga
 from gateway.settings_section import Section, Table
 from gateway.settings_section import SettingsError as SettingsError
+from gateway.settings_server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
+from gateway.settings_server import GraphiQL as GraphiQL
+from gateway.settings_server import ServerSettings, parse_server
 from gateway.tokens import DEMO_SECRET
+from resolvers.breaker import Protection
 from resolvers.canonical import (
     DEFAULT_ORDER_STATUSES,
     DEFAULT_SHIPMENT_STATUSES,
@@ -44,19 +58,6 @@ from resolvers.canonical import (
 )
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus, ShipmentStatus
-
-GraphiQL = Literal["graphiql", "apollo-sandbox", "pathfinder", "off"]
-GRAPHIQL_CHOICES: tuple[str, ...] = ("graphiql", "apollo-sandbox", "pathfinder", "off")
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """Where the gateway listens and whether browsers get an IDE."""
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    graphiql: GraphiQL = "graphiql"
-    environment: Environment = "development"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class CrmSettings:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_connections: int = 20
+    ca_bundle: str | None = None
+    protection: Protection = field(default_factory=Protection)
     default_currency: str = "USD"
     order_statuses: Mapping[str, OrderStatus] = field(
         default_factory=lambda: dict(DEFAULT_ORDER_STATUSES)
@@ -99,6 +102,8 @@ class ScmSettings:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_connections: int = 20
+    ca_bundle: str | None = None
+    protection: Protection = field(default_factory=Protection)
     shipment_statuses: Mapping[str, ShipmentStatus] = field(
         default_factory=lambda: dict(DEFAULT_SHIPMENT_STATUSES)
     )
@@ -121,6 +126,9 @@ class Settings:
     )
     policy: PolicySettings = field(default_factory=PolicySettings)
     saga: OrderProcessSettings = field(default_factory=OrderProcessSettings)
+    limits: LimitPolicy = field(default_factory=lambda: parse_limits({}, {}))
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
 
 
 _Section = Section
@@ -157,27 +165,6 @@ def _enum_map(section: _Section, key: str, enum: type[Any], base: Table) -> dict
     return mapping
 
 
-def _parse_server(table: Table, env: Mapping[str, str]) -> ServerSettings:
-    s = _Section("server", table, env)
-    graphiql = s.raw("graphiql")
-    if isinstance(graphiql, bool):
-        ide = "graphiql" if graphiql else "off"
-    else:
-        ide = s.choice("graphiql", "graphiql", GRAPHIQL_CHOICES)
-    result = ServerSettings(
-        host=s.text("host", "127.0.0.1", env="CROSSDOCK_HOST"),
-        port=s.integer("port", 8000, env="CROSSDOCK_PORT", low=1),
-        graphiql=ide,  # type: ignore[arg-type]  # checked against GRAPHIQL_CHOICES above
-        environment=(
-            "production"
-            if s.choice("environment", "development", ("development", "production")) == "production"
-            else "development"
-        ),
-    )
-    s.check_unknown()
-    return result
-
-
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
     s = _Section("graphql", table, env)
     result = GraphQLSettings(
@@ -204,6 +191,8 @@ def _parse_crm(table: Table, env: Mapping[str, str]) -> CrmSettings:
         timeouts=_timeouts(s),
         retry=_retry(s),
         max_connections=s.integer("max_connections", 20, low=1),
+        ca_bundle=s.optional_text("ca_bundle", env="CROSSDOCK_CRM_CA_BUNDLE"),
+        protection=parse_protection(s),
         default_currency=s.text("default_currency", "USD"),
         order_statuses=_enum_map(s, "order_statuses", OrderStatus, DEFAULT_ORDER_STATUSES),
     )
@@ -233,6 +222,8 @@ def _parse_scm(table: Table, env: Mapping[str, str]) -> ScmSettings:
         timeouts=_timeouts(s),
         retry=_retry(s),
         max_connections=s.integer("max_connections", 20, low=1),
+        ca_bundle=s.optional_text("ca_bundle", env="CROSSDOCK_SCM_CA_BUNDLE"),
+        protection=parse_protection(s),
         shipment_statuses=shipments,
         tracking_statuses=tracking,
     )
@@ -241,12 +232,15 @@ def _parse_scm(table: Table, env: Mapping[str, str]) -> ScmSettings:
 
 
 _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
-    "server": _parse_server,
+    "server": parse_server,
     "graphql": _parse_graphql,
     "crm": _parse_crm,
     "scm": _parse_scm,
     "policy": parse_policy,
     "saga": parse_saga,
+    "limits": parse_limits,
+    "rate_limits": parse_rate_limits,
+    "trusted_documents": parse_trusted_documents,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 

@@ -8,6 +8,9 @@ startup error naming the rule), verifies bearer tokens (anonymous callers get 40
 /healthz, /readyz and the GraphiQL page), enforces the policy on every operation (null or
 reject mode, masks, partner row rules, per-role introspection, audit log), and runs the order
 process over an encrypted journal, recovering interrupted processes when the app starts.
+
+Hardening (see gateway.hardening): the HTTP guard and CORS around /graphql, operation limits
+per role, trusted documents, rate limits per caller; backend TLS and protection from settings.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from gateway.access_extension import access_extension
 from gateway.app import Shutdown, Startup, create_app
 from gateway.audit import AuditLog
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
+from gateway.hardening import Hardening, backend_verify
 from gateway.jwks import JWKSCache
 from gateway.policy import Policy, PolicyError
 from gateway.settings import Settings, SettingsError
@@ -57,10 +61,12 @@ def build_backends(settings: Settings) -> Backends:
     crm_client = httpx.AsyncClient(
         limits=httpx.Limits(max_connections=settings.crm.max_connections),
         timeout=settings.crm.timeouts.to_httpx(),
+        verify=backend_verify("crm", settings.crm.ca_bundle),
     )
     scm_client = httpx.AsyncClient(
         limits=httpx.Limits(max_connections=settings.scm.max_connections),
         timeout=settings.scm.timeouts.to_httpx(),
+        verify=backend_verify("scm", settings.scm.ca_bundle),
     )
     crm = ZohoCRM(crm_client, zoho_options(settings))
     scm = ERPNext(scm_client, erpnext_options(settings))
@@ -79,6 +85,7 @@ def zoho_options(settings: Settings) -> ZohoOptions:
         retry=c.retry,
         order_statuses=c.order_statuses,
         default_currency=c.default_currency,
+        protection=c.protection,
     )
 
 
@@ -96,6 +103,7 @@ def erpnext_options(settings: Settings) -> ERPNextOptions:
         retry=s.retry,
         shipment_statuses=s.shipment_statuses,
         tracking_statuses=s.tracking_statuses,
+        protection=s.protection,
     )
 
 
@@ -165,10 +173,12 @@ def assemble(
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
 
-    `extensions` run after access control (limits, trusted documents); SettingsError when
-    the configuration cannot work (bad policy, missing journal key, unreadable files).
+    `extensions` run after access control and the hardening's own (trusted documents,
+    limits); SettingsError when the configuration cannot work (bad policy, missing journal
+    key, unreadable files, a bad trusted-documents manifest).
     """
     policy = load_policy(settings)
+    hardening = Hardening.from_settings(settings)
     closers: list[Shutdown] = []
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
     access = access_extension(policy, mode=settings.policy.mode, audit=audit)
@@ -183,13 +193,15 @@ def assemble(
         scm=scm,
         authenticate=_authenticator(settings, policy, closers),
         row_rules=partial(row_filters, policy),
-        extensions=[access, *extensions],
+        extensions=[access, *hardening.extensions, *extensions],
         mutation=None if service is None else Mutation,
         query=None if service is None else QueryWithOrderProcess,
         order_process=service,
         on_startup=starters,
         on_shutdown=[*closers, *on_shutdown],
         routes=routes,
+        rate_limiter=hardening.rate_limiter,
+        middleware=hardening.middleware,
     )
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:

@@ -105,6 +105,8 @@ def gateway_settings(
                 "read_timeout_s": 0.5,
             },
             "graphql": graphql,
+            # tests walk many pages quickly; tests/gateway/test_hardening_* test the limit itself
+            "rate_limits": {"default": {"per_second": 10_000, "burst": 10_000}},
         }
     )
 
@@ -196,7 +198,8 @@ async def client_for(gateway_app: Starlette) -> AsyncIterator[ClientFor]:
         client = httpx.AsyncClient(
             transport=transport,
             base_url=GATEWAY_URL,
-            headers={"Authorization": f"Bearer {token}"},
+            # as real clients do: a header that forces a CORS preflight (CSRF prevention)
+            headers={"Authorization": f"Bearer {token}", "x-crossdock-csrf": "1"},
         )
         opened.append(client)
         return GraphQLClient(client)

@@ -28,12 +28,9 @@ from tests.conftest import token_for
 
 HERE = Path(__file__).parent
 AUDIT_TIMEOUT_S = 120.0
-# Audits the gateway as served fails today, all SHOULDs about `application/graphql-response+json`:
-# the response keeps `application/json` (22EB), and parse / validation / variable-coercion
-# failures answer 200 with `"data": null` instead of 400 without `data` (865D 556A D586 51FE
-# 74FF 5E5B 86EE). The test xfails on exactly these: a new failure or a fixed one fails it,
-# so empty this tuple as gateway/app.py learns to negotiate the media type.
-KNOWN_FAILING: tuple[str, ...] = ("22EB", "865D", "556A", "D586", "51FE", "74FF", "5E5B", "86EE")
+# Audits the gateway fails today (none): the test xfails on exactly these, so a new failure or
+# a fixed one fails it. audit.mjs adds an `x-crossdock-csrf` header (CSRF prevention is on).
+KNOWN_FAILING: tuple[str, ...] = ()
 
 pytestmark = pytest.mark.sockets
 

@@ -1,0 +1,81 @@
+"""The `[server]` settings section: where the gateway listens, its IDE, CSRF, CORS and TLS.
+
+[server]
+host = "127.0.0.1"            # CROSSDOCK_HOST
+port = 8000                   # CROSSDOCK_PORT
+graphiql = "graphiql"         # graphiql | apollo-sandbox | pathfinder | off (or true/false)
+environment = "development"   # or "production"
+csrf = true                   # refuse cross-site requests a browser sends without a preflight
+cors_origins = []             # e.g. ["https://app.example"]; "*" is refused
+tls_cert_file = "cert.pem"    # CROSSDOCK_TLS_CERT_FILE; with tls_key_file: serve HTTPS
+tls_key_file = "key.pem"      # CROSSDOCK_TLS_KEY_FILE
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from gateway.settings_access import Environment
+from gateway.settings_section import Section, SettingsError, Table
+
+GraphiQL = Literal["graphiql", "apollo-sandbox", "pathfinder", "off"]
+GRAPHIQL_CHOICES: tuple[str, ...] = ("graphiql", "apollo-sandbox", "pathfinder", "off")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the gateway listens and whether browsers get an IDE."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: GraphiQL = "graphiql"
+    environment: Environment = "development"
+    csrf: bool = True
+    cors_origins: tuple[str, ...] = ()
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+
+
+def parse_server(table: Table, env: Mapping[str, str]) -> ServerSettings:
+    s = Section("server", table, env)
+    graphiql = s.raw("graphiql")
+    if isinstance(graphiql, bool):
+        ide = "graphiql" if graphiql else "off"
+    else:
+        ide = s.choice("graphiql", "graphiql", GRAPHIQL_CHOICES)
+    result = ServerSettings(
+        host=s.text("host", "127.0.0.1", env="CROSSDOCK_HOST"),
+        port=s.integer("port", 8000, env="CROSSDOCK_PORT", low=1),
+        graphiql=ide,  # type: ignore[arg-type]  # checked against GRAPHIQL_CHOICES above
+        environment=(
+            "production"
+            if s.choice("environment", "development", ("development", "production")) == "production"
+            else "development"
+        ),
+        csrf=s.flag("csrf", True),
+        cors_origins=_origins(s),
+        tls_cert_file=s.optional_text("tls_cert_file", env="CROSSDOCK_TLS_CERT_FILE"),
+        tls_key_file=s.optional_text("tls_key_file", env="CROSSDOCK_TLS_KEY_FILE"),
+    )
+    s.check_unknown()
+    if (result.tls_cert_file is None) != (result.tls_key_file is None):
+        raise SettingsError(
+            "server.tls_cert_file and server.tls_key_file go together: set both, or neither"
+        )
+    return result
+
+
+def _origins(s: Section) -> tuple[str, ...]:
+    origins = s.raw("cors_origins") or []
+    if not isinstance(origins, list) or not all(isinstance(o, str) and o for o in origins):
+        raise SettingsError(
+            f"server.cors_origins must be a list of origins like 'https://app.example', "
+            f"got {origins!r}"
+        )
+    if "*" in origins:
+        raise SettingsError(
+            "server.cors_origins may not be '*': bearer-token APIs list their origins"
+        )
+    return tuple(origins)
