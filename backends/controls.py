@@ -36,6 +36,24 @@ ErrorFactory = Callable[[int], Response]
 RouteClassifier = Callable[[str, str], str]
 
 
+# knob -> (accepted types, low, high); a bad value would otherwise fail every later request.
+_KNOBS: dict[str, tuple[type | tuple[type, ...], float | None, float]] = {
+    "latency_ms": ((int, float), 0, 60_000),
+    "error_rate": ((int, float), 0, 1),
+    "throttle_rate": ((int, float), 0, 1),
+    "retry_after_s": (int, 0, 3600),
+    "down": (bool, None, 0),
+    "seed": (int, None, 0),
+}
+
+
+def _describe(kinds: type | tuple[type, ...], low: float | None, high: float) -> str:
+    if kinds is bool:
+        return "true or false"
+    kind = "an integer" if kinds is int else "a number"
+    return kind if low is None else f"{kind} in [{low}, {high}]"
+
+
 @dataclass
 class Controls:
     """Fault knobs. Rates are shares of requests in [0, 1], drawn from a seeded PRNG."""
@@ -52,10 +70,15 @@ class Controls:
         self._rng.seed(self.seed)
 
     def update(self, values: dict[str, Any]) -> None:
-        known = {"latency_ms", "error_rate", "throttle_rate", "retry_after_s", "down", "seed"}
-        unknown = set(values) - known
+        """Set knobs; ValueError naming the knob when one is unknown or out of range."""
+        unknown = set(values) - set(_KNOBS)
         if unknown:
-            raise ValueError(f"unknown fault knob(s) {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(f"unknown fault knob(s) {sorted(unknown)}; known: {sorted(_KNOBS)}")
+        for name, value in values.items():
+            kinds, low, high = _KNOBS[name]
+            valid = isinstance(value, kinds) and (kinds is bool or not isinstance(value, bool))
+            if not valid or (low is not None and not low <= value <= high):
+                raise ValueError(f"fault knob {name} must be {_describe(kinds, low, high)}")
         for name, value in values.items():
             setattr(self, name, value)
         if "seed" in values:
@@ -168,7 +191,7 @@ def _admin_app(controls: Controls, stats: RequestStats) -> ASGIApp:
                 if not isinstance(body, dict):
                     raise ValueError("the body must be a JSON object of knobs")
                 controls.update(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(controls.as_dict())
 

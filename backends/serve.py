@@ -64,7 +64,7 @@ def resolve_port(key: str, given: int | None, env: Mapping[str, str]) -> int:
     raw = env.get(key)
     if raw is None:
         return DEFAULT_PORTS[key]
-    if not raw.isdigit() or int(raw) > 65535:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 65535:
         raise ValueError(f"{key}={raw!r} is not a port number (set it to 0-65535 or unset it)")
     return int(raw)
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
@@ -27,6 +29,7 @@ from schema.principal import ANONYMOUS, Principal
 
 SYMMETRIC = frozenset({"HS256"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"})
+_FAMILIES: dict[str, type] = {"RS": RSAPublicKey, "PS": RSAPublicKey, "ES": EllipticCurvePublicKey}
 
 
 class AuthError(CrossdockError):
@@ -167,6 +170,9 @@ class Authenticator:
                 return found
             if self._public_key is None:
                 raise AuthError("unknown signing key")
+        if not isinstance(self._public_key, _FAMILIES[alg[:2]]):
+            # PyJWT raises TypeError (a 500) when a PEM key of another family meets the token
+            raise AuthError("key does not match the token algorithm")
         return self._public_key
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:

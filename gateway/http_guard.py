@@ -157,7 +157,7 @@ class HttpGuard:
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
         declared = headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):  # "²".isdigit(), int("²") fails
                 raise RequestRefused(400, "BAD_REQUEST", "Content-Length is not a number.")
             if int(declared) > self.max_body_bytes:
                 raise _too_large(self.max_body_bytes, int(declared), "body")

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema, GraphQLString, get_named_type
+from graphql import GraphQLSchema
 
 from resolvers.errors import CrossdockError
 
@@ -163,7 +163,9 @@ class Policy:
 
     def validate(self, schema: GraphQLSchema) -> None:
         """Check every rule against a graphql-core schema; PolicyError names the first fault."""
-        problems = _check(self, schema)
+        from gateway.policy_check import problems_of  # the checks read this module's data
+
+        problems = problems_of(self, schema)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise PolicyError(f"{self.source}: {problems[0]}{more}", problems=problems)
@@ -218,113 +220,44 @@ def _type_rule(name: str, value: Any) -> TypeRule:
     where = f"types.{name}"
     if not isinstance(value, Mapping) or "requires" not in value:
         raise ValueError(f"{where} needs requires = [[...]] (or list it under [inherit] types)")
-    fields = value.get("fields", {})
+    fields = _table(value.get("fields", {}), f"{where}.fields")
     rules = {f: _field_rule(v, f"{where}.fields.{f}") for f, v in fields.items()}
     optional = bool(value.get("optional", False))
     return TypeRule(_requirement(value["requires"], where), rules, optional)
 
 
 def _row_rule(value: Any) -> RowRule:
+    value = _table(value, "each [[row_rules]] entry")
+    missing = [key for key in ("type", "field", "claim") if key not in value]
+    if missing:
+        needs = "give type, field, claim"
+        raise ValueError(f"a [[row_rules]] entry lacks {', '.join(missing)}; {needs}")
     roles = frozenset(str(r) for r in value.get("roles", ()))
     return RowRule(str(value["type"]), str(value["field"]), str(value["claim"]), roles)
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be a table, not {type(value).__name__}")
+    return value
 
 
 def _parse(cls: type[Policy], data: Mapping[str, Any], source: str) -> Policy:
     unknown = set(data) - {"scopes", "roles", "inherit", "types", "row_rules", "audit"}
     if unknown:
         raise ValueError(f"unknown top-level keys {sorted(unknown)}")
-    roles = {name: frozenset(str(s) for s in scopes) for name, scopes in data["roles"].items()}
+    roles = _table(data["roles"], "[roles]")
+    types = _table(data.get("types", {}), "[types]")
     return cls(
         scopes=frozenset(data["scopes"]),
-        roles=roles,
-        types={name: _type_rule(name, value) for name, value in data.get("types", {}).items()},
-        inherit=tuple(str(t) for t in data.get("inherit", {}).get("types", ())),
+        roles={name: frozenset(str(s) for s in scopes) for name, scopes in roles.items()},
+        types={name: _type_rule(name, value) for name, value in types.items()},
+        inherit=tuple(
+            str(t) for t in _table(data.get("inherit", {}), "[inherit]").get("types", ())
+        ),
         row_rules=tuple(_row_rule(r) for r in data.get("row_rules", ())),
-        audit_fields=frozenset(str(f) for f in data.get("audit", {}).get("fields", ())),
+        audit_fields=frozenset(
+            str(f) for f in _table(data.get("audit", {}), "[audit]").get("fields", ())
+        ),
         source=source,
     )
-
-
-def _is_glob(pattern: str) -> bool:
-    return any(ch in pattern for ch in "*?[")
-
-
-def _object_types(schema: GraphQLSchema) -> dict[str, GraphQLObjectType]:
-    """Object types by their policy name (root types as Query / Mutation / Subscription)."""
-    aliases = root_aliases(schema)
-    return {
-        aliases.get(name, name): t
-        for name, t in schema.type_map.items()
-        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
-    }
-
-
-def _check_scopes(policy: Policy) -> Iterable[str]:
-    for role, scopes in sorted(policy.roles.items()):
-        for scope in sorted(scopes - policy.scopes):
-            yield f"role {role!r} grants unknown scope {scope!r}; add it under [scopes] or fix it"
-    for name, rule in sorted(policy.types.items()):
-        reqs = [(f"types.{name}", rule.requires)]
-        reqs += [(f"types.{name}.fields.{f}", r.requires) for f, r in rule.fields.items()]
-        for where, req in reqs:
-            for scope in sorted(req.scopes() - policy.scopes):
-                yield f"{where} requires unknown scope {scope!r}; add it under [scopes] or fix it"
-
-
-def _check_names(policy: Policy, objects: Mapping[str, GraphQLObjectType]) -> Iterable[str]:
-    for name, rule in sorted(policy.types.items()):
-        if name not in objects and rule.optional:
-            continue
-        if name not in objects:
-            yield f"types.{name} names a type the schema does not have; remove it or fix the name"
-            continue
-        for fname, frule in sorted(rule.fields.items()):
-            gql_field = objects[name].fields.get(fname)
-            if gql_field is None and frule.optional:
-                continue
-            if gql_field is None:
-                yield f"types.{name}.fields.{fname}: {name} has no field {fname!r}; remove the rule"
-            elif frule.mask is not None and frule.mask not in MASKS:
-                known = ", ".join(sorted(MASKS))
-                yield f"types.{name}.fields.{fname}: unknown mask {frule.mask!r}; use {known}"
-            elif frule.mask_roles - set(policy.roles):
-                unknown = ", ".join(sorted(frule.mask_roles - set(policy.roles)))
-                yield f"types.{name}.fields.{fname}: mask_roles names unknown roles {unknown}"
-            elif frule.mask is not None and get_named_type(gql_field.type) is not GraphQLString:
-                yield f"types.{name}.fields.{fname}: masks apply to String fields only"
-    for pattern in policy.inherit:
-        if not _is_glob(pattern) and pattern not in objects:
-            yield f"[inherit] types names {pattern!r}, which the schema does not have; remove it"
-    for row in policy.row_rules:
-        target = objects.get(row.type)
-        if target is None or row.field not in target.fields:
-            yield f"row rule {row.type}.{row.field}: no such type or field in the schema"
-        for role in sorted(row.roles - set(policy.roles)):
-            yield f"row rule {row.type}.{row.field} names unknown role {role!r}"
-    for coordinate in sorted(policy.audit_fields):
-        tname, _, fname = coordinate.partition(".")
-        if tname not in objects or fname not in objects[tname].fields:
-            yield f"[audit] fields names {coordinate!r}, which the schema does not have"
-
-
-def _check_coverage(policy: Policy, objects: Mapping[str, GraphQLObjectType]) -> Iterable[str]:
-    for name in sorted(objects):
-        if name not in policy.types and not policy.is_inherit(name):
-            yield (
-                f"type {name} has no rule (default deny); add [types.{name}] requires = [[...]] "
-                f"or list it under [inherit] types"
-            )
-    for root in ROOT_TYPES:
-        if root not in objects:
-            continue
-        for fname in sorted(objects[root].fields):
-            if policy.field_rule(root, fname) is None:
-                yield f"root field {root}.{fname} has no rule; add it under [types.{root}.fields]"
-
-
-def _check(policy: Policy, schema: GraphQLSchema) -> list[str]:
-    objects = _object_types(schema)
-    problems = list(_check_scopes(policy))
-    problems += _check_names(policy, objects)
-    problems += _check_coverage(policy, objects)
-    return problems

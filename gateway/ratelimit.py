@@ -29,8 +29,8 @@ class Rate:
     burst: float
 
     def __post_init__(self) -> None:
-        if self.per_second <= 0 or self.burst < 1:
-            raise ValueError("a rate needs per_second > 0 and burst >= 1")
+        if not (0 < self.per_second < math.inf and 1 <= self.burst < math.inf):  # and not nan
+            raise ValueError("a rate needs a finite per_second > 0 and burst >= 1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,10 +120,7 @@ class Settings:
     scm: ScmSettings
     server: ServerSettings = field(default_factory=ServerSettings)
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
-    # repr=False: AuthSettings' own repr shows hs256_secret (gateway/auth.py is not ours to change)
-    auth: AuthSettings = field(
-        default_factory=lambda: AuthSettings(hs256_secret=DEMO_SECRET), repr=False
-    )
+    auth: AuthSettings = field(default_factory=lambda: AuthSettings(hs256_secret=DEMO_SECRET))
     policy: PolicySettings = field(default_factory=PolicySettings)
     saga: OrderProcessSettings = field(default_factory=OrderProcessSettings)
     limits: LimitPolicy = field(default_factory=lambda: parse_limits({}, {}))

@@ -7,6 +7,7 @@ s.check_unknown()          # SettingsError naming every key nobody read
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,7 +58,7 @@ class Section:
             number = float(value)
         except (TypeError, ValueError):
             raise SettingsError(f"{self.name}.{key} must be a number, got {value!r}") from None
-        if isinstance(value, bool) or number < 0:
+        if isinstance(value, bool) or not 0 <= number < math.inf:  # also refuses nan (TOML has it)
             raise SettingsError(f"{self.name}.{key} must be a number >= 0, got {value!r}")
         return number
 

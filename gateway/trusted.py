@@ -199,9 +199,14 @@ class TrustedDocumentsExtension(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
-        extensions = ctx.operation_extensions or {}
-        body = {"query": ctx.query, "extensions": extensions}
-        body["documentId"] = extensions.get("documentId")
+        extensions = ctx.operation_extensions
+        if not isinstance(extensions, Mapping):  # the client's JSON may hold anything there
+            extensions = {}
+        body = {
+            "query": ctx.query,
+            "extensions": extensions,
+            "documentId": extensions.get("documentId"),
+        }
         try:
             ctx.query = self.trusted.resolve(body, self.roles_of(ctx.context)).query
         except CrossdockError as error:

@@ -40,7 +40,9 @@ from gateway.policy import Policy
 from schema.principal import Principal
 
 _CacheKey = tuple[int, frozenset[str], frozenset[str]]
-_CACHE: WeakKeyDictionary[GraphQLSchema, dict[_CacheKey, GraphQLSchema]] = WeakKeyDictionary()
+# An entry holds its policy, so the policy's id() in the key cannot be reused by another one.
+_Entry = tuple[Policy, GraphQLSchema]
+_CACHE: WeakKeyDictionary[GraphQLSchema, dict[_CacheKey, _Entry]] = WeakKeyDictionary()
 
 
 def visible_schema(
@@ -51,14 +53,20 @@ def visible_schema(
     `roles` matter only for masks granted to named roles (`mask_roles`): a masked field is
     visible, since it can be queried.
     """
-    held = frozenset(scopes)
+    held = frozenset(scopes) & _known_scopes(policy)  # token scopes the policy ignores: one entry
     mask_roles = frozenset(roles) & _mask_roles(policy)
     per_schema = _CACHE.setdefault(schema, {})
     key = (id(policy), held, mask_roles)
     found = per_schema.get(key)
     if found is None:
-        found = per_schema[key] = _build(schema, policy, held, mask_roles)
-    return found
+        found = per_schema[key] = (policy, _build(schema, policy, held, mask_roles))
+    return found[1]
+
+
+def _known_scopes(policy: Policy) -> frozenset[str]:
+    types = policy.types.values()
+    needed = [t.requires for t in types] + [f.requires for t in types for f in t.fields.values()]
+    return policy.scopes.union(*(requirement.scopes() for requirement in needed))
 
 
 def _mask_roles(policy: Policy) -> frozenset[str]:

@@ -29,10 +29,8 @@ def decode_cursor(cursor: str | None, *, kind: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            f"The cursor {cursor[:40]!r} is not valid; pass a cursor from pageInfo.endCursor."
-        ) from exc
+    except (binascii.Error, ValueError, RecursionError) as exc:  # RecursionError: nested JSON
+        raise InvalidInput(f"The cursor {cursor[:40]!r} is not valid; {_HINT}.") from exc
     if not isinstance(position, dict) or position.get("k") != kind:
         raise InvalidInput(f"The cursor {cursor[:40]!r} does not belong to this listing ({kind}).")
     return position
@@ -41,7 +39,5 @@ def decode_cursor(cursor: str | None, *, kind: str) -> dict[str, Any]:
 def offset_of(position: dict[str, Any]) -> int:
     value = position.get("o", 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInput(
-            "The cursor holds an invalid offset; pass a cursor from pageInfo.endCursor."
-        )
+        raise InvalidInput(f"The cursor holds an invalid offset; {_HINT}.")
     return value

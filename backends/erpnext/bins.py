@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .errors import FrappeError
+
 if TYPE_CHECKING:
     from .store import ErpStore
 
@@ -120,3 +122,29 @@ def move(store: ErpStore, item_code: str, warehouse: str, qty: float) -> None:
         "WHERE item_code = ? AND warehouse = ?",
         (qty, store.now(), item_code, warehouse),
     )
+
+
+_QUANTITIES = ("actual_qty", "reserved_qty", "ordered_qty", "indented_qty", "projected_qty",
+               "planned_qty")  # fmt: skip
+
+
+def on_trash(store: ErpStore, doctype: str, name: str) -> None:
+    """Deleting an Item or a Warehouse deletes its Bins, as Frappe's `on_trash` hooks do
+    (item.py, warehouse.py); a Warehouse must first be empty and have no child warehouse."""
+    if doctype == "Warehouse":
+        _check_warehouse_empty(store, name)
+    column = {"Item": "item_code", "Warehouse": "warehouse"}.get(doctype)
+    if column is not None:
+        store.execute(f'DELETE FROM "tabBin" WHERE "{column}" = ?', (name,))  # noqa: S608
+
+
+def _check_warehouse_empty(store: ErpStore, name: str) -> None:
+    held = " OR ".join(f'"{q}" != 0' for q in _QUANTITIES)
+    sql = f'SELECT item_code FROM "tabBin" WHERE warehouse = ? AND ({held}) LIMIT 1'  # noqa: S608
+    for row in store.query(sql, (name,)):
+        item = row["item_code"]
+        message = f"Warehouse {name} can not be deleted as quantity exists for Item {item}"
+        raise FrappeError("ValidationError", message)
+    if store.query('SELECT 1 FROM "tabWarehouse" WHERE parent_warehouse = ? LIMIT 1', (name,)):
+        message = "Child warehouse exists for this warehouse. You can not delete this warehouse."
+        raise FrappeError("ValidationError", message)

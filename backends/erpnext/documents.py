@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import naming, query
+from . import bins, naming, query
 from .controllers import VALIDATE, Context
 from .doctypes import DOCTYPES, linked_from, meta
 from .errors import FrappeError, not_found
 from .meta import DocType, Field
-from .stock import ON_CANCEL, ON_SUBMIT
+from .stock import ON_CANCEL, ON_SUBMIT, refuse_linked
 from .store import ADMIN, ErpStore, Row
 from .values import blank_row, cast_row
 
@@ -112,6 +112,7 @@ class Documents:
             )
         with self.store.transaction():
             self._check_not_linked(d, name)
+            bins.on_trash(self.store, d.name, name)
             self.store.delete(doctype, name)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -197,13 +198,7 @@ class Documents:
                 else f"'{other.name}' AS dt, name AS dn"
             )
             sql = f'SELECT {who} FROM {other.table} WHERE "{column}" = ? LIMIT 1'  # noqa: S608
-            rows = self.store.query(sql, (name,))
-            if rows:
-                raise FrappeError(
-                    "LinkExistsError",
-                    f"Cannot delete or cancel because {d.name} {name} is linked with "
-                    f"{rows[0]['dt']} {rows[0]['dn']}",
-                )
+            refuse_linked(self.ctx, sql, name, d.name)
 
 
 def _docstatus(value: Any) -> int:

@@ -7,7 +7,6 @@ name is checked against the DocType, so SQL identifiers never come from the requ
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 from .doctypes import DOCTYPES
 from .errors import FrappeError
 from .meta import DocType
+from .values import INT64, loads
 
 OPERATORS = frozenset(
     {"=", "!=", "<", ">", "<=", ">=", "like", "not like", "in", "not in", "between", "is"}
@@ -67,7 +67,7 @@ def _json(args: Mapping[str, str], param: str) -> Any:
     if raw is None or raw == "":
         return None
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError:
         if param == "fields" and not raw.lstrip().startswith("["):
             return [f.strip() for f in raw.split(",")]  # frappe also takes "a,b"
@@ -79,8 +79,8 @@ def _int(args: Mapping[str, str], param: str, raw: str) -> int:
         value = int(raw)
     except ValueError:
         raise FrappeError("ValidationError", f"{param} must be an integer, got {raw!r}") from None
-    if value < 0:
-        raise FrappeError("ValidationError", f"{param} must not be negative")
+    if value < 0 or value not in INT64:
+        raise FrappeError("ValidationError", f"{param} must be between 0 and {INT64.stop - 1}")
     return value
 
 
@@ -175,14 +175,14 @@ def _child_condition(d: DocType, owner: Any, item: list[Any]) -> tuple[str, list
 
 def _compare(col: str, ftype: str, op: str, value: Any) -> tuple[str, list[Any]]:
     if op in ("in", "not in"):
-        values = _as_list(value)
+        values = [_bindable(v, col) for v in _as_list(value)]
         marks = ", ".join("?" for _ in values) or "NULL"
         if op == "in":
             return f"{col} IN ({marks})", values
         return f"({col} IS NULL OR {col} NOT IN ({marks}))", values
     if op == "between":
         low, high = _between(value, ftype)
-        return f"{col} BETWEEN ? AND ?", [low, high]
+        return f"{col} BETWEEN ? AND ?", [_bindable(low, col), _bindable(high, col)]
     if op == "is":
         if value not in ("set", "not set"):
             raise FrappeError(
@@ -191,7 +191,7 @@ def _compare(col: str, ftype: str, op: str, value: Any) -> tuple[str, list[Any]]
         return (f"COALESCE({col}, '') != ''" if value == "set" else f"COALESCE({col}, '') = ''"), []
     if isinstance(value, list | dict):
         raise FrappeError("ValidationError", f"Operator {op!r} takes a single value, not {value!r}")
-    if value is None:
+    if _bindable(value, col) is None:
         return (f"{col} IS NULL" if op in ("=", "like") else f"{col} IS NOT NULL"), []
     if op == "like":
         return f"{col} LIKE ?", [value]
@@ -217,3 +217,13 @@ def _between(value: Any, ftype: str) -> tuple[Any, Any]:
     if ftype == "Datetime" and isinstance(high, str) and len(high) == 10:
         high += " 23:59:59.999999"  # Frappe widens a bare end date to the end of that day
     return low, high
+
+
+def _bindable(value: Any, col: str) -> Any:
+    """A filter value SQL can take: a string, a bool, a number in BIGINT range, or null."""
+    field = col.rsplit(".", 1)[-1].strip('"')
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        raise FrappeError("ValidationError", f"Value out of range for {field}: {value}")
+    if value is not None and not isinstance(value, str | int | float):
+        raise FrappeError("ValidationError", f"Invalid value for {field}: {value!r}")
+    return value

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from .documents import Documents
 from .errors import FrappeError, error_response, server_messages, status_error
 from .store import ErpStore
+from .values import loads
 
 logger = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -150,7 +150,7 @@ async def _body(request: Request) -> dict[str, Any]:
     """A JSON object body, or a form: its `data` field holding one, or plain fields."""
     raw = await request.body()
     text = raw.decode("utf-8", errors="replace").strip()
-    if text and not text.startswith("{"):
+    if text and text[0] not in "{[":
         form = {k: v[0] for k, v in urllib.parse.parse_qs(text).items()}
         if "data" not in form and form:
             return form
@@ -160,7 +160,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        body = json.loads(text) if text else {}
+        body = loads(text) if text else {}
     except ValueError:
         raise FrappeError("ValidationError", "The request body is not valid JSON") from None
     if not isinstance(body, dict):

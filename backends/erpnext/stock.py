@@ -29,7 +29,8 @@ def _pairs(doc: Row) -> set[tuple[str, str]]:
     return {(r["item_code"], r["warehouse"]) for r in doc.get("items") or [] if r.get("warehouse")}
 
 
-def _linked(ctx: Context, sql: str, name: str, what: str) -> None:
+def refuse_linked(ctx: Context, sql: str, name: str, what: str) -> None:
+    """Frappe's LinkExistsError when `sql` (selecting `dt`, `dn`) finds a linking document."""
     rows = ctx.store.query(sql, (name,))
     if rows:
         raise FrappeError(
@@ -95,7 +96,7 @@ def _sync_reservation(ctx: Context, so_detail: str, pair: tuple[str, str]) -> No
 
 
 def cancel_sales_order(ctx: Context, doc: Row) -> None:
-    _linked(ctx, 'SELECT "Delivery Note" AS dt, dn.name AS dn FROM "tabDelivery Note Item" i '
+    refuse_linked(ctx, 'SELECT "Delivery Note" AS dt, dn.name AS dn FROM "tabDelivery Note Item" i '
             'JOIN "tabDelivery Note" dn ON dn.name = i.parent '
             "WHERE i.against_sales_order = ? AND dn.docstatus = 1 LIMIT 1",
             doc["name"], "Sales Order")  # fmt: skip
@@ -133,7 +134,7 @@ def submit_delivery_note(ctx: Context, doc: Row) -> None:
 
 
 def cancel_delivery_note(ctx: Context, doc: Row) -> None:
-    _linked(ctx, 'SELECT "Shipment" AS dt, s.name AS dn FROM "tabShipment Delivery Note" r '
+    refuse_linked(ctx, 'SELECT "Shipment" AS dt, s.name AS dn FROM "tabShipment Delivery Note" r '
             'JOIN "tabShipment" s ON s.name = r.parent '
             "WHERE r.delivery_note = ? AND s.docstatus = 1 LIMIT 1",
             doc["name"], "Delivery Note")  # fmt: skip

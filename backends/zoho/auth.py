@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from urllib.parse import parse_qsl
@@ -26,8 +27,10 @@ class TokenIssuer:
         self._expiry: dict[str, float] = {}
 
     def issue(self) -> str:
+        now = time.monotonic()
+        self._expiry = {t: end for t, end in self._expiry.items() if end >= now}  # stay bounded
         token = "1000." + secrets.token_hex(32)
-        self._expiry[token] = time.monotonic() + self._ttl_s
+        self._expiry[token] = now + self._ttl_s
         return token
 
     def expire_all(self) -> None:
@@ -48,9 +51,10 @@ class TokenIssuer:
         # Real Zoho answers a bad grant with HTTP 200 and an "error" key.
         if params.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type"})
-        if (params.get("client_id"), params.get("client_secret")) != self._client:
+        client = (params.get("client_id", ""), params.get("client_secret", ""))
+        if not all(map(_same, client, self._client)):
             return JSONResponse({"error": "invalid_client"})
-        if params.get("refresh_token") != self._refresh_token:
+        if not _same(params.get("refresh_token", ""), self._refresh_token):
             return JSONResponse({"error": "invalid_code"})
         body = {
             "access_token": self.issue(),
@@ -59,3 +63,8 @@ class TokenIssuer:
             "expires_in": int(self._ttl_s),
         }
         return JSONResponse(body)
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison, so response timing tells nothing about the secret."""
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -8,6 +8,8 @@ groups with `and` / `or` and may nest. Inside a value `\\(`, `\\)` and `\\,` are
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ MAX_LENGTH = 3000
 MAX_IN_VALUES = 100
 COMPARISONS = {"greater_than": ">", "greater_equal": ">=", "less_than": "<", "less_equal": "<="}
 OPERATORS = frozenset({"equals", "not_equal", "starts_with", "in", "between", *COMPARISONS})
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
 _ORDERED_OPS = frozenset({"equals", "not_equal", "in", "between", *COMPARISONS})
 _ALLOWED: dict[str, frozenset[str]] = {
     "text": frozenset({"equals", "not_equal", "starts_with", "in"}),
@@ -216,7 +219,7 @@ def _coerce(value: str, kind: str, field: str, clock: TenantClock) -> Any:
         if kind == "datetime":
             return clock.parse_ms(value)
         if kind in NUMBER_TYPES:
-            return float(value)
+            return _number(value)
         if kind == "boolean":
             return {"true": 1, "false": 0}[value.strip().lower()]
         if kind == "date":
@@ -225,6 +228,14 @@ def _coerce(value: str, kind: str, field: str, clock: TenantClock) -> Any:
         message = f"value {value!r} is not a valid {kind} for {field}"
         raise invalid_query(message, api_name=field) from exc
     return value
+
+
+def _number(value: str) -> float:
+    """A decimal literal; Python's float() also takes "nan", "inf" and "1_000", Zoho does not."""
+    number = float(value) if _NUMBER.fullmatch(value.strip()) else math.nan
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
 
 
 def _like(value: str) -> str:

@@ -175,8 +175,8 @@ class Writer:
 async def _records(request: Request) -> tuple[list[Any], dict[str, Any]]:
     try:
         body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid_data("the request body is not valid JSON") from exc
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
+        raise invalid_data("the request body is not valid JSON") from None
     if not isinstance(body, dict) or "data" not in body:
         raise required_param("data")
     records = body["data"]

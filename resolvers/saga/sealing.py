@@ -83,6 +83,8 @@ class Sealer:
     def open(self, record_id: str, blob: bytes) -> bytes:
         nonce, body = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
         try:
+            if len(nonce) != _NONCE_BYTES:
+                raise InvalidTag  # truncated: AESGCM would raise a ValueError about the nonce
             return self._aead.decrypt(nonce, body, record_id.encode())
         except InvalidTag as exc:
             raise JournalCorrupted(f"journal record {record_id} failed authentication") from exc

@@ -2,8 +2,10 @@
 
 Idempotency: the same key with the same input returns the recorded process and writes
 nothing; a different input raises IDEMPOTENCY_CONFLICT. Concurrent calls with one key run
-once: an in-process lock per key, then the journal's unique key digest. Across gateway
-instances with separate journals, the CRM upsert on `External_Ref` keeps one order per key.
+once: an in-process lock per key, then the journal's unique key digest. New orders of one
+customer run one at a time (in-process lock), so concurrent orders cannot share its credit.
+Across gateway instances with separate journals, the CRM upsert on `External_Ref` keeps one
+order per key (the credit race across instances remains; the CRM has no lock to hold).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from resolvers.errors import BackendError, InvalidInput, NotFound
 from resolvers.records import Order
@@ -37,6 +40,8 @@ from .steps import StepContext
 
 _MAX_KEY = 255
 _MAX_LINES = 200
+# Frappe stores quantities as decimal(21,9); past this a backend refuses, or a float overflows.
+_MAX_QUANTITY = Decimal(1_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +165,10 @@ class OrderProcessService:
         return [await self._resume(state) for state in self._journal.unfinished()]
 
     async def _run_new(self, state: ProcessState) -> ProcessState:
-        async with self._lock("process:" + state.id):
+        # One new order per customer at a time: the credit check reads the open orders, so two
+        # running side by side would each spend the same remaining credit.
+        customer = "customer:" + self._journal.digest("customer", state.input.customer_id)
+        async with self._lock(customer), self._lock("process:" + state.id):
             state = await self._engine.forward(state)
         if state.error is not None and state.error.code == InvalidInput.code:
             raise InvalidInput(state.error.message, step=state.error.step)
@@ -212,8 +220,11 @@ def _check_input(order: OrderInput, key: str) -> None:
     for i, line in enumerate(order.lines):
         if not line.sku.strip():
             raise InvalidInput(f"lines[{i}].sku is empty")
-        if not line.quantity.is_finite() or line.quantity <= 0:
-            raise InvalidInput(f"lines[{i}].quantity must be positive, got {line.quantity}")
+        if not line.quantity.is_finite() or not 0 < line.quantity <= _MAX_QUANTITY:
+            raise InvalidInput(
+                f"lines[{i}].quantity must be positive and at most {_MAX_QUANTITY}, "
+                f"got {line.quantity}"
+            )
 
 
 def _canonical(order: OrderInput) -> str:

@@ -63,7 +63,7 @@ def test_the_port_comes_from_argument_then_environment_then_default(
     assert resolve_port("CROSSDOCK_ZOHO_PORT", given, env) == expected
 
 
-@pytest.mark.parametrize("raw", ["eighty", "-1", "70000", ""])
+@pytest.mark.parametrize("raw", ["eighty", "-1", "70000", "", "\u00b2"])  # ² passes isdigit()
 def test_a_port_variable_that_is_no_port_is_refused_by_name(raw: str) -> None:
     with pytest.raises(ValueError, match="CROSSDOCK_ERP_PORT"):
         resolve_port("CROSSDOCK_ERP_PORT", None, {"CROSSDOCK_ERP_PORT": raw})

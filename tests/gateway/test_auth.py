@@ -166,6 +166,16 @@ async def test_rs256_tokens_verify_with_the_configured_public_key(
     assert principal.roles == {"sales"}
 
 
+async def test_a_token_of_another_key_family_than_the_pem_key_is_a_401_not_a_crash(
+    policy: Policy, rsa_public_pem: str
+) -> None:
+    settings = AuthSettings(algorithms=("RS256", "ES256"), public_key_pem=rsa_public_pem)
+    token = jwt.encode(_claims(aud=None), ec.generate_private_key(ec.SECP256R1()), "ES256")
+    with pytest.raises(AuthError) as caught:
+        await Authenticator(settings, policy).verify(token)
+    assert caught.value.description == "key does not match the token algorithm"
+
+
 async def test_effective_scopes_are_token_scopes_plus_role_scopes_and_unknown_roles_grant_nothing(
     policy: Policy,
 ) -> None:

@@ -121,3 +121,17 @@ def test_memory_stays_bounded_under_a_flood_of_new_keys(clock: FakeClock) -> Non
 def test_a_rate_must_allow_at_least_one_request() -> None:
     with pytest.raises(ValueError, match="burst"):
         Rate(per_second=1, burst=0)
+
+
+@pytest.mark.parametrize(
+    ("per_second", "burst"),
+    [
+        (float("nan"), 10),  # nan compares false, so `<= 0` alone let it through
+        (1, float("nan")),  # a nan burst would never refill nor empty
+        (float("inf"), 10),  # an unlimited rate is no rate: leave the role out instead
+        (0, 10),  # nothing ever refills
+    ],
+)
+def test_a_rate_must_be_finite_and_positive(per_second: float, burst: float) -> None:
+    with pytest.raises(ValueError, match="finite per_second > 0 and burst >= 1"):
+        Rate(per_second=per_second, burst=burst)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ def test_secrets_do_not_appear_in_the_settings_repr() -> None:
         ),
         # negative timeouts make no sense
         (minimal(crm={"read_timeout_s": -1}), {}, "crm.read_timeout_s must be a number >= 0"),
+        # TOML and float() both read nan and inf: a timeout that never fires or never compares
+        (minimal(crm={"read_timeout_s": math.nan}), {}, "crm.read_timeout_s must be a number"),
+        (minimal(crm={"read_timeout_s": "inf"}), {}, "crm.read_timeout_s must be a number >= 0"),
     ],
 )
 def test_bad_settings_are_refused_with_the_key_named(

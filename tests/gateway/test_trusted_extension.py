@@ -84,3 +84,16 @@ async def test_other_roles_run_ad_hoc_documents(schema: strawberry.Schema) -> No
     sales = Principal(subject="s", roles=frozenset({"sales"}))
     result = await schema.execute("{ secret }", context_value=Context(sales))
     assert result.data == {"secret": "secret"}
+
+
+@pytest.mark.parametrize("extensions", [["documentId"], "documentId", 7])  # not an object
+async def test_extensions_that_are_not_an_object_are_ignored_not_a_crash(
+    schema: strawberry.Schema, extensions: object
+) -> None:
+    result = await schema.execute(
+        "{ hello }",
+        context_value=Context(ANONYMOUS),
+        operation_extensions=extensions,  # type: ignore[arg-type]
+    )
+    assert result.errors is None
+    assert result.data == {"hello": "hello"}

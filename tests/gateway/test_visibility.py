@@ -81,6 +81,14 @@ def test_visible_schemas_are_built_once_per_scope_set(
     assert other is not first
 
 
+def test_token_scopes_the_policy_never_names_share_one_cache_entry(
+    schema: strawberry.Schema, policy: Policy
+) -> None:
+    plain = visible_schema(schema._schema, policy, ["catalog:read"])
+    padded = [visible_schema(schema._schema, policy, ["catalog:read", f"x:{n}"]) for n in range(50)]
+    assert all(v is plain for v in padded)
+
+
 async def test_introspection_answers_from_the_callers_visible_schema(
     schema: strawberry.Schema, policy: Policy
 ) -> None:

@@ -9,6 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
@@ -105,6 +109,24 @@ async def test_a_429_on_a_write_is_retried_because_nothing_was_processed(
 
     assert sleep.delays == [2.0, 2.0]
     assert zoho_emulator.stats.total == 3
+
+
+@pytest.mark.parametrize("header", ["nan", "inf", "soon"])  # float() reads the first two
+async def test_a_retry_after_that_is_not_a_number_of_seconds_falls_back_to_backoff(
+    sleep: SleepSpy, header: str
+) -> None:
+    async def throttle(request: Request) -> Response:
+        return Response(status_code=429, headers={"Retry-After": header})
+
+    app = Starlette(routes=[Route("/api/resource/Bin", throttle)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        with pytest.raises(BackendUnavailable, match="returned 429"):
+            await requester(client, sleep, backoff_s=0.1, backoff_max_s=0.3).send(
+                "GET", "http://erp.test/api/resource/Bin"
+            )
+
+    assert len(sleep.delays) == 2
+    assert all(0.05 <= d <= 0.2 for d in sleep.delays)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_stays_under_the_cap() -> None:

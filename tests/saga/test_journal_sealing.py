@@ -43,6 +43,14 @@ def test_sealed_records_use_a_fresh_nonce_and_bind_their_record_id() -> None:
         sealer.open("process:2", first)
 
 
+@pytest.mark.parametrize("length", [0, 5, 12, 27])  # no nonce, short nonce, no tag, short tag
+def test_a_truncated_record_is_reported_as_corrupted(length: int) -> None:
+    sealer = Sealer.from_base64(Sealer.generate_key())
+    blob = sealer.seal("process:1", b"data")
+    with pytest.raises(JournalCorrupted, match="process:1 failed authentication"):
+        sealer.open("process:1", blob[:length])
+
+
 def test_the_journal_round_trips_a_process_and_finds_it_by_key(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite", Sealer.from_base64(Sealer.generate_key()))
     assert journal.claim(a_state()) is None

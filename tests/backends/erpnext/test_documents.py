@@ -129,6 +129,31 @@ async def test_deleting_a_linked_customer_is_refused(client: httpx.AsyncClient) 
     assert (response.status_code, response.json()["exc_type"]) == (417, "LinkExistsError")
 
 
+async def test_a_warehouse_holding_stock_or_children_cannot_be_deleted(
+    client: httpx.AsyncClient,
+) -> None:
+    holding = await client.delete("/api/resource/Warehouse/Stores - AC")
+    parent = await client.delete("/api/resource/Warehouse/All Warehouses - AC")
+    assert holding.status_code == parent.status_code == 417
+    assert messages(holding.json()) == [
+        "Warehouse Stores - AC can not be deleted as quantity exists for Item WIDGET-1"
+    ]
+    assert messages(parent.json()) == [
+        "Child warehouse exists for this warehouse. You can not delete this warehouse."
+    ]
+
+
+async def test_deleting_an_item_or_an_empty_warehouse_deletes_their_bins(
+    client: httpx.AsyncClient, store: ErpStore
+) -> None:
+    store.insert("Bin", [{"item_code": "GADGET-2", "warehouse": "Finished Goods - AC"}])
+    item = await client.delete("/api/resource/Item/WIDGET-1")
+    warehouse = await client.delete("/api/resource/Warehouse/Finished Goods - AC")
+    left = store.query('SELECT item_code, warehouse FROM "tabBin"')
+    assert (item.status_code, warehouse.status_code) == (202, 202)
+    assert left == [{"item_code": "GADGET-2", "warehouse": "Stores - AC"}]
+
+
 async def test_illegal_docstatus_transitions_get_frappes_text(client: httpx.AsyncClient) -> None:
     draft = (await client.post("/api/resource/Sales Order", json=sales_order())).json()["data"]
     url = f"/api/resource/Sales Order/{draft['name']}"
