@@ -142,6 +142,7 @@ class _Walker:
         self.decider = decider
         self.fragments = fragments
         self.denials: dict[tuple[str, ...], Denial] = {}
+        self.reached: set[tuple[GraphQLObjectType, str]] = set()
         self._active: set[str] = set()
 
     def walk(
@@ -195,6 +196,7 @@ class _Walker:
         here = (*path, key)
         children: list[GraphQLObjectType] = []
         for parent in parents:
+            self.reached.add((parent, node.name.value))
             verdict = self.decider.decide(parent, node.name.value)
             if verdict.verdict == "deny":
                 coordinate = f"{parent.name}.{node.name.value}"
@@ -219,22 +221,45 @@ class _Walker:
         return []
 
 
-def analyse(
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What an operation asks for: its denied paths, and every `(parent type, field)` it reaches.
+
+    `complete` is False when the operation could not be walked (unknown operation name, no
+    root type): callers must then treat every field as needing attention.
+    """
+
+    denials: tuple[Denial, ...]
+    reached: frozenset[tuple[GraphQLObjectType, str]]
+    complete: bool = True
+
+
+INCOMPLETE = Analysis(denials=(), reached=frozenset(), complete=False)
+
+
+def analyse_operation(
     document: DocumentNode, decider: Decider, operation_name: str | None = None
-) -> list[Denial]:
-    """Every denied field of the operation, by response path, before anything executes."""
+) -> Analysis:
+    """Walk the operation once, before anything executes (see `Analysis`)."""
     op = _operation(document, operation_name)
     if op is None:
-        return []
+        return INCOMPLETE
     root = _root(decider.schema, op)
     if root is None:
-        return []
+        return INCOMPLETE
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     walker = _Walker(decider, fragments)
     walker.walk(op.selection_set, [root], ())
-    return list(walker.denials.values())
+    return Analysis(tuple(walker.denials.values()), frozenset(walker.reached))
+
+
+def analyse(
+    document: DocumentNode, decider: Decider, operation_name: str | None = None
+) -> list[Denial]:
+    """Every denied field of the operation, by response path, before anything executes."""
+    return list(analyse_operation(document, decider, operation_name).denials)
 
 
 def row_filters(policy: Policy, principal: Principal) -> dict[str, dict[str, str | None]]:

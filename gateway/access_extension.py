@@ -19,15 +19,23 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_named_type, print_ast
+from graphql import (
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    get_named_type,
+    print_ast,
+)
 from strawberry.extensions import SchemaExtension
 
 from gateway.access import (
+    INTROSPECTION_ROOTS,
     Decider,
     Denial,
     FieldDecision,
     Forbidden,
-    analyse,
+    analyse_operation,
     row_filters,
     row_visible,
 )
@@ -90,6 +98,7 @@ class AccessControl(SchemaExtension):
     policy: ClassVar[Policy]
     mode: ClassVar[Mode] = "null"
     audit: ClassVar[AuditLog | None] = None
+    _plain: bool = False  # True: no field of this operation needs the per-field checks
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -108,12 +117,35 @@ class AccessControl(SchemaExtension):
         if hasattr(ctx.context, "row_filters"):
             ctx.context.row_filters = self._filters  # the loaders push these into backend queries
         if ctx.graphql_document is not None:
-            denials = analyse(ctx.graphql_document, self._decider, ctx.operation_name)
+            analysis = analyse_operation(ctx.graphql_document, self._decider, ctx.operation_name)
+            denials = analysis.denials
+            if hasattr(ctx.context, "denied"):  # resolvers never prefetch for these
+                ctx.context.denied = frozenset(d.coordinate for d in denials)
             if denials and self.mode == "reject":
                 ctx.result = GraphQLExecutionResult(None, [_refusal(d) for d in denials])
                 _set_status(ctx.context, 403)
+            self._plain = analysis.complete and not any(
+                self._attention(parent, name) for parent, name in analysis.reached
+            )
         yield
         self._write_audit()
+
+    def needs_field_hook(self) -> bool:
+        """Asked by the schema once execution starts: False skips `resolve` for every field."""
+        return not self._plain
+
+    def _attention(self, parent: GraphQLObjectType, field_name: str) -> bool:
+        """Whether `parent.field` needs the hook: denied, masked, row-filtered, audited, meta."""
+        if field_name in INTROSPECTION_ROOTS or field_name.startswith("__"):
+            return field_name != "__typename"
+        if self._decider.decide(parent, field_name).verdict != "allow":
+            return True
+        gql_field = parent.fields.get(field_name)
+        if gql_field is None:
+            return True
+        target = get_named_type(gql_field.type).name
+        coordinate = f"{parent.name}.{field_name}"
+        return target in self._filters or coordinate in self.policy.audit_fields
 
     def resolve(
         self,
@@ -123,6 +155,8 @@ class AccessControl(SchemaExtension):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        if self._plain:  # decided for the whole operation before execution
+            return _next(root, info, *args, **kwargs)
         verdict = self._decider.decide(info.parent_type, info.field_name)
         coordinate = f"{info.parent_type.name}.{info.field_name}"
         if verdict.verdict == "deny":

@@ -51,6 +51,9 @@ def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.runtime import tune_gc
+
+    tune_gc()
     settings = load_settings(args.config, os.environ)
     options = uvicorn_options(settings, host=args.host, port=args.port)
     backends = build_backends(settings)

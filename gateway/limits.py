@@ -13,6 +13,11 @@ Introspection is exempt from depth and cost (GraphiQL's query has depth 15); cyc
 which `OperationLimits` adds to validation.
 
 Each breach is a GraphQLError with extensions {code, limit, measured}.
+
+Parsing and validation are cached (bounded LRU, shared by every request): the same document
+text under the same limits parses to the same (never mutated) AST, and a document validated
+once against a schema with the same rules gives the same errors. Limits are still measured
+on every request, since variables change the estimated cost.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -35,6 +41,7 @@ from graphql import (
 )
 from graphql.language import Lexer, TokenKind
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from gateway.cost import OperationMetrics, measure_document
 
@@ -95,6 +102,9 @@ def prescan(source: str) -> tuple[int, int]:
     return deepest, comments
 
 
+CACHED_DOCUMENTS = 256  # distinct (document text, limits) pairs kept parsed and validated
+
+
 def parse_limited(source: str, limits: Limits) -> DocumentNode:
     """Parse under the size, nesting and token limits; raises GraphQLError (a limit or syntax)."""
     if len(source) > limits.max_body_bytes:  # the HTTP guard counts bytes; this, characters
@@ -111,6 +121,10 @@ def parse_limited(source: str, limits: Limits) -> DocumentNode:
             raise
         measured = count_tokens(source)
     raise limit_error("QUERY_TOO_LARGE", "Number of tokens", limits.max_tokens, measured)
+
+
+_parse_cached = lru_cache(maxsize=CACHED_DOCUMENTS)(parse_limited)
+_validate_cached = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
 
 
 def count_tokens(source: str) -> int:
@@ -178,6 +192,12 @@ def roles_from_context(context: Any) -> Iterable[str]:
     return roles if isinstance(roles, frozenset | set | list | tuple) else ()
 
 
+def schema_of(ctx: Any) -> GraphQLSchema:
+    """The graphql-core schema of a strawberry execution context."""
+    schema: GraphQLSchema = ctx.schema._schema
+    return schema
+
+
 class OperationLimits(SchemaExtension):
     """Strawberry extension: parse under the limits, then refuse over-limit operations.
 
@@ -205,7 +225,7 @@ class OperationLimits(SchemaExtension):
         if ctx.graphql_document is None and ctx.query:
             # On a syntax error strawberry parses again and reports it its usual way.
             with suppress(GraphQLSyntaxError):
-                ctx.graphql_document = parse_limited(ctx.query, self._limits())
+                ctx.graphql_document = _parse_cached(ctx.query, self._limits())
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -217,4 +237,7 @@ class OperationLimits(SchemaExtension):
                 ctx.pre_execution_errors = errors  # strawberry then skips validation
         if MaxIntrospectionDepthRule not in ctx.validation_rules:
             ctx.validation_rules = (*ctx.validation_rules, MaxIntrospectionDepthRule)
+        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
+            found = _validate_cached(schema_of(ctx), ctx.graphql_document, ctx.validation_rules)
+            ctx.pre_execution_errors = list(found)  # a copy: later extensions edit the list
         yield

@@ -152,13 +152,19 @@ class ERPNext:
         return {s.id: s for s in await self.shipments.assemble(rows, carrier)}
 
     async def shipments_by_orders(
-        self, crm_order_ids: Sequence[str], *, carrier: str | None = None
+        self,
+        crm_order_ids: Sequence[str],
+        *,
+        carrier: str | None = None,
+        with_destination: bool = True,
     ) -> dict[str, list[Shipment]]:
+        """Shipments per CRM order id; `with_destination=False` leaves `destination` None."""
         rows = await self.wire.in_list(
             "Shipment", "custom_crm_order_id", crm_order_ids, SHIPMENT_FIELDS, _carrier(carrier)
         )
         result: dict[str, list[Shipment]] = {order_id: [] for order_id in crm_order_ids}
-        for shipment in await self.shipments.assemble(rows, carrier):
+        found = await self.shipments.assemble(rows, carrier, with_destination=with_destination)
+        for shipment in found:
             if shipment.order_id in result:
                 result[shipment.order_id].append(shipment)
         return result
@@ -198,7 +204,11 @@ class ERPNext:
 
     # sales order mirrors
 
-    async def erp_orders_by_crm_ids(self, crm_order_ids: Sequence[str]) -> dict[str, ErpOrder]:
+    async def erp_orders_by_crm_ids(
+        self, crm_order_ids: Sequence[str], *, with_lines: bool = True
+    ) -> dict[str, ErpOrder]:
+        """The best ERP mirror per CRM order id; `with_lines=False` leaves `lines` empty and
+        skips the `Sales Order Item` call (fulfillment reads only the header)."""
         docs = await self.wire.in_list(
             "Sales Order", "custom_crm_order_id", crm_order_ids, ORDER_FIELDS
         )
@@ -208,9 +218,11 @@ class ERPNext:
             if key not in best or order_rank(doc) > order_rank(best[key]):
                 best[key] = doc
         names = [str(d["name"]) for d in best.values()]
-        rows = await self.wire.in_list(
-            "Sales Order Item", "parent", names, ORDER_ITEM_FIELDS, parent="Sales Order"
-        )
+        rows: list[Doc] = []
+        if with_lines:
+            rows = await self.wire.in_list(
+                "Sales Order Item", "parent", names, ORDER_ITEM_FIELDS, parent="Sales Order"
+            )
         by_parent: dict[str, list[Doc]] = defaultdict(list)
         for row in rows:
             by_parent[str(row.get("parent"))].append(row)

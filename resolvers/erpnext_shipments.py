@@ -49,7 +49,10 @@ class ShipmentAssembler:
             return [["name", "=", ""]], []  # nothing maps to it: match nothing, cheaply
         return [["docstatus", "!=", 2]], alternatives
 
-    async def assemble(self, rows: Sequence[Doc], carrier: str | None) -> list[Shipment]:
+    async def assemble(
+        self, rows: Sequence[Doc], carrier: str | None, *, with_destination: bool = True
+    ) -> list[Shipment]:
+        """Shipments with their lines; `with_destination=False` skips the Address call."""
         if carrier is not None:  # re-check: `=` may be case-insensitive on the server
             rows = [r for r in rows if r.get("carrier") == carrier]
         if not rows:
@@ -58,6 +61,8 @@ class ShipmentAssembler:
         addresses = [
             str(r["delivery_address_name"]) for r in rows if r.get("delivery_address_name")
         ]
+        if not with_destination:
+            addresses = []
         links, places = await asyncio.gather(
             self.wire.in_list(
                 "Shipment Delivery Note", "parent", names, ("parent", "delivery_note", "idx"),

@@ -42,7 +42,9 @@ RowFilters = Mapping[str, Mapping[str, str | None]]
 class CrmSource(Protocol):
     """What the schema reads from the CRM (implemented by resolvers.zoho.ZohoCRM)."""
 
-    async def get_accounts(self, ids: Sequence[str]) -> dict[str, Customer]: ...
+    async def get_accounts(
+        self, ids: Sequence[str], *, with_email: bool = True
+    ) -> dict[str, Customer]: ...
     async def list_accounts(
         self, *, first: int, after: str | None, search: str | None = None
     ) -> Page[Customer]: ...
@@ -77,7 +79,11 @@ class ScmSource(Protocol):
         self, ids: Sequence[str], *, carrier: str | None = None
     ) -> dict[str, Shipment]: ...
     async def shipments_by_orders(
-        self, crm_order_ids: Sequence[str], *, carrier: str | None = None
+        self,
+        crm_order_ids: Sequence[str],
+        *,
+        carrier: str | None = None,
+        with_destination: bool = True,
     ) -> dict[str, list[Shipment]]: ...
     async def list_shipments(
         self,
@@ -87,7 +93,9 @@ class ScmSource(Protocol):
         status: ShipmentStatus | None = None,
         carrier: str | None = None,
     ) -> Page[Shipment]: ...
-    async def erp_orders_by_crm_ids(self, crm_order_ids: Sequence[str]) -> dict[str, ErpOrder]: ...
+    async def erp_orders_by_crm_ids(
+        self, crm_order_ids: Sequence[str], *, with_lines: bool = True
+    ) -> dict[str, ErpOrder]: ...
     async def ping(self) -> None: ...
 
 
@@ -158,6 +166,8 @@ class Loaders:
         self.scm = scm
         self.shipment_scope = ShipmentScope.from_filters(row_filters)
         self.customers: KeyedLoader[str, Customer] = KeyedLoader(crm.get_accounts)
+        # the same accounts without the Contacts search, for queries that skip `email`
+        self.accounts: KeyedLoader[str, Customer] = KeyedLoader(self._accounts)
         self.orders: KeyedLoader[str, Order] = KeyedLoader(crm.get_orders)
         self.orders_by_customer: KeyedLoader[tuple[str, OrderStatus | None], list[Order]] = (
             KeyedLoader(self._orders_by_customer)
@@ -170,7 +180,12 @@ class Loaders:
         self.shipments_by_order: KeyedLoader[str, list[Shipment]] = KeyedLoader(
             self._shipments_by_order
         )
-        self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(scm.erp_orders_by_crm_ids)
+        # the same lists without destinations (no `Address` call), for queries that skip them
+        self.shipments_by_order_bare: KeyedLoader[str, list[Shipment]] = KeyedLoader(
+            self._bare_shipments_by_order
+        )
+        # mirrors for fulfillment: header fields only (no `Sales Order Item` call)
+        self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(self._erp_orders)
         self._warehouses: asyncio.Future[dict[str, Warehouse]] | None = None
 
     async def _orders_by_customer(
@@ -186,6 +201,12 @@ class Loaders:
                 found[(account_id, status)] = result.get(account_id, [])
         return found
 
+    async def _accounts(self, ids: list[str]) -> dict[str, Customer]:
+        return await self.crm.get_accounts(ids, with_email=False)
+
+    async def _erp_orders(self, crm_order_ids: list[str]) -> dict[str, ErpOrder]:
+        return await self.scm.erp_orders_by_crm_ids(crm_order_ids, with_lines=False)
+
     async def _shipments(self, ids: list[str]) -> dict[str, Shipment]:
         try:
             carrier = self.shipment_scope.push(None)
@@ -194,12 +215,23 @@ class Loaders:
         found = await self.scm.get_shipments(ids, carrier=carrier)
         return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
 
-    async def _shipments_by_order(self, order_ids: list[str]) -> dict[str, list[Shipment]]:
+    def order_shipments(self, *, with_destination: bool) -> KeyedLoader[str, list[Shipment]]:
+        """The shipments-by-order loader to use: one per request, chosen by the query."""
+        return self.shipments_by_order if with_destination else self.shipments_by_order_bare
+
+    async def _bare_shipments_by_order(self, order_ids: list[str]) -> dict[str, list[Shipment]]:
+        return await self._shipments_by_order(order_ids, with_destination=False)
+
+    async def _shipments_by_order(
+        self, order_ids: list[str], *, with_destination: bool = True
+    ) -> dict[str, list[Shipment]]:
         try:
             carrier = self.shipment_scope.push(None)
         except NoRows:
             return {}
-        found = await self.scm.shipments_by_orders(order_ids, carrier=carrier)
+        found = await self.scm.shipments_by_orders(
+            order_ids, carrier=carrier, with_destination=with_destination
+        )
         allows = self.shipment_scope.allows
         return {k: [s for s in group if allows(s)] for k, group in found.items()}
 

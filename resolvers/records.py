@@ -100,6 +100,7 @@ class Order:
     updated_at: datetime
     external_ref: str | None = None
     subject: str | None = None
+    customer_name: str | None = None  # the account's name as the order's lookup carries it
 
 
 @dataclass(frozen=True, slots=True)

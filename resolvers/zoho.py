@@ -111,9 +111,12 @@ class ZohoCRM:
 
     # accounts
 
-    async def get_accounts(self, ids: Sequence[str]) -> dict[str, Customer]:
+    async def get_accounts(
+        self, ids: Sequence[str], *, with_email: bool = True
+    ) -> dict[str, Customer]:
+        """Accounts by id; `with_email=False` skips the Contacts search (email stays None)."""
         records = await self.wire.by_ids("Accounts", ids, self._account_fields)
-        return await self._customers(records)
+        return await self._customers(records, with_email=with_email)
 
     async def list_accounts(
         self,
@@ -129,10 +132,13 @@ class ZohoCRM:
         customers = await self._customers(rows)
         return Page(tuple(customers[str(r["id"])] for r in rows), cursor)
 
-    async def _customers(self, records: Sequence[Record]) -> dict[str, Customer]:
+    async def _customers(
+        self, records: Sequence[Record], *, with_email: bool = True
+    ) -> dict[str, Customer]:
         ids = [str(r["id"]) for r in records]
-        contacts = await self.wire.in_search("Contacts", "Account_Name", ids, CONTACT_FIELDS)
-        emails = primary_emails(contacts)
+        wire, fields = self.wire, CONTACT_FIELDS
+        found = await wire.in_search("Contacts", "Account_Name", ids, fields) if with_email else []
+        emails = primary_emails(found)
         return {
             str(r["id"]): to_customer(
                 r,

@@ -90,6 +90,11 @@ def lookup_id(value: Any) -> str | None:
     return text(value.get("id")) if isinstance(value, Mapping) else None
 
 
+def lookup_name(value: Any) -> str | None:
+    """The display name a Zoho lookup carries (`{"name": "Acme", "id": "…"}`)."""
+    return text(value.get("name")) if isinstance(value, Mapping) else None
+
+
 def _time(record: Record, key: str) -> datetime:
     return parse_offset_datetime(record.get(key)) or EPOCH
 
@@ -215,6 +220,7 @@ def to_order(
         updated_at=_time(record, "Modified_Time"),
         external_ref=text(record.get("External_Ref")),
         subject=text(record.get("Subject")),
+        customer_name=lookup_name(record.get("Account_Name")),
     )
 
 

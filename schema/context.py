@@ -33,6 +33,9 @@ class GatewayContext:
     order_process: Any = None
     request: Any = None
     response: Any = None
+    # `Type.field` coordinates access control denies in this operation: never prefetched
+    denied: frozenset[str] = frozenset()
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-request answers
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

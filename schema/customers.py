@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,6 +13,9 @@ from schema.connections import Connection, check_first, from_list, paginate, win
 from schema.context import Info
 from schema.enums import OrderStatus
 from schema.fields import resolver
+from schema.selection import prefetches, selected_names
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # never shown: only `id` and `name` are selected
 
 if TYPE_CHECKING:
     from schema.orders import Order
@@ -82,8 +85,28 @@ class Customer:
         return await paginate(win, fetch, Order.of)
 
 
+# What a Zoho lookup (`Account_Name: {"name", "id"}`) answers without reading the account.
+LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
+
+
+def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
+    """The customer from a record's account lookup, when the query asks only `id` and `name`
+    and no row rule binds customers; None when the account itself must be read."""
+    if name is None or "Customer" in info.context.row_filters:
+        return None
+    if not selected_names(info) <= LOOKUP_FIELDS:
+        return None
+    return Customer.of(
+        records.Customer(id=customer_id, name=name, created_at=EPOCH, updated_at=EPOCH)
+    )
+
+
 async def load_customer(info: Info, customer_id: str | None) -> Customer | None:
+    """The customer by account id; the Contacts search runs only when `email` is selected."""
     if customer_id is None:
         return None
-    found = await info.context.loaders.customers.load(customer_id)
+    loaders = info.context.loaders
+    email = prefetches(info, ("Customer", "email"))
+    loader = loaders.customers if email else loaders.accounts
+    found = await loader.load(customer_id)
     return None if found is None else Customer.of(found)

@@ -1,8 +1,18 @@
-"""Product (the CRM catalog half merged with the ERP item half by SKU), stock and warehouses."""
+"""Product (the CRM catalog half merged with the ERP item half by SKU), stock and warehouses.
+
+`load_product` starts the product's stock (Bin) and warehouse loads together with the catalog
+lookup when the query selects them, and hands them to the Product: `stock`, `available` and
+`StockLevel.warehouse` then answer synchronously (no await per order line). A Product built
+without them (`product_of`, root lists) still loads them lazily; a failed load fails only
+the fields that needed it, as before.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any, cast
 
 import strawberry
 
@@ -10,6 +20,10 @@ from resolvers import records
 from schema.common import Money
 from schema.context import Info
 from schema.fields import resolver
+from schema.prefetch import Outcome, settle
+from schema.selection import prefetches
+
+Warehouses = dict[str, records.Warehouse]
 
 
 @strawberry.type(description="A warehouse in the SCM (ERPNext `Warehouse`).")
@@ -31,20 +45,31 @@ class StockLevel:
     available: float = strawberry.field(description="On hand minus reserved.")
     projected: float = strawberry.field(description="Expected after open orders and receipts.")
 
+    known: strawberry.Private[Outcome[Warehouses] | None] = None
+
     @classmethod
-    def of(cls, r: records.StockLevel) -> StockLevel:
+    def of(cls, r: records.StockLevel, known: Outcome[Warehouses] | None = None) -> StockLevel:
         return cls(
             record=r,
             on_hand=float(r.on_hand),
             reserved=float(r.reserved),
             available=float(r.available),
             projected=float(r.projected),
+            known=known,
         )
 
     @resolver("The warehouse holding this stock.")
-    async def warehouse(self, info: Info) -> Warehouse:
-        known = await info.context.loaders.warehouses()
-        found = known.get(self.record.warehouse_id)
+    def warehouse(self, info: Info) -> Warehouse:
+        if self.known is not None:
+            return self._warehouse(self.known.get())
+        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
+        return cast(Warehouse, self._warehouse_later(info))
+
+    async def _warehouse_later(self, info: Info) -> Warehouse:
+        return self._warehouse(await info.context.loaders.warehouses())
+
+    def _warehouse(self, known: Warehouses | None) -> Warehouse:
+        found = (known or {}).get(self.record.warehouse_id)
         if found is None:  # a Bin may name a warehouse that was renamed or disabled since
             return Warehouse(
                 id=strawberry.ID(self.record.warehouse_id),
@@ -63,6 +88,8 @@ class Product:
     )
     catalog: strawberry.Private[records.CatalogProduct | None]
     preloaded_item: strawberry.Private[records.Item | None] = None
+    bins: strawberry.Private[Outcome[list[records.StockLevel] | None] | None] = None
+    warehouses: strawberry.Private[Outcome[Warehouses] | None] = None
 
     async def _item(self, info: Info) -> records.Item | None:
         if self.preloaded_item is not None:
@@ -105,25 +132,98 @@ class Product:
         return Money.of(item.unit_cost) if item else None
 
     @resolver("Stock per warehouse (SCM).")
-    async def stock(self, info: Info) -> list[StockLevel] | None:
-        bins = await info.context.loaders.bins.load(str(self.sku))
-        return [StockLevel.of(b) for b in bins or []]
+    def stock(self, info: Info) -> list[StockLevel] | None:
+        if self.bins is not None:
+            return [StockLevel.of(b, self.warehouses) for b in self.bins.get() or []]
+        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
+        return cast("list[StockLevel] | None", self._later(info, self._levels))
 
     @resolver("Quantity available across all warehouses (SCM).")
-    async def available(self, info: Info) -> float | None:
-        bins = await info.context.loaders.bins.load(str(self.sku))
-        return float(sum((b.available for b in bins or []), Decimal(0)))
+    def available(self, info: Info) -> float | None:
+        if self.bins is not None:
+            return _total(self.bins.get())
+        return cast("float | None", self._later(info, _total))
+
+    def _levels(self, bins: list[records.StockLevel] | None) -> list[StockLevel]:
+        return [StockLevel.of(b) for b in bins or []]
+
+    async def _later(
+        self, info: Info, then: Callable[[list[records.StockLevel] | None], Any]
+    ) -> Any:
+        return then(await info.context.loaders.bins.load(str(self.sku)))
+
+
+def _total(bins: list[records.StockLevel] | None) -> float:
+    return float(sum((b.available for b in bins or []), Decimal(0)))
+
+
+Steps = tuple[tuple[str, str], ...]  # (Type, field) steps from the resolving field
 
 
 async def load_product(info: Info, sku: str) -> Product | None:
-    """The product for a SKU: the CRM half if the catalog has it, else the ERP item alone."""
-    catalog = await info.context.loaders.catalog_by_sku.load(sku)
-    if catalog is not None:
-        return Product(sku=strawberry.ID(sku), catalog=catalog)
-    item = await info.context.loaders.items.load(sku)
-    if item is None:
-        return None
-    return Product(sku=strawberry.ID(sku), catalog=None, preloaded_item=item)
+    """The product for a SKU: the CRM half if the catalog has it, else the ERP item alone.
+
+    Stock and warehouses, when selected, load in parallel with the catalog lookup.
+    """
+    return (await load_products(info, [sku]))[sku].get()
+
+
+async def load_products(
+    info: Info, skus: Sequence[str], *, under: Steps = ()
+) -> dict[str, Outcome[Product]]:
+    """Products for many SKUs with one await each for catalog, items, stock and warehouses.
+
+    `under` is the path from the resolving field to the products (e.g. from `Order.lines`:
+    `(("OrderLine", "product"),)`), so only what is selected below them is loaded. A failed
+    catalog or item load fails every product; failed stock fails only `stock`/`available`.
+    """
+    loaders = info.context.loaders
+    unique = list(dict.fromkeys(skus))
+    stock = (*under, ("Product", "stock"))
+    wants_bins = prefetches(info, *stock) or prefetches(info, *under, ("Product", "available"))
+    bins = asyncio.ensure_future(settle(loaders.bins.load_many(unique))) if wants_bins else None
+    warehouses = None
+    if prefetches(info, *stock, ("StockLevel", "warehouse")):
+        warehouses = asyncio.ensure_future(settle(loaders.warehouses()))
+    halves = await settle(_halves(info, unique))
+    found_bins = None if bins is None else await bins
+    found_warehouses = None if warehouses is None else await warehouses
+    if halves.error is not None:
+        return {sku: Outcome(error=halves.error) for sku in unique}
+    result: dict[str, Outcome[Product]] = {}
+    for n, (sku, (catalog, item)) in enumerate(zip(unique, halves.value or [], strict=True)):
+        if catalog is None and item is None:
+            result[sku] = Outcome()
+            continue
+        product = Product(
+            sku=strawberry.ID(sku),
+            catalog=catalog,
+            preloaded_item=item,
+            bins=None if found_bins is None else _nth(found_bins, n),
+            warehouses=found_warehouses,
+        )
+        result[sku] = Outcome(value=product)
+    return result
+
+
+Half = tuple[records.CatalogProduct | None, records.Item | None]
+
+
+async def _halves(info: Info, skus: list[str]) -> list[Half]:
+    """The catalog product of each SKU; the ERP item only for those the catalog lacks."""
+    loaders = info.context.loaders
+    catalog = await loaders.catalog_by_sku.load_many(skus)
+    missing = [sku for sku, found in zip(skus, catalog, strict=True) if found is None]
+    items = dict(zip(missing, await loaders.items.load_many(missing), strict=True))
+    return [(found, items.get(sku)) for sku, found in zip(skus, catalog, strict=True)]
+
+
+def _nth(
+    levels: Outcome[list[list[records.StockLevel] | None]], n: int
+) -> Outcome[list[records.StockLevel] | None]:
+    if levels.error is not None:
+        return Outcome(error=levels.error)
+    return Outcome(value=(levels.value or [])[n])
 
 
 def product_of(catalog: records.CatalogProduct) -> Product:

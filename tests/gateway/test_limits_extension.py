@@ -125,3 +125,44 @@ async def test_cyclic_introspection_is_refused(schema: strawberry.Schema) -> Non
 async def test_graphiqls_introspection_query_runs(schema: strawberry.Schema) -> None:
     result = await schema.execute(get_introspection_query(), context_value=Context())
     assert result.errors is None
+
+
+async def test_the_same_document_is_parsed_once_under_the_same_limits(
+    schema: strawberry.Schema,
+) -> None:
+    documents = []
+
+    class Spy(SchemaExtension):
+        def on_execute(self):  # type: ignore[no-untyped-def]
+            documents.append(self.execution_context.graphql_document)
+            yield
+
+    cached = make_schema(Spy)
+    for _ in range(2):
+        result = await cached.execute("{ warehouses(first: 2) { id } }", context_value=Context())
+        assert result.errors is None
+    assert documents[0] is documents[1]
+
+
+async def test_cached_validation_reports_the_same_errors_every_time(
+    schema: strawberry.Schema,
+) -> None:
+    messages = []
+    for _ in range(3):
+        result = await schema.execute("{ nothing }", context_value=Context())
+        assert result.errors is not None
+        messages.append([e.message for e in result.errors])
+    assert messages[0] == messages[1] == messages[2]
+    assert len(messages[0]) == 1
+
+
+async def test_limits_are_measured_per_request_though_the_document_is_cached(
+    schema: strawberry.Schema,
+) -> None:
+    query = "query Q($n: Int!) { warehouses(first: $n) { id } }"
+    small = await schema.execute(query, variable_values={"n": 1}, context_value=Context())
+    assert small.errors is None
+    huge = await schema.execute(query, variable_values={"n": 10_000}, context_value=Context())
+    assert huge.errors is not None
+    assert huge.errors[0].extensions is not None
+    assert huge.errors[0].extensions["code"] == "QUERY_TOO_COMPLEX"

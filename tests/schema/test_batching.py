@@ -32,28 +32,19 @@ query OrderList($first: Int!) {
 """
 
 CRM_CALLS = {
-    "GET /crm/v8/Sales_Orders": 1,  # the page of orders
-    "GET /crm/v8/Accounts": 1,  # customers by ids=
-    "GET /crm/v8/Contacts/search": 1,  # their primary contacts' emails
+    "GET /crm/v8/Sales_Orders": 1,  # the page of orders (customer id and name ride on it)
     "GET /crm/v8/Products/search": 1,  # catalog products by SKU (search `in`)
 }
 SCM_CALLS = {
     "GET /api/resource/Bin": 1,  # stock of every SKU on the page
-    "GET /api/resource/Sales Order": 1,  # ERP mirrors by CRM order id
-    "GET /api/resource/Sales Order Item": 1,  # their rows
+    "GET /api/resource/Sales Order": 1,  # ERP mirrors by CRM order id (headers only)
     "GET /api/resource/Shipment": 1,  # shipments by CRM order id
     "GET /api/resource/Shipment Delivery Note": 1,
     "GET /api/resource/Delivery Note Item": 1,
-    "GET /api/resource/Address": 1,  # shipment destinations
-}
-# The ERPNext connector sends at most 100 keys per `in` filter (URL length), so the three
-# calls keyed by CRM order id split in two at 200 orders: a system limit, not N+1.
-SCM_CALLS_200 = {
-    **SCM_CALLS,
-    "GET /api/resource/Sales Order": 2,
-    "GET /api/resource/Sales Order Item": 2,
-    "GET /api/resource/Shipment": 2,
-}
+}  # no `Address`: the query selects no shipment destination
+# The ERPNext connector sends up to 200 keys (the GraphQL max_first) per `in` filter, so
+# every page size costs the same calls, 200 included.
+SCM_CALLS_200 = SCM_CALLS
 
 
 async def count_calls(
@@ -77,7 +68,7 @@ async def count_calls(
     [
         (10, SCM_CALLS),  # a short page
         (50, SCM_CALLS),  # the page size of the issue: same calls as 10
-        (200, SCM_CALLS_200),  # the cap: same calls, bar the ERP 100-key split
+        (200, SCM_CALLS_200),  # the cap: still the same calls
     ],
 )
 async def test_the_order_list_costs_the_same_backend_calls_for_any_page_size(
@@ -125,3 +116,58 @@ async def test_the_same_product_asked_twice_in_one_operation_costs_one_call(
     assert data["a"]["available"] == data["b"]["available"]
     assert crm_routes == {"GET /crm/v8/Products/search": 1}
     assert scm_routes == {"GET /api/resource/Bin": 1}
+
+
+CUSTOMER_QUERY = """
+query Customers($first: Int!) {
+  orders(first: $first) { nodes { customer { %s } } }
+}
+"""
+
+
+async def test_customer_id_and_name_come_with_the_order_without_reading_accounts(
+    gql: GraphQLClient, crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> None:
+    named, crm_routes, _ = await count_calls(
+        gql, crm_emulator, scm_emulator, CUSTOMER_QUERY % "id name", first=50
+    )
+    assert crm_routes == {"GET /crm/v8/Sales_Orders": 1}
+    read, crm_routes, _ = await count_calls(
+        gql, crm_emulator, scm_emulator, CUSTOMER_QUERY % "id name industry", first=50
+    )
+    assert crm_routes == {"GET /crm/v8/Sales_Orders": 1, "GET /crm/v8/Accounts": 1}
+    strip = [
+        {"id": n["customer"]["id"], "name": n["customer"]["name"]} for n in read["orders"]["nodes"]
+    ]
+    assert [n["customer"] for n in named["orders"]["nodes"]] == strip
+
+
+async def test_the_contacts_search_runs_only_when_email_is_selected(
+    gql: GraphQLClient, crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> None:
+    data, crm_routes, _ = await count_calls(
+        gql, crm_emulator, scm_emulator, CUSTOMER_QUERY % "id email", first=50
+    )
+    assert crm_routes == {
+        "GET /crm/v8/Sales_Orders": 1,
+        "GET /crm/v8/Accounts": 1,
+        "GET /crm/v8/Contacts/search": 1,
+    }
+    assert any(n["customer"]["email"] for n in data["orders"]["nodes"])
+
+
+async def test_shipment_destinations_cost_one_address_call_only_when_selected(
+    gql: GraphQLClient, crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> None:
+    query = """query Q($first: Int!) { orders(first: $first) { nodes {
+        fulfillment shipments { id destination { city } } } } }"""
+    data, _, scm_routes = await count_calls(gql, crm_emulator, scm_emulator, query, first=50)
+    assert scm_routes == {
+        "GET /api/resource/Sales Order": 1,
+        "GET /api/resource/Shipment": 1,
+        "GET /api/resource/Shipment Delivery Note": 1,
+        "GET /api/resource/Delivery Note Item": 1,
+        "GET /api/resource/Address": 1,  # shared by `shipments` and `fulfillment`
+    }
+    shipments = [s for n in data["orders"]["nodes"] for s in n["shipments"]]
+    assert any(s["destination"] for s in shipments)

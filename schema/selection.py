@@ -1,0 +1,144 @@
+"""What a field's selection asks for, read from the document (fragments included).
+
+Resolvers use it to start backend loads early, in parallel, and only when the answer needs
+them: `selects(info, "stock", "warehouse")` is True when the current field selects `stock`
+and, under it, `warehouse` (through any fragment or inline fragment, whatever the alias).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+
+T = TypeVar("T")
+
+
+def _fields(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    if selection_set is None:
+        return
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(node.selection_set, fragments, seen)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+            fragment = fragments.get(node.name.value)
+            if fragment is not None:
+                yield from _fields(fragment.selection_set, fragments, seen | {node.name.value})
+
+
+def selects_under(
+    nodes: Iterable[FieldNode], fragments: Mapping[str, FragmentDefinitionNode], *path: str
+) -> bool:
+    """True when the selection sets of `nodes` reach the field names `path`, in order."""
+    current = list(nodes)
+    for name in path:
+        current = [
+            child
+            for node in current
+            for child in _fields(node.selection_set, fragments)
+            if child.name.value == name
+        ]
+        if not current:
+            return False
+    return True
+
+
+def _memo(info: Any, key: tuple[Any, ...], answer: Callable[[], T]) -> T:
+    """`answer()` once per request and field node: list items share their field's nodes.
+
+    Keyed by the node's id, and the node is kept with the answer and compared on reading,
+    so a context copied to another execution (another document) never reads a stale answer.
+    """
+    raw = getattr(info, "_raw_info", info)
+    return remember(info, (*key, id(raw.field_nodes[0])), raw.field_nodes[0], answer)
+
+
+def remember(info: Any, key: tuple[Any, ...], owner: object, answer: Callable[[], T]) -> T:
+    """`answer()`, memoised on the request context under `key` while `owner` is the same."""
+    memo: dict[Any, Any] | None = getattr(info.context, "memo", None)
+    if memo is None:
+        return answer()
+    found = memo.get(key)
+    if found is None or found[0] is not owner:
+        found = memo[key] = (owner, answer())
+    value: T = found[1]
+    return value
+
+
+def selected_names(info: Any) -> frozenset[str]:
+    """The field names the current field selects directly (aliases resolved)."""
+    raw = getattr(info, "_raw_info", info)
+
+    def names() -> frozenset[str]:
+        return frozenset(
+            child.name.value
+            for node in raw.field_nodes
+            for child in _fields(node.selection_set, raw.fragments)
+        )
+
+    return _memo(info, ("names",), names)
+
+
+def selects(info: Any, *path: str) -> bool:
+    """True when the field being resolved selects `path` (see `selects_under`).
+
+    `info` is strawberry's Info (its graphql-core info is `_raw_info`: strawberry's own
+    `selected_fields` converts the whole sub-selection, far costlier) or graphql-core's.
+    """
+    raw = getattr(info, "_raw_info", info)
+    return _memo(
+        info, ("selects", *path), lambda: selects_under(raw.field_nodes, raw.fragments, *path)
+    )
+
+
+def _names(definition: OperationDefinitionNode | FragmentDefinitionNode) -> frozenset[str]:
+    found: set[str] = set()
+    stack = [definition.selection_set]
+    while stack:
+        for node in stack.pop().selections:
+            if isinstance(node, FieldNode):
+                found.add(node.name.value)
+            if isinstance(node, FieldNode | InlineFragmentNode) and node.selection_set:
+                stack.append(node.selection_set)
+    return frozenset(found)
+
+
+def operation_selects(info: Any, name: str) -> bool:
+    """True when the operation selects a field called `name` anywhere (fragments included).
+
+    For loads shared by several fields: the connector fetches what any of them may need.
+    Answered once per request (memoised on the context).
+    """
+    raw = getattr(info, "_raw_info", info)
+
+    def anywhere() -> bool:
+        names = [_names(raw.operation), *(_names(f) for f in raw.fragments.values())]
+        return any(name in found for found in names)
+
+    return remember(info, ("operation_selects", name), raw.operation, anywhere)
+
+
+def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
+    """True when the current field selects the path of `(Type, field)` steps and access
+    control denies none of them: a load for a denied field must never start.
+
+        prefetches(info, ("Product", "stock"), ("StockLevel", "warehouse"))
+    """
+    denied: frozenset[str] = getattr(info.context, "denied", frozenset())
+    if any(f"{type_name}.{name}" in denied for type_name, name in steps):
+        return False
+    return selects(info, *(name for _, name in steps))

@@ -1,0 +1,88 @@
+"""What a resolver can read of its own selection: paths through fragments, denials, memo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from schema.selection import operation_selects, prefetches, selected_names, selects
+
+
+@dataclass
+class Context:
+    denied: frozenset[str] = frozenset()
+    memo: dict[str, Any] = field(default_factory=dict)
+    seen: dict[str, Any] = field(default_factory=dict)
+
+
+@strawberry.type
+class Level:
+    on_hand: int = 1
+    warehouse: str = "Stores"
+
+
+@strawberry.type
+class Product:
+    sku: str = "SKU-1"
+    stock: list[Level] = strawberry.field(default_factory=lambda: [Level()])
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def product(self, info: strawberry.Info[Context, None]) -> Product:
+        seen = info.context.seen
+        seen["names"] = selected_names(info)
+        seen["stock_warehouse"] = selects(info, "stock", "warehouse")
+        seen["prefetch"] = prefetches(info, ("Product", "stock"), ("Level", "warehouse"))
+        seen["anywhere"] = operation_selects(info, "onHand")
+        return Product()
+
+
+SCHEMA = strawberry.Schema(Query)
+
+
+async def seen_for(query: str, context: Context | None = None) -> dict[str, Any]:
+    context = context or Context()
+    result = await SCHEMA.execute(query, context_value=context)
+    assert result.errors is None, result.errors
+    return context.seen
+
+
+async def test_a_path_is_found_through_aliases_fragments_and_inline_fragments() -> None:
+    seen = await seen_for(
+        """{ product { s: stock { ...L } } }
+           fragment L on Level { ... on Level { w: warehouse } }"""
+    )
+    assert seen["stock_warehouse"] is True
+    assert seen["names"] == frozenset({"stock"})
+
+
+async def test_a_path_that_stops_short_is_not_selected() -> None:
+    seen = await seen_for("{ product { sku stock { onHand } } }")
+    assert seen["stock_warehouse"] is False
+    assert seen["anywhere"] is True
+
+
+async def test_a_denied_step_is_never_prefetched_though_selected() -> None:
+    query = "{ product { stock { warehouse } } }"
+    assert (await seen_for(query))["prefetch"] is True
+    denied = Context(denied=frozenset({"Level.warehouse"}))
+    assert (await seen_for(query, denied))["prefetch"] is False
+
+
+async def test_operation_wide_answers_are_kept_for_the_request() -> None:
+    context = Context()
+    await seen_for("{ product { sku } }", context)
+    assert context.memo[("operation_selects", "onHand")][1] is False
+    assert len(context.memo) == 3  # direct names, the stock.warehouse path, operation-wide
+
+
+async def test_a_context_reused_for_another_document_gets_fresh_answers() -> None:
+    context = Context()
+    await seen_for("{ product { sku } }", context)
+    seen = await seen_for("{ product { stock { onHand warehouse } } }", context)
+    assert seen["anywhere"] is True
+    assert seen["stock_warehouse"] is True
