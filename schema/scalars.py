@@ -11,7 +11,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
+
+
+class InvalidScalar(GraphQLError, ValueError):
+    """A bad DateTime or Decimal input. Being a GraphQLError, graphql-core reports it as the
+    client's mistake (a validation or variable error), never as an unexpected server error."""
 
 
 def serialize_datetime(value: datetime) -> str:
@@ -25,14 +31,14 @@ def serialize_datetime(value: datetime) -> str:
 
 def parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an RFC 3339 string such as 2026-03-01T10:00:00Z")
+        raise InvalidScalar("DateTime must be an RFC 3339 string such as 2026-03-01T10:00:00Z")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         example = "2026-03-01T10:00:00Z"
-        raise ValueError(f"{value!r} is not an RFC 3339 date-time (e.g. {example})") from None
+        raise InvalidScalar(f"{value!r} is not an RFC 3339 date-time (e.g. {example})") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone offset; add Z or +hh:mm")
+        raise InvalidScalar(f"{value!r} has no time zone offset; add Z or +hh:mm")
     return parsed.astimezone(UTC)
 
 
@@ -43,13 +49,13 @@ def serialize_decimal(value: Decimal) -> str:
 
 def parse_decimal(value: Any) -> Decimal:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise ValueError('Decimal must be a string such as "1299.50"')
+        raise InvalidScalar('Decimal must be a string such as "1299.50"')
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
+        raise InvalidScalar(f"{value!r} is not a decimal number") from None
     if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite decimal number")
+        raise InvalidScalar(f"{value!r} is not a finite decimal number")
     return number
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from schema.scalars import parse_datetime, parse_decimal, serialize_datetime, serialize_decimal
@@ -50,3 +51,25 @@ def test_decimals_serialize_as_plain_strings(value: Decimal, text: str) -> None:
 def test_bad_decimal_input_is_refused(bad: object) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         parse_decimal(bad)
+
+
+PLACE = """mutation($q: Decimal!) { placeOrder(idempotencyKey: "k-scalar",
+  input: {customerId: "1", lines: [{sku: "SKU-00001", quantity: $q}]}) { status } }"""
+PLACE_LITERAL = """mutation { placeOrder(idempotencyKey: "k-scalar",
+  input: {customerId: "1", lines: [{sku: "SKU-00001", quantity: "abc"}]}) { status } }"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": PLACE, "variables": {"q": "abc"}},  # a bad variable: coercion error
+        {"query": PLACE_LITERAL},  # a bad literal: validation error
+    ],
+)
+async def test_a_malformed_decimal_input_is_the_clients_error_not_an_unexpected_one(
+    http: httpx.AsyncClient, body: dict[str, object]
+) -> None:
+    response = await http.post("/graphql", json=body, headers={"Accept": "application/json"})
+    error = response.json()["errors"][0]
+    assert "'abc' is not a decimal number" in error["message"]
+    assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
