@@ -225,7 +225,9 @@ def _readiness(crm: CrmSource, scm: ScmSource) -> Callable[[Request], Awaitable[
         failing: dict[str, str] = {}
         for system, result in zip(systems, results, strict=True):
             if isinstance(result, CrossdockError):
-                failing[system] = f"{result.code}: {result.message}"
+                # The probe is unauthenticated: the code only; the message (backend paths) is logged.
+                logger.warning("readiness probe of %s failed: %s", system, result.message)
+                failing[system] = result.code
             elif isinstance(result, BaseException):
                 logger.error("readiness probe of %s failed", system, exc_info=result)
                 failing[system] = "unexpected error"

@@ -7,7 +7,8 @@ cycles end and fragment "bombs" (each fragment spreading the next twice) cost no
 measure.
 
 Cost: every field resolved counts 1 each time it is resolved. A field taking `first`
-multiplies its selections by `first` (its argument, variable or default); another list field
+multiplies its selections by `first` (its argument, variable, the variable's default in the
+document, or the argument's default); another list field
 by `default_list_size`; `edges`/`nodes` of a `…Connection` count once per item, since the
 connection already multiplied. Introspection (`__schema`, `__type`) is exempt from depth and
 cost, so GraphiQL's introspection query (depth 15) passes.
@@ -60,8 +61,25 @@ def measure_document(
     variables: Mapping[str, Any] | None = None,
 ) -> list[OperationMetrics]:
     """Metrics of every operation of the document, in document order."""
-    meter = _Meter(schema, document, default_list_size, variables or {})
+    effective = {**variable_defaults(document), **(variables or {})}
+    meter = _Meter(schema, document, default_list_size, effective)
     return [meter.measure(op) for op in meter.operations()]
+
+
+def variable_defaults(document: DocumentNode) -> dict[str, int]:
+    """Integer defaults of the document's variables (`query($n: Int = 200)`), which apply
+    when the request omits them; the largest when operations disagree (fragments are
+    measured once for every operation)."""
+    found: dict[str, int] = {}
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for variable in definition.variable_definitions or ():
+            value = variable.default_value
+            if isinstance(value, IntValueNode):
+                name = variable.variable.name.value
+                found[name] = max(found.get(name, 0), int(value.value))
+    return found
 
 
 class _Meter:

@@ -49,6 +49,7 @@ from gateway.settings_section import SettingsError as SettingsError
 from gateway.settings_server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings_server import GraphiQL as GraphiQL
 from gateway.settings_server import ServerSettings, parse_server
+from gateway.settings_views import ViewSettings, parse_views
 from gateway.tokens import DEMO_SECRET
 from resolvers.breaker import Protection
 from resolvers.canonical import (
@@ -126,6 +127,7 @@ class Settings:
     limits: LimitPolicy = field(default_factory=lambda: parse_limits({}, {}))
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
+    views: ViewSettings = field(default_factory=ViewSettings)
 
 
 _Section = Section
@@ -238,6 +240,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "limits": parse_limits,
     "rate_limits": parse_rate_limits,
     "trusted_documents": parse_trusted_documents,
+    "views": parse_views,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 

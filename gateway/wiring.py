@@ -33,6 +33,7 @@ from gateway.jwks import JWKSCache
 from gateway.policy import Policy, PolicyError
 from gateway.settings import Settings, SettingsError
 from gateway.settings_saga import missing_key_error
+from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.errors import CrossdockError
 from resolvers.loaders import CrmSource, ScmSource
@@ -208,4 +209,17 @@ def assemble(
         policy.validate(app.state.schema._schema)
     except PolicyError as exc:
         raise SettingsError(f"policy {settings.policy.path or '(shipped)'}: {exc}") from None
+    if settings.views.enabled:
+        _mount_views(app, settings, policy)
     return app
+
+
+def _mount_views(app: Starlette, settings: Settings, policy: Policy) -> None:
+    """The BI views over the same /graphql endpoint; a bad view file is a startup error."""
+    where = settings.views.path or "(shipped)"
+    try:
+        views = load_views(settings.views.path)
+        options = ViewOptions(denied_columns=settings.views.denied_columns)
+        mount_views(app, views, policy=policy, options=options, limits=settings.limits.default)
+    except (ViewConfigError, OSError) as exc:
+        raise SettingsError(f"views {where}: {exc} (fix the file or set [views] path)") from None

@@ -146,10 +146,12 @@ class ERPNext:
     # shipments
 
     async def get_shipments(
-        self, ids: Sequence[str], *, carrier: str | None = None
+        self, ids: Sequence[str], *, carrier: str | None = None, with_destination: bool = True
     ) -> dict[str, Shipment]:
+        """Shipments by name; `with_destination=False` leaves `destination` None."""
         rows = await self.wire.in_list("Shipment", "name", ids, SHIPMENT_FIELDS, _carrier(carrier))
-        return {s.id: s for s in await self.shipments.assemble(rows, carrier)}
+        found = await self.shipments.assemble(rows, carrier, with_destination=with_destination)
+        return {s.id: s for s in found}
 
     async def shipments_by_orders(
         self,
@@ -177,6 +179,7 @@ class ERPNext:
         status: ShipmentStatus | None = None,
         carrier: str | None = None,
         modified_since: datetime | None = None,
+        with_destination: bool = True,
     ) -> Page[Shipment]:
         if first < 1:
             raise InvalidInput(f"first must be at least 1 (got {first})")
@@ -195,7 +198,9 @@ class ERPNext:
             start=start,
             limit=first + 1,  # one extra row tells whether another page exists, without a total
         )
-        shipments = await self.shipments.assemble(rows[:first], carrier)
+        shipments = await self.shipments.assemble(
+            rows[:first], carrier, with_destination=with_destination
+        )
         if status is not None:
             shipments = [s for s in shipments if s.status == status]
         more = len(rows) > first

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from aiodataloader import DataLoader
@@ -46,7 +47,12 @@ class CrmSource(Protocol):
         self, ids: Sequence[str], *, with_email: bool = True
     ) -> dict[str, Customer]: ...
     async def list_accounts(
-        self, *, first: int, after: str | None, search: str | None = None
+        self,
+        *,
+        first: int,
+        after: str | None,
+        search: str | None = None,
+        modified_since: datetime | None = None,
     ) -> Page[Customer]: ...
     async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]: ...
     async def find_order(
@@ -59,6 +65,7 @@ class CrmSource(Protocol):
         after: str | None,
         status: OrderStatus | None = None,
         customer_id: str | None = None,
+        modified_since: datetime | None = None,
     ) -> Page[Order]: ...
     async def orders_by_accounts(
         self, account_ids: Sequence[str], *, status: OrderStatus | None = None
@@ -76,7 +83,7 @@ class ScmSource(Protocol):
     async def list_bins(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]: ...
     async def list_warehouses(self) -> list[Warehouse]: ...
     async def get_shipments(
-        self, ids: Sequence[str], *, carrier: str | None = None
+        self, ids: Sequence[str], *, carrier: str | None = None, with_destination: bool = True
     ) -> dict[str, Shipment]: ...
     async def shipments_by_orders(
         self,
@@ -92,6 +99,7 @@ class ScmSource(Protocol):
         after: str | None,
         status: ShipmentStatus | None = None,
         carrier: str | None = None,
+        with_destination: bool = True,
     ) -> Page[Shipment]: ...
     async def erp_orders_by_crm_ids(
         self, crm_order_ids: Sequence[str], *, with_lines: bool = True
@@ -177,6 +185,8 @@ class Loaders:
         self.items: KeyedLoader[str, Item] = KeyedLoader(scm.get_items)
         self.bins: KeyedLoader[str, list[StockLevel]] = KeyedLoader(scm.list_bins)
         self.shipments: KeyedLoader[str, Shipment] = KeyedLoader(self._shipments)
+        # the same shipments without destinations (no `Address` call)
+        self.shipments_bare: KeyedLoader[str, Shipment] = KeyedLoader(self._bare_shipments)
         self.shipments_by_order: KeyedLoader[str, list[Shipment]] = KeyedLoader(
             self._shipments_by_order
         )
@@ -207,12 +217,23 @@ class Loaders:
     async def _erp_orders(self, crm_order_ids: list[str]) -> dict[str, ErpOrder]:
         return await self.scm.erp_orders_by_crm_ids(crm_order_ids, with_lines=False)
 
-    async def _shipments(self, ids: list[str]) -> dict[str, Shipment]:
+    def shipment_by_id(self, *, with_destination: bool) -> KeyedLoader[str, Shipment]:
+        """The shipments-by-id loader to use: one per request, chosen by the query."""
+        return self.shipments if with_destination else self.shipments_bare
+
+    async def _bare_shipments(self, ids: list[str]) -> dict[str, Shipment]:
+        return await self._shipments(ids, with_destination=False)
+
+    async def _shipments(
+        self, ids: list[str], *, with_destination: bool = True
+    ) -> dict[str, Shipment]:
         try:
             carrier = self.shipment_scope.push(None)
         except NoRows:
             return {}
-        found = await self.scm.get_shipments(ids, carrier=carrier)
+        found = await self.scm.get_shipments(
+            ids, carrier=carrier, with_destination=with_destination
+        )
         return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
 
     def order_shipments(self, *, with_destination: bool) -> KeyedLoader[str, list[Shipment]]:
@@ -245,7 +266,13 @@ class Loaders:
         return {w.id: w for w in await self.scm.list_warehouses()}
 
     async def list_shipments(
-        self, *, first: int, after: str | None, status: ShipmentStatus | None, carrier: str | None
+        self,
+        *,
+        first: int,
+        after: str | None,
+        status: ShipmentStatus | None,
+        carrier: str | None,
+        with_destination: bool = True,
     ) -> Page[Shipment]:
         """One page of shipments, the row rule's carrier pushed down and re-checked."""
         try:
@@ -253,9 +280,14 @@ class Loaders:
         except NoRows:
             return Page(items=())
         page = await self.scm.list_shipments(
-            first=first, after=after, status=status, carrier=pushed
+            first=first,
+            after=after,
+            status=status,
+            carrier=pushed,
+            with_destination=with_destination,
         )
         visible = tuple(s for s in page.items if self.shipment_scope.allows(s))
+        by_id = self.shipment_by_id(with_destination=with_destination)
         for shipment in visible:
-            self.shipments.prime(shipment.id, shipment)
+            by_id.prime(shipment.id, shipment)
         return Page(items=visible, next_cursor=page.next_cursor, extra=page.extra)

@@ -19,14 +19,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
 import httpx
 
 from resolvers.breaker import Clock, Protection
 from resolvers.canonical import DEFAULT_ORDER_STATUSES
-from resolvers.errors import BackendRejected, InvalidInput
+from resolvers.errors import InvalidInput
 from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
 from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
 from resolvers.zoho_auth import ZohoTokenSource
@@ -45,7 +43,8 @@ from resolvers.zoho_mapping import (
     to_product,
     unresolved_product_ids,
 )
-from resolvers.zoho_wire import PER_PAGE_MAX, Record, ZohoWire, duplicate_of, write_results, zoho_id
+from resolvers.zoho_wire import PER_PAGE_MAX, Record, ZohoWire
+from resolvers.zoho_writes import ZohoOrderWrites
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,12 @@ class ZohoOptions:
     external_ref_field: str | None = "External_Ref"
 
 
-class ZohoCRM:
-    """Reads and writes Zoho CRM accounts, orders and products as canonical records."""
+class ZohoCRM(ZohoOrderWrites):
+    """Reads and writes Zoho CRM accounts, orders and products as canonical records.
+
+    The writes (the order saga's `upsert_order`, `set_order_status`) are in
+    `resolvers.zoho_writes`.
+    """
 
     def __init__(
         self,
@@ -236,74 +239,6 @@ class ZohoCRM:
 
     def _product(self, record: Record) -> CatalogProduct:
         return to_product(record, currency=self.options.default_currency)
-
-    # writes (the order saga)
-
-    async def upsert_order(
-        self,
-        *,
-        external_ref: str,
-        subject: str,
-        account_id: str,
-        status: str,
-        lines: Sequence[tuple[str, Decimal, Decimal]],
-        currency: str,
-        notes: str | None = None,
-    ) -> tuple[Order, bool]:
-        """The order for `external_ref`, created if absent: (order, created?).
-
-        An insert (not an upsert-update, which would append the lines again: §A.6) on the
-        unique external-ref field: a retried or racing insert gets DUPLICATE_DATA naming the
-        existing record, which is then returned. So the write is safe to retry.
-        """
-        ref_field = self.options.external_ref_field
-        if ref_field is None:
-            raise InvalidInput("crm.external_ref_field is not set; order writes need it")
-        existing = await self.find_order(external_ref=external_ref)  # cheap common case
-        if existing is not None:
-            return existing, False
-        record: dict[str, Any] = {
-            ref_field: external_ref,
-            "Subject": subject,
-            "Account_Name": {"id": account_id},
-            "Status": status,
-            "Currency": currency,
-            "Ordered_Items": [
-                {"Product_Name": {"id": pid}, "Quantity": float(qty), "List_Price": float(price)}
-                for pid, qty, price in lines
-            ],
-        }
-        if notes:
-            record["Description"] = notes
-        where = "POST /crm/v8/Sales_Orders"
-        reply = await self.wire.call(
-            "POST", "/Sales_Orders", json={"data": [record]}, idempotent=True, records=True
-        )
-        result = write_results(reply, where, tolerate=frozenset({"DUPLICATE_DATA"}))[0]
-        duplicate = duplicate_of(result, ref_field)
-        if result.get("status") != "success" and duplicate is None:
-            write_results(reply, where)  # a duplicate on another field: raise it as usual
-        if duplicate is not None:
-            return await self._reread({"details": {"id": duplicate}}, where), False
-        return await self._reread(result, where), True
-
-    async def set_order_status(self, order_id: str, status: str) -> Order:
-        if not zoho_id(order_id):
-            raise InvalidInput(f"{order_id[:40]!r} is not a Zoho record id")
-        where = f"PUT /crm/v8/Sales_Orders/{order_id}"
-        body = {"data": [{"Status": status}]}
-        reply = await self.wire.call("PUT", f"/Sales_Orders/{order_id}", json=body)
-        return await self._reread(write_results(reply, where)[0], where)
-
-    async def _reread(self, result: Record, where: str) -> Order:
-        details = result.get("details") if isinstance(result.get("details"), dict) else {}
-        order_id = str((details or {}).get("id", ""))
-        order = (await self.get_orders([order_id])).get(order_id)
-        if order is None:
-            raise BackendRejected(
-                f"Zoho accepted {where} but the order cannot be read back", system="crm"
-            )
-        return order
 
     async def ping(self) -> None:
         await self.wire.call("GET", "/Accounts", params={"fields": "Account_Name", "per_page": "1"})

@@ -36,8 +36,10 @@ class DeferredMiddleware(MiddlewareManager):
     """
 
     def __init__(self, extensions: Sequence[SchemaExtension]) -> None:
-        super().__init__()
+        # Until the decision every hook is installed, as strawberry would install it: a
+        # graphql-core that reads the manager some other way still runs every hook (safe).
         self._candidates = tuple(e for e in extensions if e._implements_resolve())
+        super().__init__(*self._candidates)
         self._decided = not self._candidates
 
     def _decide(self) -> None:
@@ -47,7 +49,7 @@ class DeferredMiddleware(MiddlewareManager):
         self._decided = True
 
     def __bool__(self) -> bool:
-        return not self._decided or self._middleware_resolvers is not None
+        return self._middleware_resolvers is not None
 
     def get_field_resolver(self, field_resolver: Any) -> Any:
         if not self._decided:

@@ -78,13 +78,13 @@ def window(kind: str, first: int, after: str | None) -> Window:
     try:
         raw = base64.urlsafe_b64decode(after + "=" * (-len(after) % 4))
         position = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: deeply nested JSON
         position = None
     if (
         not isinstance(position, dict)
         or position.get("k") != kind
         or not isinstance(position.get("a"), (str, type(None)))
-        or not isinstance(position.get("o"), int)
+        or type(position.get("o")) is not int  # not a bool either
         or position["o"] < 0
     ):
         raise InvalidInput(

@@ -35,14 +35,17 @@ class GatewayContext:
     response: Any = None
     # `Type.field` coordinates access control denies in this operation: never prefetched
     denied: frozenset[str] = frozenset()
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-request answers
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # per request
     _loaders: Loaders | None = field(default=None, repr=False)
+    _loaders_filters: RowFilters | None = field(default=None, repr=False)
 
     @property
     def loaders(self) -> Loaders:
-        """Built on first use, so row filters set by an extension before execution apply."""
-        if self._loaders is None:
+        """Built on first use, so row filters set by an extension before execution apply;
+        built again (empty caches) if the row filters are replaced after that."""
+        if self._loaders is None or self._loaders_filters is not self.row_filters:
             self._loaders = Loaders(self.crm, self.scm, row_filters=self.row_filters)
+            self._loaders_filters = self.row_filters
         return self._loaders
 
 

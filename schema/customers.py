@@ -68,8 +68,9 @@ class Customer:
         from schema.orders import Order
 
         ctx = info.context
-        win = window(
-            "customerOrders",
+        status_name = status.value if status else ""
+        win = window(  # a cursor resumes only this customer's listing, with the same status
+            f"customerOrders:{self.record.id}:{status_name}",
             check_first(first, default=ctx.default_first, cap=ctx.max_first),
             after,
         )

@@ -18,7 +18,7 @@ from schema.enums import FulfillmentStatus, OrderStatus
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
-from schema.selection import operation_selects, prefetches
+from schema.selection import operation_reads, prefetches
 
 if TYPE_CHECKING:
     from schema.shipments import Shipment
@@ -115,8 +115,8 @@ class Order:
 
 
 def shipments_loader(info: Info) -> KeyedLoader[str, list[records.Shipment]]:
-    """Orders' shipments, with destinations only if the operation selects them anywhere."""
-    destination = operation_selects(info, "destination")
+    """Orders' shipments, with destinations only if the operation may read them anywhere."""
+    destination = operation_reads(info, "Shipment", "destination")
     return info.context.loaders.order_shipments(with_destination=destination)
 
 

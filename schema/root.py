@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from resolvers import records
@@ -14,6 +16,7 @@ from schema.fields import resolver
 from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.orders import Order, load_order
 from schema.products import Product, Warehouse, load_product, product_of
+from schema.selection import operation_reads
 from schema.shipments import Shipment, load_shipment
 
 
@@ -29,29 +32,39 @@ def _first(info: Info, first: int | None) -> int:
     return check_first(first, default=info.context.default_first, cap=info.context.max_first)
 
 
+def _since_key(updated_since: datetime | None) -> str:
+    return "" if updated_since is None else updated_since.isoformat()
+
+
 @strawberry.type(description="Read entry points over the CRM and the SCM.")
 class Query:
     @resolver("One customer by CRM account id.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         return await load_customer(info, str(id))
 
-    @resolver("Customers, optionally matching a search word (pushed to the CRM).")
+    @resolver(
+        "Customers, optionally matching a search word; `updatedSince`: changed at or after it "
+        "(both pushed to the CRM)."
+    )
     async def customers(
         self,
         info: Info,
         first: int | None = 20,
         after: str | None = None,
         search: str | None = None,
+        updated_since: datetime | None = None,
     ) -> Connection[Customer] | None:
         crm, loaders = info.context.crm, info.context.loaders
 
         async def fetch(size: int, source: str | None) -> records.Page[records.Customer]:
-            page = await crm.list_accounts(first=size, after=source, search=search)
+            page = await crm.list_accounts(
+                first=size, after=source, search=search, modified_since=updated_since
+            )
             for account in page.items:
                 loaders.customers.prime(account.id, account)
             return page
 
-        kind = f"customers:{search or ''}"
+        kind = f"customers:{search or ''}:{_since_key(updated_since)}"
         return await paginate(window(kind, _first(info, first), after), fetch, Customer.of)
 
     @resolver("One order by CRM id or by order number (give exactly one).")
@@ -65,7 +78,10 @@ class Query:
         found = await info.context.crm.find_order(number=number)
         return None if found is None else Order.of(found)
 
-    @resolver("Orders, filtered by status and customer in the CRM query.")
+    @resolver(
+        "Orders, filtered by status, customer and `updatedSince` (changed at or after) "
+        "in the CRM query."
+    )
     async def orders(
         self,
         info: Info,
@@ -73,19 +89,25 @@ class Query:
         after: str | None = None,
         status: OrderStatus | None = None,
         customer_id: strawberry.ID | None = None,
+        updated_since: datetime | None = None,
     ) -> Connection[Order] | None:
         crm, loaders = info.context.crm, info.context.loaders
         customer = None if customer_id is None else str(customer_id)
 
         async def fetch(size: int, source: str | None) -> records.Page[records.Order]:
             page = await crm.list_orders(
-                first=size, after=source, status=status, customer_id=customer
+                first=size,
+                after=source,
+                status=status,
+                customer_id=customer,
+                modified_since=updated_since,
             )
             for order in page.items:
                 loaders.orders.prime(order.id, order)
             return page
 
-        kind = f"orders:{status.value if status else ''}:{customer or ''}"
+        since = _since_key(updated_since)
+        kind = f"orders:{status.value if status else ''}:{customer or ''}:{since}"
         return await paginate(window(kind, _first(info, first), after), fetch, Order.of)
 
     @resolver("One product by SKU.")
@@ -125,10 +147,15 @@ class Query:
         carrier: str | None = None,
     ) -> Connection[Shipment] | None:
         loaders = info.context.loaders
+        destination = operation_reads(info, "Shipment", "destination")  # the Address call
 
         async def fetch(size: int, source: str | None) -> records.Page[records.Shipment]:
             return await loaders.list_shipments(
-                first=size, after=source, status=status, carrier=carrier
+                first=size,
+                after=source,
+                status=status,
+                carrier=carrier,
+                with_destination=destination,
             )
 
         kind = f"shipments:{status.value if status else ''}:{carrier or ''}"

@@ -142,3 +142,13 @@ def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
     if any(f"{type_name}.{name}" in denied for type_name, name in steps):
         return False
     return selects(info, *(name for _, name in steps))
+
+
+def operation_reads(info: Any, type_name: str, name: str) -> bool:
+    """True when the operation selects `name` anywhere and access control does not deny
+    `type_name.name`: what a shared load may fetch for it (a denied field costs no call).
+
+        operation_reads(info, "Shipment", "destination")  # the Address call, or not
+    """
+    denied: frozenset[str] = getattr(info.context, "denied", frozenset())
+    return f"{type_name}.{name}" not in denied and operation_selects(info, name)

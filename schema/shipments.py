@@ -11,6 +11,7 @@ from schema.enums import ShipmentStatus
 from schema.fields import resolver
 from schema.orders import Order, load_order
 from schema.products import Product, load_product
+from schema.selection import operation_reads
 
 
 @strawberry.type(description="A product and quantity in a shipment.")
@@ -66,5 +67,10 @@ class Shipment:
 
 
 async def load_shipment(info: Info, shipment_id: str) -> Shipment | None:
-    found = await info.context.loaders.shipments.load(shipment_id)
+    """The shipment by name; its destination (the Address call) only if the operation may
+    read it."""
+    destination = operation_reads(info, "Shipment", "destination")
+    found = await info.context.loaders.shipment_by_id(with_destination=destination).load(
+        shipment_id
+    )
     return None if found is None else Shipment.of(found)

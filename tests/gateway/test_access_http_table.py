@@ -153,3 +153,33 @@ async def test_a_partner_stock_request_never_reaches_the_erp_bins(
     assert body["data"]["product"]["available"] is None
     routes = scm_emulator.stats.snapshot()["routes"]
     assert not [route for route in routes if "Bin" in route], routes
+
+
+async def test_a_denied_shipment_destination_never_reaches_the_erp_addresses(
+    client_for: ClientFor, scm_emulator: ErpEmulator
+) -> None:
+    ids = await picks(client_for)
+    query = f"""{{ order(id: "{ids["O1"]}") {{ shipments {{ id destination {{ city }} }} }}
+                  shipment(id: "{ids["SHIP_1"]}") {{ id destination {{ city }} }}
+                  shipments(first: 3) {{ nodes {{ id destination {{ city }} }} }} }}"""
+
+    async def address_calls(role: str) -> tuple[list[str], dict[str, Any]]:
+        scm_emulator.stats.reset()
+        body = await client_for(role).query(query)
+        routes = scm_emulator.stats.snapshot()["routes"]
+        return [route for route in routes if "Address" in route], body
+
+    denied, body = await address_calls("analyst")  # crm:read, shipments:read; no address scope
+    data = body["data"]
+    shipments = [*data["order"]["shipments"], data["shipment"], *data["shipments"]["nodes"]]
+    assert len(shipments) > 1, body
+    assert all(s["destination"] is None for s in shipments), body
+    assert forbidden_at(body, ("order", "shipments", "destination")), body
+    assert forbidden_at(body, ("shipment", "destination")), body
+    assert forbidden_at(body, ("shipments", "nodes", "destination")), body
+    assert denied == []
+    allowed, body = await address_calls("logistics")  # address:read: the same query reads them
+    assert allowed, body
+    assert any(s["destination"] for s in body["data"]["order"]["shipments"]), body
+    assert body["data"]["shipment"]["destination"] is not None, body
+    assert any(s["destination"] for s in body["data"]["shipments"]["nodes"]), body

@@ -12,10 +12,10 @@ from graphql import (
     validate,
 )
 
+from gateway.cost import OperationMetrics
 from gateway.limits import (
     LimitPolicy,
     Limits,
-    OperationMetrics,
     check_document,
     limit_rule,
     measure_operations,
@@ -159,6 +159,17 @@ def test_cost_reads_first_from_variables() -> None:
     query = "query($n: Int) { customers(first: $n) { nodes { orders { nodes { id } } } } }"
     assert errors_for(query, n=5) == []
     assert codes(errors_for(query, n=10_000)) == ["QUERY_TOO_COMPLEX"]
+
+
+def test_cost_reads_first_from_a_variables_default_when_the_request_omits_it() -> None:
+    query = """query($n: Int = 200) {
+                 customers(first: $n) { nodes { orders(first: $n) { nodes { id } } } } }"""
+    assert codes(errors_for(query)) == ["QUERY_TOO_COMPLEX"]  # 200 x 200, not 20 x 20
+    assert errors_for(query, n=5) == []  # a value sent wins over the default
+    fragment = """query Small($n: Int = 1) { ...C } query Big($n: Int = 200) { ...C }
+                  fragment C on Query { customers(first: $n) { nodes { orders(first: $n) {
+                    nodes { id } } } } }"""
+    assert codes(errors_for(fragment)) == ["QUERY_TOO_COMPLEX"] * 2  # the largest default
 
 
 # Each row: an operation and its exact metrics, to pin the cost model down.

@@ -126,3 +126,25 @@ async def test_without_the_order_process_the_graph_has_no_mutations(
     assert "orderProcess" not in {
         f["name"] for f in body["data"]["__schema"]["queryType"]["fields"]
     }
+
+
+async def test_the_assembled_gateway_serves_the_bi_views_under_the_same_auth(
+    client_for: ClientFor,
+) -> None:
+    listed = await client_for("partner", partner_id="DHL").http.get("/views")
+    assert listed.status_code == 200
+    assert [view["name"] for view in listed.json()["views"]] == ["shipments"]
+    forged = await client_for("partner").http.get(
+        "/views", headers={"Authorization": "Bearer not-a-jwt"}
+    )
+    assert forged.status_code == 401
+
+
+async def test_a_broken_views_file_stops_startup_naming_it(
+    settings: Settings, crm: ZohoCRM, scm: ERPNext, tmp_path: Path
+) -> None:
+    broken = tmp_path / "views.toml"
+    broken.write_text('[views.x]\ndocument = "{ nope }"\n', encoding="utf-8")
+    views = dataclasses.replace(settings.views, path=str(broken))
+    with pytest.raises(SettingsError, match=r"views .*views\.toml"):
+        assemble(dataclasses.replace(settings, views=views), crm=crm, scm=scm)

@@ -239,3 +239,22 @@ async def test_an_erpnext_outage_is_unavailable_after_the_retries(
     assert caught.value.message == "ERPNext returned 503 for GET /api/resource/Bin; retried 2 times"
     assert caught.value.system == "scm"
     assert len(sleep.delays) == 2
+
+
+async def test_shipments_without_destination_skip_the_address_call(
+    scm: ERPNext, erp_store: ErpStore, erp_emulator: ErpEmulator
+) -> None:
+    seed_shipments(erp_store, 4)
+    names = [f"SHIPMENT-{n:05d}" for n in range(1, 5)]
+
+    by_id = await scm.get_shipments(names, with_destination=False)
+    page = await scm.list_shipments(first=4, after=None, with_destination=False)
+
+    assert sorted(by_id) == names
+    assert sorted(s.id for s in page.items) == names
+    assert all(s.destination is None for s in [*by_id.values(), *page.items])
+    assert all(s.lines for s in [*by_id.values(), *page.items])
+    assert calls(erp_emulator, "GET /api/resource/Address") == 0
+    with_address = await scm.get_shipments(names[:1])
+    assert with_address[names[0]].destination is not None
+    assert calls(erp_emulator, "GET /api/resource/Address") == 1

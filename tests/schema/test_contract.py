@@ -128,8 +128,15 @@ def test_every_contract_field_exists_with_its_type_and_arguments(
                     signature(field, from_sdl=True),
                     signature(have.fields[name], from_sdl=False),
                 )
+                # Adding is allowed (DESIGN.md: "add, do not rename"): an argument beyond the
+                # contract must be optional, so every contract-conforming query still works.
+                added = {a: t for a, t in got["args"].items() if a not in want["args"]}
+                got["args"] = {a: t for a, t in got["args"].items() if a in want["args"]}
                 if want != got:
                     problems.append(f"{wanted.name}.{name}: contract {want}, schema {got}")
+                required = [a for a, (kind, _) in added.items() if kind.endswith("!")]
+                if required:
+                    problems.append(f"{wanted.name}.{name}: added required args {required}")
         elif isinstance(wanted, GraphQLEnumType):
             assert isinstance(have, GraphQLEnumType)
             if set(wanted.values) != set(have.values):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from schema.build import build_schema
+from schema.build import CrossdockSchema, DeferredMiddleware, build_schema
 
 
 @strawberry.type
@@ -67,3 +67,40 @@ async def test_a_hook_without_an_opinion_always_runs() -> None:
     result = await schema.execute("query Plain { a }", root_value=Query())
     assert result.errors is None
     assert (Hook.calls, AlwaysHook.calls) == ([], ["a"])
+
+
+async def test_one_schema_decides_again_for_every_operation() -> None:
+    Hook.calls = []
+    schema = build_schema(extensions=[Hook], query=Query)
+    for name in ("Hooked", "Plain", "Hooked"):
+        result = await schema.execute(f"query {name} {{ a }}", root_value=Query())
+        assert result.errors is None
+    assert Hook.calls == ["a", "a"]
+
+
+def test_strawberry_still_builds_its_middleware_through_the_overridden_hook() -> None:
+    """DeferredMiddleware relies on strawberry's private `_get_middleware_manager(extensions)`:
+    this fails loudly when strawberry renames it or changes what it takes."""
+    import inspect
+
+    private = getattr(strawberry.Schema, "_get_middleware_manager", None)
+    assert private is not None, "strawberry no longer has Schema._get_middleware_manager"
+    assert list(inspect.signature(private).parameters) == ["self", "extensions"]
+    assert CrossdockSchema._get_middleware_manager is not private
+
+
+def test_until_it_decides_the_manager_carries_every_hook() -> None:
+    """A graphql-core reading the manager without asking it first still runs every hook."""
+    hooks = [Hook(), AlwaysHook()]
+    manager = DeferredMiddleware(hooks)
+    assert bool(manager)
+    assert list(manager.middlewares) == hooks
+    assert manager._middleware_resolvers is not None
+    assert len(manager._middleware_resolvers) == 2
+
+
+def test_a_manager_without_hooks_is_falsy_so_fields_resolve_directly() -> None:
+    manager = DeferredMiddleware([])
+    assert not manager
+    resolver = object()
+    assert manager.get_field_resolver(resolver) is resolver

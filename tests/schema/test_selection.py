@@ -13,7 +13,7 @@ from schema.selection import operation_selects, prefetches, selected_names, sele
 @dataclass
 class Context:
     denied: frozenset[str] = frozenset()
-    memo: dict[str, Any] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     seen: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,0 +1,248 @@
+"""`python -m bench.export [--sizes 10000 100000] [--data-dir DIR]`: the view export benchmark.
+
+Exports the `order_lines` view for seeds giving about `size` order lines, two ways, each in
+a fresh gateway process (so `ru_maxrss` is that run's own peak):
+
+- stream: `GET /views/order_lines.csv`, read as it streams (one page in memory at a time);
+- whole:  the client pages the same GraphQL document through `/graphql`, keeps the whole
+          result, then flattens it and writes the CSV (what a script without views does).
+
+Both emulations run in another process (`bench.harness.emulations`), seeded on first use
+under the data directory (kept between runs); backend calls are read from their counters.
+Prints a Markdown table: rows, seconds, rows/s, backend calls, peak RSS of the gateway process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from bench.harness import emulations
+from gateway.access import row_filters
+from gateway.access_extension import access_extension
+from gateway.app import create_app
+from gateway.auth import Authenticator, AuthSettings
+from gateway.policy import Policy
+from gateway.runtime import tune_gc
+from gateway.settings import parse_settings
+from gateway.tokens import mint
+from gateway.views import load_views, mount_views
+from gateway.views.encode import csv_cell
+from gateway.views.flatten import Flattener
+from gateway.wiring import build_backends
+
+SECRET = "bench-export-secret-0123456789-0123456789"
+LINES_PER_SCALE = 6000  # the seed writes 2,000 orders of 1-5 lines (3 on average) per 1.0
+VIEW = "order_lines"
+MODES = ("stream", "whole")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One export run."""
+
+    size: int
+    mode: str
+    rows: int
+    seconds: float
+    calls: int
+    peak_rss_mb: float
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def _app(zoho_url: str, erp_url: str) -> Starlette:
+    settings = parse_settings(
+        {
+            "crm": {
+                "accounts_url": zoho_url,
+                "base_url": zoho_url,
+                "client_id": "crossdock-demo",
+                "client_secret": "crossdock-demo-secret",
+                "refresh_token": "crossdock-demo-refresh",
+            },
+            "scm": {
+                "base_url": erp_url,
+                "api_key": "crossdock-demo",
+                "api_secret": "crossdock-demo-secret",
+            },
+        }
+    )
+    backends = build_backends(settings)
+    policy = Policy.load(None)
+    app = create_app(
+        settings,
+        crm=backends.crm,
+        scm=backends.scm,
+        authenticate=Authenticator(AuthSettings(hs256_secret=SECRET), policy),
+        row_rules=partial(row_filters, policy),
+        extensions=[access_extension(policy)],
+        on_shutdown=[backends.aclose],
+    )
+    mount_views(app, load_views(None), policy=policy)
+    return app
+
+
+def _headers() -> list[tuple[bytes, bytes]]:
+    bearer = mint(SECRET, subject="bench", roles=["admin"], ttl=86400)
+    return [(b"host", b"gateway.bench"), (b"authorization", f"Bearer {bearer}".encode())]
+
+
+async def _stream(app: Starlette) -> int:
+    """Drive GET /views/order_lines.csv through the ASGI app, discarding bytes as they come."""
+    path = f"/views/{VIEW}.csv"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": _headers(),
+        "client": ("127.0.0.1", 1),
+        "server": None,
+    }
+    lines, status, sent, never = 0, 0, False, asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        nonlocal lines, status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        else:
+            lines += message.get("body", b"").count(b"\r\n")
+
+    await app(scope, receive, send)
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}")
+    return lines - 1  # the header row
+
+
+async def _whole(app: Starlette) -> int:
+    """Page the view's document through /graphql, keep it all, then flatten and write CSV."""
+    view = load_views(None).get(VIEW)
+    assert view is not None
+    headers = {k.decode(): v.decode() for k, v in _headers()}
+    transport = httpx.ASGITransport(app=app)
+    nodes: list[Any] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw", timeout=600) as c:
+        after = None
+        while True:
+            body = {"query": view.document, "variables": {"first": view.page_size, "after": after}}
+            reply = await c.post("/graphql", json=body, headers=headers)
+            connection = reply.json()["data"][view.connection]
+            nodes += connection["nodes"]
+            if not connection["pageInfo"]["hasNextPage"]:
+                break
+            after = connection["pageInfo"]["endCursor"]
+    rows = Flattener(view, view.columns).rows({view.connection: {"nodes": nodes}})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.name for c in view.columns])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return len(rows)
+
+
+def child(mode: str, zoho_url: str, erp_url: str) -> dict[str, Any]:
+    """One measured run in this (fresh) process, tuned as `crossdock serve` tunes it."""
+    tune_gc()
+    app = _app(zoho_url, erp_url)
+    started = time.perf_counter()
+    rows = asyncio.run(_stream(app) if mode == "stream" else _whole(app))
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"rows": rows, "seconds": seconds, "peak_rss_mb": peak}
+
+
+def _run_child(mode: str, zoho_url: str, erp_url: str) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "bench.export", "--child", mode, zoho_url, erp_url]
+    done = subprocess.run(argv, capture_output=True, check=False, text=True)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {mode} failed:\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def measure_size(size: int, data_dir: Path) -> list[Result]:
+    scale = round(size / LINES_PER_SCALE, 3)
+    results = []
+    async with emulations(data_dir / f"scale-{scale}", scale=scale) as emu:
+        for mode in MODES:
+            await emu.reset_calls()
+            run = await asyncio.to_thread(_run_child, mode, emu.zoho_url, emu.erp_url)
+            calls = await emu.calls()
+            rows, seconds, peak = run["rows"], run["seconds"], run["peak_rss_mb"]
+            results.append(Result(size, mode, rows, seconds, calls, peak))
+    return results
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| order lines (target) | mode | rows | seconds | rows/s | backend calls | peak RSS MB |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.size:,} | {r.mode} | {r.rows:,} | {r.seconds:.1f} | {r.rows_per_s:,.0f} "
+            f"| {r.calls:,} | {r.peak_rss_mb:.1f} |"
+        )
+    streams = [r for r in results if r.mode == "stream"]
+    if len(streams) >= 2:
+        small, large = streams[0], streams[-1]
+        growth = (large.peak_rss_mb / small.peak_rss_mb - 1) * 100
+        lines.append("")
+        lines.append(
+            f"Streamed peak RSS at {large.size:,} vs {small.size:,} lines: {growth:+.1f} % "
+            f"(target: within 10 %)."
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.export", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--data-dir", type=Path, default=None, help="seeded data (kept)")
+    parser.add_argument("--child", nargs=3, metavar=("MODE", "ZOHO_URL", "ERP_URL"))
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return 0
+    data_dir = args.data_dir or Path(tempfile.gettempdir()) / "crossdock-bench-export"
+    results: list[Result] = []
+    for size in args.sizes:
+        print(f"exporting ~{size:,} order lines ...", file=sys.stderr, flush=True)
+        results += asyncio.run(measure_size(size, data_dir))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""The export formats: CSV (RFC 4180) and NDJSON, each one page of rows at a time.
+
+CSV: UTF-8, a header row, CRLF line ends, fields quoted only when needed; null is an empty
+cell, booleans `true`/`false`, decimals and timestamps exactly as the schema serializes them
+(decimal strings, RFC 3339 UTC). CSV has no trailer: the watermark travels in the
+`Crossdock-Watermark` header, and a failure after the first row ends the file with one
+record `#crossdock-error <CODE>: <message>` (so a tool must not store that watermark).
+NDJSON: one JSON object per row, then `{"_watermark": ...}`, or `{"_error": {...}}` on failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from gateway.views.flatten import Row
+
+Format = Literal["csv", "ndjson"]
+ERROR_MARK = "#crossdock-error"
+
+
+def csv_cell(value: Any) -> str:
+    """One value as CSV text: exact, locale-free, empty for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+class Encoder(Protocol):
+    """Bytes for each part of an export."""
+
+    @property
+    def media_type(self) -> str: ...
+    @property
+    def extension(self) -> str: ...
+
+    def header(self, columns: Sequence[str]) -> bytes: ...
+    def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes: ...
+    def trailer(self, watermark: str, count: int) -> bytes: ...
+    def failure(self, code: str, message: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class CsvEncoder:
+    """RFC 4180 CSV."""
+
+    media_type: str = "text/csv; charset=utf-8; header=present"
+    extension: str = "csv"
+
+    @staticmethod
+    def _lines(records: Sequence[Sequence[str]]) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerows(records)
+        return buffer.getvalue().encode("utf-8")
+
+    def header(self, columns: Sequence[str]) -> bytes:
+        return self._lines([list(columns)])
+
+    def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes:
+        return self._lines([[csv_cell(v) for v in row] for row in rows])
+
+    def trailer(self, watermark: str, count: int) -> bytes:
+        return b""
+
+    def failure(self, code: str, message: str) -> bytes:
+        return self._lines([[f"{ERROR_MARK} {code}: {message}"]])
+
+
+def _json_line(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+@dataclass(frozen=True)
+class NdjsonEncoder:
+    """Newline-delimited JSON with a final trailer object."""
+
+    media_type: str = "application/x-ndjson"
+    extension: str = "ndjson"
+
+    def header(self, columns: Sequence[str]) -> bytes:
+        return b""
+
+    def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes:
+        return b"".join(_json_line(dict(zip(columns, row, strict=True))) for row in rows)
+
+    def trailer(self, watermark: str, count: int) -> bytes:
+        return _json_line({"_watermark": watermark, "_rows": count})
+
+    def failure(self, code: str, message: str) -> bytes:
+        return _json_line({"_error": {"code": code, "message": message}})
+
+
+ENCODERS: dict[str, Encoder] = {"csv": CsvEncoder(), "ndjson": NdjsonEncoder()}
+MEDIA_TYPES: dict[str, str] = {"text/csv": "csv", "application/x-ndjson": "ndjson"}

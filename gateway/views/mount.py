@@ -1,0 +1,71 @@
+"""Mounting the views on an app made by `gateway.app.create_app`, over its own /graphql.
+
+    app = create_app(settings, crm=crm, scm=scm, authenticate=..., extensions=[access])
+    mount_views(app, load_views(None), policy=policy)
+
+The views reuse the /graphql endpoint's schema (with every extension) and its `get_context`
+(authentication, row rules, fresh loaders), so an export sees what the same query would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.limits import Limits
+from gateway.policy import Policy
+from gateway.views.model import ViewCatalog
+from gateway.views.routes import RequestContextFactory, ViewOptions, view_routes
+from gateway.views.validate import check_views
+
+
+def graphql_endpoint(app: Starlette) -> Any:
+    """The strawberry app serving /graphql (a `gateway.app.GraphQLApp`)."""
+    for route in app.routes:
+        if isinstance(route, Route) and route.path == "/graphql":
+            return route.endpoint
+    raise LookupError("the app has no /graphql route; build it with gateway.app.create_app")
+
+
+def context_factory(graphql: Any) -> RequestContextFactory:
+    """`graphql.get_context` for export requests.
+
+    The Accept header is left out: /graphql lets a browser asking for text/html load the
+    IDE without a token, an exemption that must never reach a data export.
+    """
+
+    async def context(request: Request) -> Any:
+        scope = dict(request.scope)
+        scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k != b"accept"]
+        return await graphql.get_context(Request(scope, request.receive), Response())
+
+    return context
+
+
+def mount_views(
+    app: Starlette,
+    views: ViewCatalog,
+    *,
+    policy: Policy | None,
+    options: ViewOptions | None = None,
+    limits: Limits | None = None,
+) -> None:
+    """Check `views` against the app's schema and `limits` (ViewConfigError), add the routes.
+
+    Pass the operation limits the app enforces (`LimitPolicy.default`), so a view whose page
+    the limits would refuse fails at startup rather than on its first export.
+    """
+    graphql = graphql_endpoint(app)
+    check_views(views, graphql.schema._schema, limits=limits)
+    routes = view_routes(
+        graphql.schema,
+        context_factory(graphql),
+        views,
+        policy=policy,
+        options=options or ViewOptions(),
+    )
+    app.router.routes.extend(routes)

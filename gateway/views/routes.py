@@ -1,0 +1,225 @@
+"""HTTP surface of the views: `GET /views` and `GET /views/{name}.csv|.ndjson` (Bearer auth).
+
+    routes = view_routes(schema, context_factory, load_views(None), policy=policy)
+    app = create_app(settings, crm=crm, scm=scm, routes=routes, ...)
+
+`context_factory(request)` must build the context exactly as `/graphql` does (authenticate,
+rate limit, row rules); it runs once per export, and `renew` gives each further page a copy
+with fresh loaders (`fresh_context`).
+Everything that can be checked is checked before the first byte: the view, the format, the
+parameters, the caller's columns and the first page. After that the status is sent, so a
+failure ends the stream with an error record (see `gateway.views.encode`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gateway.access_extension import principal_of
+from gateway.auth import AuthError, unauthorized_response
+from gateway.http_guard import RequestRefused
+from gateway.policy import Policy
+from gateway.views.encode import ENCODERS, MEDIA_TYPES, Encoder
+from gateway.views.export import Export, ExportFailed, fresh_context, watermark_now
+from gateway.views.model import View, ViewCatalog
+from gateway.views.params import ExportParams, parse_params
+from gateway.views.plan import ViewPlan, plan_view
+from gateway.views.validate import is_incremental
+from resolvers.errors import CrossdockError, InvalidInput
+
+logger = logging.getLogger("crossdock.views")
+RequestContextFactory = Callable[[Request], Awaitable[Any]]
+OMITTED_HEADER = "Crossdock-Omitted-Columns"
+WATERMARK_HEADER = "Crossdock-Watermark"
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """`denied_columns`: "omit" drops unreadable columns (named in a header); "error" is 403."""
+
+    denied_columns: Literal["omit", "error"] = "omit"
+
+
+def error_response(status: int, code: str, message: str, **extensions: Any) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return JSONResponse(body, status_code=status)
+
+
+class ViewEndpoints:
+    """The two endpoints over one schema, one catalog and one access policy."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        contexts: RequestContextFactory,
+        catalog: ViewCatalog,
+        *,
+        policy: Policy | None = None,
+        options: ViewOptions = ViewOptions(),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        renew: Callable[[Any], Any] = fresh_context,
+    ) -> None:
+        self.schema = schema
+        self.renew = renew
+        self.contexts = contexts
+        self.catalog = catalog
+        self.policy = policy
+        self.options = options
+        self.clock = clock
+        self.incremental = {view.name: is_incremental(view) for view in catalog}
+
+    def _plans(self, context: Any) -> dict[str, ViewPlan]:
+        principal, gql = principal_of(context), self.schema._schema
+        plans = (plan_view(view, gql, principal, self.policy) for view in self.catalog)
+        return {plan.view.name: plan for plan in plans if plan is not None}
+
+    def _describe(self, plan: ViewPlan) -> dict[str, Any]:
+        view = plan.view
+        return {
+            "name": view.name,
+            "description": view.description,
+            "columns": list(plan.column_names),
+            "omittedColumns": [c.name for c in plan.omitted],
+            "formats": sorted(ENCODERS),
+            "incremental": self.incremental[view.name],
+            "links": {fmt: f"/views/{view.name}.{fmt}" for fmt in sorted(ENCODERS)},
+        }
+
+    async def _context(self, request: Request) -> Any:
+        """The request's context, or the refusal (401, 429) to answer instead."""
+        try:
+            context = await self.contexts(request)
+            if self.policy is not None and not principal_of(context).authenticated:
+                raise AuthError("missing bearer token")
+        except AuthError as err:
+            return unauthorized_response(err)
+        except RequestRefused as refusal:
+            return Response(
+                refusal.body(), refusal.status, refusal.headers, media_type="application/json"
+            )
+        return context
+
+    async def list_views(self, request: Request) -> Response:
+        context = await self._context(request)
+        if isinstance(context, Response):
+            return context
+        plans = self._plans(context)
+        return JSONResponse({"views": [self._describe(p) for p in plans.values()]})
+
+    async def export(self, request: Request) -> Response:
+        context = await self._context(request)
+        if isinstance(context, Response):
+            return context
+        name, _, extension = str(request.path_params["file"]).partition(".")
+        plans = self._plans(context)
+        plan = plans.get(name)
+        if plan is None:  # unreadable views are not named, like unknown ones
+            readable = sorted(plans)
+            message = f"No view {name[:64]!r}. Views you may read: {', '.join(readable) or 'none'}."
+            return error_response(404, "NOT_FOUND", message, views=readable)
+        encoder = self._encoder(extension, request.headers.get("accept", ""))
+        if encoder is None:
+            formats = sorted(ENCODERS)
+            message = f"Format {extension[:16]!r} is not offered; use .{' or .'.join(formats)}."
+            return error_response(406, "NOT_ACCEPTABLE", message, formats=formats)
+        try:
+            params = self._params(request, plan.view)
+        except InvalidInput as err:
+            return error_response(400, err.code, err.message, **err.extensions)
+        if plan.omitted and self.options.denied_columns == "error":
+            return self._denied(plan)
+        return await self._stream(context, plan, encoder, params)
+
+    @staticmethod
+    def _encoder(extension: str, accept: str) -> Encoder | None:
+        if extension:
+            return ENCODERS.get(extension.lower())
+        wanted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+        return next((ENCODERS[MEDIA_TYPES[m]] for m in wanted if m in MEDIA_TYPES), None)
+
+    def _params(self, request: Request, view: View) -> ExportParams:
+        params = parse_params(request.query_params)
+        if params.updated_since is not None and not self.incremental[view.name]:
+            raise InvalidInput(
+                f"updated_since: view {view.name!r} is not incremental", argument="updated_since"
+            )
+        return params
+
+    @staticmethod
+    def _denied(plan: ViewPlan) -> Response:
+        names = [c.name for c in plan.omitted]
+        scopes = sorted({s for d in plan.denials for alt in d.required.as_lists() for s in alt})
+        message = f"Not allowed to read column(s) {', '.join(names)} of view {plan.view.name!r}."
+        return error_response(403, "FORBIDDEN", message, columns=names, scopes=scopes)
+
+    async def _stream(
+        self, context: Any, plan: ViewPlan, encoder: Encoder, params: ExportParams
+    ) -> Response:
+        watermark = watermark_now(self.clock)
+        pending = [context]
+
+        async def contexts() -> Any:
+            return pending.pop() if pending else self.renew(context)
+
+        export = Export(self.schema, plan, contexts, params.updated_since, params.limit)
+        try:
+            first = await export.first()
+        except ExportFailed as err:
+            return error_response(err.status, err.code, err.message)
+        stamp = watermark.replace("-", "").replace(":", "")
+        filename = f"{plan.view.name}-{stamp}.{encoder.extension}"
+        headers = {
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            WATERMARK_HEADER: watermark,
+            "Cache-Control": "no-store",
+        }
+        if plan.omitted:
+            headers[OMITTED_HEADER] = ", ".join(c.name for c in plan.omitted)
+        body = _body(export, first, plan.column_names, encoder, watermark)
+        return StreamingResponse(body, media_type=encoder.media_type, headers=headers)
+
+
+async def _body(
+    export: Export, first: list[Any], names: tuple[str, ...], encoder: Encoder, watermark: str
+) -> AsyncIterator[bytes]:
+    yield encoder.header(names) + encoder.rows(names, first)
+    try:
+        async for rows in export.rest():
+            if rows:
+                yield encoder.rows(names, rows)
+    except ExportFailed as err:
+        yield encoder.failure(err.code, err.message)
+        return
+    except CrossdockError as err:
+        yield encoder.failure(err.code, err.message)
+        return
+    except Exception:  # the status is sent; the stream must still end with a readable error
+        logger.exception("view export %s failed mid-stream", export.plan.view.name)
+        yield encoder.failure("INTERNAL_SERVER_ERROR", "Unexpected error.")
+        return
+    yield encoder.trailer(watermark, export.emitted)
+
+
+def view_routes(
+    schema: strawberry.Schema,
+    context_factory: RequestContextFactory,
+    views: ViewCatalog,
+    *,
+    policy: Policy | None = None,
+    options: ViewOptions = ViewOptions(),
+) -> list[Route]:
+    """`GET /views` and `GET /views/{name}.{csv|ndjson}` over `schema`."""
+    endpoints = ViewEndpoints(schema, context_factory, views, policy=policy, options=options)
+    return [
+        Route("/views", endpoints.list_views, methods=["GET"]),
+        Route("/views/{file}", endpoints.export, methods=["GET"]),
+    ]

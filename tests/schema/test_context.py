@@ -1,0 +1,52 @@
+"""The per-request context: loaders always carry the row filters the request runs under."""
+
+from __future__ import annotations
+
+from backends.erpnext.app import ErpEmulator
+from resolvers.erpnext import ERPNext
+from resolvers.zoho import ZohoCRM
+from schema.context import make_context
+
+
+async def test_loaders_used_before_the_row_filters_are_set_are_rebuilt_with_them(
+    crm: ZohoCRM, scm: ERPNext, scm_emulator: ErpEmulator
+) -> None:
+    context = make_context(crm=crm, scm=scm)
+    early = context.loaders
+    assert not early.shipment_scope.restricted
+    context.row_filters = {"Shipment": {"carrier": None}}  # e.g. set by access control
+    scm_emulator.stats.reset()
+    page = await context.loaders.list_shipments(first=5, after=None, status=None, carrier=None)
+    assert context.loaders is not early
+    assert context.loaders.shipment_scope.restricted
+    assert page.items == ()
+    assert scm_emulator.stats.total == 0  # no rows may match: nothing asked
+
+
+async def test_loaders_are_kept_while_the_row_filters_stay_the_same(
+    crm: ZohoCRM, scm: ERPNext
+) -> None:
+    context = make_context(crm=crm, scm=scm, row_filters={"Shipment": {"carrier": "DHL"}})
+    assert context.loaders is context.loaders
+    assert context.loaders.shipment_scope.carrier == "DHL"
+
+
+async def test_a_listed_page_without_destinations_answers_the_same_shipments_by_id(
+    crm: ZohoCRM, scm: ERPNext, scm_emulator: ErpEmulator
+) -> None:
+    loaders = make_context(crm=crm, scm=scm).loaders
+    scm_emulator.stats.reset()
+    page = await loaders.list_shipments(
+        first=3, after=None, status=None, carrier=None, with_destination=False
+    )
+    listed = scm_emulator.stats.total
+    ids = [s.id for s in page.items]
+    again = await loaders.shipment_by_id(with_destination=False).load_many(ids)
+    assert [s.id for s in again if s is not None] == ids
+    assert all(s is not None and s.destination is None for s in again)
+    assert scm_emulator.stats.total == listed  # primed by the listing: no call
+    routes = scm_emulator.stats.snapshot()["routes"]
+    assert not [route for route in routes if "Address" in route], routes
+    full = await loaders.shipment_by_id(with_destination=True).load(ids[0])
+    assert full is not None
+    assert full.destination is not None  # the other loader reads them

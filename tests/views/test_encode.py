@@ -1,0 +1,72 @@
+"""The formats: RFC 4180 CSV that Python's csv module reads back, and NDJSON with a trailer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from gateway.views.encode import CsvEncoder, NdjsonEncoder, csv_cell
+
+COLUMNS = ("name", "amount", "note")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),  # null is an empty cell
+        (True, "true"),  # booleans as JSON spells them
+        (3.0, "3"),  # whole floats (quantities) without a trailing .0
+        (2.5, "2.5"),
+        ("1299.50", "1299.50"),  # decimals arrive as exact strings and stay so
+        ("2026-03-01T10:00:00Z", "2026-03-01T10:00:00Z"),
+        (7, "7"),
+    ],
+)
+def test_cells_are_exact_and_locale_free(value: object, text: str) -> None:
+    assert csv_cell(value) == text
+
+
+def test_csv_quotes_only_when_needed_and_ends_lines_with_crlf() -> None:
+    encoder = CsvEncoder()
+    body = encoder.header(COLUMNS) + encoder.rows(
+        COLUMNS, [("Acme, Inc.", "10.00", 'say "hi"'), ("Zeta", None, "two\nlines")]
+    )
+    text = body.decode("utf-8")
+    assert text.startswith("name,amount,note\r\n")
+    assert '"Acme, Inc.",10.00,"say ""hi"""\r\n' in text
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert parsed == [
+        list(COLUMNS),
+        ["Acme, Inc.", "10.00", 'say "hi"'],
+        ["Zeta", "", "two\nlines"],
+    ]
+
+
+def test_csv_is_utf8_without_a_byte_order_mark() -> None:
+    body = CsvEncoder().rows(COLUMNS, [("Müller GmbH", "1", "日本")])
+    assert body.decode("utf-8") == "Müller GmbH,1,日本\r\n"
+    assert not body.startswith(b"\xef\xbb\xbf")
+
+
+def test_a_csv_failure_is_one_marked_record_and_csv_has_no_trailer() -> None:
+    encoder = CsvEncoder()
+    assert encoder.trailer("2026-01-01T00:00:00Z", 3) == b""
+    failure = encoder.failure("BACKEND_UNAVAILABLE", "CRM down, retried 2 times")
+    parsed = list(csv.reader(io.StringIO(failure.decode(), newline="")))
+    assert parsed == [["#crossdock-error BACKEND_UNAVAILABLE: CRM down, retried 2 times"]]
+
+
+def test_ndjson_has_one_object_per_row_then_a_watermark_trailer() -> None:
+    encoder = NdjsonEncoder()
+    body = encoder.rows(COLUMNS, [("Acme", "1.50", None)]) + encoder.trailer(
+        "2026-01-01T00:00:00Z", 1
+    )
+    lines = [json.loads(line) for line in body.decode().splitlines()]
+    assert lines == [
+        {"name": "Acme", "amount": "1.50", "note": None},
+        {"_watermark": "2026-01-01T00:00:00Z", "_rows": 1},
+    ]
+    assert json.loads(encoder.failure("X", "m")) == {"_error": {"code": "X", "message": "m"}}

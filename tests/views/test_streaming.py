@@ -1,0 +1,117 @@
+"""Streaming: rows leave before the next backend page is fetched; failures after that end
+the stream with an error record, failures before it are an HTTP status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+
+from backends.zoho.app import ZohoEmulator
+from tests.views.conftest import ViewsClient, token
+
+ADMIN = token("admin")
+
+
+def _order_pages(crm: ZohoEmulator) -> int:
+    """Listing calls on the CRM's sales orders (a page each; by-id reads excluded)."""
+    return sum(n for route, n in crm.stats.routes.items() if route.endswith("/Sales_Orders"))
+
+
+async def _drive(
+    app: Starlette, path: str, on_chunk: Any, query: bytes = b""
+) -> tuple[int, list[bytes]]:
+    """Run one GET through the ASGI app, calling `on_chunk(n)` as each body part is sent."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"gateway.test"), (b"authorization", f"Bearer {ADMIN}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("gateway.test", 80),
+    }
+    requested = False
+    never = asyncio.Event()
+    status, chunks = 0, []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()  # the client stays connected
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message.get("body"):
+            chunks.append(message["body"])
+            on_chunk(len(chunks))
+
+    await app(scope, receive, send)
+    return status, chunks
+
+
+async def test_first_rows_are_sent_before_the_last_backend_page_is_requested(
+    views_app: Starlette, crm_emulator: ZohoEmulator
+) -> None:
+    pages_when_sent: list[int] = []
+    status, chunks = await _drive(
+        views_app,
+        "/views/order_lines.csv",
+        lambda n: pages_when_sent.append(_order_pages(crm_emulator)),
+    )
+    assert status == 200
+    total = _order_pages(crm_emulator)
+    assert total == 6  # 300 seeded orders, 50 per page
+    assert pages_when_sent == [1, 2, 3, 4, 5, 6]  # each page is sent before the next is fetched
+    assert chunks[0].startswith(b"order_number,status,placed_at,")
+
+
+async def test_a_backend_failure_mid_stream_ends_ndjson_with_an_error_and_no_watermark(
+    views_app: Starlette, crm_emulator: ZohoEmulator
+) -> None:
+    def fail_after_first(n: int) -> None:
+        if n == 1:
+            crm_emulator.controls.update({"down": True})
+
+    status, chunks = await _drive(views_app, "/views/order_lines.ndjson", fail_after_first)
+    assert status == 200  # sent with the first page, before the failure
+    lines = [json.loads(line) for line in b"".join(chunks).splitlines()]
+    assert lines[-1]["_error"]["code"] == "BACKEND_UNAVAILABLE"
+    assert not any("_watermark" in line for line in lines)
+    assert len(lines) > 50  # the first page's rows came through
+
+
+async def test_a_backend_failure_mid_stream_ends_csv_with_a_marked_record(
+    views_app: Starlette, crm_emulator: ZohoEmulator
+) -> None:
+    def fail_after_first(n: int) -> None:
+        if n == 1:
+            crm_emulator.controls.update({"down": True})
+
+    _, chunks = await _drive(views_app, "/views/order_lines.csv", fail_after_first)
+    last = b"".join(chunks).decode().rstrip("\r\n").rsplit("\r\n", 1)[-1]
+    assert last.startswith('"#crossdock-error BACKEND_UNAVAILABLE: ') or last.startswith(
+        "#crossdock-error BACKEND_UNAVAILABLE: "
+    )
+
+
+async def test_a_backend_down_before_the_first_page_is_an_http_error(
+    views: ViewsClient, crm_emulator: ZohoEmulator
+) -> None:
+    crm_emulator.controls.update({"down": True})
+    response = await views.get("/views/order_lines.csv", bearer=ADMIN)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+    assert "Crossdock-Watermark" not in response.headers
