@@ -225,7 +225,7 @@ def _readiness(crm: CrmSource, scm: ScmSource) -> Callable[[Request], Awaitable[
         failing: dict[str, str] = {}
         for system, result in zip(systems, results, strict=True):
             if isinstance(result, CrossdockError):
-                # The probe is unauthenticated: the code only; the message (backend paths) is logged.
+                # Unauthenticated probe: the code only; the message (backend paths) is logged.
                 logger.warning("readiness probe of %s failed: %s", system, result.message)
                 failing[system] = result.code
             elif isinstance(result, BaseException):

@@ -99,6 +99,7 @@ class ScmSource(Protocol):
         after: str | None,
         status: ShipmentStatus | None = None,
         carrier: str | None = None,
+        modified_since: datetime | None = None,
         with_destination: bool = True,
     ) -> Page[Shipment]: ...
     async def erp_orders_by_crm_ids(
@@ -272,6 +273,7 @@ class Loaders:
         after: str | None,
         status: ShipmentStatus | None,
         carrier: str | None,
+        modified_since: datetime | None = None,
         with_destination: bool = True,
     ) -> Page[Shipment]:
         """One page of shipments, the row rule's carrier pushed down and re-checked."""
@@ -284,6 +286,7 @@ class Loaders:
             after=after,
             status=status,
             carrier=pushed,
+            modified_since=modified_since,
             with_destination=with_destination,
         )
         visible = tuple(s for s in page.items if self.shipment_scope.allows(s))

@@ -145,6 +145,7 @@ class Query:
         after: str | None = None,
         status: ShipmentStatus | None = None,
         carrier: str | None = None,
+        updated_since: datetime | None = None,
     ) -> Connection[Shipment] | None:
         loaders = info.context.loaders
         destination = operation_reads(info, "Shipment", "destination")  # the Address call
@@ -155,10 +156,12 @@ class Query:
                 after=source,
                 status=status,
                 carrier=carrier,
+                modified_since=updated_since,
                 with_destination=destination,
             )
 
-        kind = f"shipments:{status.value if status else ''}:{carrier or ''}"
+        since = _since_key(updated_since)
+        kind = f"shipments:{status.value if status else ''}:{carrier or ''}:{since}"
         return await paginate(window(kind, _first(info, first), after), fetch, Shipment.of)
 
     @resolver("The caller, as authenticated.")

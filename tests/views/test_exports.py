@@ -226,7 +226,7 @@ async def test_a_snapshot_view_refuses_updated_since(views: ViewsClient) -> None
     assert {v["name"]: v["incremental"] for v in listing} == {
         "order_lines": True,
         "stock_levels": False,
-        "shipments": False,  # until Query.shipments takes updatedSince
+        "shipments": True,  # ERPNext's `modified` filter on Shipment
     }
     since = "2026-01-01T00:00:00Z"
     response = await views.get("/views/stock_levels.csv", bearer=ADMIN, updated_since=since)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
+from backends.erpnext.app import ErpEmulator
 from backends.erpnext.store import ErpStore
 from backends.seed import seed
 from backends.zoho.app import ZohoEmulator
 from backends.zoho.store import ZohoStore
 from resolvers.zoho import ZohoCRM
-from tests.conftest import SeededStores
+from tests.conftest import ERP_URL, SeededStores
 from tests.views.conftest import ViewsClient, csv_rows, ndjson, token
 
 ADMIN = token("admin")
@@ -60,3 +62,29 @@ async def test_updated_since_accepts_any_offset_and_works_for_csv(views: ViewsCl
     past = await views.get("/views/order_lines.csv", bearer=ADMIN, updated_since=since)
     assert past.status_code == 200
     assert len(csv_rows(past)) > 1
+
+
+async def test_the_shipments_view_is_incremental_through_erpnexts_modified_filter(
+    views: ViewsClient, scm_emulator: ErpEmulator
+) -> None:
+    full = await views.get("/views/shipments.ndjson", bearer=ADMIN)
+    rows, trailer = ndjson(full)
+    watermark = trailer["_watermark"]
+    unchanged = await views.get("/views/shipments.ndjson", bearer=ADMIN, updated_since=watermark)
+    assert ndjson(unchanged)[0] == []
+
+    target = rows[0]["shipment"]
+    transport = httpx.ASGITransport(app=scm_emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ERP_URL) as erp:
+        response = await erp.put(  # tracking fields may change after submit
+            f"/api/resource/Shipment/{target}",
+            json={"tracking_status": "Lost"},
+            headers={"Authorization": "token crossdock-demo:crossdock-demo-secret"},
+        )
+    assert response.status_code == 200, response.text
+
+    scm_emulator.stats.reset()
+    changed = await views.get("/views/shipments.ndjson", bearer=ADMIN, updated_since=watermark)
+    changed_rows, _ = ndjson(changed)
+    assert [(r["shipment"], r["status"]) for r in changed_rows] == [(target, "EXCEPTION")]
+    assert scm_emulator.stats.routes["GET /api/resource/Shipment"] >= 1  # filtered at the source
