@@ -1,9 +1,9 @@
 """One frozen Settings object: a TOML file, then `CROSSDOCK_*` environment overrides.
 
 Read once at startup and validated up front. Every error names the key and the fix, e.g.
-`crm.base_url is missing (set CROSSDOCK_CRM_URL or [crm] base_url)`. Unknown keys are
-errors, so a typo never passes silently. Each section is parsed by its own small function;
-to add a section, write `_parse_<name>(table, env)` and list it in `_SECTIONS`.
+`crm.accounts_url is missing (set CROSSDOCK_CRM_ACCOUNTS_URL or [crm] accounts_url)`.
+Unknown keys are errors, so a typo never passes silently. Each section is parsed by its own
+small function; to add a section, write `_parse_<name>(table, env)` and list it in `_SECTIONS`.
 
     [server]   host, port, graphiql, environment ("development" | "production"), csrf,
                cors_origins, tls_cert_file, tls_key_file
