@@ -43,7 +43,7 @@ from gateway.runtime import tune_gc
 from gateway.settings import parse_settings
 from gateway.tokens import mint
 from gateway.views import load_views, mount_views
-from gateway.views.encode import csv_cell
+from gateway.views.encode import csv_cell, defuse_formula
 from gateway.views.flatten import Flattener
 from gateway.wiring import build_backends
 
@@ -167,7 +167,7 @@ async def _whole(app: Starlette) -> int:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.name for c in view.columns])
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    writer.writerows([defuse_formula(csv_cell(v)) for v in row] for row in rows)
     return len(rows)
 
 

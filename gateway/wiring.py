@@ -219,7 +219,11 @@ def _mount_views(app: Starlette, settings: Settings, policy: Policy) -> None:
     where = settings.views.path or "(shipped)"
     try:
         views = load_views(settings.views.path)
-        options = ViewOptions(denied_columns=settings.views.denied_columns)
+        options = ViewOptions(
+            denied_columns=settings.views.denied_columns,
+            csv_formulas=settings.views.csv_formulas,
+            watermark_overlap_s=settings.views.watermark_overlap_s,
+        )
         mount_views(app, views, policy=policy, options=options, limits=settings.limits.default)
     except (ViewConfigError, OSError) as exc:
         raise SettingsError(f"views {where}: {exc} (fix the file or set [views] path)") from None

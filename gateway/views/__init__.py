@@ -22,12 +22,23 @@ is the export's start time, to the second. Store it only when the export ended c
 pass it as `updated_since` next time: every change made after the export started is in
 the next run, so nothing is lost; a row changed while the export ran may come twice (dedupe
 by key). `updated_since` applies to the root entity's modification time (the order for
-`order_lines`, the shipment for `shipments`), pushed to the source system.
+`order_lines`, the shipment for `shipments`), pushed to the source system (`>=`).
+Clock skew: the watermark is read on the gateway's clock and compared with the backends'
+modification times; a backend clock behind the gateway's by more than
+`ViewOptions.watermark_overlap_s` (default 0) can lose changes made in that gap, so set it
+to the worst expected skew (the cost: more rows come twice).
+
+A page answered with any GraphQL error (even with partial data, e.g. ERPNext down for the
+stock column) ends the export with that error: a null cell always means "no value", never
+"could not be read". A client that disconnects cancels the export: no further page is read.
+Each export takes one rate-limiter token, like one /graphql request, however many pages.
+CSV cells a spreadsheet would run as formulas get a leading `'` unless
+`ViewOptions(csv_formulas="keep")` (`gateway.views.encode`); NDJSON is never altered.
 """
 
 from __future__ import annotations
 
-from gateway.views.encode import CsvEncoder, NdjsonEncoder
+from gateway.views.encode import CsvEncoder, NdjsonEncoder, defuse_formula
 from gateway.views.export import Export, ExportFailed
 from gateway.views.model import Column, View, ViewCatalog, ViewConfigError, load_views, parse_views
 from gateway.views.mount import mount_views
@@ -57,6 +68,7 @@ __all__ = [
     "ViewPlan",
     "check_view",
     "check_views",
+    "defuse_formula",
     "load_views",
     "mount_views",
     "parse_views",

@@ -6,6 +6,13 @@ cell, booleans `true`/`false`, decimals and timestamps exactly as the schema ser
 `Crossdock-Watermark` header, and a failure after the first row ends the file with one
 record `#crossdock-error <CODE>: <message>` (so a tool must not store that watermark).
 NDJSON: one JSON object per row, then `{"_watermark": ...}`, or `{"_error": {...}}` on failure.
+
+CSV injection: a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR
+as a formula, and CRM text (a customer name) is written by outsiders. With
+`CsvEncoder(formulas="escape")` (the default) such a text cell gets a leading `'` (OWASP);
+numbers (`-12.50`, `+3`, `1e-7`) are never touched, so decimal columns stay exact. The
+escape alters text: a tool that needs the raw text reads NDJSON (never escaped) or is
+served `formulas="keep"` (`[views] csv_formulas`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -20,7 +28,10 @@ from typing import Any, Literal, Protocol
 from gateway.views.flatten import Row
 
 Format = Literal["csv", "ndjson"]
+Formulas = Literal["escape", "keep"]
 ERROR_MARK = "#crossdock-error"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def csv_cell(value: Any) -> str:
@@ -32,6 +43,13 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
+
+
+def defuse_formula(text: str) -> str:
+    """`text` with a leading `'` when a spreadsheet would run it as a formula; numbers kept."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 class Encoder(Protocol):
@@ -54,6 +72,7 @@ class CsvEncoder:
 
     media_type: str = "text/csv; charset=utf-8; header=present"
     extension: str = "csv"
+    formulas: Formulas = "escape"
 
     @staticmethod
     def _lines(records: Sequence[Sequence[str]]) -> bytes:
@@ -66,7 +85,9 @@ class CsvEncoder:
         return self._lines([list(columns)])
 
     def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes:
-        return self._lines([[csv_cell(v) for v in row] for row in rows])
+        if self.formulas == "keep":
+            return self._lines([[csv_cell(v) for v in row] for row in rows])
+        return self._lines([[defuse_formula(csv_cell(v)) for v in row] for row in rows])
 
     def trailer(self, watermark: str, count: int) -> bytes:
         return b""
@@ -99,5 +120,9 @@ class NdjsonEncoder:
         return _json_line({"_error": {"code": code, "message": message}})
 
 
-ENCODERS: dict[str, Encoder] = {"csv": CsvEncoder(), "ndjson": NdjsonEncoder()}
+def encoders(formulas: Formulas = "escape") -> dict[str, Encoder]:
+    """The encoders by extension, CSV with the given formula handling."""
+    return {"csv": CsvEncoder(formulas=formulas), "ndjson": NdjsonEncoder()}
+
+
 MEDIA_TYPES: dict[str, str] = {"text/csv": "csv", "application/x-ndjson": "ndjson"}

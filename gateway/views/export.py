@@ -4,6 +4,13 @@ Every page is one `schema.execute` with the request's context, given fresh loade
 (so memory stays at one page however long the export): the access extension, masks and row
 rules apply as for any GraphQL request. Only one page of rows is held at a time.
 
+A page whose result has any error is not turned into rows, even when `data` is partial: with
+a backend down, a column it serves (e.g. `available_stock` from ERPNext) would be null in
+`data`, and a null cell must mean "no value", never "could not read". So the export fails
+with the first error's code (an HTTP status before the first byte, an error record after).
+Pagination ends on `hasNextPage: false`, a null cursor, `limit`, or fails when the cursor
+does not move.
+
     pages = Export(schema, plan, contexts, updated_since=None, limit=None)
     first = await pages.first()      # ExportFailed before any byte is sent → an HTTP error
     async for rows in pages.rest(): ...
@@ -32,6 +39,13 @@ ContextFactory = Callable[[], Awaitable[Any]]
 COLLECT_EVERY = 20  # pages between full garbage collections (about 3 % of an export's time)
 _STATUS = {
     "BAD_USER_INPUT": 400,
+    # A role's own operation limits (gateway.limits.LimitPolicy) may refuse a view's page
+    # that the default limits, checked at startup, allow: the caller's limit, not a fault.
+    "QUERY_TOO_COMPLEX": 400,
+    "QUERY_TOO_DEEP": 400,
+    "QUERY_TOO_LARGE": 400,
+    "TOO_MANY_ALIASES": 400,
+    "TOO_MANY_ROOT_FIELDS": 400,
     "FORBIDDEN": 403,
     "OPERATION_FORBIDDEN": 403,
     "BACKEND_TIMEOUT": 504,
@@ -121,14 +135,23 @@ class Export:
             raise ExportFailed(first.message, code=code)
         data: Mapping[str, Any] = result.data or {}
         info = (data.get(self.plan.view.connection) or {}).get("pageInfo") or {}
-        self._after = info.get("endCursor")
-        self._done = not info.get("hasNextPage") or self._after is None
+        self._advance(info.get("endCursor"), bool(info.get("hasNextPage")))
         rows = self.flattener.rows(data)
         if self.limit is not None:
             rows = rows[: self.limit - self.emitted]
             self._done = self._done or self.emitted + len(rows) >= self.limit
         self.emitted += len(rows)
         return rows
+
+    def _advance(self, cursor: str | None, more: bool) -> None:
+        """Move to the next page; a cursor that does not move would loop forever."""
+        if more and cursor is not None and cursor == self._after:
+            raise ExportFailed(
+                "The source's pagination did not advance; the export stopped.",
+                code="BACKEND_ERROR",
+            )
+        self._after = cursor
+        self._done = not more or cursor is None
 
     async def first(self) -> list[Row]:
         """The first page; raises ExportFailed so the caller can still answer with a status."""

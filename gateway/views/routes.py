@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import strawberry
@@ -28,7 +28,7 @@ from gateway.access_extension import principal_of
 from gateway.auth import AuthError, unauthorized_response
 from gateway.http_guard import RequestRefused
 from gateway.policy import Policy
-from gateway.views.encode import ENCODERS, MEDIA_TYPES, Encoder
+from gateway.views.encode import MEDIA_TYPES, Encoder, Formulas, encoders
 from gateway.views.export import Export, ExportFailed, fresh_context, watermark_now
 from gateway.views.model import View, ViewCatalog
 from gateway.views.params import ExportParams, parse_params
@@ -44,9 +44,22 @@ WATERMARK_HEADER = "Crossdock-Watermark"
 
 @dataclass(frozen=True)
 class ViewOptions:
-    """`denied_columns`: "omit" drops unreadable columns (named in a header); "error" is 403."""
+    """How exports behave.
+
+    `denied_columns`: "omit" drops unreadable columns (named in a header); "error" is 403.
+    `csv_formulas`: "escape" prefixes text cells a spreadsheet would run with `'`; "keep"
+    sends them as they are (see `gateway.views.encode`).
+    `watermark_overlap_s`: the watermark is the export's start minus this many seconds, a
+    margin for backend clocks running behind the gateway's (more rows come twice, none lost).
+    """
 
     denied_columns: Literal["omit", "error"] = "omit"
+    csv_formulas: Formulas = "escape"
+    watermark_overlap_s: int = 0
+
+    def __post_init__(self) -> None:
+        if self.watermark_overlap_s < 0:
+            raise ValueError("watermark_overlap_s must be >= 0")
 
 
 def error_response(status: int, code: str, message: str, **extensions: Any) -> JSONResponse:
@@ -74,7 +87,9 @@ class ViewEndpoints:
         self.catalog = catalog
         self.policy = policy
         self.options = options
-        self.clock = clock
+        self.encoders = encoders(options.csv_formulas)
+        overlap = timedelta(seconds=options.watermark_overlap_s)
+        self.clock = lambda: clock() - overlap
         self.incremental = {view.name: is_incremental(view) for view in catalog}
 
     def _plans(self, context: Any) -> dict[str, ViewPlan]:
@@ -89,9 +104,9 @@ class ViewEndpoints:
             "description": view.description,
             "columns": list(plan.column_names),
             "omittedColumns": [c.name for c in plan.omitted],
-            "formats": sorted(ENCODERS),
+            "formats": sorted(self.encoders),
             "incremental": self.incremental[view.name],
-            "links": {fmt: f"/views/{view.name}.{fmt}" for fmt in sorted(ENCODERS)},
+            "links": {fmt: f"/views/{view.name}.{fmt}" for fmt in sorted(self.encoders)},
         }
 
     async def _context(self, request: Request) -> Any:
@@ -128,7 +143,7 @@ class ViewEndpoints:
             return error_response(404, "NOT_FOUND", message, views=readable)
         encoder = self._encoder(extension, request.headers.get("accept", ""))
         if encoder is None:
-            formats = sorted(ENCODERS)
+            formats = sorted(self.encoders)
             message = f"Format {extension[:16]!r} is not offered; use .{' or .'.join(formats)}."
             return error_response(406, "NOT_ACCEPTABLE", message, formats=formats)
         try:
@@ -139,12 +154,11 @@ class ViewEndpoints:
             return self._denied(plan)
         return await self._stream(context, plan, encoder, params)
 
-    @staticmethod
-    def _encoder(extension: str, accept: str) -> Encoder | None:
+    def _encoder(self, extension: str, accept: str) -> Encoder | None:
         if extension:
-            return ENCODERS.get(extension.lower())
+            return self.encoders.get(extension.lower())
         wanted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-        return next((ENCODERS[MEDIA_TYPES[m]] for m in wanted if m in MEDIA_TYPES), None)
+        return next((self.encoders[MEDIA_TYPES[m]] for m in wanted if m in MEDIA_TYPES), None)
 
     def _params(self, request: Request, view: View) -> ExportParams:
         params = parse_params(request.query_params)
@@ -196,10 +210,7 @@ async def _body(
         async for rows in export.rest():
             if rows:
                 yield encoder.rows(names, rows)
-    except ExportFailed as err:
-        yield encoder.failure(err.code, err.message)
-        return
-    except CrossdockError as err:
+    except CrossdockError as err:  # ExportFailed included
         yield encoder.failure(err.code, err.message)
         return
     except Exception:  # the status is sent; the stream must still end with a readable error

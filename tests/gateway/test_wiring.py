@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -148,3 +149,17 @@ async def test_a_broken_views_file_stops_startup_naming_it(
     views = dataclasses.replace(settings.views, path=str(broken))
     with pytest.raises(SettingsError, match=r"views .*views\.toml"):
         assemble(dataclasses.replace(settings, views=views), crm=crm, scm=scm)
+
+
+async def test_view_settings_reach_the_mounted_views(
+    settings: Settings, crm: ZohoCRM, scm: ERPNext
+) -> None:
+    views = dataclasses.replace(settings.views, watermark_overlap_s=3600)
+    app = assemble(dataclasses.replace(settings, views=views), crm=crm, scm=scm)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {token_for('admin')}"}
+    async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as http:
+        response = await http.get("/views/stock_levels.csv", headers=headers)
+    assert response.status_code == 200
+    watermark = datetime.fromisoformat(response.headers["Crossdock-Watermark"])
+    assert datetime.now(UTC) - watermark > timedelta(minutes=59)  # the overlap was applied

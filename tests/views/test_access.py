@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 from backends.erpnext.app import ErpEmulator
+from gateway.settings import Settings
 from gateway.views import ViewCatalog, ViewOptions, parse_views
 from tests.views.conftest import ViewsClient, ndjson, token
 
@@ -127,7 +130,7 @@ class TestMasking:
 
         return parse_views(tomllib.loads(CONTACTS))
 
-    async def _emails(self, views: ViewsClient, role: str) -> list[str]:
+    async def _emails(self, views: ViewsClient, role: str) -> list[str | None]:
         response = await views.get("/views/contacts.ndjson", bearer=token(role))
         assert response.status_code == 200, response.text
         rows, _ = ndjson(response)
@@ -149,3 +152,22 @@ class TestMasking:
         response = await views.get("/views/contacts.csv", bearer=token("logistics"))
         assert response.headers["Crossdock-Omitted-Columns"] == "email"
         assert re.match(r"customer_id,name\r\n", response.text)
+
+
+def _read(path: Path) -> str:
+    return path.read_text("utf-8")
+
+
+async def test_every_page_of_an_export_is_audited_like_a_graphql_request(
+    views: ViewsClient, settings: Settings
+) -> None:
+    audit = Path(str(settings.policy.audit_log))
+    response = await views.get("/views/shipments.ndjson", bearer=token("admin"))
+    rows, _ = ndjson(response)
+    assert len(rows) > 100  # more than one page of 100
+    entries = [json.loads(line) for line in _read(audit).splitlines()]
+    pages = -(-len(rows) // 100)
+    assert len(entries) == pages
+    assert all("Shipment.destination" in e["fields"] for e in entries)
+    assert {e["subject"] for e in entries} == {"test-admin"}
+    assert all(e["operation"] == "Shipments" for e in entries)

@@ -70,3 +70,33 @@ def test_ndjson_has_one_object_per_row_then_a_watermark_trailer() -> None:
         {"_watermark": "2026-01-01T00:00:00Z", "_rows": 1},
     ]
     assert json.loads(encoder.failure("X", "m")) == {"_error": {"code": "X", "message": "m"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+cmd", "'+cmd"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTAB", "'\tTAB"),
+        ("-12.50", "-12.50"),  # numbers stay exact: decimals, signs, exponents
+        ("+3", "+3"),
+        ("-1e-07", "-1e-07"),
+        ("Acme = good", "Acme = good"),  # only the first character matters
+    ],
+)
+def test_csv_escapes_text_a_spreadsheet_would_run_as_a_formula(text: str, escaped: str) -> None:
+    [[cell]] = list(csv.reader(io.StringIO(CsvEncoder().rows(("c",), [(text,)]).decode())))
+    assert cell == escaped
+
+
+def test_csv_keeps_formula_text_as_is_when_asked_and_ndjson_never_escapes() -> None:
+    row = [("=1+1", "-5", "@x")]
+    kept = CsvEncoder(formulas="keep").rows(COLUMNS, row)
+    assert kept == b"=1+1,-5,@x\r\n"
+    assert json.loads(NdjsonEncoder().rows(COLUMNS, row)) == {
+        "name": "=1+1",
+        "amount": "-5",
+        "note": "@x",
+    }

@@ -4,11 +4,15 @@ the stream with an error record, failures before it are an HTTP status."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 
+from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from tests.views.conftest import ViewsClient, token
 
@@ -21,9 +25,12 @@ def _order_pages(crm: ZohoEmulator) -> int:
 
 
 async def _drive(
-    app: Starlette, path: str, on_chunk: Any, query: bytes = b""
+    app: Starlette, path: str, on_chunk: Any, query: bytes = b"", hang_up_after: int = 0
 ) -> tuple[int, list[bytes]]:
-    """Run one GET through the ASGI app, calling `on_chunk(n)` as each body part is sent."""
+    """Run one GET through the ASGI app, calling `on_chunk(n)` as each body part is sent.
+
+    With `hang_up_after=n` the client disconnects once it has received n body parts.
+    """
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -39,7 +46,7 @@ async def _drive(
         "server": ("gateway.test", 80),
     }
     requested = False
-    never = asyncio.Event()
+    gone = asyncio.Event()
     status, chunks = 0, []
 
     async def receive() -> dict[str, Any]:
@@ -47,16 +54,18 @@ async def _drive(
         if not requested:
             requested = True
             return {"type": "http.request", "body": b"", "more_body": False}
-        await never.wait()  # the client stays connected
+        await gone.wait()  # the client stays connected until it hangs up
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
         elif message.get("body"):
             chunks.append(message["body"])
             on_chunk(len(chunks))
+            if len(chunks) == hang_up_after:
+                gone.set()
 
     await app(scope, receive, send)
     return status, chunks
@@ -115,3 +124,42 @@ async def test_a_backend_down_before_the_first_page_is_an_http_error(
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
     assert "Crossdock-Watermark" not in response.headers
+
+
+# Cancelling a page mid-execution leaves graphql-core resolver coroutines never awaited;
+# they are collected here so the warning they raise stays with this test.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_client_that_hangs_up_stops_the_export_fetching_pages(
+    views_app: Starlette, crm_emulator: ZohoEmulator
+) -> None:
+    status, chunks = await _drive(
+        views_app, "/views/order_lines.csv", lambda n: None, hang_up_after=1
+    )
+    gc.collect()
+    assert status == 200
+    assert len(chunks) <= 2
+    assert _order_pages(crm_emulator) <= 2  # of 6: no page is fetched for nobody
+
+
+async def test_the_erp_down_mid_export_ends_with_an_error_not_with_null_stock_cells(
+    views_app: Starlette, scm_emulator: ErpEmulator
+) -> None:
+    def fail_after_first(n: int) -> None:
+        if n == 1:
+            scm_emulator.controls.update({"down": True})
+
+    _, chunks = await _drive(views_app, "/views/order_lines.ndjson", fail_after_first)
+    lines = [json.loads(line) for line in b"".join(chunks).splitlines()]
+    first_page = [json.loads(line) for line in chunks[0].splitlines()]
+    assert lines[-1]["_error"]["code"] == "BACKEND_UNAVAILABLE"
+    assert lines[:-1] == first_page  # no row of a later page, with or without stock
+    assert all(row["available_stock"] is not None for row in first_page)
+
+
+async def test_the_erp_down_before_the_first_page_is_an_http_error_for_erp_columns(
+    views: ViewsClient, scm_emulator: ErpEmulator
+) -> None:
+    scm_emulator.controls.update({"down": True})
+    response = await views.get("/views/order_lines.ndjson", bearer=ADMIN)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"

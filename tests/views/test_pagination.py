@@ -1,0 +1,104 @@
+"""Pagination ends: on hasNextPage false or a null cursor, and a cursor that never moves
+fails the export instead of looping (a tiny schema stands in for a misbehaving source)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import strawberry
+
+from gateway.views.export import Export, ExportFailed
+from gateway.views.model import Column, View
+from gateway.views.plan import ViewPlan
+
+DOCUMENT = """query Things($first: Int!, $after: String) {
+  things(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } }"""
+CURSORS: list[str | None] = []  # what the source answers, page after page
+ASKED: list[str | None] = []  # spy: the `after` of each page asked for
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Thing:
+    id: str
+
+
+@strawberry.type
+class Things:
+    page_info: PageInfo
+    nodes: list[Thing]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def things(self, first: int, after: str | None = None) -> Things:
+        ASKED.append(after)
+        cursor = CURSORS[len(ASKED) - 1]
+        return Things(
+            page_info=PageInfo(has_next_page=True, end_cursor=cursor), nodes=[Thing(id="a")]
+        )
+
+
+SCHEMA = strawberry.Schema(query=Query)
+VIEW = View("things", "", DOCUMENT, "things", (), (Column("id", ("id",)),))
+
+
+async def _no_context() -> Any:
+    return None
+
+
+async def _export(cursors: list[str | None]) -> tuple[Export, list[list[Any]]]:
+    CURSORS[:] = cursors
+    ASKED.clear()
+    export = Export(SCHEMA, ViewPlan(VIEW, VIEW.columns, (), DOCUMENT), _no_context)
+    pages: list[list[Any]] = [await export.first()]
+    async for rows in export.rest():
+        pages.append(rows)
+    return export, pages
+
+
+async def test_a_null_cursor_ends_the_export_even_when_more_pages_are_claimed() -> None:
+    export, pages = await _export(["c1", "c2", None])
+    assert ASKED == [None, "c1", "c2"]
+    assert pages == [[("a",)], [("a",)], [("a",)]]
+    assert export.emitted == 3
+
+
+async def test_a_cursor_that_does_not_move_fails_the_export_instead_of_looping() -> None:
+    with pytest.raises(ExportFailed) as failed:
+        await _export(["c1", "c1", "c1", "c1"])
+    assert failed.value.code == "BACKEND_ERROR"
+    assert failed.value.status == 502
+    assert ASKED == [None, "c1"]
+
+
+async def test_limit_stops_fetching_once_enough_rows_came() -> None:
+    CURSORS[:] = ["c1", "c2", "c3"]
+    ASKED.clear()
+    export = Export(SCHEMA, ViewPlan(VIEW, VIEW.columns, (), DOCUMENT), _no_context, limit=2)
+    pages = [await export.first()] + [rows async for rows in export.rest()]
+    assert pages == [[("a",)], [("a",)]]
+    assert ASKED == [None, "c1"]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("QUERY_TOO_COMPLEX", 400),  # a role's stricter limits refuse the view's page
+        ("FORBIDDEN", 403),
+        ("BACKEND_UNAVAILABLE", 503),
+        ("BACKEND_TIMEOUT", 504),
+        ("BACKEND_REJECTED", 502),
+        ("INTERNAL_SERVER_ERROR", 500),
+        ("SOMETHING_NEW", 500),
+    ],
+)
+def test_a_failed_first_page_answers_the_status_its_code_means(code: str, status: int) -> None:
+    assert ExportFailed("refused", code=code).status == status
