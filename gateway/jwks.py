@@ -5,11 +5,14 @@
 
 An unknown kid triggers at most one refetch per `min_refresh_s`, so a flood of tokens with
 made-up kids cannot turn the gateway into a load generator against the identity provider.
+When the keys are past `max_age_s` and the refetch fails, the keys already held keep serving
+(logged as a warning): an identity-provider outage must not log every caller out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +21,8 @@ import httpx
 import jwt
 
 from resolvers.errors import CrossdockError
+
+logger = logging.getLogger("crossdock.auth")
 
 
 class JWKSError(CrossdockError):
@@ -51,7 +56,12 @@ class JWKSCache:
     async def key(self, kid: str | None) -> jwt.PyJWK | None:
         """The key for `kid`; refetches when stale or unknown (rate-limited); None if absent."""
         if self._stale():
-            await self._refresh(force=True)
+            try:
+                await self._refresh(force=True)
+            except JWKSError as err:
+                if not self._keys:
+                    raise
+                logger.warning("%s; verifying with the %d keys held", err, len(self._keys))
         found = self._lookup(kid)
         if found is None and self._may_refetch():
             await self._refresh(force=False)
