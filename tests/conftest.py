@@ -35,10 +35,9 @@ from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
 from gateway.settings import Settings, parse_settings
 from gateway.tokens import mint
-from gateway.wiring import assemble
-from resolvers.erpnext import ERPNext, ERPNextOptions
-from resolvers.http import RetryPolicy, Timeouts
-from resolvers.zoho import ZohoCRM, ZohoOptions
+from gateway.wiring import assemble, erpnext_options, zoho_options
+from resolvers.erpnext import ERPNext
+from resolvers.zoho import ZohoCRM
 
 ZOHO_URL = "http://zoho.test"
 ERP_URL = "http://erp.test"
@@ -97,12 +96,15 @@ def gateway_settings(
                 "client_id": "crossdock-demo",
                 "client_secret": "crossdock-demo-secret",
                 "refresh_token": "crossdock-demo-refresh",
+                "retries": 1,
             },
             "scm": {
                 "base_url": ERP_URL,
                 "api_key": "crossdock-demo",
                 "api_secret": "crossdock-demo-secret",
+                "connect_timeout_s": 0.5,
                 "read_timeout_s": 0.5,
+                "retries": 1,
             },
             "graphql": graphql,
             # tests walk many pages quickly; tests/gateway/test_hardening_* test the limit itself
@@ -118,30 +120,18 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def crm(crm_emulator: ZohoEmulator, settings: Settings) -> AsyncIterator[ZohoCRM]:
+    """The Zoho connector built from settings as production builds it, over the emulation."""
     transport = httpx.ASGITransport(app=crm_emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url=ZOHO_URL) as client:
-        options = ZohoOptions(
-            accounts_url=ZOHO_URL,
-            client_id=settings.crm.client_id,
-            client_secret=settings.crm.client_secret,
-            refresh_token=settings.crm.refresh_token,
-            retry=RetryPolicy(attempts=2),
-        )
-        yield ZohoCRM(client, options, sleep=no_sleep)
+        yield ZohoCRM(client, zoho_options(settings), sleep=no_sleep)
 
 
 @pytest.fixture
 async def scm(scm_emulator: ErpEmulator, settings: Settings) -> AsyncIterator[ERPNext]:
+    """The ERPNext connector built from settings as production builds it, over the emulation."""
     transport = httpx.ASGITransport(app=scm_emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url=ERP_URL) as client:
-        options = ERPNextOptions(
-            base_url=ERP_URL,
-            api_key=settings.scm.api_key,
-            api_secret=settings.scm.api_secret,
-            timeouts=Timeouts(connect=0.5, read=0.5),
-            retry=RetryPolicy(attempts=2),
-        )
-        yield ERPNext(client, options, sleep=no_sleep)
+        yield ERPNext(client, erpnext_options(settings), sleep=no_sleep)
 
 
 @pytest.fixture
