@@ -18,7 +18,7 @@ from resolvers.batching import batches
 from resolvers.cursors import decode_cursor, encode_cursor, offset_of
 from resolvers.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 from resolvers.http import Requester
-from resolvers.zoho_auth import ZohoTokenSource
+from resolvers.zoho_auth import ZohoToken, ZohoTokenSource
 from resolvers.zoho_mapping import all_of, condition, escape
 
 API = "/crm/v8"
@@ -62,30 +62,26 @@ class ZohoWire:
         With `records`, a 4xx that carries per-record results (a write whose every record
         failed) is returned for `write_results` to judge instead of raised.
         """
-        token = await self.auth.current()
-        response = await self._send(
-            method,
-            token.api_domain + API + path,
-            token.access_token,
-            params=params,
-            json=json,
-            idempotent=idempotent,
-        )
-        if response.status_code == 401 and _code(response) == "INVALID_TOKEN":
-            token = await self.auth.renew(token)
-            response = await self._send(
+
+        async def send(token: ZohoToken) -> httpx.Response:
+            headers = {
+                "Authorization": f"Zoho-oauthtoken {token.access_token}",
+                "Accept": "application/json",
+            }
+            return await self.requester.send(
                 method,
                 token.api_domain + API + path,
-                token.access_token,
+                headers=headers,
                 params=params,
                 json=json,
                 idempotent=idempotent,
             )
-        return _decoded(response, f"{method} {API}{path}", records)
 
-    async def _send(self, method: str, url: str, access: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Zoho-oauthtoken {access}", "Accept": "application/json"}
-        return await self.requester.send(method, url, headers=headers, **kwargs)
+        token = await self.auth.current()
+        response = await send(token)
+        if response.status_code == 401 and _code(response) == "INVALID_TOKEN":
+            response = await send(await self.auth.renew(token))  # retried once (issue 3)
+        return _decoded(response, f"{method} {API}{path}", records)
 
     async def by_ids(self, module: str, ids: Sequence[str], fields: str) -> list[Record]:
         """Records for `ids`, one `ids=` call per 100; unknown ids are simply absent."""
