@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -162,6 +162,16 @@ class KeyedLoader(Generic[K, V]):
     async def load_many(self, keys: Iterable[K]) -> list[V | None]:
         values: list[V | None] = await self._loader.load_many(list(keys))
         return values
+
+    async def load_each(self, keys: Iterable[K]) -> list[V | Exception | None]:
+        """Each key's value, or the exception its load raised: one batch, no task per key."""
+        outcomes = await asyncio.gather(
+            *(self._loader.load(key) for key in keys), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # cancellation is not a value
+        return cast("list[V | Exception | None]", outcomes)
 
     def prime(self, key: K, value: V) -> None:
         self._loader.prime(key, value)

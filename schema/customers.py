@@ -106,8 +106,18 @@ async def load_customer(info: Info, customer_id: str | None) -> Customer | None:
     """The customer by account id; the Contacts search runs only when `email` is selected."""
     if customer_id is None:
         return None
+    found = (await load_customers(info, [customer_id]))[0]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+async def load_customers(info: Info, ids: list[str]) -> list[Customer | Exception | None]:
+    """Customers by account id in one loader batch; a failed load fails its id alone."""
     loaders = info.context.loaders
     email = prefetches(info, ("Customer", "email"))
     loader = loaders.customers if email else loaders.accounts
-    found = await loader.load(customer_id)
-    return None if found is None else Customer.of(found)
+    return [
+        found if found is None or isinstance(found, Exception) else Customer.of(found)
+        for found in await loader.load_each(ids)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -13,8 +13,9 @@ from resolvers.fulfillment import derive_fulfillment
 from resolvers.loaders import KeyedLoader
 from schema.common import Money
 from schema.context import Info
-from schema.customers import Customer, from_lookup, load_customer
+from schema.customers import Customer, from_lookup, load_customers
 from schema.enums import FulfillmentStatus, OrderStatus
+from schema.execution.batch_resolvers import batch_resolver, resolve_one
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
@@ -80,38 +81,93 @@ class Order:
 
     @resolver("The ordered items.")
     async def lines(self, info: Info) -> list[OrderLine]:
-        product = ("OrderLine", "product")
-        lines = self.record.lines
-        if not lines or not prefetches(info, product):
-            return [OrderLine.of(line) for line in lines]
-        found = await load_products(info, [line.sku for line in lines], under=(product,))
-        await let_io_progress()  # the lines' completion is CPU-heavy; shipments go first
-        return [OrderLine.of(line, found[line.sku]) for line in lines]
+        lines: list[OrderLine] = await resolve_one(order_lines, self, info)
+        return lines
 
     @resolver("The customer who placed the order.")
-    def customer(self, info: Info) -> Customer | None:
-        r = self.record
-        named = None if r.customer_id is None else from_lookup(info, r.customer_id, r.customer_name)
-        if named is not None:
-            return named
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast("Customer | None", load_customer(info, r.customer_id))
+    async def customer(self, info: Info) -> Customer | None:
+        customer: Customer | None = await resolve_one(order_customers, self, info)
+        return customer
 
     @resolver("Shipments for this order (SCM).")
     async def shipments(self, info: Info) -> list[ShipmentRef] | None:
-        from schema.shipments import Shipment
-
-        found = await shipments_loader(info).load(self.record.id)
-        return [Shipment.of(s) for s in found or []]
+        shipments: list[Shipment] | None = await resolve_one(order_shipments, self, info)
+        return shipments
 
     @resolver("Fulfillment, derived from the ERP mirror and shipments (SCM).")
     async def fulfillment(self, info: Info) -> FulfillmentStatus | None:
-        loaders = info.context.loaders
-        mirror, shipments = await asyncio.gather(
-            loaders.erp_orders.load(self.record.id),
-            shipments_loader(info).load(self.record.id),
-        )
-        return derive_fulfillment(mirror, shipments or [])
+        status: FulfillmentStatus | None = await resolve_one(order_fulfillment, self, info)
+        return status
+
+
+@batch_resolver("Order", "lines")
+async def order_lines(orders: list[Order], info: Info) -> list[list[OrderLine]]:
+    """Every order's lines; the products of all of them loaded at once when selected."""
+    product = ("OrderLine", "product")
+    skus = [line.sku for order in orders for line in order.record.lines]
+    if not skus or not prefetches(info, product):
+        return [[OrderLine.of(line) for line in order.record.lines] for order in orders]
+    found = await load_products(info, skus, under=(product,))
+    await let_io_progress()  # completing the lines is CPU-heavy; shipments' calls go first
+    return [
+        [OrderLine.of(line, found[line.sku]) for line in order.record.lines] for order in orders
+    ]
+
+
+@batch_resolver("Order", "customer")
+def order_customers(orders: list[Order], info: Info) -> Any:
+    """Every order's customer: from the order's account lookup when the query asks only its id
+    and name, else read, all orders' accounts in one loader batch."""
+    named: list[Any] = []
+    missing: list[int] = []
+    for index, order in enumerate(orders):
+        r = order.record
+        found = None if r.customer_id is None else from_lookup(info, r.customer_id, r.customer_name)
+        if found is None and r.customer_id is not None:
+            missing.append(index)
+        named.append(found)
+    if not missing:
+        return named
+    return _read_customers(orders, named, missing, info)
+
+
+async def _read_customers(
+    orders: list[Order], named: list[Any], missing: list[int], info: Info
+) -> list[Any]:
+    ids = [orders[index].record.customer_id or "" for index in missing]
+    for index, found in zip(missing, await load_customers(info, ids), strict=True):
+        named[index] = found
+    return named
+
+
+@batch_resolver("Order", "shipments")
+async def order_shipments(orders: list[Order], info: Info) -> list[Any]:
+    """Every order's shipments from one loader batch; a failed load fails its order alone."""
+    from schema.shipments import Shipment
+
+    found = await shipments_loader(info).load_each(order.record.id for order in orders)
+    return [
+        each if isinstance(each, Exception) else [Shipment.of(s) for s in each or []]
+        for each in found
+    ]
+
+
+@batch_resolver("Order", "fulfillment")
+async def order_fulfillment(orders: list[Order], info: Info) -> list[Any]:
+    """Every order's fulfillment, from its ERP mirror and shipments (both batched)."""
+    ids = [order.record.id for order in orders]
+    mirrors, shipments = await asyncio.gather(
+        info.context.loaders.erp_orders.load_each(ids), shipments_loader(info).load_each(ids)
+    )
+    return [_fulfillment(mirror, found) for mirror, found in zip(mirrors, shipments, strict=True)]
+
+
+def _fulfillment(mirror: Any, shipments: Any) -> FulfillmentStatus | Exception | None:
+    if isinstance(mirror, Exception):
+        return mirror
+    if isinstance(shipments, Exception):
+        return shipments
+    return derive_fulfillment(mirror, shipments or [])
 
 
 def shipments_loader(info: Info) -> KeyedLoader[str, list[records.Shipment]]:

@@ -10,7 +10,7 @@ the fields that needed it, as before.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -19,6 +19,7 @@ import strawberry
 from resolvers import records
 from schema.common import Money
 from schema.context import Info
+from schema.execution.batch_resolvers import batch_resolver, each
 from schema.fields import resolver
 from schema.prefetch import Outcome, settle
 from schema.selection import prefetches
@@ -60,10 +61,13 @@ class StockLevel:
 
     @resolver("The warehouse holding this stock.")
     def warehouse(self, info: Info) -> Warehouse:
+        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
+        return cast(Warehouse, self._warehouse_for(info))
+
+    def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:
             return self._warehouse(self.known.get())
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast(Warehouse, self._warehouse_later(info))
+        return self._warehouse_later(info)
 
     async def _warehouse_later(self, info: Info) -> Warehouse:
         return self._warehouse(await info.context.loaders.warehouses())
@@ -133,16 +137,22 @@ class Product:
 
     @resolver("Stock per warehouse (SCM).")
     def stock(self, info: Info) -> list[StockLevel] | None:
+        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
+        return cast("list[StockLevel] | None", self._stock(info))
+
+    def _stock(self, info: Info) -> list[StockLevel] | Awaitable[list[StockLevel]] | None:
         if self.bins is not None:
             return [StockLevel.of(b, self.warehouses) for b in self.bins.get() or []]
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast("list[StockLevel] | None", self._later(info, self._levels))
+        return self._later(info, self._levels)
 
     @resolver("Quantity available across all warehouses (SCM).")
     def available(self, info: Info) -> float | None:
+        return cast("float | None", self._available(info))
+
+    def _available(self, info: Info) -> float | Awaitable[float] | None:
         if self.bins is not None:
             return _total(self.bins.get())
-        return cast("float | None", self._later(info, _total))
+        return self._later(info, _total)
 
     def _levels(self, bins: list[records.StockLevel] | None) -> list[StockLevel]:
         return [StockLevel.of(b) for b in bins or []]
@@ -151,6 +161,21 @@ class Product:
         self, info: Info, then: Callable[[list[records.StockLevel] | None], Any]
     ) -> Any:
         return then(await info.context.loaders.bins.load(str(self.sku)))
+
+
+@batch_resolver("Product", "stock")
+def products_stock(products: list[Product], info: Info) -> list[Any]:
+    return [each(product._stock, info) for product in products]
+
+
+@batch_resolver("Product", "available")
+def products_available(products: list[Product], info: Info) -> list[Any]:
+    return [each(product._available, info) for product in products]
+
+
+@batch_resolver("StockLevel", "warehouse")
+def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
+    return [each(level._warehouse_for, info) for level in levels]
 
 
 def _total(bins: list[records.StockLevel] | None) -> float:

@@ -1,0 +1,179 @@
+"""One field of one batch: resolved for every parent object, then completed into results.
+
+Resolution reads a plain attribute in one loop, calls a batch resolver once, calls a simple
+resolver directly, or goes through the field's strawberry resolver (and the extensions'
+per-field hooks, when the operation needs them) with a full `info` per object. Completion
+is `completion.FieldCompletion`'s.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.values import get_argument_values
+
+from schema.execution.batch_resolvers import BatchResolver
+from schema.execution.completion import FieldCompletion
+from schema.execution.plans import DELEGATE, Direct, FieldPlan
+
+if TYPE_CHECKING:
+    from schema.execution.context import BatchedExecutionContext
+
+
+class FieldRun(FieldCompletion):
+    """One field of one batch: resolved for every object, then completed into its results."""
+
+    __slots__ = ()
+
+    # -- resolution -------------------------------------------------------------------
+
+    def resolve(self) -> list[int]:
+        """Every object's value for this field; the indexes whose value is still awaitable."""
+        executor, plan, sources = self.executor, self.plan, self.batch.sources
+        if plan.attribute is not None and not executor.field_hooks:
+            self.values = attributes(sources, plan.attribute)
+            return []
+        if plan.shape.kind == DELEGATE:
+            return self.delegate()
+        if plan.batch is not None and not executor.field_hooks:
+            return self.batched(plan.batch)
+        if plan.direct is not None and not executor.field_hooks:
+            return self.call(plan.direct)
+        try:
+            args = argument_values(executor, plan, self.details)
+        except Exception as error:  # bad arguments fail the field on every object
+            self.values = [error] * len(sources)
+            return []
+        resolve = executor.resolver_for(plan.field_def)
+        build, is_awaitable = executor.build_resolve_info, executor.is_awaitable
+        field_def, nodes, parent_type = plan.field_def, self.nodes, self.batch.object_type
+        values: list[Any] = []
+        awaiting: list[int] = []
+        for index, source in enumerate(sources):
+            info = build(field_def, nodes, parent_type, self.path(index))
+            try:
+                value = resolve(source, info, **args)
+            except Exception as error:
+                value = error
+            else:
+                if is_awaitable(value):
+                    awaiting.append(index)
+            values.append(value)
+        self.values = values
+        return awaiting
+
+    def batched(self, resolver: BatchResolver) -> list[int]:
+        """One call for every parent (`batch_resolvers`); its result may still be awaitable."""
+        sources = self.batch.sources
+        try:
+            outcome = resolver(list(sources), self.info(0))
+        except Exception as error:
+            outcome = [error] * len(sources)
+        if self.executor.is_awaitable(outcome):
+            self.pending = outcome
+            self.values = [None] * len(sources)
+            return []
+        return self.take(outcome)
+
+    def take(self, outcome: Any) -> list[int]:
+        """A batch resolver's values, one per parent; the indexes still awaitable."""
+        count = len(self.batch.sources)
+        if not isinstance(outcome, list) or len(outcome) != count:
+            error = TypeError(
+                f"The batch resolver of {self.batch.object_type.name}.{self.nodes[0].name.value}"
+                f" returned {len(outcome) if isinstance(outcome, list) else type(outcome).__name__}"
+                f" values for {count} parents."
+            )
+            outcome = [error] * count
+        self.values = outcome
+        is_awaitable = self.executor.is_awaitable
+        return [index for index, value in enumerate(outcome) if is_awaitable(value)]
+
+    def info(self, index: int) -> Any:
+        """strawberry's Info for the field at the `index`-th parent."""
+        raw = self.executor.build_resolve_info(
+            self.plan.field_def, self.nodes, self.batch.object_type, self.path(index)
+        )
+        return self.executor.info_class(_raw_info=raw, _field=self.plan.definition)
+
+    def call(self, direct: Direct) -> list[int]:
+        """The resolver called as strawberry would call it: parent first, `info` by name."""
+        executor, sources = self.executor, self.batch.sources
+        function, is_awaitable = direct.function, executor.is_awaitable
+        values: list[Any] = []
+        awaiting: list[int] = []
+        simple = direct.takes_self and direct.info_name is None and not direct.source_names
+        for index, source in enumerate(sources):
+            try:
+                if simple:
+                    value = function(source)
+                else:
+                    args, keywords = self.arguments(direct, index)
+                    value = function(*args, **keywords)
+            except Exception as error:
+                value = error
+            else:
+                if is_awaitable(value):
+                    awaiting.append(index)
+            values.append(value)
+        self.values = values
+        return awaiting
+
+    def arguments(self, direct: Direct, index: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        source = self.batch.sources[index]
+        keywords: dict[str, Any] = dict.fromkeys(direct.source_names, source)
+        if direct.info_name is not None:
+            keywords[direct.info_name] = self.info(index)
+        return ((source,) if direct.takes_self else ()), keywords
+
+    def delegate(self) -> list[int]:
+        """graphql-core executes the field, object by object (types this executor leaves
+        to it); its errors in non-null positions come back here to propagate."""
+        executor, batch = self.executor, self.batch
+        details = self.details
+        values: list[Any] = []
+        awaiting: list[int] = []
+        for index, source in enumerate(batch.sources):
+            try:
+                path = self.path(index)
+                value = executor.execute_field(batch.object_type, source, details, path, None)
+            except Exception as error:
+                value = error
+            else:
+                if executor.is_awaitable(value):
+                    awaiting.append(index)
+            values.append(value)
+        self.values = values
+        return awaiting
+
+
+def attributes(sources: list[Any], name: str) -> list[Any]:
+    """`getattr(source, name)` for each source; an error becomes that object's value."""
+    try:
+        return [getattr(source, name) for source in sources]
+    except Exception:  # a property that raised: find which, keep the others
+        return [attribute_or_error(source, name) for source in sources]
+
+
+def attribute_or_error(source: Any, name: str) -> Any:
+    try:
+        return getattr(source, name)
+    except Exception as error:
+        return error
+
+
+def argument_values(
+    executor: BatchedExecutionContext, plan: FieldPlan, fields: FieldDetailsList
+) -> dict[str, Any]:
+    """The field's coerced arguments: the same for every object of the batch."""
+    first = fields[0]
+    if not plan.field_def.args and not first.node.arguments:
+        return {}
+    return get_argument_values(
+        plan.field_def,
+        first.node,
+        executor.variable_values,
+        first.fragment_variable_values,
+        executor.hide_suggestions,
+    )
