@@ -99,6 +99,7 @@ class AccessControl(SchemaExtension):
     mode: ClassVar[Mode] = "null"
     audit: ClassVar[AuditLog | None] = None
     _plain: bool = False  # True: no field of this operation needs the per-field checks
+    _complete: bool = False  # the operation was walked: the fields it reaches are known
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -124,6 +125,7 @@ class AccessControl(SchemaExtension):
             if denials and self.mode == "reject":
                 ctx.result = GraphQLExecutionResult(None, [_refusal(d) for d in denials])
                 _set_status(ctx.context, 403)
+            self._complete = analysis.complete
             self._plain = analysis.complete and not any(
                 self._attention(parent, name) for parent, name in analysis.reached
             )
@@ -133,6 +135,11 @@ class AccessControl(SchemaExtension):
     def needs_field_hook(self) -> bool:
         """Asked by the schema once execution starts: False skips `resolve` for every field."""
         return not self._plain
+
+    def needs_field_hook_at(self, parent: GraphQLObjectType, field_name: str) -> bool:
+        """Asked by the batched executor per field, when `needs_field_hook` said yes: `resolve`
+        only passes through fields that need no attention, so those may skip it."""
+        return not self._complete or self._attention(parent, field_name)
 
     def _attention(self, parent: GraphQLObjectType, field_name: str) -> bool:
         """Whether `parent.field` needs the hook: denied, masked, row-filtered, audited, meta."""

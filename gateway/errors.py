@@ -3,7 +3,8 @@
     CrossdockError (resolvers/errors.py)  -> its message, extensions = error.to_extensions()
                                             e.g. {"code": "BACKEND_UNAVAILABLE", "system": "scm"}
     GraphQL's own errors (parse, validation, variables) -> as graphql-core wrote them, with a code
-    anything else                         -> "Unexpected error.", code INTERNAL_SERVER_ERROR,
+    anything else, including GraphQL errors raised while executing without a code (a value
+    its type cannot represent)            -> "Unexpected error.", code INTERNAL_SERVER_ERROR,
                                             logged with the request id (also in extensions)
 
 No stack trace or exception text of an unexpected error ever reaches a client.
@@ -34,7 +35,10 @@ def format_error(error: GraphQLError, request_id: str) -> GraphQLError:
     if isinstance(original, CrossdockError):
         extensions = {**(error.extensions or {}), **original.to_extensions()}
         return _copy(error, original.message, extensions)
-    if original is None or isinstance(original, GraphQLError):
+    coded = "code" in (error.extensions or {})
+    # A GraphQL error raised while executing (it has a path) that carries no code is the
+    # server's: e.g. a resolver value its type cannot represent. It is masked like any fault.
+    if (original is None or isinstance(original, GraphQLError)) and (coded or not error.path):
         extensions = dict(error.extensions or {})
         parse = error.message.startswith("Syntax Error")
         extensions.setdefault(

@@ -34,7 +34,14 @@ if TYPE_CHECKING:
 
 
 async def settle(awaitables: list[Awaitable[Any]]) -> list[Any]:
-    """Every awaitable's value or exception (cancellation still propagates)."""
+    """Every awaitable's value or exception (cancellation still propagates). One awaitable is
+    awaited in place, as graphql-core does: a task would start its loads a tick later than
+    the loads of its siblings, which then miss their batch."""
+    if len(awaitables) == 1:
+        try:
+            return [await awaitables[0]]
+        except Exception as error:
+            return [error]
     done = await gather(*awaitables, return_exceptions=True)
     for outcome in done:
         if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, located_error
 from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import Path
+from graphql.pyutils import Path, is_iterable
 
 from schema.execution.plans import DELEGATE, LEAF, LIST, OBJECT, FieldPlan, Shape
 from schema.execution.tree import ROOT, Batch, Position
@@ -131,7 +131,7 @@ class FieldCompletion:
 
     def items(self, shape: Shape, value: Any, here: Position) -> list[Any]:
         """A list's elements completed; objects join `children` unless the list fails."""
-        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        if not is_iterable(value):  # graphql-core's test: no strings, no mappings
             raise GraphQLError(
                 "Expected Iterable, but did not find one for field"
                 f" '{self.batch.object_type.name}.{self.nodes[0].name.value}'."

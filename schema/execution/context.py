@@ -16,7 +16,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from schema.execution.batched import execute
-from schema.execution.hooks import hooks_active
+from schema.execution.hooks import hooks_active, hooks_needed_at
 from schema.execution.plans import Plans
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
@@ -45,6 +45,7 @@ class BatchedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 root_type, root_value, grouped_field_set, serially, position_context
             )
         self.field_hooks = hooks_active(self.middleware_manager)
+        self._hooked: dict[int, bool] = {}
         self.info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         return execute(self, root_type, root_value, grouped_field_set)  # type: ignore[return-value]
 
@@ -57,9 +58,19 @@ class BatchedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             and not any(details[0].node.name.value in _INTROSPECTION for details in fields.values())
         )
 
-    def resolver_for(self, field_def: GraphQLField) -> Any:
-        """The function graphql-core would call for the field, hooks included."""
+    def hooked(self, parent_type: GraphQLObjectType, name: str, field_def: GraphQLField) -> bool:
+        """Whether the extensions' per-field hooks must see this field in this operation."""
+        if not self.field_hooks:
+            return False
+        found = self._hooked.get(id(field_def))
+        if found is None:
+            found = hooks_needed_at(self.middleware_manager, parent_type, name)
+            self._hooked[id(field_def)] = found
+        return found
+
+    def resolver_for(self, field_def: GraphQLField, hooked: bool) -> Any:
+        """The function graphql-core would call for the field, hooks included if `hooked`."""
         resolve = field_def.resolve or self.field_resolver
-        if self.field_hooks and self.middleware_manager is not None:
+        if hooked and self.middleware_manager is not None:
             return self.middleware_manager.get_field_resolver(resolve)
         return resolve

@@ -31,21 +31,22 @@ class FieldRun(FieldCompletion):
     def resolve(self) -> list[int]:
         """Every object's value for this field; the indexes whose value is still awaitable."""
         executor, plan, sources = self.executor, self.plan, self.batch.sources
-        if plan.attribute is not None and not executor.field_hooks:
+        hooked = executor.hooked(self.batch.object_type, self.nodes[0].name.value, plan.field_def)
+        if plan.attribute is not None and not hooked:
             self.values = attributes(sources, plan.attribute)
             return []
         if plan.shape.kind == DELEGATE:
             return self.delegate()
-        if plan.batch is not None and not executor.field_hooks:
+        if plan.batch is not None and not hooked:
             return self.batched(plan.batch)
-        if plan.direct is not None and not executor.field_hooks:
+        if plan.direct is not None and not hooked:
             return self.call(plan.direct)
         try:
             args = argument_values(executor, plan, self.details)
         except Exception as error:  # bad arguments fail the field on every object
             self.values = [error] * len(sources)
             return []
-        resolve = executor.resolver_for(plan.field_def)
+        resolve = executor.resolver_for(plan.field_def, hooked)
         build, is_awaitable = executor.build_resolve_info, executor.is_awaitable
         field_def, nodes, parent_type = plan.field_def, self.nodes, self.batch.object_type
         values: list[Any] = []

@@ -4,7 +4,9 @@ strawberry builds the middleware before parsing, from every extension that defin
 graphql-core then calls it for every field of every request. Here an extension may also define
 `needs_field_hook() -> bool`, asked once, when execution starts (after every `on_execute`
 ran): when no extension needs its hook for this operation, every field resolves directly,
-with no per-field call at all.
+with no per-field call at all. When some do, the batched executor asks each active one
+`needs_field_hook_at(parent, field_name)` once per field and operation, and hooks only
+those fields.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graphql import GraphQLObjectType
 from graphql.execution.middleware import MiddlewareManager, get_middleware_resolvers
 from strawberry.extensions import SchemaExtension
 
@@ -38,6 +41,15 @@ class DeferredMiddleware(MiddlewareManager):
             self._decide()
         return self._middleware_resolvers is not None
 
+    def needed_at(self, parent: GraphQLObjectType, field_name: str) -> bool:
+        """Whether a hook must see `parent.field_name`: an active extension may say a field
+        needs none with `needs_field_hook_at(parent, name) -> bool` (else: every field)."""
+        for extension in self.middlewares:
+            asks = getattr(extension, "needs_field_hook_at", None)
+            if asks is None or asks(parent, field_name):
+                return True
+        return False
+
     def __bool__(self) -> bool:
         return self._middleware_resolvers is not None
 
@@ -45,6 +57,15 @@ class DeferredMiddleware(MiddlewareManager):
         if not self._decided:
             self._decide()
         return super().get_field_resolver(field_resolver)
+
+
+def hooks_needed_at(
+    manager: MiddlewareManager | None, parent: GraphQLObjectType, field_name: str
+) -> bool:
+    """Whether `parent.field_name` must go through `manager` (hooks being active)."""
+    if isinstance(manager, DeferredMiddleware):
+        return manager.needed_at(parent, field_name)
+    return manager is not None
 
 
 def hooks_active(manager: MiddlewareManager | None) -> bool:
