@@ -15,8 +15,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -28,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
@@ -38,6 +36,7 @@ from gateway.errors import ErrorFormatting
 from gateway.http_guard import RequestRefused, send_refusal
 from gateway.http_negotiation import negotiate, refusal_for, shape_result
 from gateway.ratelimit import RateLimiter
+from gateway.request_id import RequestIdMiddleware, request_id_of
 from gateway.settings import Settings
 from resolvers.errors import CrossdockError
 from resolvers.loaders import CrmSource, ScmSource
@@ -51,36 +50,6 @@ Authenticate = Callable[[Request], Awaitable[Principal]]
 RowRules = Callable[[Principal], RowFilters]
 Shutdown = Callable[[], Awaitable[None]]
 Startup = Callable[[], Awaitable[None]]
-REQUEST_ID_HEADER = "x-request-id"
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-class RequestIdMiddleware:
-    """Takes a sane X-Request-ID from the client or makes one; echoes it on the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
-def request_id_of(request: Request | WebSocket) -> str:
-    return str(getattr(request.state, "request_id", "-"))
 
 
 class GraphQLApp(GraphQL[GatewayContext, None]):

@@ -80,13 +80,20 @@ class FieldCompletion:
                     results[index][key] = value
         elif shape.kind == LEAF:
             exact, floats = shape.exact, shape.exact is None and shape.finite_floats
+            coerce = shape.coerce
+            assert coerce is not None
             for index, value in enumerate(values):
                 kind = type(value)
                 # `value - value == 0.0` only for finite floats (inf - inf and nan are nan)
                 if kind is exact or (floats and kind is float and value - value == 0.0):
                     results[index][key] = value
-                else:
+                elif value is None or isinstance(value, Exception):
                     self.slow(index, value)
+                else:
+                    try:
+                        results[index][key] = coerce(value)
+                    except Exception as error:
+                        self.fail(index, error)
         elif shape.kind == OBJECT:
             assert self.children is not None
             add, positions = self.children.add, self.batch.positions

@@ -113,7 +113,7 @@ def leaf_coercer(leaf: GraphQLLeafType) -> Coerce:
     def complete(value: Any) -> Any:
         if exact is not None and exact(value):
             return value
-        coerced = coerce(value)
+        coerced = coerce(value)  # a custom scalar's serialize, an enum's name lookup
         if coerced is Undefined or coerced is None:
             raise TypeError(
                 f"Expected `{inspect(leaf)}.coerce_output_value({inspect(value)})`"
