@@ -9,8 +9,9 @@ wanted rows (tracking status wins over status, §B.6); callers re-check the mapp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from resolvers.erpnext_mapping import (
@@ -75,19 +76,28 @@ class ShipmentAssembler:
             "Delivery Note Item", "parent", notes, ("parent", "item_code", "qty", "idx"),
             parent="Delivery Note",
         )  # fmt: skip
-        return [self._shipment(r, links, items, places) for r in rows]
+        notes_of: dict[Any, set[Any]] = defaultdict(set)
+        for link in links:
+            notes_of[link.get("parent")].add(link.get("delivery_note"))
+        items_of: dict[Any, list[Doc]] = defaultdict(list)
+        for item in items:
+            items_of[item.get("parent")].append(item)
+        place_of = {place.get("name"): place for place in reversed(places)}  # the first wins
+        return [self._shipment(r, notes_of, items_of, place_of) for r in rows]
 
     def _shipment(
-        self, row: Doc, links: Sequence[Doc], items: Sequence[Doc], places: Sequence[Doc]
+        self,
+        row: Doc,
+        notes_of: Mapping[Any, set[Any]],
+        items_of: Mapping[Any, list[Doc]],
+        place_of: Mapping[Any, Doc],
     ) -> Shipment:
-        notes = {link.get("delivery_note") for link in links if link.get("parent") == row["name"]}
+        notes = notes_of.get(row["name"], set())
         dn_rows = sorted(
-            (i for i in items if i.get("parent") in notes),
+            (i for note in notes for i in items_of.get(note, ())),
             key=lambda i: (str(i.get("parent")), int(i.get("idx") or 0)),
         )
-        address = next(
-            (p for p in places if p.get("name") == row.get("delivery_address_name")), None
-        )
+        address = place_of.get(row.get("delivery_address_name"))
         opts = self.options
         return to_shipment(
             row,
