@@ -29,21 +29,23 @@ ShipmentRef = Annotated["Shipment", strawberry.lazy("schema.shipments")]
 
 @strawberry.type(description="One line of a sales order.")
 class OrderLine:
+    record: strawberry.Private[records.OrderLine]
     sku: str = strawberry.field(description="The product's SKU.")
     quantity: float = strawberry.field(description="Quantity ordered.")
-    unit_price: Money = strawberry.field(description="Price per unit on this order.")
-    total: Money = strawberry.field(description="Line total.")
     preloaded: strawberry.Private[Outcome[Product] | None] = None
 
     @classmethod
     def of(cls, r: records.OrderLine, product: Outcome[Product] | None = None) -> OrderLine:
-        return cls(
-            sku=r.sku,
-            quantity=float(r.quantity),
-            unit_price=Money.required(r.unit_price),
-            total=Money.required(r.total),
-            preloaded=product,
-        )
+        return cls(record=r, sku=r.sku, quantity=float(r.quantity), preloaded=product)
+
+    # Money is built when asked for: a view or a list that skips it does not pay for it.
+    @resolver("Price per unit on this order.")
+    def unit_price(self) -> Money:
+        return Money.required(self.record.unit_price)
+
+    @resolver("Line total.")
+    def total(self) -> Money:
+        return Money.required(self.record.total)
 
     @resolver("The product (CRM catalog merged with the SCM item).")
     def product(self, info: Info) -> Product | None:
@@ -59,9 +61,6 @@ class Order:
     id: strawberry.ID = strawberry.field(description="The CRM order id.")
     number: str = strawberry.field(description="The order number people quote.")
     status: OrderStatus = strawberry.field(description="The CRM status, canonical.")
-    subtotal: Money = strawberry.field(description="Sum of the lines before tax.")
-    tax: Money = strawberry.field(description="Tax.")
-    total: Money = strawberry.field(description="Grand total.")
     placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
 
@@ -72,12 +71,21 @@ class Order:
             id=strawberry.ID(r.id),
             number=r.number,
             status=r.status,
-            subtotal=Money.required(r.subtotal),
-            tax=Money.required(r.tax),
-            total=Money.required(r.total),
             placed_at=r.placed_at,
             updated_at=r.updated_at,
         )
+
+    @resolver("Sum of the lines before tax.")
+    def subtotal(self) -> Money:
+        return Money.required(self.record.subtotal)
+
+    @resolver("Tax.")
+    def tax(self) -> Money:
+        return Money.required(self.record.tax)
+
+    @resolver("Grand total.")
+    def total(self) -> Money:
+        return Money.required(self.record.total)
 
     @resolver("The ordered items.")
     async def lines(self, info: Info) -> list[OrderLine]:
