@@ -116,8 +116,27 @@ class FieldCompletion:
             self.fail(index, error)
 
     def top(self, index: int, value: Any) -> Any:
-        """The field's completed value for one parent (the spec's CompleteValue)."""
-        shape = self.plan.shape
+        """The field's completed value for one parent (raises a field error)."""
+        batch = self.batch
+        return self.value(
+            self.plan.shape,
+            value,
+            batch.results[index],
+            self.key,
+            batch.positions[index],
+            batch.object_type.name,
+        )
+
+    def value(
+        self,
+        shape: Shape,
+        value: Any,
+        container: Any,
+        key: str | int,
+        owner: Position,
+        typename: str | None,
+    ) -> Any:
+        """The spec's CompleteValue for one position: `container[key]`, below `owner`."""
         if isinstance(value, Exception):
             raise value
         if value is None:
@@ -127,10 +146,7 @@ class FieldCompletion:
         if shape.kind == LEAF:
             assert shape.coerce is not None
             return shape.coerce(value)
-        batch = self.batch
-        typename = batch.object_type.name
-        result, owner = batch.results[index], batch.positions[index]
-        position = Position(result, self.key, not shape.non_null, owner, typename)
+        position = Position(container, key, not shape.non_null, owner, typename)
         if shape.kind == OBJECT:
             assert self.children is not None
             return self.children.add(value, position)
@@ -173,20 +189,7 @@ class FieldCompletion:
     def item(self, shape: Shape, value: Any, into: list[Any], index: int, owner: Position) -> Any:
         """One list element, with graphql-core's per-item error handling."""
         try:
-            if isinstance(value, Exception):
-                raise value
-            if value is None:
-                if shape.non_null:
-                    raise TypeError(self.null_message())
-                return None
-            if shape.kind == LEAF:
-                assert shape.coerce is not None
-                return shape.coerce(value)
-            position = Position(into, index, not shape.non_null, owner, None)
-            if shape.kind == OBJECT:
-                assert self.children is not None
-                return self.children.add(value, position)
-            return self.items(shape, value, position)
+            return self.value(shape, value, into, index, owner, None)
         except Exception as raw:
             path = Path(owner.path, index, None)
             error = located_error(raw, self.nodes, path.as_list())

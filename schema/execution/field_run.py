@@ -8,6 +8,7 @@ is `completion.FieldCompletion`'s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from graphql.execution.collect_fields import FieldDetailsList
@@ -47,14 +48,23 @@ class FieldRun(FieldCompletion):
             self.values = [error] * len(sources)
             return []
         resolve = executor.resolver_for(plan.field_def, hooked)
-        build, is_awaitable = executor.build_resolve_info, executor.is_awaitable
+        build = executor.build_resolve_info
         field_def, nodes, parent_type = plan.field_def, self.nodes, self.batch.object_type
+        return self.each(
+            lambda index, source: resolve(
+                source, build(field_def, nodes, parent_type, self.path(index)), **args
+            )
+        )
+
+    def each(self, call: Callable[[int, Any], Any]) -> list[int]:
+        """`call(index, parent)` for every parent into `values`, an exception as the value
+        of the parent it failed for; the indexes whose value is still awaitable."""
+        is_awaitable = self.executor.is_awaitable
         values: list[Any] = []
         awaiting: list[int] = []
-        for index, source in enumerate(sources):
-            info = build(field_def, nodes, parent_type, self.path(index))
+        for index, source in enumerate(self.batch.sources):
             try:
-                value = resolve(source, info, **args)
+                value = call(index, source)
             except Exception as error:
                 value = error
             else:
@@ -100,26 +110,15 @@ class FieldRun(FieldCompletion):
 
     def call(self, direct: Direct) -> list[int]:
         """The resolver called as strawberry would call it: parent first, `info` by name."""
-        executor, sources = self.executor, self.batch.sources
-        function, is_awaitable = direct.function, executor.is_awaitable
-        values: list[Any] = []
-        awaiting: list[int] = []
-        simple = direct.takes_self and direct.info_name is None and not direct.source_names
-        for index, source in enumerate(sources):
-            try:
-                if simple:
-                    value = function(source)
-                else:
-                    args, keywords = self.arguments(direct, index)
-                    value = function(*args, **keywords)
-            except Exception as error:
-                value = error
-            else:
-                if is_awaitable(value):
-                    awaiting.append(index)
-            values.append(value)
-        self.values = values
-        return awaiting
+        function = direct.function
+        if direct.takes_self and direct.info_name is None and not direct.source_names:
+            return self.each(lambda _index, source: function(source))
+
+        def call(index: int, source: Any) -> Any:
+            args, keywords = self.arguments(direct, index)
+            return function(*args, **keywords)
+
+        return self.each(call)
 
     def arguments(self, direct: Direct, index: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
         source = self.batch.sources[index]
@@ -131,22 +130,12 @@ class FieldRun(FieldCompletion):
     def delegate(self) -> list[int]:
         """graphql-core executes the field, object by object (types this executor leaves
         to it); its errors in non-null positions come back here to propagate."""
-        executor, batch = self.executor, self.batch
-        details = self.details
-        values: list[Any] = []
-        awaiting: list[int] = []
-        for index, source in enumerate(batch.sources):
-            try:
-                path = self.path(index)
-                value = executor.execute_field(batch.object_type, source, details, path, None)
-            except Exception as error:
-                value = error
-            else:
-                if executor.is_awaitable(value):
-                    awaiting.append(index)
-            values.append(value)
-        self.values = values
-        return awaiting
+        executor, batch, details = self.executor, self.batch, self.details
+        return self.each(
+            lambda index, source: executor.execute_field(
+                batch.object_type, source, details, self.path(index), None
+            )
+        )
 
 
 def attributes(sources: list[Any], name: str) -> list[Any]:
