@@ -3,12 +3,14 @@
 Exports the `order_lines` view for seeds giving about `size` order lines, two ways, each in
 a fresh gateway process (so `ru_maxrss` is that run's own peak):
 
-- stream: `GET /views/order_lines.csv`, read as it streams (one page in memory at a time);
+- stream: `GET /views/order_lines.csv`, read as it streams (at most two pages in memory);
 - whole:  the client pages the same GraphQL document through `/graphql`, keeps the whole
           result, then flattens it and writes the CSV (what a script without views does).
 
-Both emulations run in another process (`bench.harness.emulations`), seeded on first use
-under the data directory (kept between runs); backend calls are read from their counters.
+The gateway is the production app (`gateway.wiring.assemble`: access control, audit log,
+operation limits, the shipped views). Both emulations run in another process
+(`bench.harness.emulations`), seeded on first use under the data directory (kept between
+runs); backend calls are read from their counters.
 Prints a Markdown table: rows, seconds, rows/s, backend calls, peak RSS of the gateway process.
 """
 
@@ -26,7 +28,6 @@ import tempfile
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +35,13 @@ import httpx
 from starlette.applications import Starlette
 
 from bench.harness import emulations
-from gateway.access import row_filters
-from gateway.access_extension import access_extension
-from gateway.app import create_app
-from gateway.auth import Authenticator, AuthSettings
-from gateway.policy import Policy
 from gateway.runtime import tune_gc
 from gateway.settings import parse_settings
 from gateway.tokens import mint
-from gateway.views import load_views, mount_views
+from gateway.views import load_views
 from gateway.views.encode import csv_cell, defuse_formula
 from gateway.views.flatten import Flattener
-from gateway.wiring import build_backends
+from gateway.wiring import assemble, build_backends
 
 SECRET = "bench-export-secret-0123456789-0123456789"
 LINES_PER_SCALE = 6000  # the seed writes 2,000 orders of 1-5 lines (3 on average) per 1.0
@@ -69,7 +65,9 @@ class Result:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 
 
-def _app(zoho_url: str, erp_url: str) -> Starlette:
+def _app(zoho_url: str, erp_url: str, audit_log: Path) -> Starlette:
+    """The production gateway (`gateway.wiring.assemble`, as `crossdock serve` builds it):
+    access control, audit, operation limits and the shipped views, with default settings."""
     settings = parse_settings(
         {
             "crm": {
@@ -84,21 +82,13 @@ def _app(zoho_url: str, erp_url: str) -> Starlette:
                 "api_key": "crossdock-demo",
                 "api_secret": "crossdock-demo-secret",
             },
+            "auth": {"hs256_secret": SECRET},
+            "policy": {"audit_log": str(audit_log)},
+            "saga": {"enabled": False},  # the export only reads; the saga needs a journal key
         }
     )
     backends = build_backends(settings)
-    policy = Policy.load(None)
-    app = create_app(
-        settings,
-        crm=backends.crm,
-        scm=backends.scm,
-        authenticate=Authenticator(AuthSettings(hs256_secret=SECRET), policy),
-        row_rules=partial(row_filters, policy),
-        extensions=[access_extension(policy)],
-        on_shutdown=[backends.aclose],
-    )
-    mount_views(app, load_views(None), policy=policy)
-    return app
+    return assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
 
 
 def _headers() -> list[tuple[bytes, bytes]]:
@@ -174,10 +164,11 @@ async def _whole(app: Starlette) -> int:
 def child(mode: str, zoho_url: str, erp_url: str) -> dict[str, Any]:
     """One measured run in this (fresh) process, tuned as `crossdock serve` tunes it."""
     tune_gc()
-    app = _app(zoho_url, erp_url)
-    started = time.perf_counter()
-    rows = asyncio.run(_stream(app) if mode == "stream" else _whole(app))
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as workdir:
+        app = _app(zoho_url, erp_url, Path(workdir) / "audit.log")
+        started = time.perf_counter()
+        rows = asyncio.run(_stream(app) if mode == "stream" else _whole(app))
+        seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"rows": rows, "seconds": seconds, "peak_rss_mb": peak}
 

@@ -72,15 +72,18 @@ def country_code(value: str | None) -> str | None:
 
 def to_decimal(value: Any) -> Decimal | None:
     """A wire number (JSON float/int or numeric string) as a Decimal; floats go through repr."""
-    if value is None or value == "" or isinstance(value, bool):
+    kind = value.__class__
+    if kind is bool or value is None or value == "":
         return None
+    if kind is not str and kind is not float and kind is not int:  # subclasses: as str() reads
+        if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+            return None
+        value = str(value)
     try:
-        number = Decimal(str(value)) if isinstance(value, (int, float, str)) else None
+        number = Decimal(repr(value) if kind is float else value)
     except InvalidOperation:
         return None
-    if number is None or not number.is_finite():
-        return None
-    return number
+    return number if number.is_finite() else None
 
 
 def to_decimal_or_zero(value: Any) -> Decimal:
@@ -97,10 +100,21 @@ def with_minor_units(amount: Decimal, currency: str) -> Decimal:
     """Shows at least the currency's minor digits ("250000.0" USD → "250000.00"), losslessly:
     an amount with more digits (a valuation rate of 12.3456) keeps them."""
     minor = MINOR_UNITS.get(currency.upper(), 2)
+    quantum = _QUANTA[minor] if minor < len(_QUANTA) else Decimal(1).scaleb(-minor)
+    # same_quantum answers the usual cases ("12.50", "250000" or "678.1" USD) without
+    # as_tuple(), which builds a tuple of every digit
+    if amount.same_quantum(quantum):
+        return amount
+    for shorter in _QUANTA[:minor]:
+        if amount.same_quantum(shorter):
+            return amount.quantize(quantum)
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent > -minor:
-        return amount.quantize(Decimal(1).scaleb(-minor))
+        return amount.quantize(quantum)
     return amount
+
+
+_QUANTA = tuple(Decimal(1).scaleb(-n) for n in range(4))  # 1, 0.1, 0.01, 0.001
 
 
 def money(value: Any, currency: str) -> Money | None:
@@ -152,10 +166,11 @@ def format_naive_datetime(value: datetime, tz: ZoneInfo) -> str:
 
 def text(value: Any) -> str | None:
     """A non-empty string field, else None (Zoho sends null, Frappe sends "")."""
+    if value.__class__ is str:  # the common case, first
+        return value.strip() or None
     if value is None:
         return None
-    result = str(value).strip() if not isinstance(value, str) else value.strip()
-    return result or None
+    return str(value).strip() or None
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

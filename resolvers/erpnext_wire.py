@@ -33,7 +33,17 @@ def chunks(keys: Sequence[str]) -> list[list[str]]:
     return batches(keys, size=KEYS_PER_CALL, budget=FILTER_BUDGET, cost=_encoded_length)
 
 
+def _compact(value: Any) -> str:
+    """JSON without the optional spaces: a 200-name `in` filter's URL is 10 % shorter."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")  # JSON and the URL carry these as they are
+
+
 def _encoded_length(key: str) -> int:
+    if _PLAIN.fullmatch(key):  # most names (SAL-ORD-2026-00001): the quotes add %22 twice
+        return len(key) + 6
     return len(quote(json.dumps(key), safe=""))
 
 
@@ -86,14 +96,14 @@ class FrappeWire:
         limit: int | None = None,
     ) -> list[Doc]:
         params = {
-            "fields": json.dumps(list(fields)),
-            "filters": json.dumps(list(filters)),
+            "fields": _compact(list(fields)),
+            "filters": _compact(list(filters)),
             "order_by": order_by,
             "limit_start": str(start),
             "limit_page_length": str(limit or self.page_size),
         }
         if or_filters:
-            params["or_filters"] = json.dumps(list(or_filters))
+            params["or_filters"] = _compact(list(or_filters))
         if parent is not None:
             params["parent"] = parent
         data = await self.call("GET", quote(doctype), params=params)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -105,8 +106,10 @@ class Requester:
     ) -> httpx.Response:
         """The backend's response, or a BackendError (retries exhausted, or circuit open)."""
         safe = method in IDEMPOTENT if idempotent is None else idempotent
-        where = f"{method} {httpx.URL(url).path}"
-        request = {"params": params, "headers": headers, "json": json, "data": data}
+        where = f"{method} {unquote(urlsplit(url).path) or '/'}"  # as httpx.URL(url).path
+        if params:
+            url = with_query(url, params)
+        request = {"headers": headers, "json": json, "data": data}
         retries = 0
         if self.budget is not None:
             self.budget.record_request()
@@ -187,6 +190,24 @@ class Requester:
             system=self.system,
             status=status,
         )
+
+
+# What must be escaped in a query value for it to read back as itself: the query's own
+# delimiters and `%`, plus ASCII controls (which httpx refuses raw). httpx percent-encodes
+# everything else a URL may not carry raw (space, quotes, brackets, non-ASCII as UTF-8),
+# in one pass: far cheaper than `params=`, whose every `%xx` it re-scans (a 200-name
+# Frappe `in` filter took ~0.9 ms to put into a URL that way).
+_QUERY_ESCAPES = str.maketrans(
+    {c: f"%{ord(c):02X}" for c in "%&=#+;" + "".join(map(chr, [*range(32), 127]))}
+)
+
+
+def with_query(url: str, params: Mapping[str, str]) -> str:
+    """`url` with `params` as its query, each key and value read back exactly by a server."""
+    query = "&".join(
+        f"{k.translate(_QUERY_ESCAPES)}={v.translate(_QUERY_ESCAPES)}" for k, v in params.items()
+    )
+    return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
 def _caused(failure: BackendError, exc: Exception) -> BackendError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from resolvers.canonical import (
     EPOCH,
@@ -86,13 +86,17 @@ def since_conditions(modified_since: datetime | None) -> list[str]:
     return [condition("Modified_Time", "greater_equal", format_offset_datetime(modified_since))]
 
 
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    return value.__class__ is dict or isinstance(value, Mapping)  # decoded JSON: dicts, first
+
+
 def lookup_id(value: Any) -> str | None:
-    return text(value.get("id")) if isinstance(value, Mapping) else None
+    return text(value.get("id")) if _is_mapping(value) else None
 
 
 def lookup_name(value: Any) -> str | None:
     """The display name a Zoho lookup carries (`{"name": "Acme", "id": "…"}`)."""
-    return text(value.get("name")) if isinstance(value, Mapping) else None
+    return text(value.get("name")) if _is_mapping(value) else None
 
 
 def _time(record: Record, key: str) -> datetime:
@@ -156,17 +160,21 @@ def unresolved_product_ids(record: Record) -> list[str]:
 
 def _rows(record: Record) -> list[Record]:
     rows = record.get("Ordered_Items") or record.get("Product_Details") or []
-    return [row for row in rows if isinstance(row, Mapping)] if isinstance(rows, list) else []
+    return [row for row in rows if _is_mapping(row)] if isinstance(rows, list) else []
 
 
 def _first(row: Record, *keys: str) -> Any:
-    return next((row[k] for k in keys if row.get(k) is not None), None)
+    for key in keys:
+        value = row.get(key)
+        if value is not None:
+            return value
+    return None
 
 
 def _line(row: Record, currency: str, skus: Mapping[str, str]) -> OrderLine:
     product = row.get("Product_Name") or row.get("product")
     product_id = lookup_id(product)
-    code = text(product.get("Product_Code")) if isinstance(product, Mapping) else None
+    code = text(product.get("Product_Code")) if _is_mapping(product) else None
     sku = code or (skus.get(product_id) if product_id else None) or ""
     quantity = to_decimal_or_zero(_first(row, "Quantity", "quantity"))
     price = to_decimal_or_zero(_first(row, "List_Price", "ListPrice", "list_price", "unit_price"))

@@ -150,10 +150,11 @@ class ZohoWire:
         if "t" in position:
             return await self._token_page(module, base, position, first, kind)
         offset = offset_of(position)
-        if criteria is not None:
-            if offset >= DISCRETE_LIMIT:
-                raise _search_cap(module)
-            first = min(first, DISCRETE_LIMIT - offset)
+        if criteria is not None and offset >= DISCRETE_LIMIT:
+            raise _search_cap(module)
+        # `page` reaches only the first 2,000 rows (a page ending past them is a 400, §A.4):
+        # the page that crosses them is cut there, and a listing goes on with its token.
+        first = min(first, DISCRETE_LIMIT - offset) if offset < DISCRETE_LIMIT else first
         page, skip = offset // first + 1, offset % first
         params = {**base, "page": str(page), "per_page": str(first)}
         path = f"/{module}/search" if criteria else f"/{module}"

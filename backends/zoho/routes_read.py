@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -60,10 +61,11 @@ class Reader:
         per_page = _int_param(params.get("per_page"), "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)
         token_text = params.get("page_token")
         query, offset = self._position(request, module, per_page)
-        rows = self.store.select(
+        rows = self.store.select_projected(
             module.api_name,
             query.where,
             query.params,
+            fields=projected(module, fields),
             order_by=query.order_by,
             limit=per_page + 1,
             offset=offset,
@@ -73,7 +75,7 @@ class Reader:
             return Response(status_code=304 if changed_since else 204)
         more = len(rows) > per_page
         info = self._info(query, offset, per_page, len(rows[:per_page]), more)
-        return _page(module, rows[:per_page], fields, info)
+        return _page(rows[:per_page], info)
 
     def _position(self, request: Request, module: Module, per_page: int) -> tuple[Query, int]:
         """The query and row offset of this page: from the page token, else from `page`."""
@@ -113,10 +115,11 @@ class Reader:
         if offset + per_page > DISCRETE_LIMIT:
             message = f"search returns at most {DISCRETE_LIMIT} records; refine the criteria"
             raise ZohoError(400, "LIMIT_REACHED", message, {"limit": DISCRETE_LIMIT})
-        rows = self.store.select(
+        rows = self.store.select_projected(
             module.api_name,
             where,
             values,
+            fields=projected(module, fields),
             order_by=query.order_by,
             limit=per_page + 1,
             offset=offset,
@@ -132,7 +135,7 @@ class Reader:
             "sort_by": sort_by,
             "sort_order": sort_order,
         }
-        return _page(module, rows[:per_page], fields, info)
+        return _page(rows[:per_page], info)
 
     def _list_query(self, request: Request, module: Module) -> Query:
         params = request.query_params
@@ -217,17 +220,23 @@ def parse_fields(module: Module, text: str | None, *, required: bool) -> list[st
     return names
 
 
-def project(module: Module, doc: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+def projected(module: Module, fields: list[str] | None) -> list[str]:
+    """The fields a read returns besides `id`: the asked ones (else all), each once, in order."""
     names = fields if fields is not None else list(module.fields)
+    return [name for name in dict.fromkeys(names) if name != "id"]
+
+
+def project(module: Module, doc: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     out = {"id": doc["id"]}
-    out.update({name: doc.get(name) for name in names if name != "id"})
+    out.update({name: doc.get(name) for name in projected(module, fields)})
     return out
 
 
-def _page(
-    module: Module, rows: list[dict[str, Any]], fields: list[str] | None, info: dict[str, Any]
-) -> Response:
-    return JSONResponse({"data": [project(module, row, fields) for row in rows], "info": info})
+def _page(rows: list[str], info: dict[str, Any]) -> Response:
+    """`{"data": [...], "info": {...}}` around records the store already wrote as JSON."""
+    data = ",".join(rows)
+    body = f'{{"data":[{data}],"info":{json.dumps(info, separators=(",", ":"))}}}'
+    return Response(body, media_type="application/json")
 
 
 def _any_field_sql(

@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal, Protocol
 
 from gateway.views.flatten import Row
@@ -30,7 +31,7 @@ from gateway.views.flatten import Row
 Format = Literal["csv", "ndjson"]
 Formulas = Literal["escape", "keep"]
 ERROR_MARK = "#crossdock-error"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -47,9 +48,35 @@ def csv_cell(value: Any) -> str:
 
 def defuse_formula(text: str) -> str:
     """`text` with a leading `'` when a spreadsheet would run it as a formula; numbers kept."""
-    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+    if text[:1] in _FORMULA_FIRST and not _NUMBER.match(text):
         return "'" + text
     return text
+
+
+def _escaped_cell(value: Any) -> str:
+    """`defuse_formula(csv_cell(value))`, with text (most cells) taking the short way."""
+    if value.__class__ is str:
+        return "'" + value if value[:1] in _FORMULA_FIRST and not _NUMBER.match(value) else value
+    return defuse_formula(csv_cell(value))
+
+
+_AS_IS = frozenset({str, int, type(None)})  # csv.writer writes these exactly as csv_cell does
+_first_char = itemgetter(slice(0, 1))
+
+
+def _column(values: tuple[Any, ...], escape: bool) -> Sequence[Any]:
+    """One column of a page as csv.writer should get it: converted cell by cell only when
+    some cell needs it (a bool, a float, a formula-like text), checked in C otherwise."""
+    kinds = set(map(type, values))
+    if not kinds <= _AS_IS:
+        return [(_escaped_cell if escape else csv_cell)(v) for v in values]
+    if not escape or str not in kinds:  # numbers are never escaped (see `defuse_formula`)
+        return values
+    if kinds <= {str, type(None)} and _FORMULA_FIRST.isdisjoint(
+        map(_first_char, filter(None, values))
+    ):
+        return values
+    return [_escaped_cell(v) for v in values]
 
 
 class Encoder(Protocol):
@@ -85,9 +112,9 @@ class CsvEncoder:
         return self._lines([list(columns)])
 
     def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes:
-        if self.formulas == "keep":
-            return self._lines([[csv_cell(v) for v in row] for row in rows])
-        return self._lines([[defuse_formula(csv_cell(v)) for v in row] for row in rows])
+        escape = self.formulas == "escape"
+        cells = [_column(values, escape) for values in zip(*rows, strict=True)]
+        return self._lines(list(zip(*cells, strict=True)))
 
     def trailer(self, watermark: str, count: int) -> bytes:
         return b""
@@ -96,8 +123,11 @@ class CsvEncoder:
         return self._lines([[f"{ERROR_MARK} {code}: {message}"]])
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
+
+
 def _json_line(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    return _JSON.encode(value).encode("utf-8") + b"\n"
 
 
 @dataclass(frozen=True)
@@ -111,7 +141,8 @@ class NdjsonEncoder:
         return b""
 
     def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes:
-        return b"".join(_json_line(dict(zip(columns, row, strict=True))) for row in rows)
+        lines = [_JSON.encode(dict(zip(columns, row, strict=True))) for row in rows]
+        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
     def trailer(self, watermark: str, count: int) -> bytes:
         return _json_line({"_watermark": watermark, "_rows": count})

@@ -39,6 +39,10 @@ def test_country_names_become_iso_codes_where_known(name: str | None, code: str 
     assert country_code(name) == code
 
 
+class _Text(str):
+    """A str subclass, as some JSON decoders hand out."""
+
+
 @pytest.mark.parametrize(
     ("wire", "expected"),
     [
@@ -49,6 +53,13 @@ def test_country_names_become_iso_codes_where_known(name: str | None, code: str 
         ("n/a", None),  # garbage is not a number
         (True, None),  # a Check field is not a quantity
         (float("nan"), None),  # NaN is not an amount
+        (float("inf"), None),  # nor is infinity
+        ("Infinity", None),  # spelled out
+        ("", None),  # Frappe's empty field
+        (" 7 ", Decimal(7)),  # surrounding spaces are read as Decimal reads them
+        (_Text("4.20"), Decimal("4.20")),  # a str subclass reads as its text
+        (Decimal("2.5"), None),  # not a wire type
+        ([1], None),  # nor is a list
     ],
 )
 def test_wire_numbers_become_decimals_without_float_noise(
@@ -96,6 +107,11 @@ def test_a_cursor_round_trips_and_rejects_tampering() -> None:
         ("12.3456", "USD", "12.3456"),  # a valuation rate keeps its precision
         ("1500", "JPY", "1500"),  # yen have no minor unit
         ("1.5", "KWD", "1.500"),  # dinars have three
+        ("12.50", "USD", "12.50"),  # already exactly the minor digits
+        ("12.3400", "USD", "12.3400"),  # trailing zeros past the minor digits are kept
+        ("7", "KWD", "7.000"),  # a whole amount gains every minor digit
+        ("1E+2", "USD", "100.00"),  # an exponent form too
+        ("-0.5", "eur", "-0.50"),  # lower-case codes and signs
     ],
 )
 def test_money_shows_at_least_the_currencys_minor_digits(

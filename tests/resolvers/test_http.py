@@ -181,3 +181,31 @@ async def test_a_slow_erpnext_is_a_timeout_naming_the_call(
         "ERPNext did not answer GET /api/resource/Bin within 0.05s; retried 1 time"
     )
     assert caught.value.code == "BACKEND_TIMEOUT"
+
+
+# Each value is here for a character that could end or change it on the way.
+QUERY_VALUES = {
+    "delimiters": "a&b=c#d+e;f",  # the query's own separators, and `+` (a space to servers)
+    "percent": "100%25 off %41",  # an escape-looking text stays text
+    "json": '[["Sales Order","name","in",["SO-1","Ä,€"]]]',  # quotes, brackets, non-ASCII
+    "controls": "tab\there\nnewline\x7f",  # httpx refuses these raw
+    "kept": "a/b?c:d@e!$'()*,[]",  # legal in a query as they are
+    "empty": "",
+    "key with space": "v",
+}
+
+
+async def test_query_values_reach_the_server_exactly_as_given() -> None:
+    received: dict[str, str] = {}
+
+    async def echo(request: Request) -> Response:
+        received.update(request.query_params)
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/api/resource/{doctype}", echo)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://erp"
+    ) as client:
+        send = requester(client, SleepSpy())
+        await send.send("GET", "http://erp/api/resource/Sales%20Order", params=QUERY_VALUES)
+    assert received == QUERY_VALUES

@@ -118,6 +118,28 @@ async def test_listing_past_2000_rows_switches_to_zoho_page_tokens(
     assert all("fields" in p and int(p["per_page"]) <= 200 for p in sent)
 
 
+async def test_a_page_size_that_does_not_divide_2000_walks_past_2000_rows_without_a_400(
+    crm: ZohoCRM, zoho_store: ZohoStore, zoho_wire: RecordingTransport
+) -> None:
+    # pages of 150 end at 1,950 then 2,100: `page` must stop at 2,000 (a 400 past it, §A.4)
+    zoho_store.insert("Products", [product(n, f"SKU-{n}") for n in range(1, 2051)])
+
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await crm.list_products(first=150, after=cursor)
+        seen += [p.id for p in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert len(seen) == len(set(seen)) == 2050
+    sent = zoho_wire.params("/crm/v8/Products")
+    paged = [p for p in sent if "page" in p]
+    assert all(int(p["page"]) * int(p["per_page"]) <= 2000 for p in paged)
+    assert "page_token" in sent[-1]
+
+
 async def test_status_and_customer_filters_are_pushed_down_as_search_criteria(
     crm: ZohoCRM, zoho_store: ZohoStore, zoho_wire: RecordingTransport, zoho_emulator: ZohoEmulator
 ) -> None:

@@ -8,7 +8,8 @@ import pytest
 from graphql import GraphQLSchema
 
 from gateway.limits import Limits
-from gateway.views import ViewConfigError, check_views, load_views, parse_views
+from gateway.settings_hardening import parse_limits
+from gateway.views import ViewCatalog, ViewConfigError, check_views, load_views, parse_views
 from schema.build import build_schema
 
 DOCUMENT = """
@@ -123,8 +124,25 @@ def test_a_view_whose_page_the_operation_limits_refuse_fails_at_startup(
     check_views(catalog, schema, limits=Limits(max_cost=100_000))
 
 
-def test_the_shipped_views_are_valid_within_the_default_limits(schema: GraphQLSchema) -> None:
-    check_views(load_views(None), schema, limits=Limits())
+def test_the_shipped_views_are_valid_within_the_limits_the_gateway_enforces_by_default(
+    schema: GraphQLSchema,
+) -> None:
+    # The limits `crossdock serve` enforces without a [limits] table (what wiring passes to
+    # mount_views), not the bare `Limits()` dataclass.
+    enforced = parse_limits({}, {}).default
+    check_views(load_views(None), schema, limits=enforced)
+
+
+def test_the_order_lines_page_breaks_a_cost_limit_below_its_estimate(
+    schema: GraphQLSchema,
+) -> None:
+    # 200 orders at ~254 each (lines counted 20 per order): an operator who lowers
+    # max_cost below that learns it at startup, with the view and the fix named.
+    catalog = load_views(None)
+    order_lines = ViewCatalog({"order_lines": catalog.views["order_lines"]})
+    with pytest.raises(ViewConfigError, match="'order_lines': a page of 200 breaks"):
+        check_views(order_lines, schema, limits=Limits(max_cost=50_000))
+    check_views(order_lines, schema, limits=Limits(max_cost=51_000))
 
 
 def test_a_missing_views_file_names_the_path(tmp_path: Any) -> None:

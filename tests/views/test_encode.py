@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 
 import pytest
 
-from gateway.views.encode import CsvEncoder, NdjsonEncoder, csv_cell
+from gateway.views.encode import CsvEncoder, NdjsonEncoder, csv_cell, defuse_formula
 
 COLUMNS = ("name", "amount", "note")
 
@@ -100,3 +101,30 @@ def test_csv_keeps_formula_text_as_is_when_asked_and_ndjson_never_escapes() -> N
         "amount": "-5",
         "note": "@x",
     }
+
+
+# Values of every kind a column can hold, formula-like ones included, mixed within columns.
+CELLS = [None, "", "Acme", "=SUM(A1)", "+1 555", "-12.50", "@x", "\tx", "\rx", "-x", 7, -3,
+         0, True, False, 3.0, 2.5, -0.5, "1e-7", "Müller", 'say "hi"', "a,b"]  # fmt: skip
+
+
+def _reference(rows: list[tuple[object, ...]], escape: bool) -> bytes:
+    """The encoding cell by cell, as the encoder is specified."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    cell = (lambda v: defuse_formula(csv_cell(v))) if escape else csv_cell
+    writer.writerows([[cell(v) for v in row] for row in rows])
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("formulas", ["escape", "keep"])
+@pytest.mark.parametrize("seed", range(30))
+def test_csv_rows_encode_exactly_as_cell_by_cell_encoding_would(formulas: str, seed: int) -> None:
+    pick = random.Random(seed)
+    width = pick.randint(1, 5)
+    # some columns hold one kind only (the fast paths), others a mix (the cell-by-cell path)
+    pools = [pick.sample(CELLS, pick.randint(1, 4)) for _ in range(width)]
+    rows = [tuple(pick.choice(pool) for pool in pools) for _ in range(pick.randint(0, 12))]
+    encoder = CsvEncoder(formulas=formulas)  # type: ignore[arg-type]
+    names = tuple(f"c{i}" for i in range(width))
+    assert encoder.rows(names, rows) == _reference(rows, formulas == "escape")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
-from gateway.views.flatten import Flattener, dig
+import pytest
+
+from gateway.views.flatten import Flattener, dig, getter
 from gateway.views.model import Column, View
 
 
@@ -65,3 +68,28 @@ def test_dig_stops_at_anything_that_is_not_a_mapping_or_list() -> None:
     assert dig({"a": "text"}, ["a", "b"]) is None
     assert dig({"a": [1]}, ["a", 0]) == 1
     assert dig({"a": {"0": 1}}, ["a", 0]) is None
+
+
+# Each path is here for one way a compiled getter could part from `dig`.
+GETTER_CASES = [
+    ("number",),  # one key
+    ("customer", "name"),  # two keys
+    ("shipments", 0, "carrier"),  # an index on the way
+    ("shipments", 5, "carrier"),  # an index past the end
+    ("customer", "name", "x"),  # a key under text
+    ("lines", "sku"),  # a key under a list
+    ("missing", "name"),  # a missing object
+    ("number", "x"),  # two keys where the first is text
+]
+
+
+@pytest.mark.parametrize("steps", GETTER_CASES)
+@pytest.mark.parametrize("value", [ORDER, {**ORDER, "customer": None}, None, [], "text"])
+def test_a_compiled_getter_reads_exactly_what_dig_reads(steps: tuple[Any, ...], value: Any) -> None:
+    assert getter(steps)(value) == dig(value, steps)
+
+
+def test_a_mapping_that_is_not_a_dict_is_still_read() -> None:
+    node = MappingProxyType({"customer": MappingProxyType({"name": "Acme"})})
+    assert getter(("customer", "name"))(node) == "Acme"
+    assert getter(("customer",))(node) == {"name": "Acme"}

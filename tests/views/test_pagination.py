@@ -3,6 +3,7 @@ fails the export instead of looping (a tiny schema stands in for a misbehaving s
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -86,6 +87,31 @@ async def test_limit_stops_fetching_once_enough_rows_came() -> None:
     pages = [await export.first()] + [rows async for rows in export.rest()]
     assert pages == [[("a",)], [("a",)]]
     assert ASKED == [None, "c1"]
+
+
+async def test_the_next_page_is_read_while_the_consumer_holds_one_and_never_two_ahead() -> None:
+    CURSORS[:] = ["c1", "c2", "c3", "c4", None]
+    ASKED.clear()
+    export = Export(SCHEMA, ViewPlan(VIEW, VIEW.columns, (), DOCUMENT), _no_context)
+    await export.first()
+    asked_while_holding = []
+    async for _ in export.rest():
+        await asyncio.sleep(0.01)  # the consumer sends its page; the next one is read
+        asked_while_holding.append(len(ASKED))
+    assert ASKED == [None, "c1", "c2", "c3", "c4"]
+    assert asked_while_holding == [3, 4, 5, 5]  # page n held while page n+1 was asked
+
+
+async def test_a_consumer_that_stops_leaves_no_page_reading() -> None:
+    CURSORS[:] = ["c1", "c2", "c3", "c4", None]
+    ASKED.clear()
+    export = Export(SCHEMA, ViewPlan(VIEW, VIEW.columns, (), DOCUMENT), _no_context)
+    await export.first()
+    pages = export.rest()
+    await anext(pages)
+    await pages.aclose()  # e.g. the client hung up
+    await asyncio.sleep(0.01)
+    assert ASKED == [None, "c1", "c2"]  # the page read ahead, and nothing after it
 
 
 @pytest.mark.parametrize(
