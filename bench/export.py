@@ -35,7 +35,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bench.harness import emulations
-from gateway.runtime import tune_gc
+from gateway.runtime import freeze_startup, loop_factory, tune_gc
 from gateway.settings import parse_settings
 from gateway.tokens import mint
 from gateway.views import load_views
@@ -162,12 +162,17 @@ async def _whole(app: Starlette) -> int:
 
 
 def child(mode: str, zoho_url: str, erp_url: str) -> dict[str, Any]:
-    """One measured run in this (fresh) process, tuned as `crossdock serve` tunes it."""
+    """One measured run in this (fresh) process, tuned as `crossdock serve` tunes it (its
+    collector settings, startup objects frozen, uvloop's event loop)."""
     tune_gc()
-    with tempfile.TemporaryDirectory() as workdir:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        asyncio.Runner(loop_factory=loop_factory()) as runner,
+    ):
         app = _app(zoho_url, erp_url, Path(workdir) / "audit.log")
+        freeze_startup()
         started = time.perf_counter()
-        rows = asyncio.run(_stream(app) if mode == "stream" else _whole(app))
+        rows = runner.run(_stream(app) if mode == "stream" else _whole(app))
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"rows": rows, "seconds": seconds, "peak_rss_mb": peak}

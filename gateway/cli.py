@@ -51,13 +51,14 @@ def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.runtime import tune_gc
+    from gateway.runtime import freeze_startup, tune_gc
 
     tune_gc()
     settings = load_settings(args.config, os.environ)
     options = uvicorn_options(settings, host=args.host, port=args.port)
     backends = build_backends(settings)
     app = assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
+    freeze_startup()
     uvicorn.run(app, log_level="info", **options)
     return 0
 

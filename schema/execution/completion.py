@@ -110,6 +110,9 @@ class FieldCompletion:
                 self.slow(index, value)
 
     def slow(self, index: int, value: Any) -> None:
+        if isinstance(value, Exception):  # a failed resolver: handled, never raised again
+            self.fail(index, value)  # (raising a shared exception grows its traceback)
+            return
         try:
             self.batch.results[index][self.key] = self.top(index, value)
         except Exception as error:  # a field error: null it here or above, say where
@@ -137,8 +140,6 @@ class FieldCompletion:
         typename: str | None,
     ) -> Any:
         """The spec's CompleteValue for one position: `container[key]`, below `owner`."""
-        if isinstance(value, Exception):
-            raise value
         if value is None:
             if shape.non_null:
                 raise TypeError(self.null_message())
@@ -188,15 +189,20 @@ class FieldCompletion:
 
     def item(self, shape: Shape, value: Any, into: list[Any], index: int, owner: Position) -> Any:
         """One list element, with graphql-core's per-item error handling."""
+        if isinstance(value, Exception):
+            return self.item_error(shape, value, index, owner)
         try:
             return self.value(shape, value, into, index, owner, None)
         except Exception as raw:
-            path = Path(owner.path, index, None)
-            error = located_error(raw, self.nodes, path.as_list())
-            if shape.non_null and self.executor.error_propagation:
-                raise error from None
-            self.executor.collected_errors.add(error, path)
-            return None
+            return self.item_error(shape, raw, index, owner)
+
+    def item_error(self, shape: Shape, raw: Exception, index: int, owner: Position) -> None:
+        """A list element failed: null it, or raise (located) to null the list above."""
+        path = Path(owner.path, index, None)
+        error = located_error(raw, self.nodes, path.as_list())
+        if shape.non_null and self.executor.error_propagation:
+            raise error from None
+        self.executor.collected_errors.add(error, path)
 
     def null_message(self) -> str:
         field = self.nodes[0].name.value
