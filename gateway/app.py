@@ -32,10 +32,11 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 
+from gateway.auth import is_failed_authentication
 from gateway.errors import ErrorFormatting
 from gateway.http_guard import RequestRefused, send_refusal
 from gateway.http_negotiation import negotiate, refusal_for, shape_result
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import RateLimiter, client_address, rate_limited
 from gateway.request_id import RequestIdMiddleware, request_id_of
 from gateway.settings import Settings
 from resolvers.errors import CrossdockError
@@ -57,7 +58,8 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
 
     GraphQL over HTTP (gateway.http_negotiation): the response media type and status follow
     the client's Accept; strawberry's request errors and RequestRefused (e.g. 429 from the
-    rate limiter, taken after authentication) are answered GraphQL-shaped.
+    rate limiter, taken after authentication, or from its failed-authentication limiter,
+    checked before) are answered GraphQL-shaped.
     """
 
     def __init__(
@@ -139,7 +141,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             and isinstance(request, Request)
             and not self._asks_for_ide(request)
         ):
-            principal = await self.authenticate(request)
+            principal = await self._authenticate(request, self.authenticate)
         if isinstance(request, Request) and not self._asks_for_ide(request):
             self._take_token(request, principal)
         filters = self.row_rules(principal) if self.row_rules else {}
@@ -156,19 +158,30 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             response=response,
         )
 
+    async def _authenticate(self, request: Request, authenticate: Authenticate) -> Principal:
+        """`authenticate`, unless the address failed too often (429, nothing verified).
+        Requests without an Authorization header have nothing to verify: never counted."""
+        failed = None if self.rate_limiter is None else self.rate_limiter.failed_auth
+        if failed is None or "authorization" not in request.headers:
+            return await authenticate(request)
+        address = client_address(request.scope.get("client"))
+        decision = failed.check(address)
+        if not decision.allowed:
+            raise rate_limited(decision, "Too many failed authentications from this address")
+        try:
+            return await authenticate(request)
+        except Exception as error:
+            if is_failed_authentication(error):
+                failed.failed(address)
+            raise
+
     def _take_token(self, request: Request, principal: Principal) -> None:
         if self.rate_limiter is None:
             return
         client = request.client.host if request.client else "unknown"
         decision = self.rate_limiter.check_principal(principal, fallback_key=f"client:{client}")
         if not decision.allowed:
-            raise RequestRefused(
-                429,
-                "RATE_LIMITED",
-                f"Too many requests; retry in {decision.retry_after_header} s.",
-                headers={"Retry-After": decision.retry_after_header},
-                retryAfter=int(decision.retry_after_header),
-            )
+            raise rate_limited(decision, "Too many requests")
 
     def _asks_for_ide(self, request: Request) -> bool:
         """A browser loading the GraphiQL page (no operation in it) needs no token."""

@@ -19,6 +19,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
@@ -33,13 +34,25 @@ _FAMILIES: dict[str, type] = {"RS": RSAPublicKey, "PS": RSAPublicKey, "ES": Elli
 
 
 class AuthError(CrossdockError):
-    """The request carries no valid bearer token; `description` goes to WWW-Authenticate."""
+    """The request carries no valid bearer token; `description` goes to WWW-Authenticate.
+
+    `caller_fault` is False when the gateway could not check the token at all (the signing
+    keys are unreachable): such failures do not count against the caller's address.
+    """
 
     code = "UNAUTHENTICATED"
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, *, caller_fault: bool = True) -> None:
         super().__init__(f"Unauthenticated: {description}.", code=self.code)
         self.description = description
+        self.caller_fault = caller_fault
+
+
+def is_failed_authentication(error: Exception) -> bool:
+    """Did the caller fail to authenticate (an AuthError of theirs, or starlette's 401)?"""
+    if isinstance(error, AuthError):
+        return error.caller_fault
+    return isinstance(error, HTTPException) and error.status_code == 401
 
 
 class AuthConfigError(ValueError):
@@ -165,7 +178,7 @@ class Authenticator:
             try:
                 found = await self._jwks.key(kid if isinstance(kid, str) else None)
             except JWKSError as err:
-                raise AuthError("signing keys unavailable") from err
+                raise AuthError("signing keys unavailable", caller_fault=False) from err
             if found is not None:
                 return found
             if self._public_key is None:

@@ -34,7 +34,8 @@ DEFAULT_DATA_DIR = "var/demo"
 
 
 def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -> dict[str, Any]:
-    """uvicorn's keyword arguments: where to listen, and TLS when `[server] tls_*` are set."""
+    """uvicorn's keyword arguments: where to listen, TLS when `[server] tls_*` are set, and
+    the proxies trusted for the client address (`[server] forwarded_allow_ips`)."""
     server = settings.server
     options: dict[str, Any] = {"host": host or server.host, "port": port or server.port}
     if server.tls_cert_file and server.tls_key_file:
@@ -45,6 +46,11 @@ def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -
             if not Path(path).is_file():
                 raise SettingsError(f"server.{key} {path} does not exist (a PEM file)")
         options |= {"ssl_certfile": server.tls_cert_file, "ssl_keyfile": server.tls_key_file}
+    if server.forwarded_allow_ips:  # the client address comes from X-Forwarded-For via these
+        options |= {
+            "proxy_headers": True,
+            "forwarded_allow_ips": ",".join(server.forwarded_allow_ips),
+        }
     return options
 
 

@@ -7,7 +7,8 @@
 middleware   CORS (only with `[server] cors_origins`), then the HTTP guard around /graphql:
              body size, batch size, CSRF (`[server] csrf`), content types
 extensions   trusted documents (with `[trusted_documents] manifest`), operation limits per role
-rate limiter token buckets per subject and partner (`[rate_limits]`; None when disabled)
+rate limiter token buckets per subject and partner, and per client address for failed
+             authentications (`[rate_limits]`; None when disabled)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.http_guard import PREFLIGHT_HEADERS, HttpGuard
 from gateway.limits import OperationLimits
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import FailedAuthLimiter, RateLimiter
 from gateway.settings import Settings
 from gateway.settings_section import SettingsError
 from gateway.trusted import TrustedDocumentsExtension
@@ -85,7 +86,8 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
     rates = settings.rate_limits
     if not rates.enabled:
         return None
-    return RateLimiter(rates.roles, default=rates.default)
+    failed = None if rates.failed_auth is None else FailedAuthLimiter(rates.failed_auth)
+    return RateLimiter(rates.roles, default=rates.default, failed_auth=failed)
 
 
 def backend_verify(system: str, ca_bundle: str | None) -> ssl.SSLContext | bool:

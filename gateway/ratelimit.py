@@ -1,4 +1,5 @@
-"""Per-subject and per-partner rate limits: token buckets with rates per role.
+"""Rate limits: token buckets per subject and partner (rates per role), and per client
+address for failed authentications (`FailedAuthLimiter`, checked before any token is verified).
 
 A bucket holds up to `burst` tokens and refills at `per_second`; each request takes one.
 The app answers a denial with HTTP 429, `Retry-After: <decision.retry_after_header>` and
@@ -10,15 +11,20 @@ buckets are dropped, and at most `max_keys` buckets are kept (least recently use
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from gateway.http_guard import RequestRefused
 from schema.principal import Principal
 
 Clock = Callable[[], float]
+logger = logging.getLogger("crossdock.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,9 @@ class RateLimiter:
 
     limiter = RateLimiter({"partner": Rate(per_second=2, burst=10)}, default=Rate(20, 40))
     decision = limiter.check_principal(principal)
+
+    `failed_auth` (optional) is the per-address limiter of failed authentications the app
+    consults before verifying a token; it rides along so one object carries every limit.
     """
 
     def __init__(
@@ -78,10 +87,12 @@ class RateLimiter:
         default: Rate,
         clock: Clock = time.monotonic,
         max_keys: int = 100_000,
+        failed_auth: FailedAuthLimiter | None = None,
     ) -> None:
         self.rates = dict(rates)
         self.default = default
         self.max_keys = max_keys
+        self.failed_auth = failed_auth
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
@@ -119,6 +130,15 @@ class RateLimiter:
             bucket.tokens -= 1.0
         return RateDecision(allowed=True)
 
+    def peek(self, key: str) -> RateDecision:
+        """Whether `key`'s bucket holds a token, without taking it (no bucket: a full one)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return RateDecision(allowed=True)
+        bucket.refill(self._clock())
+        wait = bucket.wait_s()
+        return RateDecision(allowed=wait <= 0, retry_after_s=wait)
+
     def __len__(self) -> int:
         return len(self._buckets)
 
@@ -139,3 +159,97 @@ class RateLimiter:
             if not oldest.full(now) and len(self._buckets) < self.max_keys:
                 return
             del self._buckets[key]
+
+
+class FailedAuthLimiter:
+    """Throttles failed authentications per client address, before any token is verified.
+
+        failed = FailedAuthLimiter(Rate(per_second=1, burst=20))
+        if not failed.check(address).allowed: ...    # 429 RATE_LIMITED, token left unverified
+        failed.failed(address)                       # after an authentication failed
+
+    Only failures take tokens: valid callers sharing the address (behind one NAT) never drain
+    it, and their own per-subject limits still apply. Once the bucket is empty, every request
+    from the address that carries credentials is refused unverified, valid ones too: telling
+    them apart would cost the verification the limit exists to save (GitHub's API likewise
+    refuses even valid credentials for a while after repeated bad ones). The refusal lasts
+    one refill (1 / per_second s); after it, one attempt per refill is verified.
+    A refused address is logged at most once per `log_every_s`; tokens are never logged.
+    """
+
+    def __init__(
+        self,
+        rate: Rate,
+        *,
+        clock: Clock = time.monotonic,
+        max_keys: int = 100_000,
+        log_every_s: float = 60.0,
+    ) -> None:
+        self.rate = rate
+        self.log_every_s = log_every_s
+        self._clock = clock
+        self._buckets = RateLimiter({}, default=rate, clock=clock, max_keys=max_keys)
+        self._logged: OrderedDict[str, float] = OrderedDict()
+
+    def check(self, address: str) -> RateDecision:
+        """May a request from `address` have its credentials verified? Takes nothing."""
+        decision = self._buckets.peek(address)
+        if not decision.allowed:
+            self._log_refusal(address, decision)
+        return decision
+
+    def failed(self, address: str) -> None:
+        """An authentication from `address` failed: take a token (none left: nothing to take)."""
+        self._buckets.check_keys([address], self.rate)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _log_refusal(self, address: str, decision: RateDecision) -> None:
+        now = self._clock()
+        while self._logged and (
+            now - next(iter(self._logged.values())) >= self.log_every_s
+            or len(self._logged) >= self._buckets.max_keys
+        ):
+            self._logged.popitem(last=False)
+        if address in self._logged:
+            return
+        self._logged[address] = now
+        logger.warning(
+            "refusing credentials from %s unverified for %s s: more than %g failed "
+            "authentications (next note about it in %g s at the earliest)",
+            address,
+            decision.retry_after_header,
+            self.rate.burst,
+            self.log_every_s,
+        )
+
+
+def client_address(client: Any) -> str:
+    """The rate-limit key of an ASGI `scope["client"]`: the IP, an IPv6 address's /64.
+
+    One host usually holds a whole IPv6 /64, so its addresses share one bucket.
+    """
+    if not client:
+        return "unknown"
+    host = str(client[0])[:64]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # a unix socket or a test client's name
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def rate_limited(decision: RateDecision, what: str) -> RequestRefused:
+    """The 429 answer to a denied request: Retry-After, RATE_LIMITED, `retryAfter`."""
+    return RequestRefused(
+        429,
+        "RATE_LIMITED",
+        f"{what}; retry in {decision.retry_after_header} s.",
+        headers={"Retry-After": decision.retry_after_header},
+        retryAfter=int(decision.retry_after_header),
+    )

@@ -12,8 +12,10 @@ max_batch = 0                 # BATCH_TOO_LARGE (checked before authentication: 
 max_body_bytes = 1000000      # REQUEST_TOO_LARGE (checked before authentication: not per role)
 
 [rate_limits]                 # token buckets per subject and per partner; RATE_LIMITED, 429
-enabled = true
+enabled = true                # false: no rate limit at all (failed_auth included)
 default = { per_second = 20, burst = 40 }
+failed_auth = { per_second = 1, burst = 20 }  # failed authentications per client address,
+                              # checked before verifying a token; false: off
 [rate_limits.roles.partner]
 per_second = 5
 burst = 10
@@ -39,15 +41,20 @@ _PRE_AUTH = ("max_batch", "max_body_bytes")
 # One operation per request (the schema does not batch); a cost that lets a page of
 # `max_first` (200) orders with their lines, products and shipments through.
 _DEFAULT_LIMITS = Limits(max_batch=0, max_cost=250_000)
+# A client mistyping or replaying a stale token a few times is never slowed down; a flood
+# of bad tokens gets one signature check per second per address.
+_FAILED_AUTH = Rate(per_second=1.0, burst=20.0)
 
 
 @dataclass(frozen=True)
 class RateLimitSettings:
-    """Token-bucket rates: `default` for every caller, `roles` for the callers of a role."""
+    """Token-bucket rates: `default` for every caller, `roles` for the callers of a role,
+    `failed_auth` for the failed authentications of one client address (None: off)."""
 
     enabled: bool = True
     default: Rate = field(default_factory=lambda: Rate(per_second=20.0, burst=40.0))
     roles: Mapping[str, Rate] = field(default_factory=dict)
+    failed_auth: Rate | None = field(default_factory=lambda: _FAILED_AUTH)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,8 @@ def _rate(name: str, value: object) -> Rate:
 
 
 def parse_rate_limits(table: Table, env: Mapping[str, str]) -> RateLimitSettings:
-    """`[rate_limits]`: enabled, default = {per_second, burst}, [rate_limits.roles.<role>]."""
+    """`[rate_limits]`: enabled, default and failed_auth = {per_second, burst} (failed_auth
+    may be false), [rate_limits.roles.<role>]."""
     s = Section("rate_limits", table, env)
     base = RateLimitSettings()
     enabled = s.flag("enabled", True)
@@ -123,8 +131,22 @@ def parse_rate_limits(table: Table, env: Mapping[str, str]) -> RateLimitSettings
         role: _rate(f"rate_limits.roles.{role}", value)
         for role, value in s.table_of("roles").items()
     }
+    failed_auth = _failed_auth(s.raw("failed_auth"))
     s.check_unknown()
-    return RateLimitSettings(enabled=enabled, default=default, roles=roles)
+    return RateLimitSettings(enabled=enabled, default=default, roles=roles, failed_auth=failed_auth)
+
+
+def _failed_auth(value: object) -> Rate | None:
+    if value is None or value is True:
+        return _FAILED_AUTH
+    if value is False:
+        return None
+    if not isinstance(value, Mapping):
+        raise SettingsError(
+            "rate_limits.failed_auth must be a table { per_second = 1, burst = 20 } "
+            f"or false (to turn it off), got {value!r}"
+        )
+    return _rate("rate_limits.failed_auth", value)
 
 
 def parse_trusted_documents(table: Table, env: Mapping[str, str]) -> TrustedDocumentSettings:

@@ -9,10 +9,13 @@ csrf = true                   # refuse cross-site requests a browser sends witho
 cors_origins = []             # e.g. ["https://app.example"]; "*" is refused
 tls_cert_file = "cert.pem"    # CROSSDOCK_TLS_CERT_FILE; with tls_key_file: serve HTTPS
 tls_key_file = "key.pem"      # CROSSDOCK_TLS_KEY_FILE
+forwarded_allow_ips = ["10.0.0.0/8"]  # proxies whose X-Forwarded-For gives the client address
+                              # (rate limits per address need it behind a load balancer)
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +39,7 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    forwarded_allow_ips: tuple[str, ...] = ()  # none: uvicorn's default (127.0.0.1 only)
 
 
 def parse_server(table: Table, env: Mapping[str, str]) -> ServerSettings:
@@ -58,6 +62,7 @@ def parse_server(table: Table, env: Mapping[str, str]) -> ServerSettings:
         cors_origins=_origins(s),
         tls_cert_file=s.optional_text("tls_cert_file", env="CROSSDOCK_TLS_CERT_FILE"),
         tls_key_file=s.optional_text("tls_key_file", env="CROSSDOCK_TLS_KEY_FILE"),
+        forwarded_allow_ips=_proxies(s),
     )
     s.check_unknown()
     if (result.tls_cert_file is None) != (result.tls_key_file is None):
@@ -79,3 +84,26 @@ def _origins(s: Section) -> tuple[str, ...]:
             "server.cors_origins may not be '*': bearer-token APIs list their origins"
         )
     return tuple(origins)
+
+
+def _proxies(s: Section) -> tuple[str, ...]:
+    proxies = s.raw("forwarded_allow_ips") or []
+    if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+        raise SettingsError(
+            "server.forwarded_allow_ips must be a list of proxy addresses or networks like "
+            f"['10.0.0.0/8'], got {proxies!r}"
+        )
+    for proxy in proxies:
+        if proxy == "*":
+            raise SettingsError(
+                "server.forwarded_allow_ips may not be '*': any client could then choose the "
+                "address its rate limits are kept under; list the load balancers' networks"
+            )
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"server.forwarded_allow_ips: {proxy!r} is not an IP address or network "
+                "(e.g. '10.0.0.7' or '10.0.0.0/8')"
+            ) from None
+    return tuple(proxies)

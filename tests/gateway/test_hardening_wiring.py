@@ -162,6 +162,9 @@ def load_hardening(tmp: Path, sections: dict[str, Any]) -> None:
         ({"trusted_documents": {"manifest": "/nope.json"}}, "cannot read the manifest"),
         ({"server": {"cors_origins": ["*"]}}, "may not be '*'"),
         ({"server": {"tls_cert_file": "cert.pem"}}, "go together"),
+        ({"server": {"forwarded_allow_ips": ["*"]}}, "may not be '*'"),
+        ({"server": {"forwarded_allow_ips": ["lb.internal"]}}, "'lb.internal' is not an IP"),
+        ({"server": {"forwarded_allow_ips": "10.0.0.1"}}, "must be a list of proxy addresses"),
     ],
 )
 def test_bad_hardening_settings_name_the_key_and_the_fix(
@@ -244,3 +247,16 @@ async def test_cors_admits_a_configured_origin_and_no_other(
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
     assert other.status_code == 400
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_trusted_proxies_reach_uvicorn_and_without_them_its_default_stands(
+    tmp_path: Path,
+) -> None:
+    from gateway.cli import uvicorn_options
+
+    proxied = settings_with(tmp_path, server={"forwarded_allow_ips": ["10.0.0.0/8", "::1"]})
+    options = uvicorn_options(proxied, host=None, port=None)
+    assert options["proxy_headers"] is True
+    assert options["forwarded_allow_ips"] == "10.0.0.0/8,::1"
+    plain = uvicorn_options(settings_with(tmp_path), host=None, port=None)
+    assert "forwarded_allow_ips" not in plain
