@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -15,7 +16,7 @@ from schema.common import Money
 from schema.context import Info
 from schema.customers import Customer, from_lookup, load_customers
 from schema.enums import FulfillmentStatus, OrderStatus
-from schema.execution.batch_resolvers import batch_resolver, resolve_one
+from schema.execution.batch_resolvers import batch_resolver, each, resolve_one
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
@@ -49,10 +50,18 @@ class OrderLine:
 
     @resolver("The product (CRM catalog merged with the SCM item).")
     def product(self, info: Info) -> Product | None:
+        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
+        return cast("Product | None", self._product(info))
+
+    def _product(self, info: Info) -> Product | Awaitable[Product | None] | None:
         if self.preloaded is not None:  # loaded with the order's other lines
             return self.preloaded.get()
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast("Product | None", load_product(info, self.sku))
+        return load_product(info, self.sku)
+
+
+@batch_resolver("OrderLine", "product")
+def lines_products(lines: list[OrderLine], info: Info) -> list[Any]:
+    return [each(line._product, info) for line in lines]
 
 
 @strawberry.type(description="A sales order from the CRM (Zoho `Sales_Orders`).")
