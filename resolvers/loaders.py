@@ -17,7 +17,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar, cast
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -139,21 +140,29 @@ class ShipmentScope:
 
 
 async def _by_key(
-    keys: list[K], fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]
+    fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]], keys: list[K]
 ) -> list[V | None]:
     found = await fetch(list(dict.fromkeys(keys)))
     return [found.get(key) for key in keys]
 
 
 class KeyedLoader(Generic[K, V]):
-    """A typed face over one aiodataloader DataLoader."""
+    """A typed face over one aiodataloader DataLoader.
+
+    The DataLoader's batch function refers to `fetch` only, not back to this object: a
+    request's loaders form no reference cycle, so its cached records are freed as soon as the
+    request (or the export page) ends, without waiting for the cyclic collector.
+    """
 
     def __init__(self, fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]) -> None:
-        self._fetch = fetch
-        self._loader: DataLoader[K, V | None] = DataLoader(batch_load_fn=self._batch)
+        self._cache: dict[K, Any] = {}  # the DataLoader's cache map, so it can be sized
+        self._loader: DataLoader[K, V | None] = DataLoader(
+            batch_load_fn=partial(_by_key, fetch), cache_map=self._cache
+        )
 
-    async def _batch(self, keys: list[K]) -> list[V | None]:
-        return await _by_key(keys, self._fetch)
+    def __len__(self) -> int:
+        """How many keys are cached (loaded or loading)."""
+        return len(self._cache)
 
     async def load(self, key: K) -> V | None:
         value: V | None = await self._loader.load(key)
@@ -177,39 +186,21 @@ class KeyedLoader(Generic[K, V]):
         self._loader.prime(key, value)
 
 
-class Loaders:
-    """All loaders of one request. Example: `await ctx.loaders.customers.load("4876876000001")`."""
+# Reference data a request's pages may share (see Loaders.share_dimensions).
+DIMENSIONS = ("customers", "accounts", "catalog_by_sku", "catalog_by_id", "items", "bins")
+SHARED_KEYS = 10_000
 
-    def __init__(self, crm: CrmSource, scm: ScmSource, *, row_filters: RowFilters) -> None:
+
+class _Sources:
+    """The batch functions behind a request's loaders: the connectors and the row rule's
+    shipment scope, and nothing that refers back to the loaders (no reference cycle)."""
+
+    def __init__(self, crm: CrmSource, scm: ScmSource, scope: ShipmentScope) -> None:
         self.crm = crm
         self.scm = scm
-        self.shipment_scope = ShipmentScope.from_filters(row_filters)
-        self.customers: KeyedLoader[str, Customer] = KeyedLoader(crm.get_accounts)
-        # the same accounts without the Contacts search, for queries that skip `email`
-        self.accounts: KeyedLoader[str, Customer] = KeyedLoader(self._accounts)
-        self.orders: KeyedLoader[str, Order] = KeyedLoader(crm.get_orders)
-        self.orders_by_customer: KeyedLoader[tuple[str, OrderStatus | None], list[Order]] = (
-            KeyedLoader(self._orders_by_customer)
-        )
-        self.catalog_by_sku: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.products_by_sku)
-        self.catalog_by_id: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.get_products)
-        self.items: KeyedLoader[str, Item] = KeyedLoader(scm.get_items)
-        self.bins: KeyedLoader[str, list[StockLevel]] = KeyedLoader(scm.list_bins)
-        self.shipments: KeyedLoader[str, Shipment] = KeyedLoader(self._shipments)
-        # the same shipments without destinations (no `Address` call)
-        self.shipments_bare: KeyedLoader[str, Shipment] = KeyedLoader(self._bare_shipments)
-        self.shipments_by_order: KeyedLoader[str, list[Shipment]] = KeyedLoader(
-            self._shipments_by_order
-        )
-        # the same lists without destinations (no `Address` call), for queries that skip them
-        self.shipments_by_order_bare: KeyedLoader[str, list[Shipment]] = KeyedLoader(
-            self._bare_shipments_by_order
-        )
-        # mirrors for fulfillment: header fields only (no `Sales Order Item` call)
-        self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(self._erp_orders)
-        self._warehouses: asyncio.Future[dict[str, Warehouse]] | None = None
+        self.shipment_scope = scope
 
-    async def _orders_by_customer(
+    async def orders_by_customer(
         self, keys: list[tuple[str, OrderStatus | None]]
     ) -> dict[tuple[str, OrderStatus | None], list[Order]]:
         by_status: dict[OrderStatus | None, list[str]] = {}
@@ -222,11 +213,93 @@ class Loaders:
                 found[(account_id, status)] = result.get(account_id, [])
         return found
 
-    async def _accounts(self, ids: list[str]) -> dict[str, Customer]:
+    async def accounts(self, ids: list[str]) -> dict[str, Customer]:
         return await self.crm.get_accounts(ids, with_email=False)
 
-    async def _erp_orders(self, crm_order_ids: list[str]) -> dict[str, ErpOrder]:
+    async def erp_orders(self, crm_order_ids: list[str]) -> dict[str, ErpOrder]:
         return await self.scm.erp_orders_by_crm_ids(crm_order_ids, with_lines=False)
+
+    async def bare_shipments(self, ids: list[str]) -> dict[str, Shipment]:
+        return await self.shipments(ids, with_destination=False)
+
+    async def shipments(
+        self, ids: list[str], *, with_destination: bool = True
+    ) -> dict[str, Shipment]:
+        try:
+            carrier = self.shipment_scope.push(None)
+        except NoRows:
+            return {}
+        found = await self.scm.get_shipments(
+            ids, carrier=carrier, with_destination=with_destination
+        )
+        return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
+
+    async def bare_shipments_by_order(self, order_ids: list[str]) -> dict[str, list[Shipment]]:
+        return await self.shipments_by_order(order_ids, with_destination=False)
+
+    async def shipments_by_order(
+        self, order_ids: list[str], *, with_destination: bool = True
+    ) -> dict[str, list[Shipment]]:
+        try:
+            carrier = self.shipment_scope.push(None)
+        except NoRows:
+            return {}
+        found = await self.scm.shipments_by_orders(
+            order_ids, carrier=carrier, with_destination=with_destination
+        )
+        allows = self.shipment_scope.allows
+        return {k: [s for s in group if allows(s)] for k, group in found.items()}
+
+
+class Loaders:
+    """All loaders of one request. Example: `await ctx.loaders.customers.load("4876876000001")`."""
+
+    def __init__(self, crm: CrmSource, scm: ScmSource, *, row_filters: RowFilters) -> None:
+        self.crm = crm
+        self.scm = scm
+        self.shipment_scope = ShipmentScope.from_filters(row_filters)
+        sources = _Sources(crm, scm, self.shipment_scope)
+        self.customers: KeyedLoader[str, Customer] = KeyedLoader(crm.get_accounts)
+        # the same accounts without the Contacts search, for queries that skip `email`
+        self.accounts: KeyedLoader[str, Customer] = KeyedLoader(sources.accounts)
+        self.orders: KeyedLoader[str, Order] = KeyedLoader(crm.get_orders)
+        self.orders_by_customer: KeyedLoader[tuple[str, OrderStatus | None], list[Order]] = (
+            KeyedLoader(sources.orders_by_customer)
+        )
+        self.catalog_by_sku: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.products_by_sku)
+        self.catalog_by_id: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.get_products)
+        self.items: KeyedLoader[str, Item] = KeyedLoader(scm.get_items)
+        self.bins: KeyedLoader[str, list[StockLevel]] = KeyedLoader(scm.list_bins)
+        self.shipments: KeyedLoader[str, Shipment] = KeyedLoader(sources.shipments)
+        # the same shipments without destinations (no `Address` call)
+        self.shipments_bare: KeyedLoader[str, Shipment] = KeyedLoader(sources.bare_shipments)
+        self.shipments_by_order: KeyedLoader[str, list[Shipment]] = KeyedLoader(
+            sources.shipments_by_order
+        )
+        # the same lists without destinations (no `Address` call), for queries that skip them
+        self.shipments_by_order_bare: KeyedLoader[str, list[Shipment]] = KeyedLoader(
+            sources.bare_shipments_by_order
+        )
+        # mirrors for fulfillment: header fields only (no `Sales Order Item` call)
+        self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(sources.erp_orders)
+        self._warehouses: asyncio.Future[dict[str, Warehouse]] | None = None
+
+    def share_dimensions(self, source: Loaders, *, limit: int = SHARED_KEYS) -> None:
+        """Use `source`'s caches of reference data (customers, catalog products, items,
+        stock, warehouses) where each holds at most `limit` keys.
+
+        For the pages of one request (a view export), which meet the same customers and
+        products again on every page: they are fetched once per export instead of once per
+        page, as of when first read. Orders and shipments stay per page (memory stays at a
+        page); the caches shared stop growing at `limit` keys (a fresh one takes over).
+        """
+        for name in DIMENSIONS:
+            loader = getattr(source, name)
+            if len(loader) <= limit:
+                setattr(self, name, loader)
+        known = source._warehouses
+        if known is not None and known.done() and not known.cancelled() and not known.exception():
+            self._warehouses = known
 
     def shipment_by_id(self, *, with_destination: bool) -> KeyedLoader[str, Shipment]:
         """The shipments-by-id loader to use: one per request, chosen by the query."""

@@ -36,6 +36,8 @@ class GatewayContext:
     # `Type.field` coordinates access control denies in this operation: never prefetched
     denied: frozenset[str] = frozenset()
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # per request
+    # an earlier page's loaders whose reference data this request's pages share (exports)
+    dimensions: Loaders | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
     _loaders_filters: RowFilters | None = field(default=None, repr=False)
 
@@ -46,6 +48,8 @@ class GatewayContext:
         if self._loaders is None or self._loaders_filters is not self.row_filters:
             self._loaders = Loaders(self.crm, self.scm, row_filters=self.row_filters)
             self._loaders_filters = self.row_filters
+            if self.dimensions is not None:
+                self._loaders.share_dimensions(self.dimensions)
         return self._loaders
 
 

@@ -92,9 +92,12 @@ def fresh_context(context: GatewayContext) -> GatewayContext:
     """The request's context for one more page: same caller, new loaders and memo.
 
     Authentication, rate limiting and row rules happened once, for the export request; the
-    caches start empty so that a page's objects die with the page.
+    caches of orders and shipments start empty so that a page's objects die with the page,
+    while reference data (customers, products, stock, warehouses) is shared with the first
+    page's loaders (`Loaders.share_dimensions`): read once per export, not once per page.
     """
-    return GatewayContext(**{name: getattr(context, name) for name in _CARRIED})
+    carried = {name: getattr(context, name) for name in _CARRIED}
+    return GatewayContext(**carried, dimensions=context.loaders)
 
 
 def watermark_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
