@@ -41,6 +41,16 @@ class GatewayContext:
     _loaders: Loaders | None = field(default=None, repr=False)
     _loaders_filters: RowFilters | None = field(default=None, repr=False)
 
+    def release(self) -> None:
+        """Drop what this operation read (its loaders, the memo): for a context that outlives
+        its operation, such as the first page of an export. The first release keeps the
+        loaders as `dimensions`, the reference data later pages share."""
+        if self.dimensions is None:
+            self.dimensions = self._loaders
+        self._loaders = None
+        self._loaders_filters = None
+        self.memo.clear()
+
     @property
     def loaders(self) -> Loaders:
         """Built on first use, so row filters set by an extension before execution apply;

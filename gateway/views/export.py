@@ -96,8 +96,10 @@ def fresh_context(context: GatewayContext) -> GatewayContext:
     while reference data (customers, products, stock, warehouses) is shared with the first
     page's loaders (`Loaders.share_dimensions`): read once per export, not once per page.
     """
+    if context.dimensions is None:  # the first page's loaders: the export's reference data
+        context.dimensions = context.loaders
     carried = {name: getattr(context, name) for name in _CARRIED}
-    return GatewayContext(**carried, dimensions=context.loaders)
+    return GatewayContext(**carried, dimensions=context.dimensions)
 
 
 def watermark_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
@@ -131,11 +133,18 @@ class Export:
         return variables
 
     async def _page(self) -> list[Row]:
-        result = await self.schema.execute(
-            self.plan.document,
-            variable_values=self._variables(),
-            context_value=await self.contexts(),
-        )
+        context = await self.contexts()
+        try:
+            result = await self.schema.execute(
+                self.plan.document, variable_values=self._variables(), context_value=context
+            )
+        finally:
+            # graphql-core's executor and strawberry's execution context refer to themselves
+            # (bound methods kept on the executor), and through them to the context: without
+            # this the page's records would wait for a full collection, however small.
+            release = getattr(context, "release", None)
+            if release is not None:
+                release()
         if result.errors:
             first = result.errors[0]
             code = str((first.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
@@ -144,6 +153,7 @@ class Export:
         info = (data.get(self.plan.view.connection) or {}).get("pageInfo") or {}
         self._advance(info.get("endCursor"), bool(info.get("hasNextPage")))
         rows = self.flattener.rows(data)
+        result.data = None  # strawberry's execution context (a cycle) still holds the result
         if self.limit is not None:
             rows = rows[: self.limit - self.emitted]
             self._done = self._done or self.emitted + len(rows) >= self.limit
