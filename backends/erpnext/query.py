@@ -3,10 +3,12 @@
 Accepts `fields`, `filters`, `or_filters` (list-of-3, list-of-4 and dict forms), `order_by`,
 `limit_start`, `limit_page_length` (default 20, 0 = all) and its alias `limit`. Every field
 name is checked against the DocType, so SQL identifiers never come from the request.
+`method_args` turns the keyword arguments of `frappe.client.get_list` into the same parameters.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,6 +62,23 @@ def parse(d: DocType, args: Mapping[str, str]) -> ListQuery:
         limit=_int(args, "limit_page_length", "20" if limit is None else limit),
         offset=_int(args, "limit_start", args.get("limit_start") or "0"),
     )
+
+
+# What frappe.client.get_list takes besides `doctype` (frappe/client.py); `frappe.call` drops
+# any other argument, so its `limit` alias is not one of them.
+METHOD_ARGS = (
+    "fields", "filters", "or_filters", "order_by", "limit_start", "limit_page_length", "parent"
+)  # fmt: skip
+
+
+def method_args(kwargs: Mapping[str, Any]) -> dict[str, str]:
+    """get_list's arguments as list parameters: a JSON body's lists and numbers as their JSON
+    text (what a query string carries), strings as they are, nulls as not given."""
+    return {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key in METHOD_ARGS
+        if (value := kwargs.get(key)) is not None
+    }
 
 
 def _json(args: Mapping[str, str], param: str) -> Any:

@@ -1,4 +1,13 @@
-"""HTTP surface of the emulated ERPNext: Frappe's `/api/resource` routes and auth."""
+"""HTTP surface of the emulated ERPNext: Frappe's `/api/resource` routes, RPC methods and auth.
+
+`/api/method/frappe.client.get_list` is the RPC form of a listing. In Frappe it is what
+`GET /api/resource/{DocType}` calls underneath (frappe/api/v1.py `document_list` ends in
+`frappe.call(frappe.client.get_list, doctype, **frappe.form_dict)`), so both answer the same
+rows, errors and permissions; the method takes its arguments from the query (GET) or from a
+JSON or form body (POST) — `doctype, fields, filters, or_filters, order_by, limit_start,
+limit_page_length=20, parent` (frappe/client.py `get_list`; a child table needs `parent`,
+checked by `check_parent_permission`) — and answers `{"message": [rows]}`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import query
 from .documents import Documents
 from .errors import FrappeError, error_response, server_messages, status_error
 from .store import ErpStore
@@ -45,6 +55,7 @@ class Api:
         method = "/api/method/frappe."
         routes += [
             Route(method + "auth.get_logged_user", self._guard(self.logged_user)),
+            Route(method + "client.get_list", self._guard(self.get_list), methods=["GET", "POST"]),
             Route(method + "client.submit", self._guard(self.submit), methods=["POST"]),
             Route(method + "client.cancel", self._guard(self.cancel), methods=["POST"]),
         ]
@@ -105,6 +116,15 @@ class Api:
         self._documents().delete(request.path_params["doctype"], request.path_params["name"])
         return JSONResponse({"data": "ok"}, status_code=202)
 
+    async def get_list(self, request: Request) -> Response:
+        """`frappe.client.get_list(doctype, ...)`: the listing of GET /api/resource/{doctype}."""
+        kwargs = dict(request.query_params) if request.method == "GET" else await _body(request)
+        doctype = _arg(kwargs, "doctype")
+        if not isinstance(doctype, str):
+            raise FrappeError("ValidationError", f"doctype must be a DocType name, not {doctype!r}")
+        docs = self._documents()
+        return _reply(docs.list(doctype, query.method_args(kwargs)), docs, key="message")
+
     async def submit(self, request: Request) -> Response:
         """`frappe.client.submit(doc)`: `doc` is the document (a JSON object or string)."""
         doc = _arg(await _body(request), "doc")
@@ -133,8 +153,9 @@ class Api:
 _ALL = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 
-def _reply(data: Any, docs: Documents) -> Response:
-    body: dict[str, Any] = {"data": data}
+def _reply(data: Any, docs: Documents, *, key: str = "data") -> Response:
+    """`{"data": ...}` from /api/resource, `{"message": ...}` from /api/method."""
+    body: dict[str, Any] = {key: data}
     if docs.messages:
         body["_server_messages"] = server_messages(docs.messages)
     return JSONResponse(body)

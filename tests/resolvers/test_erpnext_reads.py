@@ -119,10 +119,15 @@ async def test_250_skus_cost_two_bin_calls_with_explicit_fields_and_page_length(
     bins = await scm.list_bins(skus + skus[:10])
 
     assert sum(len(v) for v in bins.values()) == 250
-    assert calls(erp_emulator, "GET /api/resource/Bin") == 2
-    sent = erp_wire.params("/api/resource/Bin")
-    assert all(p["limit_page_length"] == "500" and "fields" in p for p in sent)
-    assert [len(json.loads(p["filters"])[0][2]) for p in sent] == [200, 50]
+    assert calls(erp_emulator, "POST /api/method/frappe.client.get_list") == 1  # 200 keys
+    assert calls(erp_emulator, "GET /api/resource/Bin") == 1  # the other 50
+    [posted] = [json.loads(r.content) for r in erp_wire.requests if r.method == "POST"]
+    [sent] = erp_wire.params("/api/resource/Bin")
+    assert posted["doctype"] == "Bin"
+    assert posted["limit_page_length"] == 500
+    assert sent["limit_page_length"] == "500"
+    assert posted["fields"] == json.loads(sent["fields"])
+    assert [len(posted["filters"][0][2]), len(json.loads(sent["filters"])[0][2])] == [200, 50]
 
 
 async def test_a_full_page_is_followed_by_another_until_a_short_one(
