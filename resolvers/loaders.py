@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Se
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -173,14 +173,19 @@ class KeyedLoader(Generic[K, V]):
         return values
 
     async def load_each(self, keys: Iterable[K]) -> list[V | Exception | None]:
-        """Each key's value, or the exception its load raised: one batch, no task per key."""
-        outcomes = await asyncio.gather(
-            *(self._loader.load(key) for key in keys), return_exceptions=True
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
-                raise outcome  # cancellation is not a value
-        return cast("list[V | Exception | None]", outcomes)
+        """Each key's value, or the exception its load raised: one batch, no task per key.
+
+        The futures are awaited one after the other, not gathered: they settle together
+        (one batch), and a gather would add a callback and a step per key.
+        """
+        futures = [self._loader.load(key) for key in keys]
+        values: list[V | Exception | None] = []
+        for future in futures:
+            try:
+                values.append(await future)
+            except Exception as error:  # that key's failure; cancellation propagates
+                values.append(error)
+        return values
 
     def prime(self, key: K, value: V) -> None:
         self._loader.prime(key, value)
