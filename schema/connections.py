@@ -113,17 +113,27 @@ def _connection(
     )
 
 
+# Told a page's `hasNextPage` and `endCursor` as soon as they are known, before the nodes are
+# resolved (a view export starts its next page then): see GatewayContext.page_listener.
+Announce = Callable[[bool, str | None], None]
+
+
 async def paginate(
     win: Window,
     fetch: Callable[[int, str | None], Awaitable[Page[R]]],
     node: Callable[[R], T],
+    announce: Announce | None = None,
 ) -> Connection[T]:
     """One page from a connector: asks for `offset + first` items from the page start."""
     if win.first == 0:
-        return _connection(win, (), False, None, node)
-    page = await fetch(win.offset + win.first, win.source)
-    has_more = page.next_cursor is not None or len(page.items) > win.offset + win.first
-    return _connection(win, page.items, has_more, page.next_cursor, node)
+        connection = _connection(win, (), False, None, node)
+    else:
+        page = await fetch(win.offset + win.first, win.source)
+        has_more = page.next_cursor is not None or len(page.items) > win.offset + win.first
+        connection = _connection(win, page.items, has_more, page.next_cursor, node)
+    if announce is not None:
+        announce(connection.page_info.has_next_page, connection.page_info.end_cursor)
+    return connection
 
 
 def from_list(win: Window, items: Sequence[R], node: Callable[[R], T]) -> Connection[T]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,9 @@ class GatewayContext:
     # `Type.field` coordinates access control denies in this operation: never prefetched
     denied: frozenset[str] = frozenset()
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # per request
+    # told (response key, hasNextPage, endCursor) by root connections as soon as their page
+    # is known: a view export starts its next page then, while this one resolves its nodes
+    page_listener: Callable[[str, bool, str | None], None] | None = field(default=None, repr=False)
     # an earlier page's loaders whose reference data this request's pages share (exports)
     dimensions: Loaders | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)

@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import records
 from resolvers.errors import InvalidInput
-from schema.connections import Connection, check_first, paginate, window
+from schema.connections import Announce, Connection, check_first, paginate, window
 from schema.context import Info
 from schema.customers import Customer, load_customer
 from schema.enums import OrderStatus, ShipmentStatus
@@ -30,6 +30,15 @@ class Viewer:
 
 def _first(info: Info, first: int | None) -> int:
     return check_first(first, default=info.context.default_first, cap=info.context.max_first)
+
+
+def root_page_listener(info: Info) -> Announce | None:
+    """The context's listener for this root connection's page, if one listens."""
+    listener = info.context.page_listener
+    if listener is None:
+        return None
+    key = str(info.path.key)  # the response key: a view names its connection by it
+    return lambda more, cursor: listener(key, more, cursor)
 
 
 def _since_key(updated_since: datetime | None) -> str:
@@ -65,7 +74,8 @@ class Query:
             return page
 
         kind = f"customers:{search or ''}:{_since_key(updated_since)}"
-        return await paginate(window(kind, _first(info, first), after), fetch, Customer.of)
+        win = window(kind, _first(info, first), after)
+        return await paginate(win, fetch, Customer.of, announce=root_page_listener(info))
 
     @resolver("One order by CRM id or by order number (give exactly one).")
     async def order(
@@ -108,7 +118,8 @@ class Query:
 
         since = _since_key(updated_since)
         kind = f"orders:{status.value if status else ''}:{customer or ''}:{since}"
-        return await paginate(window(kind, _first(info, first), after), fetch, Order.of)
+        win = window(kind, _first(info, first), after)
+        return await paginate(win, fetch, Order.of, announce=root_page_listener(info))
 
     @resolver("One product by SKU.")
     async def product(self, info: Info, sku: strawberry.ID) -> Product | None:
@@ -126,7 +137,8 @@ class Query:
                 loaders.catalog_by_sku.prime(catalog.sku, catalog)
             return page
 
-        return await paginate(window("products", _first(info, first), after), fetch, product_of)
+        win = window("products", _first(info, first), after)
+        return await paginate(win, fetch, product_of, announce=root_page_listener(info))
 
     @resolver("All warehouses (SCM).")
     async def warehouses(self, info: Info) -> list[Warehouse] | None:
@@ -162,7 +174,8 @@ class Query:
 
         since = _since_key(updated_since)
         kind = f"shipments:{status.value if status else ''}:{carrier or ''}:{since}"
-        return await paginate(window(kind, _first(info, first), after), fetch, Shipment.of)
+        win = window(kind, _first(info, first), after)
+        return await paginate(win, fetch, Shipment.of, announce=root_page_listener(info))
 
     @resolver("The caller, as authenticated.")
     def viewer(self, info: Info) -> Viewer:

@@ -12,6 +12,7 @@ import strawberry
 from gateway.views.export import Export, ExportFailed
 from gateway.views.model import Column, View
 from gateway.views.plan import ViewPlan
+from schema.context import GatewayContext
 
 DOCUMENT = """query Things($first: Int!, $after: String) {
   things(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } }"""
@@ -128,3 +129,55 @@ async def test_a_consumer_that_stops_leaves_no_page_reading() -> None:
 )
 def test_a_failed_first_page_answers_the_status_its_code_means(code: str, status: int) -> None:
     assert ExportFailed("refused", code=code).status == status
+
+
+@strawberry.type
+class AnnouncingQuery:
+    @strawberry.field
+    async def things(self, info: strawberry.Info, first: int, after: str | None = None) -> Things:
+        """Like `Query.things`, but tells the context its cursor first, then takes a while
+        to resolve its nodes (as a real connection announces before its joins load)."""
+        ASKED.append(after)
+        cursor = CURSORS[len(ASKED) - 1]
+        listener = info.context.page_listener
+        if listener is not None:
+            listener("things", cursor is not None, cursor)
+        await asyncio.sleep(0.01)
+        return Things(
+            page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
+            nodes=[Thing(id="a")],
+        )
+
+
+ANNOUNCING = strawberry.Schema(query=AnnouncingQuery)
+
+
+async def _gateway_context() -> Any:
+    return GatewayContext(crm=None, scm=None)  # type: ignore[arg-type]  # never loads
+
+
+async def test_a_page_starts_as_soon_as_the_page_before_announces_its_cursor() -> None:
+    CURSORS[:] = ["c1", "c2", "c3", None]
+    ASKED.clear()
+    plan = ViewPlan(VIEW, VIEW.columns, (), DOCUMENT)
+    export = Export(ANNOUNCING, plan, _gateway_context)
+    await export.first()
+    assert ASKED == [None, "c1"]  # page 2 was asked while page 1 still resolved its nodes
+    pages = [rows async for rows in export.rest()]
+    assert ASKED == [None, "c1", "c2", "c3"]
+    assert len(pages) == 3
+    assert export.emitted == 4
+
+
+async def test_announcing_pages_still_keep_at_most_two_pages_alive() -> None:
+    CURSORS[:] = ["c1", "c2", "c3", "c4", "c5", None]
+    ASKED.clear()
+    export = Export(ANNOUNCING, ViewPlan(VIEW, VIEW.columns, (), DOCUMENT), _gateway_context)
+    await export.first()
+    asked_while_holding = []
+    async for _ in export.rest():
+        await asyncio.sleep(0.05)  # a slow consumer: pages read ahead would pile up
+        asked_while_holding.append(len(ASKED))
+    # holding page n, at most page n + 1 was asked: never two pages read ahead
+    assert all(asked <= held + 1 for held, asked in enumerate(asked_while_holding, start=2))
+    assert ASKED == [None, "c1", "c2", "c3", "c4", "c5"]
