@@ -4,8 +4,9 @@ Starts the emulations (seeded) and the gateway as processes on loopback, checks 
 gateway and the floor client return the same JSON for every workload, then measures each
 workload at 0 ms and 20 ms of backend latency for three systems: the gateway, the floor, and
 the floor with batching off; then W3, the BI export (`bench.export`; 10k and 100k order
-lines, 10k only with --quick). Prints a Markdown report (date, machine, command, figures,
-target checks and, unless --no-profile, where a profiled gateway spends its CPU at 0 ms).
+lines, the median of 3 runs each; 10k once with --quick). Prints a Markdown report (date,
+machine, command, figures, target checks and, unless --no-profile, where a profiled gateway
+spends its CPU at 0 ms).
 """
 
 from __future__ import annotations
@@ -215,14 +216,16 @@ def _document(rows: list[Row], summary: str, scale: float) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _export(workdir: Path, sizes: Sequence[int]) -> str:
+def _export(workdir: Path, sizes: Sequence[int], *, quick: bool) -> str:
     """W3, the view export benchmark of `bench.export` (its own processes and seeds)."""
     from bench import export
+
+    repeat = 1 if quick else export.REPEAT
 
     results: list[export.Result] = []
     for size in sizes:
         progress(f"W3: exporting ~{size:,} order lines")
-        results += asyncio.run(export.measure_size(size, workdir / "export"))
+        results += asyncio.run(export.measure_size(size, workdir / "export", repeat=repeat))
     return (
         "### W3 BI export (`order_lines` view)\n\n"
         + export.table(results)
@@ -274,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if not opts.no_export:
                 sizes = [10_000] if opts.quick and opts.export == [10_000, 100_000] else opts.export
-                document += "\n" + _export(Path(tmp), sizes)
+                document += "\n" + _export(Path(tmp), sizes, quick=opts.quick)
         except (WorkloadError, BenchError, RuntimeError) as exc:
             print(f"bench: {exc}", file=sys.stderr)
             return 1

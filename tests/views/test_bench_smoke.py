@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.export import Result, table
+from bench.export import Result, median, table
 
 
 def test_the_table_reports_the_memory_growth_between_sizes() -> None:
@@ -19,18 +19,34 @@ def test_the_table_reports_the_memory_growth_between_sizes() -> None:
         Result(100_000, "stream", 100_000, 20.0, 6000, 105.0),
     ]
     text = table(results)
-    assert "| 10,000 | stream | 10,000 | 2.0 | 5,000 | 600 | 100.0 |" in text
+    assert "| 10,000 | stream | 10,000 | 2.0 | 5,000 | 600 | 100.0 | 1 |" in text
     assert "peak RSS at 100,000 vs 10,000 lines: +5.0 %" in text
 
 
 def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path: Path) -> None:
-    argv = [sys.executable, "-m", "bench.export", "--sizes", "300", "--data-dir", str(tmp_path)]
+    argv = [
+        *(sys.executable, "-m", "bench.export", "--sizes", "300", "--repeat", "1"),
+        *("--data-dir", str(tmp_path)),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     assert done.returncode == 0, done.stderr[-3000:]
     rows = re.findall(
-        r"^\| 300 \| (stream|whole) \| ([\d,]+) \|.*\| ([\d,]+) \| [\d.]+ \|$", done.stdout, re.M
+        r"^\| 300 \| (stream|whole) \| ([\d,]+) \|.*\| ([\d,]+) \| [\d.]+ \| 1 \|$",
+        done.stdout,
+        re.M,
     )
     assert [mode for mode, _, _ in rows] == ["stream", "whole"]
     assert rows[0][1] == rows[1][1]  # both ways export the same number of rows
     assert int(rows[0][1].replace(",", "")) > 100
     assert int(rows[0][2].replace(",", "")) > 0  # backend calls were counted
+
+
+def test_a_size_reports_its_median_run() -> None:
+    runs = [
+        Result(100, "stream", 100, seconds, 10, peak)
+        for seconds, peak in ((1.0, 90.0), (4.0, 70.0), (2.0, 80.0))
+    ]
+    middle = median(runs)
+    assert middle.seconds == 2.0  # 50 rows/s: between 100 and 25
+    assert middle.peak_rss_mb == 80.0
+    assert middle.runs == 3
