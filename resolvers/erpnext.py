@@ -159,13 +159,17 @@ class ERPNext:
         *,
         carrier: str | None = None,
         with_destination: bool = True,
+        with_lines: bool = True,
     ) -> dict[str, list[Shipment]]:
-        """Shipments per CRM order id; `with_destination=False` leaves `destination` None."""
+        """Shipments per CRM order id; `with_destination=False` leaves `destination` None,
+        `with_lines=False` leaves `lines` empty (no delivery-note calls)."""
         rows = await self.wire.in_list(
             "Shipment", "custom_crm_order_id", crm_order_ids, SHIPMENT_FIELDS, _carrier(carrier)
         )
         result: dict[str, list[Shipment]] = {order_id: [] for order_id in crm_order_ids}
-        found = await self.shipments.assemble(rows, carrier, with_destination=with_destination)
+        found = await self.shipments.assemble(
+            rows, carrier, with_destination=with_destination, with_lines=with_lines
+        )
         for shipment in found:
             if shipment.order_id in result:
                 result[shipment.order_id].append(shipment)

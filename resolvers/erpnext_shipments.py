@@ -51,9 +51,15 @@ class ShipmentAssembler:
         return [["docstatus", "!=", 2]], alternatives
 
     async def assemble(
-        self, rows: Sequence[Doc], carrier: str | None, *, with_destination: bool = True
+        self,
+        rows: Sequence[Doc],
+        carrier: str | None,
+        *,
+        with_destination: bool = True,
+        with_lines: bool = True,
     ) -> list[Shipment]:
-        """Shipments with their lines; `with_destination=False` skips the Address call."""
+        """Shipments with their lines; `with_destination=False` skips the Address call,
+        `with_lines=False` the two delivery-note calls (the shipments' lines stay empty)."""
         if carrier is not None:  # re-check: `=` may be case-insensitive on the server
             rows = [r for r in rows if r.get("carrier") == carrier]
         if not rows:
@@ -66,8 +72,8 @@ class ShipmentAssembler:
             addresses = []
         links, places = await asyncio.gather(
             self.wire.in_list(
-                "Shipment Delivery Note", "parent", names, ("parent", "delivery_note", "idx"),
-                parent="Shipment",
+                "Shipment Delivery Note", "parent", names if with_lines else [],
+                ("parent", "delivery_note", "idx"), parent="Shipment",
             ),
             self.wire.in_list("Address", "name", addresses, ADDRESS_FIELDS),
         )  # fmt: skip

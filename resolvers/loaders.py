@@ -92,6 +92,7 @@ class ScmSource(Protocol):
         *,
         carrier: str | None = None,
         with_destination: bool = True,
+        with_lines: bool = True,
     ) -> dict[str, list[Shipment]]: ...
     async def list_shipments(
         self,
@@ -239,18 +240,15 @@ class _Sources:
         )
         return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
 
-    async def bare_shipments_by_order(self, order_ids: list[str]) -> dict[str, list[Shipment]]:
-        return await self.shipments_by_order(order_ids, with_destination=False)
-
     async def shipments_by_order(
-        self, order_ids: list[str], *, with_destination: bool = True
+        self, order_ids: list[str], *, with_destination: bool, with_lines: bool
     ) -> dict[str, list[Shipment]]:
         try:
             carrier = self.shipment_scope.push(None)
         except NoRows:
             return {}
         found = await self.scm.shipments_by_orders(
-            order_ids, carrier=carrier, with_destination=with_destination
+            order_ids, carrier=carrier, with_destination=with_destination, with_lines=with_lines
         )
         allows = self.shipment_scope.allows
         return {k: [s for s in group if allows(s)] for k, group in found.items()}
@@ -278,13 +276,10 @@ class Loaders:
         self.shipments: KeyedLoader[str, Shipment] = KeyedLoader(sources.shipments)
         # the same shipments without destinations (no `Address` call)
         self.shipments_bare: KeyedLoader[str, Shipment] = KeyedLoader(sources.bare_shipments)
-        self.shipments_by_order: KeyedLoader[str, list[Shipment]] = KeyedLoader(
-            sources.shipments_by_order
-        )
-        # the same lists without destinations (no `Address` call), for queries that skip them
-        self.shipments_by_order_bare: KeyedLoader[str, list[Shipment]] = KeyedLoader(
-            sources.bare_shipments_by_order
-        )
+        # shipments per order, by what the operation reads of them: with or without
+        # destinations (the `Address` call) and lines (the two delivery-note calls)
+        self._sources = sources
+        self._shipments_by_order: dict[tuple[bool, bool], KeyedLoader[str, list[Shipment]]] = {}
         # mirrors for fulfillment: header fields only (no `Sales Order Item` call)
         self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(sources.erp_orders)
         self._warehouses: asyncio.Future[dict[str, Warehouse]] | None = None
@@ -310,40 +305,21 @@ class Loaders:
         """The shipments-by-id loader to use: one per request, chosen by the query."""
         return self.shipments if with_destination else self.shipments_bare
 
-    async def _bare_shipments(self, ids: list[str]) -> dict[str, Shipment]:
-        return await self._shipments(ids, with_destination=False)
-
-    async def _shipments(
-        self, ids: list[str], *, with_destination: bool = True
-    ) -> dict[str, Shipment]:
-        try:
-            carrier = self.shipment_scope.push(None)
-        except NoRows:
-            return {}
-        found = await self.scm.get_shipments(
-            ids, carrier=carrier, with_destination=with_destination
-        )
-        return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
-
-    def order_shipments(self, *, with_destination: bool) -> KeyedLoader[str, list[Shipment]]:
-        """The shipments-by-order loader to use: one per request, chosen by the query."""
-        return self.shipments_by_order if with_destination else self.shipments_by_order_bare
-
-    async def _bare_shipments_by_order(self, order_ids: list[str]) -> dict[str, list[Shipment]]:
-        return await self._shipments_by_order(order_ids, with_destination=False)
-
-    async def _shipments_by_order(
-        self, order_ids: list[str], *, with_destination: bool = True
-    ) -> dict[str, list[Shipment]]:
-        try:
-            carrier = self.shipment_scope.push(None)
-        except NoRows:
-            return {}
-        found = await self.scm.shipments_by_orders(
-            order_ids, carrier=carrier, with_destination=with_destination
-        )
-        allows = self.shipment_scope.allows
-        return {k: [s for s in group if allows(s)] for k, group in found.items()}
+    def order_shipments(
+        self, *, with_destination: bool, with_lines: bool = True
+    ) -> KeyedLoader[str, list[Shipment]]:
+        """The shipments-by-order loader to use: one per request and shape, chosen by what
+        the query reads."""
+        shape = (with_destination, with_lines)
+        loader = self._shipments_by_order.get(shape)
+        if loader is None:
+            fetch = partial(
+                self._sources.shipments_by_order,
+                with_destination=with_destination,
+                with_lines=with_lines,
+            )
+            loader = self._shipments_by_order[shape] = KeyedLoader(fetch)
+        return loader
 
     def warehouses(self) -> Awaitable[dict[str, Warehouse]]:
         """All warehouses by id, fetched with one call per request however often asked."""

@@ -11,12 +11,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from graphql import (
+    BREAK,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    visit,
 )
 
 T = TypeVar("T")
@@ -130,6 +135,32 @@ def operation_selects(info: Any, name: str) -> bool:
         return any(name in found for found in names)
 
     return remember(info, ("operation_selects", name), raw.operation, anywhere)
+
+
+def operation_selects_on(info: Any, type_name: str, name: str) -> bool:
+    """True when the operation selects `type_name.name` anywhere (fragments included): unlike
+    `operation_selects`, `Shipment.lines` is not confused with `Order.lines`. Memoised."""
+    raw = getattr(info, "_raw_info", info)
+
+    def anywhere() -> bool:
+        found: list[bool] = []
+        type_info = TypeInfo(raw.schema)
+
+        class Finder(Visitor):
+            def enter_field(self, node: FieldNode, *_: Any) -> Any:
+                parent = type_info.get_parent_type()
+                if node.name.value == name and parent is not None and parent.name == type_name:
+                    found.append(True)
+                    return BREAK
+                return None
+
+        for definition in (raw.operation, *raw.fragments.values()):
+            visit(definition, TypeInfoVisitor(type_info, Finder()))
+            if found:
+                return True
+        return False
+
+    return remember(info, ("operation_selects_on", type_name, name), raw.operation, anywhere)
 
 
 def prefetches(info: Any, *steps: tuple[str, str]) -> bool:

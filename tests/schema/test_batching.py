@@ -39,9 +39,9 @@ SCM_LISTS = (
     "Bin",  # stock of every SKU on the page
     "Sales Order",  # ERP mirrors by CRM order id (headers only)
     "Shipment",  # shipments by CRM order id
-    "Shipment Delivery Note",
-    "Delivery Note Item",
-)  # no `Address`: the query selects no shipment destination
+)  # no `Address`: the query selects no shipment destination; no `Shipment Delivery Note` /
+# `Delivery Note Item`: it selects no shipment lines (`Order.lines` is another field)
+LINE_LISTS = ("Shipment Delivery Note", "Delivery Note Item")  # a shipment's lines
 # The ERPNext connector sends up to 200 keys (the GraphQL max_first) per `in` filter, so
 # every page size costs the same calls, 200 included. A call whose query would pass ~1 KB
 # goes as one POST frappe.client.get_list instead of a GET (the page's CRM order ids from
@@ -76,7 +76,7 @@ async def count_calls(
     [
         (10, ()),  # a short page
         (50, ("Sales Order", "Shipment")),  # the page size of the issue
-        (200, ("Sales Order", "Shipment", "Shipment Delivery Note", "Delivery Note Item")),  # cap
+        (200, ("Sales Order", "Shipment")),  # the cap
     ],
 )
 async def test_the_order_list_costs_the_same_backend_calls_for_any_page_size(
@@ -180,3 +180,22 @@ async def test_shipment_destinations_cost_one_address_call_only_when_selected(
     )
     shipments = [s for n in data["orders"]["nodes"] for s in n["shipments"]]
     assert any(s["destination"] for s in shipments)
+
+
+async def test_shipment_lines_cost_two_delivery_note_calls_only_when_selected(
+    gql: GraphQLClient, crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator
+) -> None:
+    query = """query Q($first: Int!) { orders(first: $first) { nodes {
+        fulfillment shipments { id lines { sku quantity } } } } }"""
+    data, _, scm_routes = await count_calls(gql, crm_emulator, scm_emulator, query, first=50)
+    # 50 CRM order ids each for mirrors and shipments: POST get_list; the shipments' names
+    # and their delivery notes: POST as well once past ~1 KB
+    lists = (*SCM_LISTS[1:], *LINE_LISTS)
+    assert sum(scm_routes.values()) == len(lists)
+    assert scm_routes.get(GET_LIST, 0) >= 2
+    shipments = [s for n in data["orders"]["nodes"] for s in n["shipments"]]
+    assert any(s["lines"] for s in shipments)
+    without = """query Q($first: Int!) { orders(first: $first) { nodes {
+        fulfillment lines { sku } shipments { id } } } }"""
+    _, _, routes = await count_calls(gql, crm_emulator, scm_emulator, without, first=50)
+    assert sum(routes.values()) == len(SCM_LISTS[1:])
