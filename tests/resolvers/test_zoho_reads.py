@@ -97,19 +97,24 @@ async def test_walking_every_order_page_gives_the_full_listing_once(
     assert len(set(seen)) == 45
 
 
+async def walk_products(crm: ZohoCRM, *, first: int) -> list[str]:
+    """Every product id, page after page of `first`, as a client pages a connection."""
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await crm.list_products(first=first, after=cursor)
+        seen += [p.id for p in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
 async def test_listing_past_2000_rows_switches_to_zoho_page_tokens(
     crm: ZohoCRM, zoho_store: ZohoStore, zoho_wire: RecordingTransport
 ) -> None:
     zoho_store.insert("Products", [product(n, f"SKU-{n}") for n in range(1, 2051)])
 
-    seen: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await crm.list_products(first=200, after=cursor)
-        seen += [p.id for p in page.items]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    seen = await walk_products(crm, first=200)
 
     assert len(seen) == len(set(seen)) == 2050
     sent = zoho_wire.params("/crm/v8/Products")
@@ -124,14 +129,7 @@ async def test_a_page_size_that_does_not_divide_2000_walks_past_2000_rows_withou
     # pages of 150 end at 1,950 then 2,100: `page` must stop at 2,000 (a 400 past it, §A.4)
     zoho_store.insert("Products", [product(n, f"SKU-{n}") for n in range(1, 2051)])
 
-    seen: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await crm.list_products(first=150, after=cursor)
-        seen += [p.id for p in page.items]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    seen = await walk_products(crm, first=150)
 
     assert len(seen) == len(set(seen)) == 2050
     sent = zoho_wire.params("/crm/v8/Products")
