@@ -50,6 +50,7 @@ class GatewayContext:
         loaders as `dimensions`, the reference data later pages share."""
         if self.dimensions is None:
             self.dimensions = self._loaders
+        self.page_listener = None
         self._loaders = None
         self._loaders_filters = None
         self.memo.clear()
