@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, OperationType
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, OperationType
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -20,13 +20,11 @@ from schema.execution.hooks import hooks_active, hooks_needed_at
 from schema.execution.plans import Plans
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
-PLANS = Plans()  # field plans depend on the schema field only; fields live with their schema
 
 
 class BatchedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, with queries completed a field per batch of objects."""
 
-    plans = PLANS
     data_nulled = False  # a non-null root field failed: the response's data is null
     nullings = 0  # positions nulled by error propagation so far (see tree.Batch.alive)
     field_hooks = False  # the extensions' per-field hooks run for this operation
@@ -44,6 +42,7 @@ class BatchedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_root_grouped_field_set(
                 root_type, root_value, grouped_field_set, serially, position_context
             )
+        self.plans = plans_of(self.schema)
         self.field_hooks = hooks_active(self.middleware_manager)
         self._hooked: dict[int, bool] = {}
         self.info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
@@ -74,3 +73,12 @@ class BatchedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if hooked and self.middleware_manager is not None:
             return self.middleware_manager.get_field_resolver(resolve)
         return resolve
+
+
+def plans_of(schema: GraphQLSchema) -> Plans:
+    """The schema's field plans, kept on the schema: they live and die with it."""
+    plans = getattr(schema, "_crossdock_plans", None)
+    if plans is None:
+        plans = Plans()
+        schema._crossdock_plans = plans  # type: ignore[attr-defined]
+    return plans
