@@ -121,13 +121,9 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
     ) -> GraphQLHTTPResponse:
         body = process_result(result)
         shape_result(request, result, body)
-        # graphql-core's executor and strawberry's execution context refer to themselves,
-        # and through them to the result and the context: without this, every response's
-        # data and records would wait for a full collection (hundreds of ms on a busy heap)
+        # the operation's execution context (a reference cycle) still holds the result: the
+        # body has the data now (the context itself was released by schema.ReleaseContext)
         result.data = None
-        context = getattr(request.state, "gateway_context", None)
-        if context is not None:
-            context.release()
         return body
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -152,7 +148,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         if isinstance(request, Request) and not self._asks_for_ide(request):
             self._take_token(request, principal)
         filters = self.row_rules(principal) if self.row_rules else {}
-        context = GatewayContext(
+        return GatewayContext(
             crm=self.crm,
             scm=self.scm,
             principal=principal,
@@ -164,8 +160,6 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             request=request,
             response=response,
         )
-        request.state.gateway_context = context  # released once the result is encoded
-        return context
 
     async def _authenticate(self, request: Request, authenticate: Authenticate) -> Principal:
         """`authenticate`, unless the address failed too often (429, nothing verified).

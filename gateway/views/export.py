@@ -172,17 +172,10 @@ class Export:
         context = await self.contexts()
         if isinstance(context, GatewayContext):
             context.page_listener = partial(self._announce, announced)
-        try:
-            result = await self.schema.execute(
-                self.plan.document, variable_values=variables, context_value=context
-            )
-        finally:
-            # graphql-core's executor and strawberry's execution context refer to themselves
-            # (bound methods kept on the executor), and through them to the context: without
-            # this the page's records would wait for a full collection, however small.
-            release = getattr(context, "release", None)
-            if release is not None:
-                release()
+        # the schema releases the page's context when the operation ends (ReleaseContext)
+        result = await self.schema.execute(
+            self.plan.document, variable_values=variables, context_value=context
+        )
         if result.errors:
             first = result.errors[0]
             code = str((first.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))

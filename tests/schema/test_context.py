@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 from backends.erpnext.app import ErpEmulator
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
+from schema.build import build_schema
 from schema.context import make_context
 
 
@@ -50,3 +54,23 @@ async def test_a_listed_page_without_destinations_answers_the_same_shipments_by_
     full = await loaders.shipment_by_id(with_destination=True).load(ids[0])
     assert full is not None
     assert full.destination is not None  # the other loader reads them
+
+
+async def test_an_operations_loaders_are_freed_when_it_ends_without_a_collection(
+    crm: ZohoCRM, scm: ERPNext
+) -> None:
+    """graphql-core's executor and strawberry's execution context form reference cycles that
+    reach the context; the schema releases the context's loaders when the operation ends."""
+    context = make_context(crm=crm, scm=scm)
+    gc.disable()
+    try:
+        result = await build_schema().execute(
+            "{ products(first: 3) { nodes { sku name } } }", context_value=context
+        )
+        assert result.errors is None  # the answer is kept; the operation's loaders must not be
+        gone = weakref.ref(context.dimensions) if context.dimensions is not None else None
+        assert gone is not None  # the released loaders stay reachable only as `dimensions`
+        context.dimensions = None
+        assert gone() is None  # freed by reference counting alone
+    finally:
+        gc.enable()
