@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from math import isfinite
 from typing import Any
 
 from graphql import (
@@ -36,7 +35,6 @@ from graphql.pyutils import inspect
 from schema.execution.batch_resolvers import BatchResolver, batch_resolver_for
 
 LEAF, OBJECT, LIST, DELEGATE = "leaf", "object", "list", "delegate"
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 Coerce = Callable[[Any], Any]
 
@@ -52,6 +50,16 @@ class Shape:
     finite_floats: bool = False  # LEAF: finite floats pass through unchanged (Float)
     object_type: GraphQLObjectType | None = None  # OBJECT
     item: Shape | None = None  # LIST
+
+    def leaf(self, value: Any) -> Any:
+        """A leaf value completed: as it is when it already is what the scalar returns
+        (str for String and ID, bool, a finite float), else through `coerce`."""
+        kind = type(value)
+        # `value - value == 0.0` only for finite floats (inf - inf and nan are nan)
+        if kind is self.exact or (self.finite_floats and kind is float and value - value == 0.0):
+            return value
+        assert self.coerce is not None
+        return self.coerce(value)
 
     @property
     def delegates(self) -> bool:
@@ -93,8 +101,8 @@ def shape_of(output: GraphQLOutputType) -> Shape:
         return Shape(LIST, non_null, item=shape_of(named.of_type))
     if is_leaf_type(named):
         assert isinstance(named, GraphQLLeafType)  # scalars and enums
-        exact = _PASS_THROUGH.get(named.name) if named.name in _BUILT_IN else None
-        floats = named.name == "Float" and named.name in _BUILT_IN
+        exact = _PASS_THROUGH.get(named.name)  # spec scalar names are reserved
+        floats = named.name == "Float"
         coerce = leaf_coercer(named)
         return Shape(LEAF, non_null, coerce=coerce, exact=exact, finite_floats=floats)
     if is_object_type(named):
@@ -105,14 +113,10 @@ def shape_of(output: GraphQLOutputType) -> Shape:
 
 
 def leaf_coercer(leaf: GraphQLLeafType) -> Coerce:
-    """`leaf.coerce_output_value` with graphql-core's null check, and a shortcut for values
-    that already are what the built-in scalars return (most of them)."""
+    """`leaf.coerce_output_value` with graphql-core's check that it returned a value."""
     coerce = leaf.coerce_output_value
-    exact = _EXACT.get(leaf.name) if leaf.name in _BUILT_IN else None
 
     def complete(value: Any) -> Any:
-        if exact is not None and exact(value):
-            return value
         coerced = coerce(value)  # a custom scalar's serialize, an enum's name lookup
         if coerced is Undefined or coerced is None:
             raise TypeError(
@@ -124,31 +128,8 @@ def leaf_coercer(leaf: GraphQLLeafType) -> Coerce:
     return complete
 
 
-def _is_str(value: Any) -> bool:
-    return type(value) is str
-
-
-def _is_bool(value: Any) -> bool:
-    return type(value) is bool
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int and _INT_MIN <= value <= _INT_MAX
-
-
-def _is_float(value: Any) -> bool:
-    return type(value) is float and isfinite(value)
-
-
-_BUILT_IN = frozenset({"String", "ID", "Boolean", "Int", "Float"})
+# Built-in scalars whose values of these Python types are already their output.
 _PASS_THROUGH: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
-_EXACT: dict[str, Callable[[Any], bool]] = {
-    "String": _is_str,
-    "ID": _is_str,
-    "Boolean": _is_bool,
-    "Int": _is_int,
-    "Float": _is_float,
-}
 
 
 def plain_attribute(field_def: GraphQLField) -> str | None:
