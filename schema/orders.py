@@ -20,7 +20,7 @@ from schema.execution.batch_resolvers import batch_resolver, each, resolve_one
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
-from schema.selection import operation_reads, operation_selects_on, prefetches
+from schema.selection import operation_reads, prefetches
 
 if TYPE_CHECKING:
     from schema.shipments import Shipment
@@ -191,8 +191,7 @@ def shipments_loader(info: Info) -> KeyedLoader[str, list[records.Shipment]]:
     """Orders' shipments, with destinations and lines only if the operation may read them
     anywhere (a view that shows carriers and statuses skips two delivery-note calls)."""
     destination = operation_reads(info, "Shipment", "destination")
-    denied = "Shipment.lines" in info.context.denied
-    lines = not denied and operation_selects_on(info, "Shipment", "lines")
+    lines = operation_reads(info, "Shipment", "lines")
     return info.context.loaders.order_shipments(with_destination=destination, with_lines=lines)
 
 

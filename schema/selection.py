@@ -16,7 +16,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     TypeInfo,
     TypeInfoVisitor,
@@ -110,36 +109,13 @@ def selects(info: Any, *path: str) -> bool:
     )
 
 
-def _names(definition: OperationDefinitionNode | FragmentDefinitionNode) -> frozenset[str]:
-    found: set[str] = set()
-    stack = [definition.selection_set]
-    while stack:
-        for node in stack.pop().selections:
-            if isinstance(node, FieldNode):
-                found.add(node.name.value)
-            if isinstance(node, FieldNode | InlineFragmentNode) and node.selection_set:
-                stack.append(node.selection_set)
-    return frozenset(found)
-
-
-def operation_selects(info: Any, name: str) -> bool:
-    """True when the operation selects a field called `name` anywhere (fragments included).
+def operation_selects(info: Any, type_name: str, name: str) -> bool:
+    """True when the operation selects `type_name.name` anywhere (fragments included), by the
+    field's parent type: `Shipment.lines` is not `Order.lines`.
 
     For loads shared by several fields: the connector fetches what any of them may need.
     Answered once per request (memoised on the context).
     """
-    raw = getattr(info, "_raw_info", info)
-
-    def anywhere() -> bool:
-        names = [_names(raw.operation), *(_names(f) for f in raw.fragments.values())]
-        return any(name in found for found in names)
-
-    return remember(info, ("operation_selects", name), raw.operation, anywhere)
-
-
-def operation_selects_on(info: Any, type_name: str, name: str) -> bool:
-    """True when the operation selects `type_name.name` anywhere (fragments included): unlike
-    `operation_selects`, `Shipment.lines` is not confused with `Order.lines`. Memoised."""
     raw = getattr(info, "_raw_info", info)
 
     def anywhere() -> bool:
@@ -160,7 +136,7 @@ def operation_selects_on(info: Any, type_name: str, name: str) -> bool:
                 return True
         return False
 
-    return remember(info, ("operation_selects_on", type_name, name), raw.operation, anywhere)
+    return remember(info, ("operation_selects", type_name, name), raw.operation, anywhere)
 
 
 def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
@@ -182,4 +158,4 @@ def operation_reads(info: Any, type_name: str, name: str) -> bool:
         operation_reads(info, "Shipment", "destination")  # the Address call, or not
     """
     denied: frozenset[str] = getattr(info.context, "denied", frozenset())
-    return f"{type_name}.{name}" not in denied and operation_selects(info, name)
+    return f"{type_name}.{name}" not in denied and operation_selects(info, type_name, name)

@@ -37,7 +37,8 @@ class Query:
         seen["names"] = selected_names(info)
         seen["stock_warehouse"] = selects(info, "stock", "warehouse")
         seen["prefetch"] = prefetches(info, ("Product", "stock"), ("Level", "warehouse"))
-        seen["anywhere"] = operation_selects(info, "onHand")
+        seen["anywhere"] = operation_selects(info, "Level", "onHand")
+        seen["elsewhere"] = operation_selects(info, "Product", "onHand")  # not Product's field
         return Product()
 
 
@@ -64,6 +65,7 @@ async def test_a_path_that_stops_short_is_not_selected() -> None:
     seen = await seen_for("{ product { sku stock { onHand } } }")
     assert seen["stock_warehouse"] is False
     assert seen["anywhere"] is True
+    assert seen["elsewhere"] is False
 
 
 async def test_a_denied_step_is_never_prefetched_though_selected() -> None:
@@ -76,8 +78,8 @@ async def test_a_denied_step_is_never_prefetched_though_selected() -> None:
 async def test_operation_wide_answers_are_kept_for_the_request() -> None:
     context = Context()
     await seen_for("{ product { sku } }", context)
-    assert context.memo[("operation_selects", "onHand")][1] is False
-    assert len(context.memo) == 3  # direct names, the stock.warehouse path, operation-wide
+    assert context.memo[("operation_selects", "Level", "onHand")][1] is False
+    assert len(context.memo) == 4  # direct names, the stock.warehouse path, two operation-wide
 
 
 async def test_a_context_reused_for_another_document_gets_fresh_answers() -> None:
