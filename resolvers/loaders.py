@@ -225,12 +225,7 @@ class _Sources:
     async def erp_orders(self, crm_order_ids: list[str]) -> dict[str, ErpOrder]:
         return await self.scm.erp_orders_by_crm_ids(crm_order_ids, with_lines=False)
 
-    async def bare_shipments(self, ids: list[str]) -> dict[str, Shipment]:
-        return await self.shipments(ids, with_destination=False)
-
-    async def shipments(
-        self, ids: list[str], *, with_destination: bool = True
-    ) -> dict[str, Shipment]:
+    async def shipments(self, ids: list[str], *, with_destination: bool) -> dict[str, Shipment]:
         try:
             carrier = self.shipment_scope.push(None)
         except NoRows:
@@ -273,12 +268,10 @@ class Loaders:
         self.catalog_by_id: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.get_products)
         self.items: KeyedLoader[str, Item] = KeyedLoader(scm.get_items)
         self.bins: KeyedLoader[str, list[StockLevel]] = KeyedLoader(scm.list_bins)
-        self.shipments: KeyedLoader[str, Shipment] = KeyedLoader(sources.shipments)
-        # the same shipments without destinations (no `Address` call)
-        self.shipments_bare: KeyedLoader[str, Shipment] = KeyedLoader(sources.bare_shipments)
-        # shipments per order, by what the operation reads of them: with or without
+        # shipments by id and per order, by what the operation reads of them: with or without
         # destinations (the `Address` call) and lines (the two delivery-note calls)
         self._sources = sources
+        self._shipments_by_id: dict[bool, KeyedLoader[str, Shipment]] = {}
         self._shipments_by_order: dict[tuple[bool, bool], KeyedLoader[str, list[Shipment]]] = {}
         # mirrors for fulfillment: header fields only (no `Sales Order Item` call)
         self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(sources.erp_orders)
@@ -302,8 +295,12 @@ class Loaders:
             self._warehouses = known
 
     def shipment_by_id(self, *, with_destination: bool) -> KeyedLoader[str, Shipment]:
-        """The shipments-by-id loader to use: one per request, chosen by the query."""
-        return self.shipments if with_destination else self.shipments_bare
+        """The shipments-by-id loader to use: one per request and shape, chosen by the query."""
+        loader = self._shipments_by_id.get(with_destination)
+        if loader is None:
+            fetch = partial(self._sources.shipments, with_destination=with_destination)
+            loader = self._shipments_by_id[with_destination] = KeyedLoader(fetch)
+        return loader
 
     def order_shipments(
         self, *, with_destination: bool, with_lines: bool = True
