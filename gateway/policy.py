@@ -14,15 +14,14 @@ Example::
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLSchema
 
+from gateway.toml_files import read_toml
 from resolvers.errors import CrossdockError
 
 ROOT_TYPES = ("Query", "Mutation", "Subscription")
@@ -109,19 +108,9 @@ class Policy:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
         """Read a TOML policy; `None` reads the default shipped in the package."""
-        if path is None:
-            text = resources.files("gateway").joinpath("policy_default.toml").read_text("utf-8")
-            source = "gateway/policy_default.toml"
-        else:
-            try:
-                text = Path(path).read_text("utf-8")
-            except OSError as err:
-                raise PolicyError(f"policy file {path} cannot be read: {err.strerror}") from err
-            source = str(path)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise PolicyError(f"{source} is not valid TOML: {err}") from err
+        data, source = read_toml(
+            path, ("gateway", "policy_default.toml"), PolicyError, "policy file"
+        )
         return cls.from_mapping(data, source=source)
 
     @classmethod

@@ -22,12 +22,12 @@ element. `load_views` only parses; `gateway.views.validate` checks everything ag
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from gateway.toml_files import read_toml
 
 DEFAULT_PAGE_SIZE = 100
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -163,18 +163,7 @@ def parse_views(data: Mapping[str, Any], *, source: str = "<views>") -> ViewCata
 
 def load_views(path: str | Path | None = None) -> ViewCatalog:
     """Read a views file; `None` reads the shipped `views_default.toml`."""
-    if path is None:
-        package = resources.files("gateway.views")
-        text = package.joinpath("views_default.toml").read_text("utf-8")
-        source = "gateway/views/views_default.toml"
-    else:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as err:
-            raise ViewConfigError(f"views file {path} cannot be read: {err.strerror}") from err
-        source = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ViewConfigError(f"{source} is not valid TOML: {err}") from err
+    data, source = read_toml(
+        path, ("gateway.views", "views_default.toml"), ViewConfigError, "views file"
+    )
     return parse_views(data, source=source)
