@@ -19,7 +19,7 @@ import signal
 from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -132,10 +132,17 @@ def seed_if_empty(zoho: ZohoStore, erp: ErpStore, *, scale: float) -> SeedReport
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: ASGIApp, host: str, port: int, *, lifespan: Literal["on", "off"] = "off"
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    lifespan: Literal["on", "off"] = "off",
+    **options: Any,
 ) -> AsyncIterator[int]:
-    """Serves `app` with uvicorn inside the running loop; yields the bound port (0 = any free)."""
-    config = uvicorn.Config(app, host=host, port=port, lifespan=lifespan, log_level="warning")
+    """Serves `app` with uvicorn inside the running loop; yields the bound port (0 = any free).
+    `options` go to `uvicorn.Config` (TLS files, `timeout_graceful_shutdown`, ...)."""
+    options = {"log_level": "warning", **options}
+    config = uvicorn.Config(app, host=host, port=port, lifespan=lifespan, **options)
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

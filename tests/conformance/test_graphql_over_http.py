@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
+from backends.serve import serving
 from tests.conftest import token_for
 
 HERE = Path(__file__).parent
@@ -59,18 +59,8 @@ def audit_script() -> Path:
 @pytest.fixture
 async def gateway_url(gateway_app: Starlette) -> AsyncIterator[str]:
     """The production gateway (tests/conftest.py) on a real loopback socket, in this loop."""
-    config = uvicorn.Config(
-        gateway_app, host="127.0.0.1", port=0, log_level="error",
-        lifespan="off", timeout_graceful_shutdown=1,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await task
+    async with serving(gateway_app, "127.0.0.1", 0, timeout_graceful_shutdown=1) as port:
+        yield f"http://127.0.0.1:{port}/graphql"
 
 
 async def run_audit(script: Path, url: str, token: str) -> list[dict[str, Any]]:

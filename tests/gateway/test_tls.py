@@ -8,19 +8,16 @@ emulation behind TLS with a private CA is reached by a connector built from sett
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 
 from backends.erpnext.app import ErpEmulator
+from backends.serve import serving as serve
 from gateway.cli import uvicorn_options
 from gateway.settings import Settings, SettingsError, parse_settings
 from gateway.wiring import build_backends
@@ -109,21 +107,10 @@ def pki(tmp_path: Path) -> Pki:
     return make_pki(tmp_path)
 
 
-@asynccontextmanager
-async def serving(app: Any, **options: Any) -> AsyncIterator[int]:
-    """`app` on a loopback port in this event loop; yields the port."""
-    config = uvicorn.Config(
-        app, log_level="error", lifespan="off", timeout_graceful_shutdown=1, **options
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
+def serving(app: Any, **options: Any) -> AbstractAsyncContextManager[int]:
+    """`app` on a loopback port in this event loop (backends.serve.serving); yields the port."""
+    where = {"host": "127.0.0.1", "port": 0, **options}
+    return serve(app, where.pop("host"), where.pop("port"), timeout_graceful_shutdown=1, **where)
 
 
 def with_server(settings: Settings, **server: Any) -> Settings:

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from backends.erpnext.app import ErpEmulator
+from backends.serve import serving
 from backends.zoho.app import ZohoEmulator
 from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendTimeout, BackendUnavailable
@@ -148,18 +148,8 @@ def test_timeouts_become_an_httpx_timeout() -> None:
 @pytest.fixture
 async def erp_over_socket(erp_emulator: ErpEmulator) -> AsyncIterator[str]:
     """The ERPNext emulation behind a real uvicorn socket, where timeouts are real."""
-    config = uvicorn.Config(
-        erp_emulator.app, host="127.0.0.1", port=0, log_level="error", lifespan="off",
-        timeout_graceful_shutdown=1,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(erp_emulator.app, "127.0.0.1", 0, timeout_graceful_shutdown=1) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.sockets
