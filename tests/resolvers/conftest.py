@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -157,10 +158,13 @@ def crm(zoho_client: httpx.AsyncClient, sleep: SleepSpy) -> ZohoCRM:
 
 # ERPNext
 
+# The emulation's clock here: Frappe checks dates against "today"; no test reads the calendar.
+ERP_TODAY = datetime(2026, 3, 1, 10, 0)
+
 
 @pytest.fixture
 def erp_store() -> Iterator[ErpStore]:
-    store = ErpStore(":memory:")
+    store = ErpStore(":memory:", clock=lambda: ERP_TODAY)
     store.insert("Company", [{"name": "Acme Corp", "abbr": "AC", "default_currency": "USD"}])
     store.insert(
         "Warehouse",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -11,7 +11,9 @@ import pytest
 from backends.erpnext.store import ErpStore
 from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendAuthError, BackendRejected
-from tests.resolvers.conftest import erp_bin, erp_item, erp_options
+from tests.resolvers.conftest import ERP_TODAY, erp_bin, erp_item, erp_options
+
+DELIVERY = (ERP_TODAY + timedelta(days=9)).date()
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ async def test_creating_submitting_and_cancelling_a_sales_order_moves_the_reserv
         customer="Cust A",
         crm_order_id="crm-1",
         lines=[("SKU-1", Decimal(5), Decimal("9.5"), "Stores - AC")],
-        delivery_date=date(2026, 12, 1),
+        delivery_date=DELIVERY,
         currency="USD",
     )
     assert (draft.docstatus, await reserved(scm)) == (0, Decimal(0))
@@ -65,7 +67,7 @@ async def test_the_submitted_mirror_wins_over_a_cancelled_one_for_the_same_crm_o
             customer="Cust A",
             crm_order_id="crm-2",
             lines=lines,
-            delivery_date=date(2026, 12, 1),
+            delivery_date=DELIVERY,
             currency="USD",
         )
         await scm.submit_sales_order(draft.name)
@@ -98,7 +100,7 @@ async def test_a_validation_error_is_rejected_with_frappes_decoded_message(
             customer="Nobody",
             crm_order_id="crm-3",
             lines=[("SKU-1", Decimal(1), Decimal(1), "Stores - AC")],
-            delivery_date=date(2026, 12, 1),
+            delivery_date=DELIVERY,
             currency="USD",
         )
 
