@@ -11,7 +11,8 @@ descriptions say what was wrong and never echo the token.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from gateway.claims import InvalidClaim, check_claims, role_list
 from gateway.jwks import JWKSCache, JWKSError
 from gateway.policy import Policy
 from resolvers.errors import CrossdockError
@@ -74,6 +76,7 @@ class AuthSettings:
     roles_claim: str = "roles"
     partner_claim: str = "partner_id"
     max_token_bytes: int = 8192
+    max_token_lifetime_s: int = 86400
 
     def __post_init__(self) -> None:
         unknown = set(self.algorithms) - SYMMETRIC - ASYMMETRIC
@@ -90,6 +93,8 @@ class AuthSettings:
             )
         if self.leeway_s < 0 or self.max_token_bytes < 64:
             raise AuthConfigError("auth.leeway_s must be >= 0 and auth.max_token_bytes >= 64")
+        if self.max_token_lifetime_s < 1:
+            raise AuthConfigError("auth.max_token_lifetime_s must be at least 1 (seconds)")
 
 
 _DESCRIPTIONS: tuple[tuple[type[Exception], str], ...] = (
@@ -128,6 +133,7 @@ class Authenticator:
         *,
         jwks: JWKSCache | None = None,
         allow_anonymous: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if settings.jwks_url and jwks is None and not settings.public_key_pem:
             raise AuthConfigError("auth.jwks_url is set: pass a JWKSCache to the Authenticator")
@@ -135,6 +141,7 @@ class Authenticator:
         self.policy = policy
         self.allow_anonymous = allow_anonymous
         self._jwks = jwks
+        self._clock = clock
         self._public_key = self._load_public_key(settings.public_key_pem)
 
     @staticmethod
@@ -189,34 +196,54 @@ class Authenticator:
         return self._public_key
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
+        """Signature, issuer and audience by PyJWT; the times and subject by gateway.claims
+        (PyJWT's own time checks take numeric strings and crash on Infinity)."""
         s = self.settings
+        required = ["exp", "sub", *(["iss"] if s.issuer else []), *(["aud"] if s.audience else [])]
+        options: Any = {
+            "require": required,
+            "verify_aud": s.audience is not None,
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+            "verify_sub": False,
+        }
         try:
             claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[alg],
-                audience=s.audience,
-                issuer=s.issuer,
-                leeway=s.leeway_s,
-                options={"require": ["exp", "sub"], "verify_aud": s.audience is not None},
+                token, key, algorithms=[alg], audience=s.audience, issuer=s.issuer, options=options
             )
+            check_claims(
+                claims, now=self._clock(), leeway_s=s.leeway_s,
+                max_lifetime_s=s.max_token_lifetime_s,
+            )  # fmt: skip
         except jwt.PyJWTError as err:
             raise AuthError(_describe(err)) from err
+        except InvalidClaim as err:
+            raise AuthError(str(err)) from err
         return claims
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         """Effective scopes: token scopes ∪ scopes of its known roles (unknown roles dropped)."""
         s = self.settings
         token_scopes = self._claim_strings(claims, s.scope_claims)
-        roles = frozenset(self._claim_strings(claims, (s.roles_claim,))) & set(self.policy.roles)
+        roles = frozenset(self._roles(claims)) & set(self.policy.roles)
         partner = claims.get(s.partner_claim)
         return Principal(
-            subject=str(claims["sub"]),
+            subject=claims["sub"],
             roles=roles,
             scopes=frozenset(token_scopes) | self.policy.scopes_of_roles(roles),
             partner_id=partner if isinstance(partner, str) else None,
             claims=dict(claims),
         )
+
+    def _roles(self, claims: Mapping[str, Any]) -> list[str]:
+        name = self.settings.roles_claim
+        if name not in claims:
+            return []
+        try:
+            return role_list(claims[name], name)
+        except InvalidClaim as err:
+            raise AuthError(str(err)) from err
 
     @staticmethod
     def _claim_strings(claims: Mapping[str, Any], names: Iterable[str]) -> set[str]:

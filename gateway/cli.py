@@ -79,16 +79,18 @@ def _add_serve(sub: Subparsers) -> None:
 
 def mint_token(args: argparse.Namespace, env: Mapping[str, str]) -> str:
     """The token `crossdock token` prints: the config's [auth], else the demo's settings."""
-    if args.config:
-        auth = load_settings(args.config, env).auth
-    else:
-        auth = parse_auth({}, env, "development")
+    auth = load_settings(args.config, env).auth if args.config else parse_auth({}, env, demo=True)
     if auth.hs256_secret is None or "HS256" not in auth.algorithms:
         raise SettingsError("auth.algorithms does not allow HS256: crossdock token mints HS256")
     try:
         ttl = parse_ttl(args.ttl)
     except ValueError as exc:
         raise SettingsError(f"--ttl: {exc}") from None
+    if ttl.total_seconds() > auth.max_token_lifetime_s:
+        raise SettingsError(
+            f"--ttl {args.ttl} exceeds auth.max_token_lifetime_s ({auth.max_token_lifetime_s} s), "
+            "so the gateway would refuse the token; choose a shorter --ttl"
+        )
     return mint(
         auth.hs256_secret,
         subject=args.subject or f"dev-{'-'.join(args.role) or 'user'}",

@@ -70,7 +70,10 @@ def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
 
 
 def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]) -> Settings:
-    """Development settings pointing at the running emulations, state kept in `data_dir`."""
+    """Development settings pointing at the running emulations, state kept in `data_dir`.
+
+    The only settings that may verify tokens with the published demo secret (when
+    CROSSDOCK_JWT_SECRET is not set): `crossdock serve` refuses it."""
     z, e = emulations.zoho, emulations.erp
     document: dict[str, Any] = {
         "server": {"environment": "development"},
@@ -87,7 +90,7 @@ def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]
     }
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
-    return parse_settings(document, environ)
+    return parse_settings(document, environ, demo=True)
 
 
 def role_tokens(settings: Settings, ttl: timedelta = TOKEN_TTL) -> dict[str, str]:

@@ -50,7 +50,6 @@ from gateway.settings_server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings_server import GraphiQL as GraphiQL
 from gateway.settings_server import ServerSettings, parse_server
 from gateway.settings_views import ViewSettings, parse_views
-from gateway.tokens import DEMO_SECRET
 from resolvers.breaker import Protection
 from resolvers.canonical import (
     DEFAULT_ORDER_STATUSES,
@@ -119,9 +118,9 @@ class Settings:
 
     crm: CrmSettings
     scm: ScmSettings
+    auth: AuthSettings
     server: ServerSettings = field(default_factory=ServerSettings)
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
-    auth: AuthSettings = field(default_factory=lambda: AuthSettings(hs256_secret=DEMO_SECRET))
     policy: PolicySettings = field(default_factory=PolicySettings)
     saga: OrderProcessSettings = field(default_factory=OrderProcessSettings)
     limits: LimitPolicy = field(default_factory=lambda: parse_limits({}, {}))
@@ -245,8 +244,12 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
 
-def parse_settings(document: Table, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from a parsed TOML document and an environment mapping (default: empty)."""
+def parse_settings(
+    document: Table, env: Mapping[str, str] | None = None, *, demo: bool = False
+) -> Settings:
+    """Settings from a parsed TOML document and an environment mapping (default: empty).
+
+    `demo=True` is for `crossdock demo` only: it may verify tokens with the published secret."""
     environ = env or {}
     unknown = sorted(set(document) - set(_ALL_SECTIONS))
     if unknown:
@@ -257,7 +260,7 @@ def parse_settings(document: Table, env: Mapping[str, str] | None = None) -> Set
     parsed: dict[str, Any] = {}
     for name, parse in _SECTIONS.items():
         parsed[name] = parse(_table(document, name), environ)
-    parsed["auth"] = parse_auth(_table(document, "auth"), environ, parsed["server"].environment)
+    parsed["auth"] = parse_auth(_table(document, "auth"), environ, demo=demo)
     settings = Settings(**parsed)
     if settings.server.environment == "production":
         check_production(settings.auth)

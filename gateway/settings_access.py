@@ -1,11 +1,14 @@
 """The `[auth]` and `[policy]` settings sections: how tokens are verified, which policy applies.
 
     [auth]     algorithms, hs256_secret (CROSSDOCK_JWT_SECRET), public_key_pem_file, jwks_url,
-               issuer, audience, leeway_s, scope_claims, roles_claim, partner_claim
+               issuer, audience, leeway_s, max_token_lifetime_s, scope_claims, roles_claim,
+               partner_claim
     [policy]   path (default: the shipped policy), mode ("null" | "reject"), audit_log
 
-In development a missing HS256 secret falls back to the published demo secret, so tokens from
-`crossdock token` work out of the box; production refuses both (`check_production`).
+Only `crossdock demo` (and `crossdock token` without --config) may fall back to the published
+demo secret (`demo=True`); any other configuration without its own HS256 secret, or with the
+demo's, is refused whatever the environment. Production also requires `issuer` and `audience`
+(`check_production`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from gateway.settings_section import Section, SettingsError, Table
 from gateway.tokens import DEMO_SECRET, is_demo_secret
 
 SECRET_ENV = "CROSSDOCK_JWT_SECRET"  # noqa: S105 - the name of the variable, not a secret
+_SECRET_FIX = (
+    f" (set {SECRET_ENV} or [auth] hs256_secret to at least 32 random bytes, e.g. the output "
+    "of `openssl rand -base64 48`)"
+)
 Environment = Literal["development", "production"]
 PolicyMode = Literal["null", "reject"]
 
@@ -58,14 +65,26 @@ def _pem(s: Section) -> str | None:
         ) from None
 
 
-def parse_auth(table: Table, env: Mapping[str, str], environment: Environment) -> AuthSettings:
-    """The `[auth]` section; AuthSettings' own checks become SettingsErrors."""
+def _secret(s: Section, algorithms: tuple[str, ...], *, demo: bool) -> str | None:
+    secret = s.optional_text("hs256_secret", env=SECRET_ENV)
+    if demo:
+        return DEMO_SECRET if secret is None and "HS256" in algorithms else secret
+    if is_demo_secret(secret):
+        raise SettingsError(
+            f"auth.hs256_secret is the published demo secret, which only `crossdock demo` may "
+            f"use{_SECRET_FIX}"
+        )
+    return secret
+
+
+def parse_auth(table: Table, env: Mapping[str, str], *, demo: bool = False) -> AuthSettings:
+    """The `[auth]` section; AuthSettings' own checks become SettingsErrors.
+
+    `demo=True` (the demo and its token minting only) falls back to the published secret."""
     s = Section("auth", table, env)
     base = AuthSettings(hs256_secret=DEMO_SECRET)
     algorithms = _strings(s, "algorithms", base.algorithms)
-    secret = s.optional_text("hs256_secret", env=SECRET_ENV)
-    if secret is None and "HS256" in algorithms and environment == "development":
-        secret = DEMO_SECRET
+    secret = _secret(s, algorithms, demo=demo)
     try:
         result = AuthSettings(
             algorithms=algorithms,
@@ -75,12 +94,15 @@ def parse_auth(table: Table, env: Mapping[str, str], environment: Environment) -
             issuer=s.optional_text("issuer", env="CROSSDOCK_JWT_ISSUER"),
             audience=s.optional_text("audience", env="CROSSDOCK_JWT_AUDIENCE"),
             leeway_s=s.integer("leeway_s", base.leeway_s),
+            max_token_lifetime_s=s.integer(
+                "max_token_lifetime_s", base.max_token_lifetime_s, low=1
+            ),
             scope_claims=_strings(s, "scope_claims", base.scope_claims),
             roles_claim=s.text("roles_claim", base.roles_claim),
             partner_claim=s.text("partner_claim", base.partner_claim),
         )
     except AuthConfigError as exc:
-        hint = f" (set {SECRET_ENV} or [auth] hs256_secret)" if "hs256_secret" in str(exc) else ""
+        hint = _SECRET_FIX if "hs256_secret" in str(exc) else ""
         raise SettingsError(f"{exc}{hint}") from None
     s.check_unknown()
     return result
@@ -103,10 +125,12 @@ def parse_policy(table: Table, env: Mapping[str, str]) -> PolicySettings:
 
 
 def check_production(auth: AuthSettings) -> None:
-    """Production refuses the published demo secret, whatever else is configured."""
-    if is_demo_secret(auth.hs256_secret):
+    """Production tokens must name who issued them and for whom (`iss`, `aud`)."""
+    missing = [name for name in ("issuer", "audience") if getattr(auth, name) is None]
+    if missing:
+        names = " and ".join(f"auth.{name}" for name in missing)
+        envs = " / ".join(f"CROSSDOCK_JWT_{name.upper()}" for name in missing)
         raise SettingsError(
-            f"auth.hs256_secret is the public demo secret, refused in production "
-            f"(set {SECRET_ENV} to at least 32 random bytes, or [server] environment = "
-            '"development")'
+            f"{names} must be set in production, so that a token from another issuer or for "
+            f"another service is refused (set {envs} or [auth] {' and '.join(missing)})"
         )

@@ -53,7 +53,7 @@ async def test_a_minted_token_is_accepted_by_a_gateway_on_the_demo_settings(
 ) -> None:
     monkeypatch.delenv("CROSSDOCK_JWT_SECRET", raising=False)
     token = mint_cli(capsys, "--role", "partner", "--partner-id", "DHL", "--ttl", "1h")
-    demo = dataclasses.replace(settings, auth=parse_auth({}, {}, "development"))
+    demo = dataclasses.replace(settings, auth=parse_auth({}, {}, demo=True))
     response = await viewer(demo, crm, scm, token)
     assert response.status_code == 200
     assert response.json()["data"]["viewer"] == {
@@ -82,10 +82,8 @@ async def test_a_token_minted_from_a_config_file_uses_that_files_secret(
         encoding="utf-8",
     )
     token = mint_cli(capsys, "--role", "admin", "--config", str(config))
-    theirs = dataclasses.replace(
-        settings, auth=parse_auth({"hs256_secret": OTHER_SECRET}, {}, "development")
-    )
-    demo = dataclasses.replace(settings, auth=parse_auth({}, {}, "development"))
+    theirs = dataclasses.replace(settings, auth=parse_auth({"hs256_secret": OTHER_SECRET}, {}))
+    demo = dataclasses.replace(settings, auth=parse_auth({}, {}, demo=True))
     assert (await viewer(theirs, crm, scm, token)).status_code == 200
     refused = await viewer(demo, crm, scm, token)
     assert refused.status_code == 401

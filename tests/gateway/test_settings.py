@@ -12,10 +12,13 @@ import pytest
 from gateway.cli import main
 from gateway.settings import SettingsError, load_settings, parse_settings
 from gateway.settings_access import PolicySettings
-from gateway.tokens import DEMO_SECRET, is_demo_secret
+from gateway.tokens import DEMO_SECRET
 from resolvers.records import OrderStatus, ShipmentStatus
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "crossdock.example.toml"
+GOOD_SECRET = "a-production-secret-of-at-least-32-bytes-0123456789"
+# the example file keeps secrets out: they come from the environment, as in production
+SECRET_ENV = {"CROSSDOCK_JWT_SECRET": GOOD_SECRET}
 
 
 def minimal(**sections: Any) -> dict[str, Any]:
@@ -27,6 +30,7 @@ def minimal(**sections: Any) -> dict[str, Any]:
             "refresh_token": "refresh",
         },
         "scm": {"base_url": "https://erp.example", "api_key": "key", "api_secret": "secret"},
+        "auth": {"hs256_secret": GOOD_SECRET},
     }
     for name, table in sections.items():
         document[name] = {**document.get(name, {}), **table}
@@ -34,7 +38,7 @@ def minimal(**sections: Any) -> dict[str, Any]:
 
 
 def test_the_example_file_loads_with_the_documented_defaults() -> None:
-    settings = load_settings(EXAMPLE)
+    settings = load_settings(EXAMPLE, SECRET_ENV)
     assert settings.server.port == 8000
     assert settings.graphql.max_first == 200
     assert settings.graphql.default_first == 20
@@ -50,6 +54,7 @@ def test_environment_overrides_the_file() -> None:
         "CROSSDOCK_CRM_CLIENT_SECRET": "from-env",
         "CROSSDOCK_SCM_API_SECRET": "also-from-env",
         "CROSSDOCK_PORT": "9000",
+        **SECRET_ENV,
     }
     settings = load_settings(EXAMPLE, env)
     assert settings.crm.base_url == "https://www.zohoapis.eu"
@@ -142,16 +147,19 @@ def test_serve_with_a_broken_config_exits_2_and_names_the_problem(
     assert "crm.accounts_url is missing" in capsys.readouterr().err
 
 
-GOOD_SECRET = "a-production-secret-of-at-least-32-bytes-0123456789"
 JOURNAL_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 PRODUCTION = {"environment": "production"}
+# production also names the issuer and the audience its tokens must carry
+PRODUCTION_AUTH = {"issuer": "https://idp.example", "audience": "crossdock"}
+NO_SECRET = {"auth": {}}
 
 
 def test_the_example_file_configures_access_and_the_order_process() -> None:
-    settings = load_settings(EXAMPLE, {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY})
+    settings = load_settings(EXAMPLE, {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY, **SECRET_ENV})
     assert settings.server.environment == "development"
     assert settings.auth.algorithms == ("HS256",)
-    assert is_demo_secret(settings.auth.hs256_secret)  # development falls back to the demo
+    assert settings.auth.hs256_secret == GOOD_SECRET
+    assert settings.auth.max_token_lifetime_s == 86400
     assert settings.policy == PolicySettings(path=None, mode="null", audit_log="var/audit.log")
     assert settings.saga.enabled
     assert settings.saga.saga.journal_key == JOURNAL_KEY
@@ -215,23 +223,48 @@ def test_access_settings_come_from_the_file_and_the_environment(tmp_path: Path) 
             "saga.approval: unknown approval rule(s) ['max_total']",
         ),
         (minimal(server={"environment": "staging"}), {}, "server.environment must be one of"),
-        # production: no silent fallback to the demo secret
+        # no silent fallback to the demo secret, in development (the default) as in production
+        (
+            {**minimal(), **NO_SECRET},
+            {},
+            "auth.hs256_secret is missing (required when HS256 is allowed) "
+            "(set CROSSDOCK_JWT_SECRET or [auth] hs256_secret to at least 32 random bytes",
+        ),
+        (
+            {**minimal(server=PRODUCTION, auth=PRODUCTION_AUTH), **NO_SECRET},
+            {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
+            "auth.hs256_secret is missing (required when HS256 is allowed)",
+        ),
+        # the published demo secret is refused whatever the environment, from env or file
+        (
+            minimal(),
+            {"CROSSDOCK_JWT_SECRET": DEMO_SECRET},
+            "auth.hs256_secret is the published demo secret, which only `crossdock demo` may use "
+            "(set CROSSDOCK_JWT_SECRET or [auth] hs256_secret",
+        ),
+        (
+            minimal(server=PRODUCTION, auth={"hs256_secret": DEMO_SECRET, **PRODUCTION_AUTH}),
+            {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
+            "auth.hs256_secret is the published demo secret",
+        ),
+        # production: tokens must be bound to an issuer and an audience
         (
             minimal(server=PRODUCTION),
             {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
-            "auth.hs256_secret is missing (required when HS256 is allowed) "
-            "(set CROSSDOCK_JWT_SECRET or [auth] hs256_secret)",
+            "auth.issuer and auth.audience must be set in production",
         ),
-        # production: the published demo secret is refused even when set explicitly
         (
-            minimal(server=PRODUCTION),
-            {"CROSSDOCK_JWT_SECRET": DEMO_SECRET, "CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
-            "auth.hs256_secret is the public demo secret, refused in production",
+            minimal(server=PRODUCTION, auth={"issuer": "https://idp.example"}),
+            {"CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY},
+            "auth.audience must be set in production, so that a token from another issuer or "
+            "for another service is refused (set CROSSDOCK_JWT_AUDIENCE or [auth] audience)",
         ),
+        # a lifetime bound of zero would refuse every token
+        (minimal(auth={"max_token_lifetime_s": 0}), {}, "auth.max_token_lifetime_s must be an"),
         # production: the order journal needs its key up front
         (
-            minimal(server=PRODUCTION),
-            {"CROSSDOCK_JWT_SECRET": GOOD_SECRET},
+            minimal(server=PRODUCTION, auth=PRODUCTION_AUTH),
+            {},
             "saga.journal_key is missing (set CROSSDOCK_JOURNAL_KEY or [saga] journal_key",
         ),
     ],
@@ -246,12 +279,12 @@ def test_bad_access_and_order_settings_are_refused_with_the_key_named(
 
 def test_production_starts_with_its_own_secret_and_a_journal_key() -> None:
     env = {"CROSSDOCK_JWT_SECRET": GOOD_SECRET, "CROSSDOCK_JOURNAL_KEY": JOURNAL_KEY}
-    settings = parse_settings(minimal(server=PRODUCTION), env)
+    settings = parse_settings(minimal(server=PRODUCTION, auth=PRODUCTION_AUTH), env)
     assert settings.server.environment == "production"
     assert settings.auth.hs256_secret == GOOD_SECRET
 
 
 def test_production_may_run_without_the_order_process_and_its_key() -> None:
-    env = {"CROSSDOCK_JWT_SECRET": GOOD_SECRET}
-    settings = parse_settings(minimal(server=PRODUCTION, saga={"enabled": False}), env)
+    document = minimal(server=PRODUCTION, saga={"enabled": False}, auth=PRODUCTION_AUTH)
+    settings = parse_settings(document, {})
     assert not settings.saga.enabled

@@ -30,7 +30,7 @@ from gateway.cli import uvicorn_options
 from gateway.settings import Settings, SettingsError, parse_settings
 from gateway.wiring import build_backends
 from resolvers.errors import BackendError
-from tests.conftest import token_for
+from tests.conftest import JWT_SECRET, token_for
 
 pytestmark = pytest.mark.sockets
 
@@ -164,6 +164,7 @@ def backend_settings(port: int, ca_bundle: str | None) -> Settings:
         scm["ca_bundle"] = ca_bundle
     return parse_settings(
         {
+            "auth": {"hs256_secret": JWT_SECRET},
             "crm": {"accounts_url": "http://zoho.test", "client_id": "c", "client_secret": "s",
                     "refresh_token": "r"},
             "scm": scm,
