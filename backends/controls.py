@@ -3,14 +3,16 @@
 Each emulated system wraps its app in `ControlMiddleware`. It counts every request it
 serves by route (so tests and benchmarks can count backend calls exactly) and, when told
 to, adds latency, fails a share of requests with 5xx, throttles with 429 + `Retry-After`,
-or goes down (503 on everything). The knobs are set in code (`Controls`), from settings,
+goes down (503 on everything), or trickles its replies (`Trickle`: the body a few bytes at a
+time, `trickle_ms` apart). The knobs are set in code (`Controls`), from settings,
 or over `/_emulator/*` when the admin endpoint is enabled (it is off by default):
 
     GET  /_emulator/stats          {"total": 12, "routes": {"GET /crm/v8/Accounts": 3, ...}}
     POST /_emulator/stats/reset
     GET  /_emulator/faults         the current knobs
     POST /_emulator/faults         {"latency_ms": 20, "error_rate": 0.5, "throttle_rate": 0,
-                                    "retry_after_s": 1, "down": false, "seed": 7}
+                                    "retry_after_s": 1, "down": false, "seed": 7,
+                                    "trickle_ms": 100, "trickle_bytes": 1}
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ADMIN_PREFIX = "/_emulator"
 
@@ -44,6 +46,8 @@ _KNOBS: dict[str, tuple[type | tuple[type, ...], float | None, float]] = {
     "retry_after_s": (int, 0, 3600),
     "down": (bool, None, 0),
     "seed": (int, None, 0),
+    "trickle_ms": ((int, float), 0, 60_000),
+    "trickle_bytes": (int, 1, 1 << 20),
 }
 
 
@@ -64,6 +68,8 @@ class Controls:
     retry_after_s: int = 1
     down: bool = False
     seed: int = 0
+    trickle_ms: float = 0.0
+    trickle_bytes: int = 1
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +92,7 @@ class Controls:
 
     def reset(self) -> None:
         self.update({"latency_ms": 0.0, "error_rate": 0.0, "throttle_rate": 0.0, "down": False})
+        self.update({"trickle_ms": 0.0})
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
@@ -153,6 +160,10 @@ class ControlMiddleware:
         if fault is not None:
             await fault(scope, receive, send)
             return
+        if self.controls.trickle_ms > 0:
+            send = Trickle(self.controls.trickle_ms, self.controls.trickle_bytes).wrap(
+                send, receive
+            )
         await self.app(scope, receive, send)
 
     async def _fault(self) -> Response | None:
@@ -168,6 +179,46 @@ class ControlMiddleware:
         if controls.error_rate > 0 and controls.draw() < controls.error_rate:
             return self.error_response(500)
         return None
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """Sends a response's body `chunk_bytes` at a time, `interval_ms` apart, after its headers.
+
+    Bytes keep coming, so a client's read timeout (a bound on the gap between two reads)
+    never fires: only a deadline on the whole response ends such a request. Stops when the
+    client goes away (ASGI `http.disconnect`) instead of dripping into a closed socket.
+    """
+
+    interval_ms: float
+    chunk_bytes: int = 1
+
+    def wrap(self, send: Send, receive: Receive) -> Send:
+        async def trickling(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body: bytes = message.get("body", b"")
+            more: bool = message.get("more_body", False)
+            for start in range(0, len(body), self.chunk_bytes):
+                if await self._client_left(receive):
+                    return
+                chunk = body[start : start + self.chunk_bytes]
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": more})
+
+        return trickling
+
+    async def _client_left(self, receive: Receive) -> bool:
+        """Waits one interval; True if the client disconnected meanwhile."""
+        try:
+            message = await asyncio.wait_for(receive(), self.interval_ms / 1000)
+        except TimeoutError:
+            return False
+        if message["type"] == "http.disconnect":
+            return True
+        await asyncio.sleep(self.interval_ms / 1000)  # a late request message: still wait
+        return False
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:

@@ -6,7 +6,8 @@
 
 middleware   CORS (only with `[server] cors_origins`), then the HTTP guard around /graphql:
              body size, batch size, CSRF (`[server] csrf`), content types
-extensions   trusted documents (with `[trusted_documents] manifest`), operation limits per role
+extensions   trusted documents (with `[trusted_documents] manifest`), operation limits per role,
+             the deadline of each query (`[graphql] operation_deadline_s`; 0 = none)
 rate limiter token buckets per subject and partner, and per client address for failed
              authentications (`[rate_limits]`; None when disabled)
 """
@@ -22,6 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.http_guard import PREFLIGHT_HEADERS, HttpGuard
 from gateway.limits import OperationLimits
+from gateway.operation_deadline import OperationDeadline
 from gateway.ratelimit import FailedAuthLimiter, RateLimiter
 from gateway.settings import Settings
 from gateway.settings_section import SettingsError
@@ -73,12 +75,15 @@ def http_middleware(settings: Settings) -> list[Middleware]:
 
 
 def operation_extensions(settings: Settings) -> list[Extension]:
-    """Trusted documents first (they choose the document), then the limits that measure it."""
+    """Trusted documents first (they choose the document), then the limits that measure it,
+    then the deadline of the query's execution."""
     found: list[Extension] = []
     trusted = settings.trusted_documents.load()
     if trusted is not None:
         found.append(TrustedDocumentsExtension.factory(trusted))
     found.append(OperationLimits.factory(settings.limits))
+    if settings.graphql.operation_deadline_s > 0:
+        found.append(OperationDeadline.factory(settings.graphql.operation_deadline_s))
     return found
 
 

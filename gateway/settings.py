@@ -7,12 +7,13 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
 
     [server]   host, port, graphiql, environment ("development" | "production"), csrf,
                cors_origins, tls_cert_file, tls_key_file
-    [graphql]  max_first, default_first
+    [graphql]  max_first, default_first, operation_deadline_s (0 = none)
     [crm]      accounts_url, base_url, client_id, client_secret, refresh_token,
                default_currency, [crm.order_statuses], + transport knobs
     [scm]      base_url, api_key, api_secret, site_tz, currency, company, page_size,
                [scm.shipment_statuses], [scm.tracking_statuses], + transport knobs
-    transport  connect_timeout_s, read_timeout_s, retries (after the first try), backoff_s,
+    transport  connect_timeout_s, read_timeout_s, attempt_deadline_s (one try, whole response),
+               retries (after the first try), backoff_s,
                backoff_max_s, retry_after_max_s, max_connections, ca_bundle, [.protection]
     [limits] [rate_limits] [trusted_documents]   see gateway.settings_hardening
     [auth] [policy]   see gateway.settings_access;   [saga]   see gateway.settings_saga
@@ -62,10 +63,12 @@ from resolvers.records import OrderStatus, ShipmentStatus
 
 @dataclass(frozen=True)
 class GraphQLSettings:
-    """Connection paging: `first` defaults to `default_first` and may not exceed `max_first`."""
+    """Connection paging: `first` defaults to `default_first` and may not exceed `max_first`;
+    a query's backend calls end within `operation_deadline_s` (0: no operation deadline)."""
 
     max_first: int = 200
     default_first: int = 20
+    operation_deadline_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -134,9 +137,16 @@ _Section = Section
 
 def _timeouts(section: _Section) -> Timeouts:
     base = Timeouts()
+    attempt = section.number("attempt_deadline_s", base.attempt)
+    if attempt == 0:
+        raise SettingsError(
+            f"{section.name}.attempt_deadline_s must be more than 0: the seconds one backend "
+            "call may take, connection, request and whole response (e.g. 15)"
+        )
     return Timeouts(
         connect=section.number("connect_timeout_s", base.connect),
         read=section.number("read_timeout_s", base.read),
+        attempt=attempt,
     )
 
 
@@ -168,6 +178,7 @@ def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
     result = GraphQLSettings(
         max_first=s.integer("max_first", 200, low=1),
         default_first=s.integer("default_first", 20, low=0),
+        operation_deadline_s=s.number("operation_deadline_s", GraphQLSettings.operation_deadline_s),
     )
     s.check_unknown()
     if result.default_first > result.max_first:

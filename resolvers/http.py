@@ -7,6 +7,13 @@ before processing). Exhaustion becomes BackendUnavailable / BackendTimeout with 
 naming what, where and how many retries. Other statuses are returned to the connector,
 which alone knows its system's envelopes. Request headers are never put into messages.
 
+Each attempt (connect, send and read the whole response) runs under an asyncio timeout:
+`Timeouts.attempt`, or what is left of the operation's deadline (`resolvers.deadline`) when
+that is sooner. httpx's read timeout only bounds the gap between reads, so a backend dripping
+its reply would otherwise hold a request for as long as it likes. A deadline hit is a
+BackendTimeout and a breaker failure; no attempt starts, and no retry waits, past the
+operation's deadline.
+
 Each Requester owns one circuit breaker and one retry budget (`Protection`), shared by every
 request to its backend. Connect errors, timeouts, 5xx and 429 count as failures, any other
 status as a success. While the circuit is open a call fails fast with BackendUnavailable and
@@ -26,12 +33,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from resolvers.breaker import CircuitBreaker, Clock, Protection, RetryBudget
+from resolvers.deadline import time_left
 from resolvers.errors import BackendError, BackendTimeout, BackendUnavailable
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -41,10 +49,12 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait for a connection and for each read (pool waits share `connect`)."""
+    """Seconds to wait for a connection, for each read (pool waits share `connect`), and for
+    a whole attempt: connection, request and the complete response (`attempt`)."""
 
     connect: float = 3.0
     read: float = 10.0
+    attempt: float = 15.0
 
     def to_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(self.read, connect=self.connect, pool=self.connect)
@@ -68,6 +78,13 @@ class RetryPolicy:
         return ceiling / 2 + jitter
 
 
+class Limit(NamedTuple):
+    """How long one attempt may take, and which deadline says so (for messages)."""
+
+    seconds: float
+    deadline: str
+
+
 class Requester:
     """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name."""
 
@@ -87,6 +104,7 @@ class Requester:
         self.system = system
         self.label = label
         self.timeout = timeouts.to_httpx()
+        self.attempt_s = timeouts.attempt
         self.retry = retry
         self.sleep = sleep
         guard = Protection() if protection is None else protection
@@ -114,7 +132,10 @@ class Requester:
         if self.budget is not None:
             self.budget.record_request()
         while True:
-            outcome = await self._guarded(method, url, request, where, retries, safe)
+            limit = self._limit()
+            if limit.seconds <= 0:  # nothing sent: not the backend's failure
+                raise self._out_of_time(where, retries)
+            outcome = await self._guarded(method, url, request, where, retries, safe, limit)
             retry_after = None
             if isinstance(outcome, httpx.Response):
                 if not _retryable(outcome.status_code, safe):
@@ -125,31 +146,70 @@ class Requester:
                 failure, may_retry = outcome
             if not may_retry or retries + 1 >= self.retry.attempts:
                 raise failure
+            delay = self.retry.delay(retries + 1, retry_after)
+            left = time_left()
+            if left is not None and delay >= left[0]:  # the operation ends before a retry could
+                raise failure
             if self.budget is not None and not self.budget.can_retry():
                 raise self._budget_exhausted(failure)
             retries += 1
             await self._pause(
-                where, failure.status or type(failure.__cause__).__name__, retries, retry_after
+                where, failure.status or type(failure.__cause__).__name__, retries, delay
             )
 
+    def _limit(self) -> Limit:
+        """This attempt's deadline: the backend's, or the rest of the operation's if sooner."""
+        left = time_left()
+        if left is None or left[0] >= self.attempt_s:
+            return Limit(self.attempt_s, f"the attempt deadline of {self.attempt_s:g}s")
+        return Limit(left[0], f"the operation deadline of {left[1]:g}s")
+
+    def _out_of_time(self, where: str, retries: int) -> BackendError:
+        left = time_left()
+        whole = f" of {left[1]:g}s" if left is not None else ""
+        return BackendTimeout(
+            f"{self.label} was not called for {where}: the operation deadline{whole} had "
+            f"passed; {_retried(retries)}",
+            system=self.system,
+        )
+
     async def _guarded(
-        self, method: str, url: str, request: dict[str, Any], where: str, retries: int, safe: bool
+        self,
+        method: str,
+        url: str,
+        request: dict[str, Any],
+        where: str,
+        retries: int,
+        safe: bool,
+        limit: Limit,
     ) -> httpx.Response | tuple[BackendError, bool]:
         """One try through the breaker: raises while it is open, else records the outcome."""
         if self.breaker is None:
-            return await self._attempt(method, url, request, where, retries, safe)
+            return await self._attempt(method, url, request, where, retries, safe, limit)
         self.breaker.before_call()
-        outcome = await self._attempt(method, url, request, where, retries, safe)
+        outcome = await self._attempt(method, url, request, where, retries, safe, limit)
         ok = isinstance(outcome, httpx.Response) and not _struggling(outcome.status_code)
         self.breaker.record(success=ok)
         return outcome
 
     async def _attempt(
-        self, method: str, url: str, request: dict[str, Any], where: str, retries: int, safe: bool
+        self,
+        method: str,
+        url: str,
+        request: dict[str, Any],
+        where: str,
+        retries: int,
+        safe: bool,
+        limit: Limit,
     ) -> httpx.Response | tuple[BackendError, bool]:
-        """One try: the response, or the failure and whether it may be retried."""
+        """One try within `limit`: the response, or the failure and whether it may be retried."""
         try:
-            return await self.client.request(method, url, timeout=self.timeout, **request)
+            async with asyncio.timeout(limit.seconds):
+                return await self.client.request(method, url, timeout=self.timeout, **request)
+        except TimeoutError as exc:  # only asyncio's: httpx's own timeouts are not TimeoutError
+            message = f"{self.label} did not finish {where} within {limit.deadline}"
+            failure = BackendTimeout(f"{message}; {_retried(retries)}", system=self.system)
+            return _caused(failure, exc), safe
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return _caused(self._unreachable(exc, where, retries), exc), True  # nothing was sent
         except httpx.TimeoutException as exc:
@@ -159,10 +219,7 @@ class Requester:
         except httpx.TransportError as exc:
             return _caused(self._unreachable(exc, where, retries), exc), safe
 
-    async def _pause(
-        self, where: str, reason: object, retry: int, retry_after: float | None
-    ) -> None:
-        delay = self.retry.delay(retry, retry_after)
+    async def _pause(self, where: str, reason: object, retry: int, delay: float) -> None:
         logger.warning("%s %s: %s; retry %d in %.2fs", self.label, where, reason, retry, delay)
         await self.sleep(delay)
 
