@@ -4,7 +4,8 @@
     ├── BackendError                a backing system (CRM or SCM) could not answer as asked
     │   ├── BackendUnavailable      connect error, 5xx or 429 after the retries, or the circuit
     │   │                           breaker is open: BACKEND_UNAVAILABLE
-    │   ├── BackendTimeout          no answer within the configured timeout: BACKEND_TIMEOUT
+    │   ├── BackendTimeout          no answer within the configured timeout, or by the deadline
+    │   │                           of the attempt or the operation: BACKEND_TIMEOUT
     │   ├── BackendAuthError        the backend refused our credentials (401/403): BACKEND_AUTH
     │   └── BackendRejected         the backend refused the request itself (4xx, validation):
     │                               BACKEND_REJECTED, with the backend's own code and message

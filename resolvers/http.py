@@ -146,16 +146,21 @@ class Requester:
                 failure, may_retry = outcome
             if not may_retry or retries + 1 >= self.retry.attempts:
                 raise failure
-            delay = self.retry.delay(retries + 1, retry_after)
-            left = time_left()
-            if left is not None and delay >= left[0]:  # the operation ends before a retry could
-                raise failure
-            if self.budget is not None and not self.budget.can_retry():
-                raise self._budget_exhausted(failure)
+            delay = self._next_delay(failure, retries, retry_after)
             retries += 1
             await self._pause(
                 where, failure.status or type(failure.__cause__).__name__, retries, delay
             )
+
+    def _next_delay(self, failure: BackendError, retries: int, retry_after: float | None) -> float:
+        """Seconds before the next try; raises `failure` (or a budget error) if none may follow."""
+        delay = self.retry.delay(retries + 1, retry_after)
+        left = time_left()
+        if left is not None and delay >= left[0]:  # the operation ends before a retry could
+            raise failure
+        if self.budget is not None and not self.budget.can_retry():
+            raise self._budget_exhausted(failure)
+        return delay
 
     def _limit(self) -> Limit:
         """This attempt's deadline: the backend's, or the rest of the operation's if sooner."""
