@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test check demo bench clean
+.PHONY: test check demo bench clean graphiql-assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# GraphiQL's pinned build from the npm registry into gateway/static/graphiql/ (committed; needs npm)
+graphiql-assets: $(STAMP)
+	$(PY) scripts/vendor_graphiql.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

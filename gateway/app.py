@@ -1,4 +1,5 @@
-"""The app factory: `/graphql`, `/healthz`, `/readyz`, a request id on every exchange.
+"""The app factory: `/graphql`, `/healthz`, `/readyz`, a request id on every exchange, and
+GraphiQL's page and assets (`/graphiql/...`, gateway.graphiql) unless `[server] graphiql` is off.
 
     app = create_app(settings, crm=ZohoCRM(...), scm=ERPNext(...))
 
@@ -34,6 +35,7 @@ from strawberry.types import ExecutionResult
 
 from gateway.auth import is_failed_authentication
 from gateway.errors import ErrorFormatting
+from gateway.graphiql import ASSET_PREFIX, asset_endpoint, page_response
 from gateway.http_guard import RequestRefused, send_refusal
 from gateway.http_negotiation import negotiate, refusal_for, shape_result
 from gateway.ratelimit import RateLimiter, client_address, rate_limited
@@ -107,6 +109,12 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             return
         negotiate(request, response)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the package (gateway.graphiql); the other IDEs are strawberry's."""
+        if self.graphql_ide == "graphiql":
+            return page_response()
+        return await super().render_graphql_ide(request)
 
     def encode_json(self, data: object) -> bytes:
         """Responses are encoded with orjson: a W2 page of 200 orders (~440 KB) takes 0.4 ms
@@ -284,11 +292,15 @@ def create_app(
         query=query,
         rate_limiter=rate_limiter,
     )
+    ide_routes = []
+    if settings.server.graphiql == "graphiql":
+        ide_routes.append(Route(ASSET_PREFIX + "{name}", asset_endpoint, methods=["GET"]))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", _readiness(crm, scm), methods=["GET"]),
+            *ide_routes,
             *routes,
         ],
         lifespan=_lifespan(on_startup, on_shutdown),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.serve import Emulations, emulations_running, serving
+from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.settings import Settings, parse_settings
 from gateway.tokens import mint
 from gateway.wiring import assemble, build_backends
@@ -38,21 +39,6 @@ DEMO_ROLES: tuple[tuple[str, str | None], ...] = (
     ("partner", "DHL"),
 )
 TOKEN_TTL = timedelta(hours=12)
-ORDER_LIST = (
-    "query OrderList { orders(first: 10) { nodes { number status placedAt "
-    "total { amount currency } customer { name } fulfillment } "
-    "pageInfo { hasNextPage endCursor } } }"
-)
-ORDER_PAGE = (
-    "query OrderPage($number: String!) { order(number: $number) { number status placedAt "
-    "total { amount currency } customer { name email shippingAddress { city country } } "
-    "lines { sku quantity unitPrice { amount currency } product { name available } } "
-    "shipments { id carrier status trackingNumber } fulfillment } }"
-)
-STOCK_BY_WAREHOUSE = (
-    "query Stock { products(first: 5) { nodes { sku name "
-    "stock { warehouse { name } onHand reserved available } } } }"
-)
 
 
 def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
