@@ -11,6 +11,8 @@ with the `[server]` limits (`gateway.settings_server.ConnectionLimits`):
                          `body_timeout_s` after its headers
     503 TOO_MANY_CONNECTIONS  a connection over `max_connections`, answered as soon as it opens
     400 BAD_REQUEST      what httptools cannot parse (uvicorn answers it in plain text)
+    500 INTERNAL_SERVER_ERROR  the application failed or returned before answering (uvicorn's
+                         own reply is plain text); logged with the request id
 
 Each reply is a short GraphQL-shaped JSON body with a `requestId` (also in `x-request-id`),
 sent with `connection: close`; then the connection closes. When a response is already under
@@ -23,13 +25,18 @@ are set only while the connection waits for the rest of a request.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from gateway.settings_server import ConnectionLimits
 
@@ -39,12 +46,16 @@ _HEADER_ENDS = (b"\n\r\n", b"\n\n")
 LINGER_S = 2.0
 
 
+def error_body(code: str, message: str, request_id: str, **extensions: Any) -> bytes:
+    """{"errors": [{"message": ..., "extensions": {"code": ..., "requestId": ...}}]}"""
+    extensions = {"code": code, **extensions, "requestId": request_id}
+    return json.dumps({"errors": [{"message": message, "extensions": extensions}]}).encode()
+
+
 def refusal_bytes(status: int, code: str, message: str, **extensions: Any) -> bytes:
     """A complete HTTP/1.1 response closing the connection, with a GraphQL-shaped JSON body."""
     request_id = uuid.uuid4().hex
-    extensions = {"code": code, **extensions, "requestId": request_id}
-    error = {"message": message, "extensions": extensions}
-    body = json.dumps({"errors": [error]}).encode()
+    body = error_body(code, message, request_id, **extensions)
     head = (
         b"content-type: application/json; charset=utf-8\r\n"
         b"content-length: %d\r\nconnection: close\r\nx-request-id: %s\r\n\r\n"
@@ -119,6 +130,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes, self._tail = 0, b""
         self._disarm()
         super().on_headers_complete()
+        if self.cycle is not None:  # its task starts on the loop's next turn, with this in place
+            self.cycle.send_500_response = functools.partial(_send_500, self.cycle)  # type: ignore[method-assign]
 
     def on_message_complete(self) -> None:
         self._awaiting_headers, self._in_body = True, False
@@ -197,6 +210,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.pipeline or (cycle.response_started and not cycle.response_complete):
             return False  # a response is being written: another would corrupt it
         return not cycle.response_started or self._awaiting_headers
+
+
+async def _send_500(cycle: RequestResponseCycle) -> None:
+    """What uvicorn sends when the application fails before answering: JSON, not plain text."""
+    state = cycle.scope.get("state") or {}
+    request_id = str(state.get("request_id") or uuid.uuid4().hex)
+    logger.error("the application failed without answering (request %s)", request_id)
+    body = error_body("INTERNAL_SERVER_ERROR", "Unexpected error.", request_id)
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await cycle.send({"type": "http.response.start", "status": 500, "headers": headers})
+    await cycle.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _peer(client: tuple[str, int] | None) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from backends.serve import serving
 from gateway.server import protocol_options
@@ -265,3 +266,26 @@ def test_the_limits_are_settings_with_safe_defaults() -> None:
     ).connections
     assert shaped == ConnectionLimits(16_384, 5.0, 20.5, 200)
     assert isinstance(ServerSettings().connections, ConnectionLimits)
+
+
+async def failing_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An application with a bug below every handler: it raises before answering."""
+    if scope["path"] == "/raises":
+        raise RuntimeError("secret internals")
+    # "/silent" returns without answering at all
+
+
+@pytest.mark.parametrize("path", ["/raises", "/silent"])
+async def test_an_application_that_fails_before_answering_gets_json_500_not_plain_text(
+    path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = protocol_options(ServerSettings())
+    async with serving(failing_app, "127.0.0.1", 0, **options) as port:
+        answer = await exchange(port, HEALTHZ_CLOSE.replace(b"/healthz", path.encode()))
+
+    assert status_of(answer) == 500
+    error = error_of(answer)
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "secret" not in answer.decode()
+    assert f"(request {error['extensions']['requestId']})" in caplog.text
