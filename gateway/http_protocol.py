@@ -75,7 +75,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._tail = b""  # the last bytes of the headers so far: a header end may straddle reads
         self._in_body = False
         self._deadline: asyncio.TimerHandle | None = None
-        self._lingering = False  # answered: what still arrives is read and dropped
+        self._lingering = False  # answered (or upgraded): the connection is done with HTTP
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -108,7 +108,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             )
             return
         super().data_received(data)
-        if self.transport.is_closing():
+        if self._lingering or self.transport.is_closing():
             return
         if self._in_body and self._deadline is None and not self.pipeline:
             self._arm(self.limits.body_timeout_s, self._body_too_slow)
@@ -143,6 +143,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # A pipelined request waited with reading paused; its body's time starts now.
         if self._in_body and self._deadline is None and not self.transport.is_closing():
             self._arm(self.limits.body_timeout_s, self._body_too_slow)
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()
+        self._lingering = True  # the connection is the WebSocket protocol's from now on
+        super().handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "BAD_REQUEST", "The request is not valid HTTP/1.1.")
