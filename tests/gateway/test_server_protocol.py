@@ -21,7 +21,8 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from backends.serve import serving
-from gateway.server import protocol_options
+from gateway.http_protocol import GuardedHttpToolsProtocol
+from gateway.server import protocol_options, uvicorn_options
 from gateway.settings_server import ConnectionLimits, ServerSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
@@ -289,3 +290,14 @@ async def test_an_application_that_fails_before_answering_gets_json_500_not_plai
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret" not in answer.decode()
     assert f"(request {error['extensions']['requestId']})" in caplog.text
+
+
+def test_crossdock_serve_runs_the_guarded_protocol_with_the_configured_limits() -> None:
+    limits = ConnectionLimits(16_384, 5.0, 20.0, 200)
+    settings = gateway_settings()
+    settings = dataclasses.replace(
+        settings, server=dataclasses.replace(settings.server, connections=limits)
+    )
+    protocol = uvicorn_options(settings, host=None, port=None)["http"]
+    assert issubclass(protocol, GuardedHttpToolsProtocol)
+    assert protocol.limits == limits
