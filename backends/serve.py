@@ -140,8 +140,9 @@ async def serving(
     **options: Any,
 ) -> AsyncIterator[int]:
     """Serves `app` with uvicorn inside the running loop; yields the bound port (0 = any free).
-    `options` go to `uvicorn.Config` (TLS files, `timeout_graceful_shutdown`, ...)."""
-    options = {"log_level": "warning", **options}
+    `options` go to `uvicorn.Config` (TLS files, `timeout_graceful_shutdown`, ...); proxy
+    headers are ignored unless they say otherwise."""
+    options = {"log_level": "warning", "proxy_headers": False, **options}
     config = uvicorn.Config(app, host=host, port=port, lifespan=lifespan, **options)
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve())

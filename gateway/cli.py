@@ -21,37 +21,24 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.settings import Settings, SettingsError, load_settings
+from gateway.server import uvicorn_options
+from gateway.settings import SettingsError, load_settings
 from gateway.settings_access import parse_auth
 from gateway.tokens import mint, parse_ttl
 from gateway.wiring import Backends, assemble, build_backends, erpnext_options, zoho_options
 
 # Backends & co. moved to gateway.wiring; still importable from here.
-__all__ = ["Backends", "build_backends", "erpnext_options", "main", "zoho_options"]
+__all__ = [
+    "Backends",
+    "build_backends",
+    "erpnext_options",
+    "main",
+    "uvicorn_options",
+    "zoho_options",
+]
 
 Subparsers = Any  # argparse._SubParsersAction, private in typeshed
 DEFAULT_DATA_DIR = "var/demo"
-
-
-def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -> dict[str, Any]:
-    """uvicorn's keyword arguments: where to listen, TLS when `[server] tls_*` are set, and
-    the proxies trusted for the client address (`[server] forwarded_allow_ips`)."""
-    server = settings.server
-    options: dict[str, Any] = {"host": host or server.host, "port": port or server.port}
-    if server.tls_cert_file and server.tls_key_file:
-        for key, path in (
-            ("tls_cert_file", server.tls_cert_file),
-            ("tls_key_file", server.tls_key_file),
-        ):
-            if not Path(path).is_file():
-                raise SettingsError(f"server.{key} {path} does not exist (a PEM file)")
-        options |= {"ssl_certfile": server.tls_cert_file, "ssl_keyfile": server.tls_key_file}
-    if server.forwarded_allow_ips:  # the client address comes from X-Forwarded-For via these
-        options |= {
-            "proxy_headers": True,
-            "forwarded_allow_ips": ",".join(server.forwarded_allow_ips),
-        }
-    return options
 
 
 def _run_serve(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from typing import Any
 
 from backends.serve import Emulations, emulations_running, serving
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
+from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
 from gateway.tokens import mint
 from gateway.wiring import assemble, build_backends
@@ -161,7 +162,8 @@ async def demo_running(
             number = first.items[0].number if first.items else None
             host = settings.server.host
             bound = port if port is not None else settings.server.port
-            async with serving(app, host, bound, lifespan="on") as actual:
+            options = protocol_options(settings.server)
+            async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
                 tokens = role_tokens(settings)
                 yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))

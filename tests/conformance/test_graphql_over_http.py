@@ -24,6 +24,8 @@ import pytest
 from starlette.applications import Starlette
 
 from backends.serve import serving
+from gateway.server import protocol_options
+from gateway.settings_server import ServerSettings
 from tests.conftest import token_for
 
 HERE = Path(__file__).parent
@@ -58,8 +60,10 @@ def audit_script() -> Path:
 
 @pytest.fixture
 async def gateway_url(gateway_app: Starlette) -> AsyncIterator[str]:
-    """The production gateway (tests/conftest.py) on a real loopback socket, in this loop."""
-    async with serving(gateway_app, "127.0.0.1", 0, timeout_graceful_shutdown=1) as port:
+    """The production gateway (tests/conftest.py) on a real loopback socket, in this loop,
+    with the protocol `crossdock serve` uses."""
+    options = protocol_options(ServerSettings())
+    async with serving(gateway_app, "127.0.0.1", 0, timeout_graceful_shutdown=1, **options) as port:
         yield f"http://127.0.0.1:{port}/graphql"
 
 

@@ -249,7 +249,7 @@ async def test_cors_admits_a_configured_origin_and_no_other(
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_trusted_proxies_reach_uvicorn_and_without_them_its_default_stands(
+def test_trusted_proxies_reach_uvicorn_and_without_them_none_are_trusted(
     tmp_path: Path,
 ) -> None:
     from gateway.cli import uvicorn_options
@@ -259,4 +259,4 @@ def test_trusted_proxies_reach_uvicorn_and_without_them_its_default_stands(
     assert options["proxy_headers"] is True
     assert options["forwarded_allow_ips"] == "10.0.0.0/8,::1"
     plain = uvicorn_options(settings_with(tmp_path), host=None, port=None)
-    assert "forwarded_allow_ips" not in plain
+    assert (plain["proxy_headers"], plain["forwarded_allow_ips"]) == (False, "")
