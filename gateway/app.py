@@ -45,6 +45,7 @@ from resolvers.errors import CrossdockError
 from resolvers.loaders import CrmSource, ScmSource
 from schema.build import Extension, build_schema
 from schema.context import GatewayContext, RowFilters
+from schema.cursor_key import CursorKey
 from schema.principal import ANONYMOUS, Principal
 from schema.root import Query
 
@@ -92,6 +93,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self.row_rules = row_rules
         self.order_process = order_process
         self.rate_limiter = rate_limiter
+        self.cursor_key = CursorKey.from_setting(settings.graphql.cursor_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's view, with its request errors and ours answered GraphQL-shaped."""
@@ -165,6 +167,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             default_first=self.settings.graphql.default_first,
             request_id=request_id_of(request),
             order_process=self.order_process,
+            cursor_key=self.cursor_key,
             request=request,
             response=response,
         )

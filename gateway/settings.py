@@ -7,7 +7,8 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
 
     [server]   host, port, graphiql, environment ("development" | "production"), csrf,
                cors_origins, tls_cert_file, tls_key_file
-    [graphql]  max_first, default_first, operation_deadline_s (0 = none)
+    [graphql]  max_first, default_first, operation_deadline_s (0 = none), cursor_key
+               (CROSSDOCK_CURSOR_KEY)
     [crm]      accounts_url, base_url, client_id, client_secret, refresh_token,
                default_currency, [crm.order_statuses], + transport knobs
     [scm]      base_url, api_key, api_secret, site_tz, currency, company, page_size,
@@ -59,16 +60,21 @@ from resolvers.canonical import (
 )
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus, ShipmentStatus
+from schema.cursor_key import MIN_KEY_CHARS
+
+CURSOR_KEY_ENV = "CROSSDOCK_CURSOR_KEY"
 
 
 @dataclass(frozen=True)
 class GraphQLSettings:
     """Connection paging: `first` defaults to `default_first` and may not exceed `max_first`;
-    a query's backend calls end within `operation_deadline_s` (0: no operation deadline)."""
+    a query's backend calls end within `operation_deadline_s` (0: no operation deadline);
+    cursors are signed with `cursor_key` (None: a random key per process, see schema.cursor_key)."""
 
     max_first: int = 200
     default_first: int = 20
     operation_deadline_s: float = 30.0
+    cursor_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -179,8 +185,15 @@ def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
         max_first=s.integer("max_first", 200, low=1),
         default_first=s.integer("default_first", 20, low=0),
         operation_deadline_s=s.number("operation_deadline_s", GraphQLSettings.operation_deadline_s),
+        cursor_key=s.optional_text("cursor_key", env=CURSOR_KEY_ENV),
     )
     s.check_unknown()
+    if result.cursor_key is not None and len(result.cursor_key.encode()) < MIN_KEY_CHARS:
+        raise SettingsError(
+            f"graphql.cursor_key is shorter than {MIN_KEY_CHARS} characters (set "
+            f"{CURSOR_KEY_ENV} or [graphql] cursor_key to a random string, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
     if result.default_first > result.max_first:
         raise SettingsError(
             f"graphql.default_first ({result.default_first}) exceeds graphql.max_first "

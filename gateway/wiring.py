@@ -15,6 +15,7 @@ per role, trusted documents, rate limits per caller; backend TLS and protection 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -42,6 +43,8 @@ from resolvers.saga.ports import CrmPort, ScmPort
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
+
+logger = logging.getLogger("crossdock.gateway")
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ def assemble(
     key, unreadable files, a bad trusted-documents manifest).
     """
     policy = load_policy(settings)
+    _warn_unshared_cursor_key(settings)
     hardening = Hardening.from_settings(settings)
     closers: list[Shutdown] = []
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
@@ -212,6 +216,16 @@ def assemble(
     if settings.views.enabled:
         _mount_views(app, settings, policy)
     return app
+
+
+def _warn_unshared_cursor_key(settings: Settings) -> None:
+    """In production, say once that cursors die with the process when no key is configured."""
+    if settings.server.environment == "production" and settings.graphql.cursor_key is None:
+        logger.warning(
+            "graphql.cursor_key is not set: cursors are signed with a key of this process, so "
+            "they fail (BAD_CURSOR) after a restart and on other replicas; set "
+            "CROSSDOCK_CURSOR_KEY or [graphql] cursor_key to one random value for all replicas"
+        )
 
 
 def _mount_views(app: Starlette, settings: Settings, policy: Policy) -> None:

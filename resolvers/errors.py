@@ -11,6 +11,8 @@
     │                               BACKEND_REJECTED, with the backend's own code and message
     ├── NotFound                    a named entity does not exist (or may not be seen): NOT_FOUND
     ├── InvalidInput                the caller's arguments are wrong: BAD_USER_INPUT
+    │   └── BadCursor               a cursor the gateway did not issue for this connection and
+    │                               these arguments (altered, foreign, garbage): BAD_CURSOR
     │
     │   defined beside the feature that raises them:
     ├── gateway.auth.AuthError              bad or missing token: UNAUTHENTICATED (HTTP 401)
@@ -93,3 +95,10 @@ class NotFound(CrossdockError):
 
 class InvalidInput(CrossdockError):
     code = "BAD_USER_INPUT"
+
+
+class BadCursor(InvalidInput):
+    code = "BAD_CURSOR"
+
+    def __init__(self, message: str, argument: str = "after") -> None:
+        super().__init__(message, argument=argument)

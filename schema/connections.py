@@ -1,25 +1,28 @@
 """Connections: one paging convention for every list, over each system's own paging.
 
-A cursor is opaque to clients: base64url JSON `{"k": kind, "a": source, "o": offset}` where
-`source` is the connector's cursor for the page start (Zoho page token, Frappe limit_start,
-both already opaque) and `offset` counts the items of that page already seen. Every edge's
+A cursor is opaque to clients and signed (`schema.cursor_key`): it seals `{"a": source,
+"o": offset}` where `source` is the connector's cursor for the page start (Zoho page token,
+Frappe limit_start) and `offset` counts the items of that page already seen, bound to the
+connection's coordinate, parent and filters. Altered, foreign or garbage cursors are
+BAD_CURSOR; only positions the gateway issued reach a backend. Every edge's
 cursor resumes right after its node; the last edge of a full page carries the connector's
 next-page cursor, so walking by `endCursor` costs one backend call per page.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import strawberry
 
-from resolvers.errors import InvalidInput
+from resolvers.errors import BadCursor, InvalidInput
 from resolvers.records import Page
+from schema.cursor_key import CursorKey, binding
+
+if TYPE_CHECKING:
+    from schema.context import Info
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,14 +53,14 @@ class Connection(Generic[T]):
 class Window:
     """A validated request for one page: how many, and where the page starts."""
 
-    kind: str
+    key: CursorKey
+    binding: str  # the connection and its arguments (`schema.cursor_key.binding`)
     first: int
     source: str | None
     offset: int
 
     def cursor(self, source: str | None, offset: int) -> str:
-        raw = json.dumps({"k": self.kind, "a": source, "o": offset}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return self.key.seal(self.binding, {"a": source, "o": offset})
 
 
 def check_first(first: int | None, *, default: int, cap: int) -> int:
@@ -71,28 +74,25 @@ def check_first(first: int | None, *, default: int, cap: int) -> int:
     return value
 
 
-def window(kind: str, first: int, after: str | None) -> Window:
-    """The page a client asks for; a cursor from another listing or garbage is BAD_USER_INPUT."""
+def window(key: CursorKey, binding: str, first: int, after: str | None) -> Window:
+    """The page a client asks for; a cursor not issued for `binding` is BAD_CURSOR."""
     if after is None:
-        return Window(kind, first, None, 0)
-    try:
-        raw = base64.urlsafe_b64decode(after + "=" * (-len(after) % 4))
-        position = json.loads(raw)
-    except (binascii.Error, ValueError, RecursionError):  # RecursionError: deeply nested JSON
-        position = None
-    if (
-        not isinstance(position, dict)
-        or position.get("k") != kind
-        or not isinstance(position.get("a"), (str, type(None)))
-        or type(position.get("o")) is not int  # not a bool either
-        or position["o"] < 0
-    ):
-        raise InvalidInput(
-            f"after={after[:40]!r} is not a cursor of this {kind} listing; "
-            "pass an edge cursor or pageInfo.endCursor from it.",
-            argument="after",
-        )
-    return Window(kind, first, position["a"], position["o"])
+        return Window(key, binding, first, None, 0)
+    position = key.open(binding, after)
+    source, offset = position.get("a"), position.get("o")
+    if not isinstance(source, str | None) or type(offset) is not int or offset < 0:
+        raise BadCursor("after holds no position; pass pageInfo.endCursor from this connection.")
+    return Window(key, binding, first, source, offset)
+
+
+def connection_window(
+    info: Info, coordinate: str, first: int | None, after: str | None, **filters: Any
+) -> Window:
+    """The page of connection `coordinate` (`Type.field`) with these row-choosing arguments
+    (and the parent's id), under the context's paging caps and cursor key."""
+    ctx = info.context
+    size = check_first(first, default=ctx.default_first, cap=ctx.max_first)
+    return window(ctx.cursor_key, binding(coordinate, **filters), size, after)
 
 
 def _connection(

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from resolvers.loaders import CrmSource, Loaders, ScmSource
+from schema.cursor_key import PROCESS_KEY, CursorKey
 from schema.principal import ANONYMOUS, Principal
 
 # {"Shipment": {"carrier": "DHL"}}: rows a caller may see; a None value means no rows at all.
@@ -31,6 +32,7 @@ class GatewayContext:
     default_first: int = 20
     request_id: str = "-"
     order_process: Any = None
+    cursor_key: CursorKey = field(default=PROCESS_KEY, repr=False)  # signs connection cursors
     request: Any = None
     response: Any = None
     # `Type.field` coordinates access control denies in this operation: never prefetched

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import records
 from schema.common import Address, Money
-from schema.connections import Connection, check_first, from_list, paginate, window
+from schema.connections import Connection, connection_window, from_list, paginate
 from schema.context import Info
 from schema.enums import OrderStatus
 from schema.fields import resolver
@@ -68,11 +68,9 @@ class Customer:
         from schema.orders import Order
 
         ctx = info.context
-        status_name = status.value if status else ""
-        win = window(  # a cursor resumes only this customer's listing, with the same status
-            f"customerOrders:{self.record.id}:{status_name}",
-            check_first(first, default=ctx.default_first, cap=ctx.max_first),
-            after,
+        # a cursor resumes only this customer's listing, with the same status
+        win = connection_window(
+            info, "Customer.orders", first, after, id=self.record.id, status=status
         )
         if after is None:
             found = await ctx.loaders.orders_by_customer.load((self.record.id, status))

@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import records
 from resolvers.errors import InvalidInput
-from schema.connections import Announce, Connection, check_first, paginate, window
+from schema.connections import Announce, Connection, connection_window, paginate
 from schema.context import Info
 from schema.customers import Customer, load_customer
 from schema.enums import OrderStatus, ShipmentStatus
@@ -28,10 +28,6 @@ class Viewer:
     partner_id: str | None = strawberry.field(description="The partner the caller acts for.")
 
 
-def _first(info: Info, first: int | None) -> int:
-    return check_first(first, default=info.context.default_first, cap=info.context.max_first)
-
-
 def root_page_listener(info: Info) -> Announce | None:
     """The context's listener for this root connection's page, if one listens."""
     listener = info.context.page_listener
@@ -39,10 +35,6 @@ def root_page_listener(info: Info) -> Announce | None:
         return None
     key = str(info.path.key)  # the response key: a view names its connection by it
     return lambda more, cursor: listener(key, more, cursor)
-
-
-def _since_key(updated_since: datetime | None) -> str:
-    return "" if updated_since is None else updated_since.isoformat()
 
 
 @strawberry.type(description="Read entry points over the CRM and the SCM.")
@@ -73,8 +65,9 @@ class Query:
                 loaders.customers.prime(account.id, account)
             return page
 
-        kind = f"customers:{search or ''}:{_since_key(updated_since)}"
-        win = window(kind, _first(info, first), after)
+        win = connection_window(
+            info, "Query.customers", first, after, search=search, updatedSince=updated_since
+        )
         return await paginate(win, fetch, Customer.of, announce=root_page_listener(info))
 
     @resolver("One order by CRM id or by order number (give exactly one).")
@@ -116,9 +109,8 @@ class Query:
                 loaders.orders.prime(order.id, order)
             return page
 
-        since = _since_key(updated_since)
-        kind = f"orders:{status.value if status else ''}:{customer or ''}:{since}"
-        win = window(kind, _first(info, first), after)
+        filters = {"status": status, "customerId": customer, "updatedSince": updated_since}
+        win = connection_window(info, "Query.orders", first, after, **filters)
         return await paginate(win, fetch, Order.of, announce=root_page_listener(info))
 
     @resolver("One product by SKU.")
@@ -137,7 +129,7 @@ class Query:
                 loaders.catalog_by_sku.prime(catalog.sku, catalog)
             return page
 
-        win = window("products", _first(info, first), after)
+        win = connection_window(info, "Query.products", first, after)
         return await paginate(win, fetch, product_of, announce=root_page_listener(info))
 
     @resolver("All warehouses (SCM).")
@@ -172,9 +164,8 @@ class Query:
                 with_destination=destination,
             )
 
-        since = _since_key(updated_since)
-        kind = f"shipments:{status.value if status else ''}:{carrier or ''}:{since}"
-        win = window(kind, _first(info, first), after)
+        filters = {"status": status, "carrier": carrier, "updatedSince": updated_since}
+        win = connection_window(info, "Query.shipments", first, after, **filters)
         return await paginate(win, fetch, Shipment.of, announce=root_page_listener(info))
 
     @resolver("The caller, as authenticated.")

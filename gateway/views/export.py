@@ -46,6 +46,7 @@ COLLECT_EVERY_ROWS = 5_000
 ALIVE = 2  # pages read or held at once: the one being sent and the next (memory: 2 pages)
 _STATUS = {
     "BAD_USER_INPUT": 400,
+    "BAD_CURSOR": 400,
     # A role's own operation limits (gateway.limits.LimitPolicy) may refuse a view's page
     # that the default limits, checked at startup, allow: the caller's limit, not a fault.
     "QUERY_TOO_COMPLEX": 400,
@@ -86,6 +87,7 @@ _CARRIED = (
     "default_first",
     "request_id",
     "order_process",
+    "cursor_key",
     "request",
     "response",
 )
