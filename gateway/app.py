@@ -168,6 +168,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             request_id=request_id_of(request),
             order_process=self.order_process,
             cursor_key=self.cursor_key,
+            backend_details=bool(principal.roles & self.settings.policy.backend_detail_roles),
             request=request,
             response=response,
         )

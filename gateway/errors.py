@@ -1,7 +1,12 @@
 """How errors reach clients: expected ones with their code, unexpected ones masked and logged.
 
     CrossdockError (resolvers/errors.py)  -> its message, extensions = error.to_extensions()
-                                            e.g. {"code": "BACKEND_UNAVAILABLE", "system": "scm"}
+    BackendError                          -> a neutral message naming the system and the
+                                            request id, extensions {code, system, requestId};
+                                            the backend's own message (path, text) is logged
+                                            with the request id, and shown only to callers
+                                            whose context says `backend_details` (roles in
+                                            `[policy] backend_detail_roles`, none by default)
     GraphQL's own errors (parse, validation, variables) -> as graphql-core wrote them, with a code
     anything else, including GraphQL errors raised while executing without a code (a value
     its type cannot represent)            -> "Unexpected error.", code INTERNAL_SERVER_ERROR,
@@ -19,7 +24,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import CrossdockError
+from resolvers.errors import BackendError, CrossdockError, neutral_message
 
 logger = logging.getLogger("crossdock.errors")
 MASKED = "Unexpected error."
@@ -29,9 +34,16 @@ def _request_id(context: Any) -> str:
     return str(getattr(context, "request_id", None) or "-")
 
 
-def format_error(error: GraphQLError, request_id: str) -> GraphQLError:
-    """The client-facing version of one error."""
+def backend_details(context: Any) -> bool:
+    """Whether this request's caller is shown backends' own error messages."""
+    return getattr(context, "backend_details", False) is True
+
+
+def format_error(error: GraphQLError, request_id: str, *, details: bool = False) -> GraphQLError:
+    """The client-facing version of one error (`details`: show backends' own messages)."""
     original = error.original_error
+    if isinstance(original, BackendError):
+        return _backend_error(error, original, request_id, details)
     if isinstance(original, CrossdockError):
         extensions = {**(error.extensions or {}), **original.to_extensions()}
         return _copy(error, original.message, extensions)
@@ -52,6 +64,20 @@ def format_error(error: GraphQLError, request_id: str) -> GraphQLError:
         exc_info=original,
     )
     return _copy(error, MASKED, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+def _backend_error(
+    error: GraphQLError, original: BackendError, request_id: str, details: bool
+) -> GraphQLError:
+    where = ".".join(str(p) for p in error.path or ()) or "-"
+    code, system = original.code, original.system
+    logger.warning("%s from %s at %s (request %s): %s", code, system, where, request_id, original)
+    extensions: dict[str, Any] = {"code": code, "system": system, "requestId": request_id}
+    if original.public:
+        return _copy(error, original.message, extensions)
+    if details:
+        return _copy(error, original.message, {**original.to_extensions(), **extensions})
+    return _copy(error, neutral_message(code, system, request_id), extensions)
 
 
 def _copy(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
@@ -77,5 +103,6 @@ class ErrorFormatting(SchemaExtension):
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            request_id = _request_id(self.execution_context.context)
-            result.errors = [format_error(error, request_id) for error in errors]
+            context = self.execution_context.context
+            request_id, details = _request_id(context), backend_details(context)
+            result.errors = [format_error(e, request_id, details=details) for e in errors]

@@ -41,6 +41,8 @@ class PolicySettings:
     path: str | None = None
     mode: PolicyMode = "null"
     audit_log: str | None = "audit.log"
+    # roles shown a backend's own error message (path, text) instead of the neutral one
+    backend_detail_roles: frozenset[str] = frozenset()
 
 
 def _strings(s: Section, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -50,6 +52,15 @@ def _strings(s: Section, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise SettingsError(f"{s.name}.{key} must be a non-empty list of strings, got {value!r}")
     return tuple(value)
+
+
+def _roles(s: Section, key: str) -> frozenset[str]:
+    value = s.raw(key)
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise SettingsError(f'{s.name}.{key} must be a list of role names, e.g. ["admin"]')
+    return frozenset(value)
 
 
 def _pem(s: Section) -> str | None:
@@ -119,6 +130,7 @@ def parse_policy(table: Table, env: Mapping[str, str]) -> PolicySettings:
         path=s.optional_text("path", env="CROSSDOCK_POLICY"),
         mode="reject" if mode == "reject" else "null",
         audit_log=PolicySettings.audit_log if audit is None else (audit or None),
+        backend_detail_roles=_roles(s, "backend_detail_roles"),
     )
     s.check_unknown()
     return result

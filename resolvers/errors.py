@@ -32,6 +32,9 @@ REQUEST_TOO_LARGE, BATCH_TOO_LARGE, CSRF_REJECTED, RATE_LIMITED, OPERATION_FORBI
 
 `code` is what reaches clients as `extensions.code`; `system` names the backing system
 ("crm" or "scm"). Messages say what, where and what next, and never carry secrets.
+A BackendError's message quotes the backend (paths, its own error text): it is for the log.
+Clients get `neutral_message` instead (with the request id the detail is logged under),
+unless the error is `public` (the gateway's own advice, e.g. "narrow the filter").
 Anything not derived from CrossdockError is unexpected: the gateway masks it for clients
 ("Unexpected error.", INTERNAL_SERVER_ERROR, with the request id) and logs it.
 """
@@ -63,14 +66,36 @@ class BackendError(CrossdockError):
         system: str,
         status: int | None = None,
         backend_code: str | None = None,
+        public: bool = False,
         **extensions: Any,
     ) -> None:
         super().__init__(message, system=system, **extensions)
         self.system = system
         self.status = status
         self.backend_code = backend_code
+        self.public = public  # True: the message is the gateway's own, fit for any caller
         if backend_code is not None:
             self.extensions["backendCode"] = backend_code
+
+
+BACKEND_CODES = frozenset(
+    {"BACKEND_ERROR", "BACKEND_UNAVAILABLE", "BACKEND_TIMEOUT", "BACKEND_AUTH", "BACKEND_REJECTED"}
+)
+_SYSTEMS = {"crm": "The CRM", "scm": "The ERP"}
+_NEUTRAL = {
+    "BACKEND_UNAVAILABLE": "{system} is unavailable; retry later",
+    "BACKEND_TIMEOUT": "{system} did not answer in time; retry later",
+    "BACKEND_AUTH": "{system} refused the gateway's credentials; tell the operator",
+    "BACKEND_REJECTED": "{system} refused the request",
+}
+
+
+def neutral_message(code: str, system: str | None, request_id: str) -> str:
+    """What any caller is told of a backend failure: who failed, how, and the request id
+    under which the backend's own message is logged."""
+    who = _SYSTEMS.get(system or "", "A backend system")
+    what = _NEUTRAL.get(code, "{system} could not answer").format(system=who)
+    return f"{what} (details are logged under request id {request_id})."
 
 
 class BackendUnavailable(BackendError):

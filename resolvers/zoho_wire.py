@@ -286,4 +286,5 @@ def _search_cap(module: str) -> BackendRejected:
         "(e.g. a later modifiedSince or a customerId)",
         system="crm",
         backend_code="LIMIT_REACHED",
+        public=True,
     )

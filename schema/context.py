@@ -33,6 +33,7 @@ class GatewayContext:
     request_id: str = "-"
     order_process: Any = None
     cursor_key: CursorKey = field(default=PROCESS_KEY, repr=False)  # signs connection cursors
+    backend_details: bool = False  # the caller is shown backends' own error messages
     request: Any = None
     response: Any = None
     # `Type.field` coordinates access control denies in this operation: never prefetched

@@ -22,6 +22,7 @@ from resolvers.saga.state import ProcessStatus as ProcessStatusEnum
 from resolvers.saga.state import Reservation as ReservationRecord
 from schema.context import Info
 from schema.orders import Order
+from schema.process_messages import shown_outcome, shown_view
 
 # Registered in place: fields annotate the saga's own enums, so values need no mapping.
 strawberry.enum(
@@ -176,16 +177,17 @@ def _service(info: Info) -> saga.OrderProcessService:
 
 async def place_order(info: Info, input: PlaceOrderInput, idempotency_key: str) -> PlaceOrderResult:
     outcome = await _service(info).place_order(input.to_record(), idempotency_key)
-    return PlaceOrderResult.of(outcome)
+    return PlaceOrderResult.of(shown_outcome(info, outcome))
 
 
 async def approve_order(info: Info, id: strawberry.ID) -> PlaceOrderResult:
     approver = info.context.principal.subject
-    return PlaceOrderResult.of(await _service(info).approve(str(id), approver=approver))
+    outcome = await _service(info).approve(str(id), approver=approver)
+    return PlaceOrderResult.of(shown_outcome(info, outcome))
 
 
 async def cancel_order(info: Info, id: strawberry.ID) -> PlaceOrderResult:
-    return PlaceOrderResult.of(await _service(info).cancel(str(id)))
+    return PlaceOrderResult.of(shown_outcome(info, await _service(info).cancel(str(id))))
 
 
 @strawberry.type(description="Writes that run the order process across the CRM and the ERP.")
@@ -206,7 +208,7 @@ class OrderMutations:
 
 async def resolve_order_process(info: Info, id: strawberry.ID) -> OrderProcess | None:
     view = await _service(info).get_process(str(id))
-    return None if view is None else OrderProcess.of(view)
+    return None if view is None else OrderProcess.of(shown_view(info, view))
 
 
 order_process_field = strawberry.field(

@@ -88,6 +88,7 @@ _CARRIED = (
     "request_id",
     "order_process",
     "cursor_key",
+    "backend_details",
     "request",
     "response",
 )

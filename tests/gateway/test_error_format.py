@@ -19,11 +19,13 @@ def test_a_syntax_error_is_a_parse_failure() -> None:
     assert error.extensions == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
-def test_a_backend_error_keeps_its_message_and_its_code() -> None:
-    raised = BackendUnavailable("ERPNext is unavailable.", system="scm")
+def test_a_backend_error_keeps_its_code_and_system_with_a_neutral_message() -> None:
+    raised = BackendUnavailable("ERPNext returned 503 for GET /api/x", system="scm", status=503)
     error = format_error(GraphQLError(raised.message, path=["order"], original_error=raised), "r1")
-    assert error.message == "ERPNext is unavailable."
-    assert (error.extensions or {}).get("code") == "BACKEND_UNAVAILABLE"
+    assert error.message == (
+        "The ERP is unavailable; retry later (details are logged under request id r1)."
+    )
+    assert error.extensions == {"code": "BACKEND_UNAVAILABLE", "system": "scm", "requestId": "r1"}
 
 
 def test_an_uncoded_graphql_error_raised_while_executing_is_masked_as_the_servers() -> None:
