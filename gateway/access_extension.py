@@ -1,11 +1,15 @@
 """The strawberry extension that enforces the access policy on every operation.
 
-Before execution it analyses the whole operation (`gateway.access.analyse`): in "reject" mode
-any denied field refuses the operation (errors coded OPERATION_FORBIDDEN, one per denied path:
-the app answers 403, see `is_operation_forbidden`); in "null" mode a denied field resolves to
-null with a FORBIDDEN error at its path, without calling its resolver. Allowed values then
-pass through masks, the row-rule re-check and the audit of sensitive fields. Introspection is
-answered from the caller's visible schema, and validation suggestions are scrubbed.
+In "hide" mode (the default) an authenticated caller's document is validated against the
+schema it may see (`gateway.visibility`): a denied field or type is refused exactly like one
+that does not exist. Before execution it analyses the whole operation (`gateway.access.analyse`):
+in "reject" mode any denied field refuses the operation (errors coded OPERATION_FORBIDDEN, one
+per denied path: the app answers 403, see `is_operation_forbidden`); in "null" mode (and for
+anonymous callers in "hide" mode) a denied field resolves to null with a FORBIDDEN error at
+its path, naming the scopes that would allow it, without calling its resolver. Allowed values
+then pass through masks, the row-rule re-check and the audit of sensitive fields.
+Introspection is answered from the caller's visible schema, and validation suggestions are
+scrubbed.
 
 Example::
 
@@ -41,11 +45,11 @@ from gateway.access import (
 )
 from gateway.audit import AuditLog
 from gateway.policy import MASKS, Policy
-from gateway.visibility import scrub_errors, visible_schema
+from gateway.visibility import scrub_errors, validated_against, visible_schema
 from schema.principal import ANONYMOUS, Principal
 
 OPERATION_FORBIDDEN = "OPERATION_FORBIDDEN"
-Mode = Literal["null", "reject"]
+Mode = Literal["hide", "null", "reject"]
 Info = GraphQLResolveInfo[Any]
 
 
@@ -96,18 +100,20 @@ class AccessControl(SchemaExtension):
     """Applies one policy to each operation; build a configured subclass with `access_extension`."""
 
     policy: ClassVar[Policy]
-    mode: ClassVar[Mode] = "null"
+    mode: ClassVar[Mode] = "hide"
     audit: ClassVar[AuditLog | None] = None
     _plain: bool = False  # True: no field of this operation needs the per-field checks
     _complete: bool = False  # the operation was walked: the fields it reaches are known
 
     def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        p = principal_of(ctx.context)
+        if self.mode == "hide" and p.authenticated:  # validated as if the rest did not exist
+            ctx.validation_rules = (validated_against(self._visible_to(p), ctx.validation_rules),)
         yield
-        errors = self.execution_context.pre_execution_errors
+        errors = ctx.pre_execution_errors
         if errors:
-            p = principal_of(self.execution_context.context)
-            visible = visible_schema(self._schema(), self.policy, p.scopes, roles=p.roles)
-            errors[:] = scrub_errors(errors, visible)
+            errors[:] = scrub_errors(errors, self._visible_to(p))
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -181,7 +187,9 @@ class AccessControl(SchemaExtension):
         return self.execution_context.schema._schema
 
     def _visible(self) -> GraphQLSchema:
-        p = self._principal
+        return self._visible_to(self._principal)
+
+    def _visible_to(self, p: Principal) -> GraphQLSchema:
         return visible_schema(self._schema(), self.policy, p.scopes, roles=p.roles)
 
     def _needs_after(self, verdict: FieldDecision, info: Info, coord: str) -> bool:
@@ -226,7 +234,7 @@ class AccessControl(SchemaExtension):
 
 
 def access_extension(
-    policy: Policy, *, mode: Mode = "null", audit: AuditLog | None = None
+    policy: Policy, *, mode: Mode = "hide", audit: AuditLog | None = None
 ) -> type[SchemaExtension]:
     """A SchemaExtension class enforcing `policy`; pass it in `Schema(extensions=[...])`."""
     return type(

@@ -192,6 +192,17 @@ def roles_from_context(context: Any) -> Iterable[str]:
     return roles if isinstance(roles, frozenset | set | list | tuple) else ()
 
 
+def measured_schema(ctx: Any) -> GraphQLSchema:
+    """The schema an operation is measured on: the one its validation rule validates against
+    (`validates_against`, the caller's visible schema in the policy's "hide" mode), else the
+    whole schema. A field the caller may not see then costs what a missing one costs."""
+    for rule in ctx.validation_rules:
+        visible = getattr(rule, "validates_against", None)
+        if isinstance(visible, GraphQLSchema):
+            return visible
+    return schema_of(ctx)
+
+
 def schema_of(ctx: Any) -> GraphQLSchema:
     """The graphql-core schema of a strawberry execution context."""
     schema: GraphQLSchema = ctx.schema._schema
@@ -231,7 +242,7 @@ class OperationLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
-            limits, schema = self._limits(), ctx.schema._schema
+            limits, schema = self._limits(), measured_schema(ctx)
             errors = check_document(schema, ctx.graphql_document, limits, variables=ctx.variables)
             if errors:
                 ctx.pre_execution_errors = errors  # strawberry then skips validation

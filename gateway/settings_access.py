@@ -28,7 +28,7 @@ _SECRET_FIX = (
     "of `openssl rand -base64 48`)"
 )
 Environment = Literal["development", "production"]
-PolicyMode = Literal["null", "reject"]
+PolicyMode = Literal["hide", "null", "reject"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class PolicySettings:
     """
 
     path: str | None = None
-    mode: PolicyMode = "null"
+    mode: PolicyMode = "hide"
     audit_log: str | None = "audit.log"
     # roles shown a backend's own error message (path, text) instead of the neutral one
     backend_detail_roles: frozenset[str] = frozenset()
@@ -125,10 +125,10 @@ def parse_policy(table: Table, env: Mapping[str, str]) -> PolicySettings:
     audit = s.raw("audit_log", "CROSSDOCK_AUDIT_LOG")
     if audit is not None and not isinstance(audit, str):
         raise SettingsError(f'policy.audit_log must be a path or "" (off), got {audit!r}')
-    mode = s.choice("mode", "null", ("null", "reject"))
+    mode = s.choice("mode", "hide", ("hide", "null", "reject"))
     result = PolicySettings(
         path=s.optional_text("path", env="CROSSDOCK_POLICY"),
-        mode="reject" if mode == "reject" else "null",
+        mode="reject" if mode == "reject" else "null" if mode == "null" else "hide",
         audit_log=PolicySettings.audit_log if audit is None else (audit or None),
         backend_detail_roles=_roles(s, "backend_detail_roles"),
     )

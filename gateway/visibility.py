@@ -1,15 +1,21 @@
-"""The per-role schema: what a caller's scopes may query, for introspection and suggestions.
+"""The per-role schema: what a caller's scopes may query, for validation and introspection.
 
 `visible_schema(schema, policy, scopes)` keeps only the fields a caller holding `scopes` may
 read (masked fields included) and the types reachable through them; it is built once per
-scope set. Introspection of an authenticated caller is answered from it, and validation
-messages ("Did you mean …?") are rewritten so they never name what the caller cannot see.
+scope set (and the roles that masks name), with the full schema's own scalars. In the
+policy's "hide" mode an authenticated caller's document is validated against it
+(`validated_against`), so a field or type the caller may not see reads exactly like one that
+does not exist: same message, no hidden type named, no hidden name suggested. Introspection
+is answered from it. In the other modes validation uses the full schema and suggestions are
+rewritten (`scrub_errors`) so they never name what the caller cannot see.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -22,16 +28,19 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
     SchemaDefinitionNode,
     TypeDefinitionNode,
     UnionTypeDefinitionNode,
+    ValidationRule,
     build_ast_schema,
     get_named_type,
     parse,
     print_schema,
+    validate,
 )
 from graphql.pyutils import did_you_mean
 
@@ -43,6 +52,8 @@ _CacheKey = tuple[int, frozenset[str], frozenset[str]]
 # An entry holds its policy, so the policy's id() in the key cannot be reused by another one.
 _Entry = tuple[Policy, GraphQLSchema]
 _CACHE: WeakKeyDictionary[GraphQLSchema, dict[_CacheKey, _Entry]] = WeakKeyDictionary()
+# Per policy: the scopes it names and the roles its masks name (read on every request).
+_POLICY_NAMES: dict[int, tuple[Policy, frozenset[str], frozenset[str]]] = {}
 
 
 def visible_schema(
@@ -53,14 +64,22 @@ def visible_schema(
     `roles` matter only for masks granted to named roles (`mask_roles`): a masked field is
     visible, since it can be queried.
     """
-    held = frozenset(scopes) & _known_scopes(policy)  # token scopes the policy ignores: one entry
-    mask_roles = frozenset(roles) & _mask_roles(policy)
+    known_scopes, known_roles = _names(policy)
+    held = frozenset(scopes) & known_scopes  # token scopes the policy ignores: one entry
+    mask_roles = frozenset(roles) & known_roles
     per_schema = _CACHE.setdefault(schema, {})
     key = (id(policy), held, mask_roles)
     found = per_schema.get(key)
     if found is None:
         found = per_schema[key] = (policy, _build(schema, policy, held, mask_roles))
     return found[1]
+
+
+def _names(policy: Policy) -> tuple[frozenset[str], frozenset[str]]:
+    found = _POLICY_NAMES.get(id(policy))
+    if found is None or found[0] is not policy:
+        found = _POLICY_NAMES[id(policy)] = (policy, _known_scopes(policy), _mask_roles(policy))
+    return found[1], found[2]
 
 
 def _known_scopes(policy: Policy) -> frozenset[str]:
@@ -169,7 +188,42 @@ def _build(
     kept = _allowed_fields(schema, Decider(policy, viewer, schema))
     document = parse(print_schema(schema))
     definitions = [d for d in (_filter(d, kept) for d in document.definitions) if d is not None]
-    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+    built = build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+    _keep_scalars(built, schema)
+    return built
+
+
+def _keep_scalars(visible: GraphQLSchema, full: GraphQLSchema) -> None:
+    """Custom scalars parse and serialize as in the full schema (SDL carries only their
+    names): a bad DateTime literal fails validation in both alike."""
+    for name, named in visible.type_map.items():
+        original = full.get_type(name)
+        if isinstance(named, GraphQLScalarType) and isinstance(original, GraphQLScalarType):
+            named.serialize = original.serialize  # type: ignore[method-assign]
+            named.parse_value = original.parse_value  # type: ignore[method-assign]
+            named.parse_literal = original.parse_literal  # type: ignore[method-assign]
+
+
+@lru_cache(maxsize=64)
+def validated_against(
+    visible: GraphQLSchema, rules: tuple[type[ValidationRule], ...]
+) -> type[ValidationRule]:
+    """One validation rule that validates the document against `visible` with `rules`.
+
+    Put in place of an operation's rules, whoever validates (strawberry, or the operation
+    limits' cached validation) reports exactly what the visible schema would; its
+    `validates_against` tells the limits which schema to measure cost on.
+    """
+
+    class VisibleSchemaValidation(ValidationRule):
+        validates_against = visible
+
+        def enter_document(self, node: DocumentNode, *_args: Any) -> bool:
+            for error in validate(visible, node, rules):
+                self.report_error(error)
+            return False  # nothing below needs visiting: the rules above saw it all
+
+    return VisibleSchemaValidation
 
 
 _SUGGESTION = re.compile(r" Did you mean (?P<sub>[^']*?)(?P<names>'.*')\?$")

@@ -23,7 +23,7 @@ def policy() -> Policy:
 
 @pytest.fixture(scope="module")
 def schema(policy: Policy) -> strawberry.Schema:
-    return contract_schema([access_extension(policy)])
+    return contract_schema([access_extension(policy, mode="null")])
 
 
 @pytest.fixture(scope="module")

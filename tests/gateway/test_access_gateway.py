@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,15 @@ from starlette.applications import Starlette
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
-from tests.conftest import token_for
+from gateway.settings import Settings
+from tests.conftest import gateway_settings, token_for
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The policy's "null" mode: denied fields run as null with FORBIDDEN (the default,
+    "hide", refuses them at validation: tests/gateway/test_access_hidden.py)."""
+    return gateway_settings(tmp_path, policy={"mode": "null"})
 
 
 @pytest.fixture

@@ -6,13 +6,22 @@ over both emulations, with a token for `partner` bound to DHL.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ClientFor, GraphQLClient
+from gateway.settings import Settings
+from tests.conftest import ClientFor, GraphQLClient, gateway_settings
 
 MINE = "DHL"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The policy's "null" mode: denied fields run as null with FORBIDDEN (the default,
+    "hide", refuses them at validation: tests/gateway/test_access_hidden.py)."""
+    return gateway_settings(tmp_path, policy={"mode": "null"})
 
 
 @pytest.fixture

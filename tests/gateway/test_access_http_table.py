@@ -8,13 +8,15 @@ masked email, denied roles null with FORBIDDEN at the path.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
-from tests.conftest import ClientFor
+from gateway.settings import Settings
+from tests.conftest import ClientFor, gateway_settings
 from tests.gateway.test_access_table import ROLES, TABLE
 
 # The order process rows run real writes: they are covered in test_wiring_orders.py.
@@ -73,6 +75,13 @@ def forbidden_at(body: dict[str, Any], path: tuple[str, ...]) -> bool:
         if error["extensions"]["code"] == "FORBIDDEN" and where[: len(path)] == path[: len(where)]:
             return True
     return False
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The policy's "null" mode: denied fields run as null with FORBIDDEN (the default,
+    "hide", refuses them at validation: tests/gateway/test_access_hidden.py)."""
+    return gateway_settings(tmp_path, policy={"mode": "null"})
 
 
 @pytest.mark.parametrize(

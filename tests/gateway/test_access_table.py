@@ -114,7 +114,7 @@ def policy() -> Policy:
 
 @pytest.fixture(scope="module")
 def schema(policy: Policy) -> strawberry.Schema:
-    return contract_schema([access_extension(policy)])
+    return contract_schema([access_extension(policy, mode="null")])
 
 
 def _dig(data: Any, path: tuple[str, ...]) -> Any:

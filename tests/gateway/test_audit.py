@@ -34,7 +34,7 @@ async def test_a_response_with_pii_appends_one_line_naming_the_fields_but_not_th
     log: AuditLog,
 ) -> None:
     policy = Policy.load(None)
-    schema = contract_schema([access_extension(policy, audit=log)])
+    schema = contract_schema([access_extension(policy, mode="null", audit=log)])
     result, _ = await run(schema, QUERY, principal_for("sales", policy))
     assert result.data is not None
     assert result.data["customer"]["email"] == "jane.doe@example.com"
@@ -56,7 +56,7 @@ async def test_a_response_with_pii_appends_one_line_naming_the_fields_but_not_th
 
 async def test_finance_reads_are_audited_and_masked_values_are_not(log: AuditLog) -> None:
     policy = Policy.load(None)
-    schema = contract_schema([access_extension(policy, audit=log)])
+    schema = contract_schema([access_extension(policy, mode="null", audit=log)])
     await run(schema, QUERY, principal_for("analyst", policy))
     (line,) = _lines(log)
     assert line["fields"] == ["Customer.creditLimit"]  # the email came back masked
@@ -64,7 +64,7 @@ async def test_finance_reads_are_audited_and_masked_values_are_not(log: AuditLog
 
 async def test_responses_without_sensitive_fields_write_nothing(log: AuditLog) -> None:
     policy = Policy.load(None)
-    schema = contract_schema([access_extension(policy, audit=log)])
+    schema = contract_schema([access_extension(policy, mode="null", audit=log)])
     await run(
         schema,
         '{ customer(id: "C1") { name } products { nodes { sku } } }',
@@ -76,7 +76,7 @@ async def test_responses_without_sensitive_fields_write_nothing(log: AuditLog) -
 
 async def test_each_sensitive_response_adds_its_own_line(log: AuditLog) -> None:
     policy = Policy.load(None)
-    schema = contract_schema([access_extension(policy, audit=log)])
+    schema = contract_schema([access_extension(policy, mode="null", audit=log)])
     query = "{ shipments { nodes { destination { city } } } customers { nodes { phone } } }"
     await run(schema, query, principal_for("admin", policy))
     await run(schema, query, principal_for("logistics", policy))

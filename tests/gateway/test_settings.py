@@ -160,7 +160,7 @@ def test_the_example_file_configures_access_and_the_order_process() -> None:
     assert settings.auth.algorithms == ("HS256",)
     assert settings.auth.hs256_secret == GOOD_SECRET
     assert settings.auth.max_token_lifetime_s == 86400
-    assert settings.policy == PolicySettings(path=None, mode="null", audit_log="var/audit.log")
+    assert settings.policy == PolicySettings(path=None, mode="hide", audit_log="var/audit.log")
     assert settings.saga.enabled
     assert settings.saga.saga.journal_key == JOURNAL_KEY
     assert settings.saga.saga.rules.max_auto_approve_total == Decimal("10000")
@@ -213,7 +213,11 @@ def test_access_settings_come_from_the_file_and_the_environment(tmp_path: Path) 
             {},
             "auth.public_key_pem_file /nonexistent/key.pem cannot be read",
         ),
-        (minimal(policy={"mode": "deny"}), {}, "policy.mode must be one of ['null', 'reject']"),
+        (
+            minimal(policy={"mode": "deny"}),
+            {},
+            "policy.mode must be one of ['hide', 'null', 'reject']",
+        ),
         (minimal(policy={"audit": "x"}), {}, "unknown key(s) in [policy]: audit"),
         (minimal(saga={"journal": "x"}), {}, "unknown key(s) in [saga]: journal"),
         (minimal(saga={"enabled": "yes"}), {}, "saga.enabled must be true or false"),

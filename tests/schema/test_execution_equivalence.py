@@ -280,7 +280,7 @@ async def test_access_control_denies_masks_and_filters_the_same_way(
     backends: Backends, role: str, partner_id: str | None
 ) -> None:
     values = await argument_values(backends)
-    schemas = pair(access_extension(POLICY))
+    schemas = pair(access_extension(POLICY, mode="null"))  # denied fields run
     who = principal(role, partner_id)
 
     def context() -> GatewayContext:
