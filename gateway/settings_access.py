@@ -3,7 +3,8 @@
     [auth]     algorithms, hs256_secret (CROSSDOCK_JWT_SECRET), public_key_pem_file, jwks_url,
                issuer, audience, leeway_s, max_token_lifetime_s, scope_claims, roles_claim,
                partner_claim
-    [policy]   path (default: the shipped policy), mode ("null" | "reject"), audit_log
+    [policy]   path (default: the shipped policy), mode ("hide" | "null" | "reject"), audit_log,
+               backend_detail_roles
 
 Only `crossdock demo` (and `crossdock token` without --config) may fall back to the published
 demo secret (`demo=True`); any other configuration without its own HS256 secret, or with the

@@ -5,7 +5,7 @@
 
 `assemble` loads the access policy and checks it against the schema (a bad policy is a
 startup error naming the rule), verifies bearer tokens (anonymous callers get 401, except
-/healthz, /readyz and the GraphiQL page), enforces the policy on every operation (null or
+/healthz, /readyz and the GraphiQL page), enforces the policy on every operation (hide, null or
 reject mode, masks, partner row rules, per-role introspection, audit log), and runs the order
 process over an encrypted journal, recovering interrupted processes when the app starts.
 

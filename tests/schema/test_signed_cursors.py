@@ -9,7 +9,9 @@ error, never a 5xx) and costs no backend call; normal paging walks every page as
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -17,10 +19,11 @@ import pytest
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from gateway.settings import SettingsError, parse_settings
+from gateway.wiring import _warn_unshared_cursor_key
 from resolvers.errors import BadCursor
 from schema.connections import window
 from schema.cursor_key import CursorKey, binding
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, gateway_settings
 from tests.gateway.test_settings import minimal
 
 ORDERS = """query($a: String, $s: OrderStatus) {
@@ -156,3 +159,21 @@ def test_the_cursor_key_setting_is_read_from_the_environment_and_must_be_long_en
     assert parse_settings(minimal()).graphql.cursor_key is None
     with pytest.raises(SettingsError, match=r"graphql\.cursor_key .*CROSSDOCK_CURSOR_KEY"):
         parse_settings(minimal(graphql={"cursor_key": "short"}))
+
+
+@pytest.mark.parametrize(
+    ("environment", "key", "warned"),
+    [("production", None, True), ("production", "k" * 32, False), ("development", None, False)],
+)
+def test_production_without_a_cursor_key_warns_that_cursors_die_with_the_process(
+    caplog: pytest.LogCaptureFixture, environment: str, key: str | None, warned: bool
+) -> None:
+    base = gateway_settings()
+    settings = dataclasses.replace(
+        base,
+        server=dataclasses.replace(base.server, environment=environment),
+        graphql=dataclasses.replace(base.graphql, cursor_key=key),
+    )
+    with caplog.at_level(logging.WARNING, logger="crossdock.gateway"):
+        _warn_unshared_cursor_key(settings)
+    assert any("graphql.cursor_key is not set" in r.getMessage() for r in caplog.records) is warned
