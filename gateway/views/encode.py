@@ -1,11 +1,15 @@
-"""The export formats: CSV (RFC 4180) and NDJSON, each one page of rows at a time.
+"""The export formats: CSV (RFC 4180), NDJSON and Parquet, written one page of rows at a time.
 
+    writer = encoder.writer(column_types)     # one per export
+    chunks = [writer.write(page) for page in pages] + [writer.close()]
+
+A file holds rows and nothing else, as BI tools load it: no trailer, no error record (a
+tool would load either as one more row). The watermark travels in the `Crossdock-Watermark`
+header; a failure after the first row aborts the transfer (`gateway.views.routes`).
 CSV: UTF-8, a header row, CRLF line ends, fields quoted only when needed; null is an empty
 cell, booleans `true`/`false`, decimals and timestamps exactly as the schema serializes them
-(decimal strings, RFC 3339 UTC). CSV has no trailer: the watermark travels in the
-`Crossdock-Watermark` header, and a failure after the first row ends the file with one
-record `#crossdock-error <CODE>: <message>` (so a tool must not store that watermark).
-NDJSON: one JSON object per row, then `{"_watermark": ...}`, or `{"_error": {...}}` on failure.
+(decimal strings, RFC 3339 UTC). NDJSON: one JSON object per row. Parquet: typed columns
+(`gateway.views.parquet`).
 
 CSV injection: a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a CR
 as a formula, and CRM text (a customer name) is written by outsiders. With
@@ -26,11 +30,11 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Literal, Protocol
 
+from gateway.views.columns import ColumnType
 from gateway.views.flatten import Row
 
-Format = Literal["csv", "ndjson"]
+Format = Literal["csv", "ndjson", "parquet"]
 Formulas = Literal["escape", "keep"]
-ERROR_MARK = "#crossdock-error"
 _FORMULA_FIRST = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -79,18 +83,46 @@ def _column(values: tuple[Any, ...], escape: bool) -> Sequence[Any]:
     return [_escaped_cell(v) for v in values]
 
 
+class RowWriter(Protocol):
+    """The bytes of one export, page by page: `write` each page's rows, then `close`."""
+
+    def write(self, rows: Sequence[Row]) -> bytes: ...
+    def close(self) -> bytes: ...
+
+
 class Encoder(Protocol):
-    """Bytes for each part of an export."""
+    """A format: its media type, its file extension, and a writer per export."""
 
     @property
     def media_type(self) -> str: ...
     @property
     def extension(self) -> str: ...
 
+    def writer(self, columns: Sequence[ColumnType]) -> RowWriter: ...
+
+
+class TextEncoder(Protocol):
+    """A line-based format: a header (maybe empty), then lines of rows."""
+
     def header(self, columns: Sequence[str]) -> bytes: ...
     def rows(self, columns: Sequence[str], rows: Sequence[Row]) -> bytes: ...
-    def trailer(self, watermark: str, count: int) -> bytes: ...
-    def failure(self, code: str, message: str) -> bytes: ...
+
+
+@dataclass
+class TextWriter:
+    """A line-based format's writer: the header before the first rows, nothing at the end."""
+
+    encoder: TextEncoder
+    names: tuple[str, ...]
+    started: bool = False
+
+    def write(self, rows: Sequence[Row]) -> bytes:
+        head = b"" if self.started else self.encoder.header(self.names)
+        self.started = True
+        return head + (self.encoder.rows(self.names, rows) if rows else b"")
+
+    def close(self) -> bytes:
+        return b"" if self.started else self.encoder.header(self.names)
 
 
 @dataclass(frozen=True)
@@ -116,23 +148,16 @@ class CsvEncoder:
         cells = [_column(values, escape) for values in zip(*rows, strict=True)]
         return self._lines(list(zip(*cells, strict=True)))
 
-    def trailer(self, watermark: str, count: int) -> bytes:
-        return b""
-
-    def failure(self, code: str, message: str) -> bytes:
-        return self._lines([[f"{ERROR_MARK} {code}: {message}"]])
+    def writer(self, columns: Sequence[ColumnType]) -> RowWriter:
+        return TextWriter(self, tuple(c.name for c in columns))
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
 
 
-def _json_line(value: Any) -> bytes:
-    return _JSON.encode(value).encode("utf-8") + b"\n"
-
-
 @dataclass(frozen=True)
 class NdjsonEncoder:
-    """Newline-delimited JSON with a final trailer object."""
+    """Newline-delimited JSON: one object per row, nothing else."""
 
     media_type: str = "application/x-ndjson"
     extension: str = "ndjson"
@@ -144,16 +169,23 @@ class NdjsonEncoder:
         lines = [_JSON.encode(dict(zip(columns, row, strict=True))) for row in rows]
         return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
-    def trailer(self, watermark: str, count: int) -> bytes:
-        return _json_line({"_watermark": watermark, "_rows": count})
-
-    def failure(self, code: str, message: str) -> bytes:
-        return _json_line({"_error": {"code": code, "message": message}})
+    def writer(self, columns: Sequence[ColumnType]) -> RowWriter:
+        return TextWriter(self, tuple(c.name for c in columns))
 
 
 def encoders(formulas: Formulas = "escape") -> dict[str, Encoder]:
     """The encoders by extension, CSV with the given formula handling."""
-    return {"csv": CsvEncoder(formulas=formulas), "ndjson": NdjsonEncoder()}
+    from gateway.views.parquet import ParquetEncoder  # pyarrow loads on first use
+
+    return {
+        "csv": CsvEncoder(formulas=formulas),
+        "ndjson": NdjsonEncoder(),
+        "parquet": ParquetEncoder(),
+    }
 
 
-MEDIA_TYPES: dict[str, str] = {"text/csv": "csv", "application/x-ndjson": "ndjson"}
+MEDIA_TYPES: dict[str, str] = {
+    "text/csv": "csv",
+    "application/x-ndjson": "ndjson",
+    "application/vnd.apache.parquet": "parquet",
+}

@@ -1,4 +1,5 @@
-"""HTTP surface of the views: `GET /views` and `GET /views/{name}.csv|.ndjson` (Bearer auth).
+"""HTTP surface of the views: `GET /views`, `GET /views/{name}` (its typed columns) and
+`GET /views/{name}.csv|.ndjson|.parquet` (Bearer auth).
 
     routes = view_routes(schema, context_factory, load_views(None), policy=policy)
     app = create_app(settings, crm=crm, scm=scm, routes=routes, ...)
@@ -8,7 +9,9 @@ rate limit, row rules); it runs once per export, and `renew` gives each further 
 with fresh loaders (`fresh_context`).
 Everything that can be checked is checked before the first byte: the view, the format, the
 parameters, the caller's columns and the first page. After that the status is sent, so a
-failure ends the stream with an error record (see `gateway.views.encode`).
+failure aborts the transfer: the response ends without its last chunk and the server closes
+the connection, so every HTTP client reports an incomplete body (curl: exit 18; Python:
+IncompleteRead / RemoteProtocolError) instead of loading a file that looks whole.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Send
 
 from gateway.access_extension import principal_of
 from gateway.auth import AuthError, unauthorized_response
 from gateway.http_guard import RequestRefused
 from gateway.policy import Policy
-from gateway.views.encode import MEDIA_TYPES, Encoder, Formulas, encoders
+from gateway.views.columns import ColumnType, column_types
+from gateway.views.encode import MEDIA_TYPES, Encoder, Formulas, RowWriter, encoders
 from gateway.views.export import Export, ExportFailed, fresh_context, watermark_now
 from gateway.views.model import View, ViewCatalog
 from gateway.views.params import ExportParams, parse_params
@@ -91,6 +96,7 @@ class ViewEndpoints:
         overlap = timedelta(seconds=options.watermark_overlap_s)
         self.clock = lambda: clock() - overlap
         self.incremental = {view.name: is_incremental(view) for view in catalog}
+        self.types = {view.name: column_types(view, schema._schema) for view in catalog}
 
     def _plans(self, context: Any) -> dict[str, ViewPlan]:
         principal, gql = principal_of(context), self.schema._schema
@@ -123,6 +129,10 @@ class ViewEndpoints:
             )
         return context
 
+    def _columns(self, plan: ViewPlan) -> list[ColumnType]:
+        types = self.types[plan.view.name]
+        return [types[name] for name in plan.column_names]
+
     async def list_views(self, request: Request) -> Response:
         context = await self._context(request)
         if isinstance(context, Response):
@@ -141,7 +151,12 @@ class ViewEndpoints:
             readable = sorted(plans)
             message = f"No view {name[:64]!r}. Views you may read: {', '.join(readable) or 'none'}."
             return error_response(404, "NOT_FOUND", message, views=readable)
-        encoder = self._encoder(extension, request.headers.get("accept", ""))
+        accept = request.headers.get("accept", "")
+        if not extension and self._describes(accept):
+            return JSONResponse(
+                {**self._describe(plan), "columns": [c.describe() for c in self._columns(plan)]}
+            )
+        encoder = self._encoder(extension, accept)
         if encoder is None:
             formats = sorted(self.encoders)
             message = f"Format {extension[:16]!r} is not offered; use .{' or .'.join(formats)}."
@@ -154,10 +169,21 @@ class ViewEndpoints:
             return self._denied(plan)
         return await self._stream(context, plan, encoder, params)
 
+    @staticmethod
+    def _wanted(accept: str) -> list[str]:
+        return [part.split(";")[0].strip().lower() for part in accept.split(",")]
+
+    def _describes(self, accept: str) -> bool:
+        """`GET /views/{name}` describes the view unless Accept asks for an export format."""
+        wanted = self._wanted(accept)
+        return not any(m in MEDIA_TYPES for m in wanted) and (
+            not accept.strip() or any(m in ("application/json", "*/*") for m in wanted)
+        )
+
     def _encoder(self, extension: str, accept: str) -> Encoder | None:
         if extension:
             return self.encoders.get(extension.lower())
-        wanted = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+        wanted = self._wanted(accept)
         return next((self.encoders[MEDIA_TYPES[m]] for m in wanted if m in MEDIA_TYPES), None)
 
     def _params(self, request: Request, view: View) -> ExportParams:
@@ -198,26 +224,53 @@ class ViewEndpoints:
         }
         if plan.omitted:
             headers[OMITTED_HEADER] = ", ".join(c.name for c in plan.omitted)
-        body = _body(export, first, plan.column_names, encoder, watermark)
-        return StreamingResponse(body, media_type=encoder.media_type, headers=headers)
+        body = _body(export, first, encoder.writer(self._columns(plan)))
+        return AbortableStream(body, media_type=encoder.media_type, headers=headers)
 
 
-async def _body(
-    export: Export, first: list[Any], names: tuple[str, ...], encoder: Encoder, watermark: str
-) -> AsyncIterator[bytes]:
-    yield encoder.header(names) + encoder.rows(names, first)
+class ExportAborted(Exception):
+    """The export failed after its status was sent: the transfer must end incomplete."""
+
+
+class AbortableStream(StreamingResponse):
+    """A streamed response whose body may abort: on ExportAborted the final (empty) chunk is
+    never sent, so the server closes the connection mid-body and the client sees a truncated
+    transfer, never a complete file (uvicorn logs "ASGI callable returned without completing
+    response" beside the gateway's own warning)."""
+
+    async def stream_response(self, send: Send) -> None:
+        start = {"type": "http.response.start", "status": self.status_code}
+        await send({**start, "headers": self.raw_headers})
+        try:
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except ExportAborted:
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _body(export: Export, first: list[Any], writer: RowWriter) -> AsyncIterator[bytes]:
+    """The export's bytes; on a failure after the status, a logged ExportAborted."""
+    name = export.plan.view.name
     try:
+        yield writer.write(first)
         async for rows in export.rest():
-            if rows:
-                yield encoder.rows(names, rows)
+            chunk = writer.write(rows)
+            if chunk:
+                yield chunk
+        last = writer.close()
     except CrossdockError as err:  # ExportFailed included
-        yield encoder.failure(err.code, err.message)
-        return
-    except Exception:  # the status is sent; the stream must still end with a readable error
-        logger.exception("view export %s failed mid-stream", export.plan.view.name)
-        yield encoder.failure("INTERNAL_SERVER_ERROR", "Unexpected error.")
-        return
-    yield encoder.trailer(watermark, export.emitted)
+        logger.warning(
+            "view export %s aborted after %d rows: %s: %s", name, export.emitted, err.code,
+            err.message,
+        )  # fmt: skip
+        raise ExportAborted(err.code) from None
+    except Exception:
+        logger.exception("view export %s failed mid-stream after %d rows", name, export.emitted)
+        raise ExportAborted("INTERNAL_SERVER_ERROR") from None
+    if last:
+        yield last
+    logger.info("view export %s complete: %d rows", name, export.emitted)
 
 
 def view_routes(
@@ -228,7 +281,7 @@ def view_routes(
     policy: Policy | None = None,
     options: ViewOptions = ViewOptions(),
 ) -> list[Route]:
-    """`GET /views` and `GET /views/{name}.{csv|ndjson}` over `schema`."""
+    """`GET /views`, `GET /views/{name}` and `GET /views/{name}.{csv|ndjson|parquet}`."""
     endpoints = ViewEndpoints(schema, context_factory, views, policy=policy, options=options)
     return [
         Route("/views", endpoints.list_views, methods=["GET"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from graphql import (
     DocumentNode,
@@ -97,6 +98,16 @@ def _spreads(selections: SelectionSetNode | None) -> Iterator[FragmentSpreadNode
             yield from _spreads(selection.selection_set)
 
 
+@dataclass(frozen=True)
+class Leaf:
+    """Where a view path ends: the field's type, whether the cell can be null on the way
+    (a nullable field or a list index that may be past the end), the field's description."""
+
+    type: GraphQLOutputType
+    nullable: bool
+    description: str | None
+
+
 class _Walk:
     """Follows a view path through the document's selections and the schema's types."""
 
@@ -104,16 +115,18 @@ class _Walk:
         self.view = view
         self.start = (selections, node)
 
-    def check(self, path: tuple[str, ...], fan_out: int | None, label: str) -> GraphQLOutputType:
+    def check(self, path: tuple[str, ...], fan_out: int | None, label: str) -> Leaf:
         selections, parent = self.start
         current: GraphQLOutputType = GraphQLNonNull(parent)
+        nullable, description = False, None
         where = f"view {self.view.name!r}, {label}: path {'.'.join(path)!r}"
         for i, segment in enumerate(path):
+            nullable = nullable or not isinstance(current, GraphQLNonNull)
             inner = current.of_type if isinstance(current, GraphQLNonNull) else current
             if segment.isdigit():
                 if not isinstance(inner, GraphQLList):
                     raise ViewConfigError(f"{where}: {segment!r} indexes something not a list")
-                current = inner.of_type
+                current, nullable = inner.of_type, True
                 continue
             if isinstance(inner, GraphQLList) and fan_out != i:
                 raise ViewConfigError(
@@ -127,9 +140,11 @@ class _Walk:
             node = find_field(selections, segment)
             if node is None or not isinstance(named, GraphQLObjectType):
                 raise ViewConfigError(f"{where}: {segment!r} is not selected in the document")
-            current = named.fields[node.name.value].type
+            field = named.fields[node.name.value]
+            current, description = field.type, field.description
             selections = node.selection_set
-        return current
+        nullable = nullable or not isinstance(current, GraphQLNonNull)
+        return Leaf(current, nullable, description)
 
 
 def _check_leaf(kind: GraphQLOutputType, where: str) -> None:
@@ -192,7 +207,7 @@ def check_view(view: View, schema: GraphQLSchema, *, limits: Limits | None = Non
         )
     walk = _connection(view, op, schema)
     if view.rows:
-        rows = walk.check(view.rows, None, "rows")
+        rows = walk.check(view.rows, None, "rows").type
         inner = rows.of_type if isinstance(rows, GraphQLNonNull) else rows
         if not isinstance(inner, GraphQLList) or not isinstance(
             get_named_type(inner), GraphQLObjectType
@@ -201,7 +216,7 @@ def check_view(view: View, schema: GraphQLSchema, *, limits: Limits | None = Non
     for column in view.columns:
         fan_out = len(view.rows) if view.under_rows(column) else None
         label = f"column {column.name!r}"
-        kind = walk.check(column.path, fan_out, label)
+        kind = walk.check(column.path, fan_out, label).type
         _check_leaf(kind, f"view {view.name!r}, {label}: path {column.source!r}")
     if limits is not None:
         _check_limits(view, document, schema, limits)
@@ -213,3 +228,13 @@ def check_views(
     """Check every view of the catalog; the first fault raises."""
     for view in catalog:
         check_view(view, schema, limits=limits)
+
+
+def column_leaves(view: View, schema: GraphQLSchema) -> dict[str, Leaf]:
+    """Where each column of a checked view ends in the schema, by column name."""
+    walk = _connection(view, operation_of(parse_document(view)), schema)
+    leaves = {}
+    for column in view.columns:
+        fan_out = len(view.rows) if view.under_rows(column) else None
+        leaves[column.name] = walk.check(column.path, fan_out, f"column {column.name!r}")
+    return leaves

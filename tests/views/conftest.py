@@ -88,11 +88,10 @@ class ViewsClient:
         return data
 
 
-def ndjson(response: httpx.Response) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows and the final trailer object of an NDJSON export."""
-    lines = [json.loads(line) for line in response.text.splitlines()]
-    assert lines, "an NDJSON export ends with a trailer line"
-    return lines[:-1], lines[-1]
+def ndjson(response: httpx.Response) -> list[dict[str, Any]]:
+    """The rows of an NDJSON export: every line is a row (no trailer, no error record)."""
+    assert response.status_code == 200, response.text
+    return [json.loads(line) for line in response.text.splitlines()]
 
 
 def csv_rows(response: httpx.Response) -> list[list[str]]:

@@ -1,4 +1,5 @@
-"""The formats: RFC 4180 CSV that Python's csv module reads back, and NDJSON with a trailer."""
+"""The formats: RFC 4180 CSV that Python's csv module reads back, NDJSON, and Parquet; each a
+file of rows only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import random
 
 import pytest
 
+from gateway.views.columns import ColumnType
 from gateway.views.encode import CsvEncoder, NdjsonEncoder, csv_cell, defuse_formula
 
 COLUMNS = ("name", "amount", "note")
@@ -52,25 +54,24 @@ def test_csv_is_utf8_without_a_byte_order_mark() -> None:
     assert not body.startswith(b"\xef\xbb\xbf")
 
 
-def test_a_csv_failure_is_one_marked_record_and_csv_has_no_trailer() -> None:
-    encoder = CsvEncoder()
-    assert encoder.trailer("2026-01-01T00:00:00Z", 3) == b""
-    failure = encoder.failure("BACKEND_UNAVAILABLE", "CRM down, retried 2 times")
-    parsed = list(csv.reader(io.StringIO(failure.decode(), newline="")))
-    assert parsed == [["#crossdock-error BACKEND_UNAVAILABLE: CRM down, retried 2 times"]]
+TYPES = [ColumnType(name, "string", "String", "", True) for name in COLUMNS]
 
 
-def test_ndjson_has_one_object_per_row_then_a_watermark_trailer() -> None:
-    encoder = NdjsonEncoder()
-    body = encoder.rows(COLUMNS, [("Acme", "1.50", None)]) + encoder.trailer(
-        "2026-01-01T00:00:00Z", 1
+def test_a_csv_writer_writes_the_header_once_and_nothing_after_the_rows() -> None:
+    writer = CsvEncoder().writer(TYPES)
+    body = (
+        writer.write([("Acme", "1.50", None)]) + writer.write([]) + writer.write([("B", "2", "")])
     )
+    assert body + writer.close() == b"name,amount,note\r\nAcme,1.50,\r\nB,2,\r\n"
+    empty = CsvEncoder().writer(TYPES)
+    assert empty.close() == b"name,amount,note\r\n"  # no rows: the header alone
+
+
+def test_ndjson_has_one_object_per_row_and_nothing_else() -> None:
+    writer = NdjsonEncoder().writer(TYPES)
+    body = writer.write([("Acme", "1.50", None)]) + writer.close()
     lines = [json.loads(line) for line in body.decode().splitlines()]
-    assert lines == [
-        {"name": "Acme", "amount": "1.50", "note": None},
-        {"_watermark": "2026-01-01T00:00:00Z", "_rows": 1},
-    ]
-    assert json.loads(encoder.failure("X", "m")) == {"_error": {"code": "X", "message": "m"}}
+    assert lines == [{"name": "Acme", "amount": "1.50", "note": None}]
 
 
 @pytest.mark.parametrize(

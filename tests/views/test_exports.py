@@ -118,10 +118,10 @@ async def test_ndjson_rows_equal_the_same_query_through_graphql(
     expected = await _expected_rows(views, catalog, name)
     response = await views.get(f"/views/{name}.ndjson", bearer=ADMIN)
     assert response.status_code == 200, response.text
-    rows, trailer = ndjson(response)
+    rows = ndjson(response)  # every line a row: the watermark is only in the header
     assert rows == expected
     assert len(rows) > 20  # the seed gives every view more than a page of rows
-    assert trailer == {"_watermark": response.headers["Crossdock-Watermark"], "_rows": len(rows)}
+    assert response.headers["Crossdock-Watermark"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -162,9 +162,7 @@ async def test_an_export_is_an_attachment_with_the_view_name_and_watermark(
 
 async def test_limit_caps_the_rows(views: ViewsClient) -> None:
     response = await views.get("/views/order_lines.ndjson", bearer=ADMIN, limit="7")
-    rows, trailer = ndjson(response)
-    assert len(rows) == 7
-    assert trailer["_rows"] == 7
+    assert len(ndjson(response)) == 7
 
 
 async def test_an_unknown_view_is_404_listing_the_views_the_caller_may_read(
@@ -183,7 +181,7 @@ async def test_an_unsupported_format_is_406_naming_the_formats(
 ) -> None:
     response = await views.get(path, bearer=ADMIN)
     assert response.status_code == 406
-    assert response.json()["errors"][0]["extensions"]["formats"] == ["csv", "ndjson"]
+    assert response.json()["errors"][0]["extensions"]["formats"] == ["csv", "ndjson", "parquet"]
 
 
 async def test_without_an_extension_the_accept_header_chooses_the_format(
@@ -254,7 +252,7 @@ class TestRateLimits:
         for _ in range(2):  # six backend pages each
             ok = await views.get("/views/order_lines.ndjson", bearer=ADMIN)
             assert ok.status_code == 200
-            assert "_watermark" in ndjson(ok)[1]
+            assert len(ndjson(ok)) > 600
         refused = await views.get("/views/order_lines.ndjson", bearer=ADMIN)
         assert refused.status_code == 429
         assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

@@ -1,16 +1,19 @@
 """Streaming: rows leave while the next backend page is fetched (one page ahead, never more);
-failures after the first page end the stream with an error record, failures before it are
-an HTTP status."""
+failures after the first page abort the transfer (no final chunk, nothing added to the file),
+failures before it are an HTTP status."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import json
 from collections.abc import MutableMapping
 from dataclasses import replace
 from typing import Any
 
+import pyarrow
+import pyarrow.parquet
 import pytest
 from starlette.applications import Starlette
 
@@ -38,8 +41,10 @@ def _order_pages(crm: ZohoEmulator) -> int:
 
 async def _drive(
     app: Starlette, path: str, on_chunk: Any, query: bytes = b"", hang_up_after: int = 0
-) -> tuple[int, list[bytes]]:
-    """Run one GET through the ASGI app, calling `on_chunk(n)` as each body part is sent.
+) -> tuple[int, list[bytes], bool]:
+    """Run one GET through the ASGI app, calling `on_chunk(n)` as each body part is sent;
+    returns the status, the body parts and whether the response completed (its last message
+    said `more_body: False`, which a server turns into the chunked body's end).
 
     With `hang_up_after=n` the client disconnects once it has received n body parts.
     """
@@ -59,7 +64,7 @@ async def _drive(
     }
     requested = False
     gone = asyncio.Event()
-    status, chunks = 0, []
+    status, chunks, completed = 0, [], False
 
     async def receive() -> dict[str, Any]:
         nonlocal requested
@@ -70,29 +75,32 @@ async def _drive(
         return {"type": "http.disconnect"}
 
     async def send(message: MutableMapping[str, Any]) -> None:
-        nonlocal status
+        nonlocal status, completed
         if message["type"] == "http.response.start":
             status = message["status"]
-        elif message.get("body"):
+        elif not message.get("more_body", False):
+            completed = True
+        if message.get("body"):
             chunks.append(message["body"])
             on_chunk(len(chunks))
             if len(chunks) == hang_up_after:
                 gone.set()
 
     await app(scope, receive, send)
-    return status, chunks
+    return status, chunks, completed
 
 
 async def test_first_rows_are_sent_before_the_last_backend_page_is_requested(
     views_app: Starlette, crm_emulator: ZohoEmulator
 ) -> None:
     pages_when_sent: list[int] = []
-    status, chunks = await _drive(
+    status, chunks, completed = await _drive(
         views_app,
         "/views/order_lines.csv",
         lambda n: pages_when_sent.append(_order_pages(crm_emulator)),
     )
     assert status == 200
+    assert completed
     total = _order_pages(crm_emulator)
     assert total == 6  # 300 seeded orders, 50 per page
     # the first page leaves while the second is read (started as soon as the first page's
@@ -104,33 +112,31 @@ async def test_first_rows_are_sent_before_the_last_backend_page_is_requested(
     assert chunks[0].startswith(b"order_number,status,placed_at,")
 
 
-async def test_a_backend_failure_mid_stream_ends_ndjson_with_an_error_and_no_watermark(
-    views_app: Starlette, crm_emulator: ZohoEmulator
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])
+async def test_a_backend_failure_mid_stream_aborts_the_transfer_adding_nothing(
+    views_app: Starlette, crm_emulator: ZohoEmulator, fmt: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     def fail_after_first(n: int) -> None:
         if n == 1:
             crm_emulator.controls.update({"down": True})
 
-    status, chunks = await _drive(views_app, "/views/order_lines.ndjson", fail_after_first)
-    assert status == 200  # sent with the first page, before the failure
-    lines = [json.loads(line) for line in b"".join(chunks).splitlines()]
-    assert lines[-1]["_error"]["code"] == "BACKEND_UNAVAILABLE"
-    assert not any("_watermark" in line for line in lines)
-    assert len(lines) > 50  # the first page's rows came through
-
-
-async def test_a_backend_failure_mid_stream_ends_csv_with_a_marked_record(
-    views_app: Starlette, crm_emulator: ZohoEmulator
-) -> None:
-    def fail_after_first(n: int) -> None:
-        if n == 1:
-            crm_emulator.controls.update({"down": True})
-
-    _, chunks = await _drive(views_app, "/views/order_lines.csv", fail_after_first)
-    last = b"".join(chunks).decode().rstrip("\r\n").rsplit("\r\n", 1)[-1]
-    assert last.startswith('"#crossdock-error BACKEND_UNAVAILABLE: ') or last.startswith(
-        "#crossdock-error BACKEND_UNAVAILABLE: "
+    status, chunks, completed = await _drive(
+        views_app, f"/views/order_lines.{fmt}", fail_after_first
     )
+    assert status == 200  # sent with the first page, before the failure
+    assert not completed  # the body never ends: the server cuts the connection mid-transfer
+    body = b"".join(chunks)
+    if fmt == "ndjson":
+        rows = [json.loads(line) for line in body.splitlines()]
+        assert len(rows) > 50  # the first page's rows came through ...
+        assert all(set(row) == set(rows[0]) and "order_number" in row for row in rows)
+    elif fmt == "csv":
+        assert b"crossdock-error" not in body  # ... and nothing that a tool would load as a row
+    else:
+        with pytest.raises(pyarrow.ArrowInvalid):  # no footer: not a readable Parquet file
+            pyarrow.parquet.read_table(io.BytesIO(body))
+    assert "aborted after" in caplog.text
+    assert "BACKEND_UNAVAILABLE" in caplog.text
 
 
 async def test_a_backend_down_before_the_first_page_is_an_http_error(
@@ -149,7 +155,7 @@ async def test_a_backend_down_before_the_first_page_is_an_http_error(
 async def test_a_client_that_hangs_up_stops_the_export_fetching_pages(
     views_app: Starlette, crm_emulator: ZohoEmulator
 ) -> None:
-    status, chunks = await _drive(
+    status, chunks, _ = await _drive(
         views_app, "/views/order_lines.csv", lambda n: None, hang_up_after=1
     )
     gc.collect()
@@ -166,14 +172,14 @@ async def test_the_erp_down_mid_export_ends_with_an_error_not_with_null_stock_ce
         if n == 1:
             scm_emulator.controls.update({"down": True})
 
-    _, chunks = await _drive(views_app, "/views/order_lines.ndjson", fail_after_first)
+    _, chunks, completed = await _drive(views_app, "/views/order_lines.ndjson", fail_after_first)
     lines = [json.loads(line) for line in b"".join(chunks).splitlines()]
     first_page = [json.loads(line) for line in chunks[0].splitlines()]
-    assert lines[-1]["_error"]["code"] == "BACKEND_UNAVAILABLE"
+    assert not completed
     assert lines[: len(first_page)] == first_page
     # a page read before the failure may still come out whole; none comes out with holes
-    assert len(lines) - 1 < 300 * 3
-    assert all(row["available_stock"] is not None for row in lines[:-1])
+    assert len(lines) < 300 * 3
+    assert all(row["available_stock"] is not None for row in lines)
 
 
 async def test_the_erp_down_before_the_first_page_is_an_http_error_for_erp_columns(
