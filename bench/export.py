@@ -1,9 +1,12 @@
 """`python -m bench.export [--sizes 10000 100000] [--data-dir DIR]`: the view export benchmark.
 
-Exports the `order_lines` view for seeds giving about `size` order lines, two ways, each in
-a fresh gateway process (so `ru_maxrss` is that run's own peak):
+Exports the `order_lines` view for seeds giving about `size` order lines, three ways, each
+in a fresh gateway process (so `ru_maxrss` is that run's own peak):
 
 - stream: `GET /views/order_lines.csv`, read as it streams (at most two pages in memory);
+- parquet: `GET /views/order_lines.parquet`, streamed the same way (typed columns, a row
+          group per 10,000 rows held as Arrow batches), written to a file as it arrives;
+          its rows are read from the file's footer;
 - whole:  the client pages the same GraphQL document through `/graphql`, keeps the whole
           result, then flattens it and writes the CSV (what a script without views does).
 
@@ -46,8 +49,9 @@ from gateway.wiring import assemble, build_backends
 SECRET = "bench-export-secret-0123456789-0123456789"
 LINES_PER_SCALE = 6000  # the seed writes 2,000 orders of 1-5 lines (3 on average) per 1.0
 VIEW = "order_lines"
-MODES = ("stream", "whole")
+MODES = ("stream", "parquet", "whole")
 REPEAT = 3
+PATHS = {"stream": "csv", "parquet": "parquet"}  # the streamed modes and their formats
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,10 @@ def _headers() -> list[tuple[bytes, bytes]]:
     return [(b"host", b"gateway.bench"), (b"authorization", f"Bearer {bearer}".encode())]
 
 
-async def _stream(app: Starlette) -> int:
-    """Drive GET /views/order_lines.csv through the ASGI app, discarding bytes as they come."""
-    path = f"/views/{VIEW}.csv"
+async def _stream(app: Starlette, fmt: str = "csv") -> int:
+    """Drive GET /views/order_lines.{fmt} through the ASGI app: CSV bytes are counted and
+    dropped as they come, Parquet bytes go to a file whose footer gives the rows."""
+    path = f"/views/{VIEW}.{fmt}"
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -120,6 +125,7 @@ async def _stream(app: Starlette) -> int:
         "server": None,
     }
     lines, status, sent, never = 0, 0, False, asyncio.Event()
+    sink = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
 
     async def receive() -> dict[str, Any]:
         nonlocal sent
@@ -133,13 +139,22 @@ async def _stream(app: Starlette) -> int:
         nonlocal lines, status
         if message["type"] == "http.response.start":
             status = message["status"]
-        else:
+        elif fmt == "csv":
             lines += message.get("body", b"").count(b"\r\n")
+        else:
+            sink.write(message.get("body", b""))
 
-    await app(scope, receive, send)
-    if status != 200:
-        raise RuntimeError(f"GET {path} answered {status}")
-    return lines - 1  # the header row
+    with sink:
+        await app(scope, receive, send)
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status}")
+        if fmt == "csv":
+            return lines - 1  # the header row
+        import pyarrow.parquet as pq
+
+        sink.seek(0)
+        rows: int = pq.ParquetFile(sink).metadata.num_rows
+        return rows
 
 
 async def _whole(app: Starlette) -> int:
@@ -178,7 +193,8 @@ def child(mode: str, zoho_url: str, erp_url: str) -> dict[str, Any]:
         app = _app(zoho_url, erp_url, Path(workdir) / "audit.log")
         freeze_startup()
         started = time.perf_counter()
-        rows = runner.run(_stream(app) if mode == "stream" else _whole(app))
+        job = _whole(app) if mode == "whole" else _stream(app, PATHS[mode])
+        rows = runner.run(job)
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"rows": rows, "seconds": seconds, "peak_rss_mb": peak}

@@ -31,12 +31,12 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path: Path) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     assert done.returncode == 0, done.stderr[-3000:]
     rows = re.findall(
-        r"^\| 300 \| (stream|whole) \| ([\d,]+) \|.*\| ([\d,]+) \| [\d.]+ \| 1 \|$",
+        r"^\| 300 \| (stream|parquet|whole) \| ([\d,]+) \|.*\| ([\d,]+) \| [\d.]+ \| 1 \|$",
         done.stdout,
         re.M,
     )
-    assert [mode for mode, _, _ in rows] == ["stream", "whole"]
-    assert rows[0][1] == rows[1][1]  # both ways export the same number of rows
+    assert [mode for mode, _, _ in rows] == ["stream", "parquet", "whole"]
+    assert rows[0][1] == rows[1][1] == rows[2][1]  # every way exports the same number of rows
     assert int(rows[0][1].replace(",", "")) > 100
     assert int(rows[0][2].replace(",", "")) > 0  # backend calls were counted
 
