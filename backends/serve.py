@@ -7,15 +7,18 @@
 what `make demo` uses). Data lives in `<data_dir>/zoho.sqlite3` and `<data_dir>/erpnext.sqlite3`;
 the seed runs only when both are empty, so a restart keeps the data. Ports default to 8101
 (Zoho CRM) and 8102 (ERPNext); the environment variables CROSSDOCK_ZOHO_PORT and
-CROSSDOCK_ERP_PORT override the defaults, and explicit arguments override both.
+CROSSDOCK_ERP_PORT override the defaults, and explicit arguments override both. A port that
+is taken raises PortInUse naming the variable that moves it (no uvicorn traceback).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +60,40 @@ class Emulations:
         )
 
 
+class PortInUse(OSError):
+    """A port another process listens on; says which variable moves it."""
+
+    def __init__(self, host: str, port: int, variable: str | None = None) -> None:
+        self.host, self.port, self.variable = host, port, variable
+        move = f"set {variable} to a free port" if variable else "choose a free port"
+        super().__init__(
+            errno.EADDRINUSE,
+            f"port {port} on {host} is already in use (another crossdock demo?); stop it or {move}",
+        )
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+    def named(self, variable: str) -> PortInUse:
+        """The same error, naming the variable that sets this port."""
+        return PortInUse(self.host, self.port, variable)
+
+
+def ensure_free(host: str, port: int) -> None:
+    """Raise PortInUse when `host:port` cannot be bound (port 0 is always free)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(host, port) from None
+            raise
+
+
 def resolve_port(key: str, given: int | None, env: Mapping[str, str]) -> int:
     """The explicit port, else the environment's, else the default (0 = any free port)."""
     if given is not None:
@@ -95,6 +132,11 @@ async def emulations_running(
             resolve_port("CROSSDOCK_ZOHO_PORT", zoho_port, env),
             resolve_port("CROSSDOCK_ERP_PORT", erp_port, env),
         )
+        for variable, port in zip(DEFAULT_PORTS, ports, strict=True):
+            try:
+                ensure_free(host, port)
+            except PortInUse as exc:
+                raise exc.named(variable) from None
         async with (
             serving(zoho_app, host, ports[0]) as zp,
             serving(erp_app, host, ports[1]) as ep,
@@ -142,6 +184,7 @@ async def serving(
     """Serves `app` with uvicorn inside the running loop; yields the bound port (0 = any free).
     `options` go to `uvicorn.Config` (TLS files, `timeout_graceful_shutdown`, ...); proxy
     headers are ignored unless they say otherwise."""
+    ensure_free(host, port)
     options = {"log_level": "warning", "proxy_headers": False, **options}
     config = uvicorn.Config(app, host=host, port=port, lifespan=lifespan, **options)
     server = _QuietServer(config)

@@ -9,7 +9,10 @@ COMMANDS.append(_add_mine)
     crossdock serve --config crossdock.toml     (HTTPS with [server] tls_cert_file/tls_key_file)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
-    crossdock demo [--data-dir var/demo] [--scale 1]
+    crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
+
+Mistakes are one line on stderr and exit status 2, never a traceback: a configuration error
+names the key and the fix, a port in use names the variable that moves it.
 """
 
 from __future__ import annotations
@@ -21,11 +24,20 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from backends.serve import PortInUse
+from gateway.policy import Policy
 from gateway.server import uvicorn_options
-from gateway.settings import SettingsError, load_settings
+from gateway.settings import Settings, SettingsError, load_settings
 from gateway.settings_access import parse_auth
 from gateway.tokens import mint, parse_ttl
-from gateway.wiring import Backends, assemble, build_backends, erpnext_options, zoho_options
+from gateway.wiring import (
+    Backends,
+    assemble,
+    build_backends,
+    erpnext_options,
+    load_policy,
+    zoho_options,
+)
 
 # Backends & co. moved to gateway.wiring; still importable from here.
 __all__ = [
@@ -41,6 +53,31 @@ Subparsers = Any  # argparse._SubParsersAction, private in typeshed
 DEFAULT_DATA_DIR = "var/demo"
 
 
+def prepare_directories(settings: Settings) -> list[Path]:
+    """Create the directories of the files the settings name (journal, audit log); returns
+    those it created. One it cannot create is a SettingsError naming the key."""
+    files = {
+        "saga.journal_path": settings.saga.saga.journal_path if settings.saga.enabled else None,
+        "policy.audit_log": settings.policy.audit_log,
+    }
+    created = []
+    for key, file in files.items():
+        if not file:
+            continue
+        folder = Path(file).parent
+        if folder.is_dir():
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                f"{key} {file}: cannot create its directory {folder} ({exc.strerror}); "
+                "create it or point the setting elsewhere"
+            ) from None
+        created.append(folder)
+    return created
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -48,6 +85,8 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     tune_gc()
     settings = load_settings(args.config, os.environ)
+    for folder in prepare_directories(settings):
+        print(f"crossdock: created {folder}/ (named by the configuration)", file=sys.stderr)
     options = uvicorn_options(settings, host=args.host, port=args.port)
     backends = build_backends(settings)
     app = assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
@@ -64,9 +103,46 @@ def _add_serve(sub: Subparsers) -> None:
     p.set_defaults(run=_run_serve)
 
 
+class UselessToken(ValueError):
+    """A token the policy would give nothing (or not what was meant); --force mints it."""
+
+
+def token_problem(args: argparse.Namespace, policy: Policy) -> str | None:
+    """Why the token asked for would be useless under `policy`, or None."""
+    unknown = [r for r in args.role if r not in policy.roles]
+    if unknown:
+        known = ", ".join(sorted(policy.roles))
+        return f"unknown role {unknown[0]!r}: the policy's roles are {known}"
+    scopes = [s for s in args.scope if s not in policy.scopes]
+    if scopes:
+        known = ", ".join(sorted(policy.scopes))
+        return f"unknown scope {scopes[0]!r}: the policy's scopes are {known}"
+    if args.partner_id is None:
+        for rule in policy.row_rules:
+            role = next((r for r in args.role if r in rule.roles), None)
+            if role is not None:
+                return (
+                    f"--role {role} needs --partner-id: its rows are filtered by "
+                    f"{rule.type}.{rule.field} = the token's {rule.claim!r} claim, so without it "
+                    "the token reads no rows"
+                )
+    if not args.role and not args.scope:
+        return "no --role and no --scope: the token could read nothing but viewer"
+    return None
+
+
 def mint_token(args: argparse.Namespace, env: Mapping[str, str]) -> str:
-    """The token `crossdock token` prints: the config's [auth], else the demo's settings."""
-    auth = load_settings(args.config, env).auth if args.config else parse_auth({}, env, demo=True)
+    """The token `crossdock token` prints: the config's [auth], else the demo's settings.
+    Refuses (UselessToken) a token the policy would give nothing, unless `args.force`."""
+    if args.config:
+        settings = load_settings(args.config, env)
+        auth, policy = settings.auth, load_policy(settings)
+    else:
+        auth = parse_auth({}, env, demo=True)
+        policy = Policy.load(env.get("CROSSDOCK_POLICY") or None)
+    problem = None if args.force else token_problem(args, policy)
+    if problem is not None:
+        raise UselessToken(problem)
     if auth.hs256_secret is None or "HS256" not in auth.algorithms:
         raise SettingsError("auth.algorithms does not allow HS256: crossdock token mints HS256")
     try:
@@ -91,7 +167,11 @@ def mint_token(args: argparse.Namespace, env: Mapping[str, str]) -> str:
 
 
 def _run_token(args: argparse.Namespace) -> int:
-    print(mint_token(args, os.environ))
+    try:
+        print(mint_token(args, os.environ))
+    except UselessToken as exc:
+        print(f"crossdock token: {exc} (--force mints it anyway)", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -103,7 +183,21 @@ def _add_token(sub: Subparsers) -> None:
     p.add_argument("--subject", help="the token subject (default: dev-<roles>)")
     p.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h)")
     p.add_argument("--config", metavar="FILE", help="use this file's [auth] (default: the demo's)")
+    p.add_argument(
+        "--force", action="store_true", help="mint even a token the policy would give nothing"
+    )
     p.set_defaults(run=_run_token)
+
+
+STORES = ("zoho.sqlite3", "erpnext.sqlite3")
+DEMO_STATE = ("orders.sqlite", "audit.log")  # the demo's journal and audit log (gateway.demo)
+
+
+def wipe(data_dir: Path, names: Sequence[str]) -> None:
+    """Delete SQLite files (and their WAL, shared memory and journal) and plain files."""
+    for name in names:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
 
 
 def _run_seed(args: argparse.Namespace) -> int:
@@ -113,11 +207,9 @@ def _run_seed(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    names = ("zoho.sqlite3", "erpnext.sqlite3")
+    names = STORES
     if args.force:
-        for name in names:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+        wipe(data_dir, names)
     zoho, erp = ZohoStore(data_dir / names[0]), ErpStore(data_dir / names[1])
     try:
         report = seed_if_empty(zoho, erp, scale=args.scale)
@@ -145,7 +237,11 @@ def _add_seed(sub: Subparsers) -> None:
 def _run_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
-    run_demo(data_dir=Path(args.data_dir), scale=args.scale)
+    data_dir = Path(args.data_dir)
+    if args.reset:
+        wipe(data_dir, (*STORES, *DEMO_STATE))
+        print(f"crossdock demo: wiped the demo data in {data_dir}; seeding it anew", flush=True)
+    run_demo(data_dir=data_dir, scale=args.scale)
     return 0
 
 
@@ -153,6 +249,9 @@ def _add_demo(sub: Subparsers) -> None:
     p = sub.add_parser("demo", help="run both emulations and the gateway, print tokens")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"default {DEFAULT_DATA_DIR}")
     p.add_argument("--scale", type=float, default=1.0, help="seed scale on first start")
+    p.add_argument(
+        "--reset", action="store_true", help="wipe the demo data (both systems, orders) and reseed"
+    )
     p.set_defaults(run=_run_demo)
 
 
@@ -173,5 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except SettingsError as exc:
         print(f"crossdock: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except PortInUse as exc:
+        print(f"crossdock {args.command}: {exc}", file=sys.stderr)
         return 2
     return status

@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from backends.serve import Emulations, emulations_running, serving
+from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
@@ -162,6 +162,10 @@ async def demo_running(
             number = first.items[0].number if first.items else None
             host = settings.server.host
             bound = port if port is not None else settings.server.port
+            try:
+                ensure_free(host, bound)
+            except PortInUse as exc:
+                raise exc.named("CROSSDOCK_PORT") from None
             options = protocol_options(settings.server)
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
