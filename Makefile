@@ -6,11 +6,17 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: test check demo bench clean graphiql-assets
 
+# pip -qq: errors only (no progress bars, no per-index warnings, no build-backend notes);
+# PIP_QUIET= (empty) on the command line shows everything: make PIP_QUIET= test
+PIP_QUIET ?= -qq --progress-bar off
+
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing Crossdock and its dependencies into $(VENV) (first run or pyproject.toml changed) ..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+	@$(PY) -m pip install $(PIP_QUIET) -e '.[test]'
+	@touch $(STAMP)
+	@echo "Installed."
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
