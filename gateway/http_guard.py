@@ -124,7 +124,7 @@ class HttpGuard:
             raise _too_large(self.max_body_bytes, len(query_string), "query string")
         if scope["method"] == "GET":
             if self.csrf and _has_operation(query_string) and self._cross_site_risk(headers):
-                raise _csrf_rejected()
+                raise _csrf_rejected(get=True)
             return receive
         if self.csrf and self._cross_site_risk(headers):
             raise _csrf_rejected()
@@ -217,13 +217,19 @@ def _too_large(limit: int, measured: int, what: str, *, at_least: bool = False) 
     )
 
 
-def _csrf_rejected() -> RequestRefused:
+def _csrf_rejected(*, get: bool = False) -> RequestRefused:
+    """The refusal, naming the header to add (a GET has no content type to change)."""
+    fix = (
+        "Add a non-empty 'x-crossdock-csrf' (or 'apollo-require-preflight') header to GET "
+        "requests, e.g. 'x-crossdock-csrf: 1'."
+        if get
+        else "Send it with 'Content-Type: application/json' or a non-empty "
+        "'x-crossdock-csrf' (or 'apollo-require-preflight') header."
+    )
     return RequestRefused(
         400,
         "CSRF_REJECTED",
-        "This request could have been sent cross-site by a browser without a preflight. "
-        "Send it with 'Content-Type: application/json' or a non-empty "
-        "'x-crossdock-csrf' (or 'apollo-require-preflight') header.",
+        "This request could have been sent cross-site by a browser without a preflight. " + fix,
     )
 
 

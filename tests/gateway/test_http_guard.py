@@ -234,6 +234,17 @@ async def test_the_csrf_error_names_the_fix() -> None:
     assert "x-crossdock-csrf" in message
 
 
+async def test_the_csrf_error_of_a_get_names_the_header_to_add() -> None:
+    async with client() as http:
+        response = await http.get("/graphql", params={"query": "{ a }"})
+    message = response.json()["errors"][0]["message"]
+    assert message.endswith(
+        "Add a non-empty 'x-crossdock-csrf' (or 'apollo-require-preflight') header to GET "
+        "requests, e.g. 'x-crossdock-csrf: 1'."
+    )
+    assert "Content-Type" not in message  # a GET has no body whose type could change
+
+
 @strawberry.type
 class Query:
     @strawberry.field
