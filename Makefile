@@ -27,7 +27,7 @@ check: $(STAMP)
 	$(VENV)/bin/mypy
 
 demo: $(STAMP)
-	$(VENV)/bin/crossdock demo
+	$(VENV)/bin/crossdock demo $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -1,4 +1,5 @@
-"""Joined views for BI tools: flat CSV / NDJSON exports of the graph, streamed, incremental.
+"""Joined views for BI tools: flat CSV / NDJSON / Parquet exports of the graph, streamed,
+incremental, typed.
 
     catalog = load_views(None)                    # the shipped views_default.toml
     mount_views(app, catalog, policy=policy)      # checks the views, adds the routes below
@@ -6,7 +7,8 @@
 HTTP (Bearer auth, same token, scopes, masks and row rules as /graphql):
 
     GET /views                      the views the caller may read, with their columns
-    GET /views/{name}.csv|.ndjson   the export (no extension: chosen by Accept)
+    GET /views/{name}               one view's columns with their types (JSON)
+    GET /views/{name}.csv|.ndjson|.parquet   the export (no extension: chosen by Accept)
         ?updated_since=<RFC 3339>   only rows whose root entity changed at or after it
         ?limit=<n>                  at most n rows
 
@@ -14,11 +16,11 @@ Answers: 401 without a valid token; 404 for an unknown view or one the caller ma
 (listing those it may); 406 for another format; 400 naming a bad parameter; 403 when a
 column is unreadable and `ViewOptions(denied_columns="error")`; otherwise columns the caller
 may not read are left out and named in `Crossdock-Omitted-Columns`. A backend failure on
-the first page is an HTTP error (502/503/504); later, it ends the stream with an error record
-(`#crossdock-error CODE: message` in CSV, `{"_error": {...}}` in NDJSON).
+the first page is an HTTP error (502/503/504); later, it aborts the transfer (no last chunk,
+the connection closes): a file holds rows only, never a trailer or an error record.
 
-Watermark: `Crossdock-Watermark` (and NDJSON's last line `{"_watermark": ..., "_rows": n}`)
-is the export's start time, to the second. Store it only when the export ended cleanly and
+Watermark: `Crossdock-Watermark` is the export's start time, to the second. Store it only
+when the transfer completed and
 pass it as `updated_since` next time: every change made after the export started is in
 the next run, so nothing is lost; a row changed while the export ran may come twice (dedupe
 by key). `updated_since` applies to the root entity's modification time (the order for
