@@ -21,6 +21,7 @@ from gateway.settings import load_settings
 from resolvers.saga.journal import Journal
 from resolvers.saga.sealing import Sealer
 
+SECRET = "a-production-secret-for-this-test-0123456789"
 EXAMPLE = Path(__file__).resolve().parents[2] / "crossdock.example.toml"
 
 
@@ -53,7 +54,8 @@ def test_serve_creates_the_directories_the_example_configuration_names(
 ) -> None:
     _clean_env(monkeypatch)
     monkeypatch.chdir(tmp_path)  # a fresh clone: no var/
-    settings = load_settings(str(EXAMPLE), {"CROSSDOCK_JOURNAL_KEY": Sealer.generate_key()})
+    env = {"CROSSDOCK_JOURNAL_KEY": Sealer.generate_key(), "CROSSDOCK_JWT_SECRET": SECRET}
+    settings = load_settings(str(EXAMPLE), env)
     assert prepare_directories(settings) == [Path("var")]
     journal = Journal(settings.saga.saga.journal_path, Sealer.from_base64(Sealer.generate_key()))
     journal.close()
@@ -69,6 +71,7 @@ def test_serve_names_the_setting_whose_directory_cannot_be_made(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CROSSDOCK_JOURNAL_KEY", Sealer.generate_key())
     monkeypatch.setenv("CROSSDOCK_JOURNAL_PATH", "var/state/orders.sqlite")
+    monkeypatch.setenv("CROSSDOCK_JWT_SECRET", SECRET)
     thresholds = gc.get_threshold()  # serve tunes the collector for the process it runs in
     try:
         assert main(["serve", "--config", str(EXAMPLE)]) == 2
