@@ -20,13 +20,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.extensions import SchemaExtension
 
-from backends.zoho.app import ZohoEmulator
 from gateway.app import create_app
 from gateway.cost import COST_CEILING, measure_document
 from gateway.settings import Settings
 from resolvers.canonical import format_naive_datetime, format_offset_datetime
-from resolvers.errors import InvalidInput
 from resolvers.erpnext import ERPNext
+from resolvers.errors import InvalidInput
 from resolvers.zoho import ZohoCRM
 from schema.build import build_schema
 from tests.conftest import GATEWAY_URL
@@ -167,7 +166,7 @@ async def test_an_out_of_range_updated_since_argument_is_bad_user_input(
 
 
 async def test_the_earliest_datetime_reaches_zoho_with_a_four_digit_year(
-    http: httpx.AsyncClient, crm_emulator: ZohoEmulator
+    http: httpx.AsyncClient,
 ) -> None:
     query = '{ orders(first: 1, updatedSince: "0001-01-02T00:00:00Z") { nodes { number } } }'
     response = await http.post("/graphql", json={"query": query}, headers=ACCEPT)
