@@ -23,6 +23,7 @@ import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,10 +35,16 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_res
 from strawberry.types import ExecutionResult
 
 from gateway.auth import is_failed_authentication
-from gateway.errors import ErrorFormatting
+from gateway.errors import (
+    ErrorFormatting,
+    UnexpectedErrors,
+    format_error,
+    http_error,
+    unformatted,
+)
 from gateway.graphiql import ASSET_PREFIX, asset_endpoint, page_response
 from gateway.http_guard import RequestRefused, send_refusal
-from gateway.http_negotiation import negotiate, refusal_for, shape_result
+from gateway.http_negotiation import OperationChoice, negotiate, refusal_for, shape_result
 from gateway.ratelimit import RateLimiter, client_address, rate_limited
 from gateway.request_id import RequestIdMiddleware, request_id_of
 from gateway.settings import Settings
@@ -81,7 +88,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
     ) -> None:
         ide = None if settings.server.graphiql == "off" else settings.server.graphiql
         schema = build_schema(
-            extensions=[ErrorFormatting, *extensions],
+            extensions=[ErrorFormatting, OperationChoice, *extensions],
             mutation=mutation,
             query=Query if query is None else query,
         )
@@ -129,6 +136,9 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if result.errors and any(unformatted(error) for error in result.errors):
+            request_id = request_id_of(request)
+            result.errors = [format_error(error, request_id) for error in result.errors]
         body = process_result(result)
         shape_result(request, result, body)
         # the operation's execution context (a reference cycle) still holds the result: the
@@ -282,7 +292,8 @@ def create_app(
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
     `rate_limiter` takes a token per authenticated request (429 RATE_LIMITED when empty);
-    `middleware` (outermost first) runs inside the request-id middleware (CORS, HTTP guard).
+    `middleware` (outermost first) runs inside the request-id middleware and the catch-all
+    for unexpected errors (gateway.errors.UnexpectedErrors) (CORS, HTTP guard).
     """
     graphql = GraphQLApp(
         settings,
@@ -308,7 +319,8 @@ def create_app(
             *routes,
         ],
         lifespan=_lifespan(on_startup, on_shutdown),
-        middleware=[Middleware(RequestIdMiddleware), *middleware],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(UnexpectedErrors), *middleware],
+        exception_handlers={StarletteHTTPException: http_error},
     )
     app.state.schema = graphql.schema
     return app

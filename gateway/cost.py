@@ -11,7 +11,9 @@ multiplies its selections by `first` (its argument, variable, the variable's def
 document, or the argument's default); another list field
 by `default_list_size`; `edges`/`nodes` of a `…Connection` count once per item, since the
 connection already multiplied. Introspection (`__schema`, `__type`) is exempt from depth and
-cost, so GraphiQL's introspection query (depth 15) passes.
+cost, so GraphiQL's introspection query (depth 15) passes. An Int literal outside GraphQL's
+32-bit range counts as absent (gateway.argument_ranges refuses it), and the estimate stops
+growing at COST_CEILING, so that it stays a number every JSON reader keeps exact.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ from graphql import (
     get_nullable_type,
 )
 
+from gateway.argument_ranges import INT_MAX, INT_MIN, int_literal
+
 _INTROSPECTION = frozenset({"__schema", "__type"})
+COST_CEILING = 2**53 - 1  # the largest integer a JSON reader using doubles keeps exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +81,10 @@ def variable_defaults(document: DocumentNode) -> dict[str, int]:
             continue
         for variable in definition.variable_definitions or ():
             value = variable.default_value
-            if isinstance(value, IntValueNode):
+            number = int_literal(value.value) if isinstance(value, IntValueNode) else None
+            if number is not None:
                 name = variable.variable.name.value
-                found[name] = max(found.get(name, 0), int(value.value))
+                found[name] = max(found.get(name, 0), number)
     return found
 
 
@@ -154,7 +160,7 @@ class _Meter:
                 child = self._measure_fragment(sel, parent)
                 root_fields += child.root_fields
                 aliases += child.aliases
-            depth, cost = max(depth, child.depth), cost + child.cost
+            depth, cost = max(depth, child.depth), min(cost + child.cost, COST_CEILING)
         return OperationMetrics(depth, aliases, root_fields, cost)
 
     def _measure_fragment(self, sel: Any, parent: GraphQLNamedType | None) -> OperationMetrics:
@@ -174,7 +180,8 @@ class _Meter:
         multiplier = self._multiplier(node, definition, parent)
         if node.name.value in _INTROSPECTION:
             return OperationMetrics(aliases=child.aliases, cost=1)
-        return OperationMetrics(child.depth + 1, child.aliases, 0, 1 + multiplier * child.cost)
+        cost = min(1 + multiplier * child.cost, COST_CEILING)
+        return OperationMetrics(child.depth + 1, child.aliases, 0, cost)
 
     def _multiplier(
         self, node: FieldNode, definition: GraphQLField | None, parent: GraphQLNamedType | None
@@ -199,10 +206,10 @@ class _Meter:
             if argument.name.value != "first":
                 continue
             if isinstance(argument.value, IntValueNode):
-                value = int(argument.value.value)
+                value = int_literal(argument.value.value)
             elif isinstance(argument.value, VariableNode):
                 value = self.variables.get(argument.value.name.value)
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and INT_MIN <= value <= INT_MAX:
             return max(value, 0)
         return self.default_list_size
 

@@ -12,7 +12,10 @@
     its type cannot represent)            -> "Unexpected error.", code INTERNAL_SERVER_ERROR,
                                             logged with the request id (also in extensions)
 
-No stack trace or exception text of an unexpected error ever reaches a client.
+No stack trace or exception text of an unexpected error ever reaches a client. Outside the
+GraphQL app, `UnexpectedErrors` (an ASGI middleware just inside the request id) answers any
+exception that escapes a route with a JSON 500 carrying the request id, and `http_error`
+answers starlette's own HTTP errors (unknown route, wrong method) GraphQL-shaped.
 """
 
 from __future__ import annotations
@@ -22,8 +25,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from gateway.http_guard import RequestRefused, refusal_response, send_refusal
 from resolvers.errors import BackendError, CrossdockError, neutral_message
 
 logger = logging.getLogger("crossdock.errors")
@@ -106,3 +115,54 @@ class ErrorFormatting(SchemaExtension):
             context = self.execution_context.context
             request_id, details = _request_id(context), backend_details(context)
             result.errors = [format_error(e, request_id, details=details) for e in errors]
+
+
+def unformatted(error: GraphQLError) -> bool:
+    """An error ErrorFormatting never saw: one raised by an extension before execution, which
+    strawberry turns into an error carrying the exception's own text."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class UnexpectedErrors:
+    """The last word on an exception no route handled: a JSON 500 with the request id.
+
+    Placed just inside `RequestIdMiddleware`, so the id is known and echoed. Once a response
+    has started (a streamed export) nothing can be sent instead: the error is logged and
+    re-raised, and the server ends the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            request_id = str(scope.get("state", {}).get("request_id", "-"))
+            logger.exception("unhandled error on %s (request %s)", scope["path"], request_id)
+            if started:
+                raise
+            refusal = RequestRefused(500, "INTERNAL_SERVER_ERROR", MASKED, requestId=request_id)
+            await send_refusal(refusal, Headers(scope=scope), send)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """starlette's HTTPException (404 for an unknown route, 405 for a method) as JSON."""
+    assert isinstance(error, HTTPException)
+    codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    code = codes.get(error.status_code, "BAD_REQUEST")
+    refusal = RequestRefused(
+        error.status_code, code, error.detail, headers=dict(error.headers or {})
+    )
+    return refusal_response(refusal)

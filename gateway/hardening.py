@@ -81,7 +81,7 @@ def operation_extensions(settings: Settings) -> list[Extension]:
     trusted = settings.trusted_documents.load()
     if trusted is not None:
         found.append(TrustedDocumentsExtension.factory(trusted))
-    found.append(OperationLimits.factory(settings.limits))
+    found.append(OperationLimits.factory(settings.limits, max_first=settings.graphql.max_first))
     if settings.graphql.operation_deadline_s > 0:
         found.append(OperationDeadline.factory(settings.graphql.operation_deadline_s))
     return found

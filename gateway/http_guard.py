@@ -8,6 +8,9 @@ A pure ASGI middleware that answers hostile requests before the GraphQL app read
                             `json_client_invalid_json_status` for clients accepting only
                             application/json (the spec allows 2xx-5xx; the gateway uses 400)
     400 BAD_REQUEST         a POST that also carries an operation in its URL (which one counts?)
+    400 BAD_REQUEST         a body that is not a JSON object (or an array of them), or whose
+                            `query`, `operationName`, `documentId` are not strings or whose
+                            `variables`, `extensions` are not objects
     400 BATCH_TOO_LARGE     a JSON array of more than `max_batch` operations (0: no batching)
     400 CSRF_REJECTED       a request a browser could send cross-site without a CORS preflight
     415 UNSUPPORTED_MEDIA_TYPE  a POST that is not `application/json` in UTF-8
@@ -31,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -187,6 +191,7 @@ class HttpGuard:
                 json_status=self.json_client_invalid_json_status,
             ) from None
         if not isinstance(payload, list):
+            _check_shape(payload)
             return
         if self.max_batch <= 0:
             raise RequestRefused(
@@ -204,6 +209,42 @@ class HttpGuard:
                 limit=self.max_batch,
                 measured=len(payload),
             )
+        for item in payload:
+            _check_shape(item)
+
+
+# The GraphQL-over-HTTP request parameters and the JSON types they must have.
+_PARAMETERS: dict[str, tuple[type, str]] = {
+    "query": (str, "a string"),
+    "operationName": (str, "a string"),
+    "variables": (dict, "an object"),
+    "extensions": (dict, "an object"),
+    "documentId": (str, "a string"),
+}
+
+
+def _check_shape(payload: object) -> None:
+    """A request is a JSON object whose parameters have their types (or are null)."""
+    if not isinstance(payload, dict):
+        raise RequestRefused(
+            400,
+            "BAD_REQUEST",
+            f"The request body is a JSON {_json_type(payload)}; send an object such as "
+            '{"query": "{ viewer { subject } }"}.',
+        )
+    for name, (kind, described) in _PARAMETERS.items():
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise RequestRefused(
+                400,
+                "BAD_REQUEST",
+                f"`{name}` must be {described} or null, not a JSON {_json_type(value)}.",
+            )
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
+    return "null" if value is None else names.get(type(value), "object")
 
 
 def _too_large(limit: int, measured: int, what: str, *, at_least: bool = False) -> RequestRefused:
@@ -283,6 +324,11 @@ def accepts_graphql_response(accept: str) -> bool:
             continue
         return not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
     return False
+
+
+def refusal_response(refusal: RequestRefused) -> Response:
+    """The refusal as an application/json response with its status (routes other than /graphql)."""
+    return Response(refusal.body(), refusal.status, refusal.headers, media_type="application/json")
 
 
 async def send_refusal(refusal: RequestRefused, request_headers: Headers, send: Send) -> None:

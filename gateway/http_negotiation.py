@@ -8,14 +8,20 @@
 
 strawberry's own request errors (an HTTPException: no query, unknown operation name, a GET
 mutation) become GraphQL-shaped refusals: `{"errors": [{"message", "extensions": {"code"}}]}`;
-a mutation over GET is 405 with `Allow: POST`.
+a mutation over GET is 405 with `Allow: POST`. `OperationChoice` makes a document with
+several operations and no `operationName` a request error, as the GraphQL spec's
+GetOperation says (strawberry would run the first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -72,3 +78,29 @@ def refusal_for(error: HTTPException, method: str) -> RequestRefused:
     if error.status_code == 404:
         return RequestRefused(404, "NOT_FOUND", error.reason)
     return RequestRefused(error.status_code, "BAD_REQUEST", error.reason)
+
+
+class OperationChoice(SchemaExtension):
+    """Refuses a document of several operations sent without `operationName` (BAD_REQUEST).
+
+    An `operationName` naming no operation is refused earlier, by strawberry (OPERATION_NOT_FOUND).
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        # strawberry's `operation_name` falls back to the first operation's name; what the
+        # client sent is kept here
+        named = getattr(ctx, "_provided_operation_name", None) is not None
+        if document is not None and ctx.pre_execution_errors is None and not named:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                names = ", ".join(o.name.value if o.name else "(anonymous)" for o in operations)
+                message = (
+                    "Must provide operation name if query contains multiple operations; "
+                    f"send `operationName` naming one of: {names[:200]}."
+                )
+                ctx.pre_execution_errors = [
+                    GraphQLError(message, extensions={"code": "BAD_REQUEST"})
+                ]
+        yield

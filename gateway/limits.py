@@ -5,7 +5,10 @@ Checks run in order of cost to the server:
    skipped), so a 10,000-deep document is refused before the recursive parser sees it.
 2. `parse_limited`: graphql-core's parser with `max_lexical_tokens`, so huge documents stop
    parsing at the limit instead of building an AST.
-3. `check_document`: the cost walker of `gateway.cost` measures depth, aliases, root fields
+3. `argument_errors` (gateway.argument_ranges): Int literals outside 32 bits and a `first`
+   outside 0..`graphql.max_first` (given as `max_first`) are refused before anything is
+   estimated from them.
+4. `check_document`: the cost walker of `gateway.cost` measures depth, aliases, root fields
    and estimated cost of each operation (fragment cycles and bombs included).
 
 Introspection is exempt from depth and cost (GraphiQL's query has depth 15); cyclic introspection
@@ -43,7 +46,8 @@ from graphql.language import Lexer, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from gateway.cost import OperationMetrics, measure_document
+from gateway.argument_ranges import argument_errors
+from gateway.cost import COST_CEILING, OperationMetrics, measure_document
 
 INPUT_NESTING_ALLOWANCE = 16  # brackets beyond selection depth: arguments, input objects, lists
 _SCAN = re.compile(
@@ -171,7 +175,8 @@ def _breaches(m: OperationMetrics, limits: Limits) -> Iterator[GraphQLError]:
         what, limit = "Number of root fields", limits.max_root_fields
         yield limit_error("TOO_MANY_ROOT_FIELDS", what, limit, m.root_fields)
     if m.cost > limits.max_cost:
-        yield limit_error("QUERY_TOO_COMPLEX", "Estimated query cost", limits.max_cost, m.cost)
+        what = "Estimated query cost" + (" (at least)" if m.cost >= COST_CEILING else "")
+        yield limit_error("QUERY_TOO_COMPLEX", what, limits.max_cost, m.cost)
 
 
 def limit_rule(limits: Limits) -> type[ValidationRule]:
@@ -218,15 +223,23 @@ class OperationLimits(SchemaExtension):
     """
 
     def __init__(
-        self, policy: LimitPolicy, *, roles_of: Callable[[Any], Iterable[str]] = roles_from_context
+        self,
+        policy: LimitPolicy,
+        *,
+        roles_of: Callable[[Any], Iterable[str]] = roles_from_context,
+        max_first: int | None = None,
     ) -> None:
-        self.policy, self.roles_of = policy, roles_of
+        self.policy, self.roles_of, self.max_first = policy, roles_of, max_first
 
     @classmethod
     def factory(
-        cls, policy: LimitPolicy, *, roles_of: Callable[[Any], Iterable[str]] = roles_from_context
+        cls,
+        policy: LimitPolicy,
+        *,
+        roles_of: Callable[[Any], Iterable[str]] = roles_from_context,
+        max_first: int | None = None,
     ) -> Callable[[], OperationLimits]:
-        return lambda: cls(policy, roles_of=roles_of)
+        return lambda: cls(policy, roles_of=roles_of, max_first=max_first)
 
     def _limits(self) -> Limits:
         return self.policy.for_roles(self.roles_of(self.execution_context.context))
@@ -242,8 +255,10 @@ class OperationLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
-            limits, schema = self._limits(), measured_schema(ctx)
-            errors = check_document(schema, ctx.graphql_document, limits, variables=ctx.variables)
+            limits, schema, document = self._limits(), measured_schema(ctx), ctx.graphql_document
+            # Int arguments first: the cost estimate multiplies by them
+            errors = argument_errors(schema, document, ctx.variables, max_first=self.max_first)
+            errors = errors or check_document(schema, document, limits, variables=ctx.variables)
             if errors:
                 ctx.pre_execution_errors = errors  # strawberry then skips validation
         if MaxIntrospectionDepthRule not in ctx.validation_rules:

@@ -7,11 +7,12 @@ where the name is known (unknown names pass through unchanged rather than being 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from resolvers.errors import InvalidInput
 from resolvers.records import Money, OrderStatus, ShipmentStatus
 
 COUNTRIES: dict[str, str] = {
@@ -136,7 +137,7 @@ def parse_offset_datetime(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return _utc_or_none(parsed)
 
 
 def parse_naive_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
@@ -149,19 +150,36 @@ def parse_naive_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    return _utc_or_none(parsed)
+
+
+def _utc_or_none(value: datetime) -> datetime | None:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # a year-1 or year-9999 value no UTC datetime can hold
+        return None
 
 
 def format_offset_datetime(value: datetime) -> str:
-    """A datetime as Zoho criteria want it: seconds precision with a numeric offset."""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    """A datetime as Zoho criteria want it: seconds precision with a numeric offset.
+
+    isoformat, not strftime: `%Y` writes year 1 as "1" on glibc, which Zoho refuses."""
+    utc = _in_zone(value, UTC)
+    return utc.isoformat(timespec="seconds") + "+00:00"
 
 
 def format_naive_datetime(value: datetime, tz: ZoneInfo) -> str:
     """A datetime as a Frappe filter wants it: naive, in the site's time zone."""
+    return _in_zone(value, tz).isoformat(sep=" ", timespec="microseconds")
+
+
+def _in_zone(value: datetime, tz: tzinfo) -> datetime:
+    """`value` (naive = UTC) as a naive datetime in `tz`; InvalidInput when it overflows."""
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S.%f")
+    try:
+        return aware.astimezone(tz).replace(tzinfo=None)
+    except OverflowError:
+        raise InvalidInput(f"{value.isoformat()} is out of range in time zone {tz}") from None
 
 
 def text(value: Any) -> str | None:

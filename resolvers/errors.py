@@ -28,7 +28,9 @@
 Refusals made before execution are GraphQL errors with the same `extensions.code` shape:
 GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, QUERY_TOO_DEEP, TOO_MANY_ALIASES,
 TOO_MANY_ROOT_FIELDS, QUERY_TOO_LARGE, QUERY_TOO_COMPLEX (each with `limit` and `measured`),
-REQUEST_TOO_LARGE, BATCH_TOO_LARGE, CSRF_REJECTED, RATE_LIMITED, OPERATION_FORBIDDEN.
+REQUEST_TOO_LARGE, BATCH_TOO_LARGE, CSRF_REJECTED, RATE_LIMITED, OPERATION_FORBIDDEN,
+BAD_REQUEST (a malformed request: not a JSON object, parameters of the wrong type, several
+operations without operationName), OPERATION_NOT_FOUND.
 
 `code` is what reaches clients as `extensions.code`; `system` names the backing system
 ("crm" or "scm"). Messages say what, where and what next, and never carry secrets.

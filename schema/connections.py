@@ -66,12 +66,18 @@ class Window:
 def check_first(first: int | None, *, default: int, cap: int) -> int:
     value = default if first is None else first
     if value < 0 or value > cap:
-        raise InvalidInput(
-            f"first must be between 0 and {cap} (the cap set by graphql.max_first), got {value}.",
-            argument="first",
-            max=cap,
-        )
+        raise first_out_of_range(value, cap)
     return value
+
+
+def first_out_of_range(value: int, cap: int) -> InvalidInput:
+    """The error for a `first` outside 0..cap (the gateway refuses it before estimating cost)."""
+    shown = str(value) if len(str(value)) <= 24 else f"{str(value)[:20]}…"
+    return InvalidInput(
+        f"first must be between 0 and {cap} (the cap set by graphql.max_first), got {shown}.",
+        argument="first",
+        max=cap,
+    )
 
 
 def window(key: CursorKey, binding: str, first: int, after: str | None) -> Window:

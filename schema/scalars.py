@@ -6,7 +6,7 @@ types annotate plain `datetime` / `Decimal` fields and always serialize canonica
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,7 +17,24 @@ from strawberry.types.scalar import ScalarDefinition
 
 class InvalidScalar(GraphQLError, ValueError):
     """A bad DateTime or Decimal input. Being a GraphQLError, graphql-core reports it as the
-    client's mistake (a validation or variable error), never as an unexpected server error."""
+    client's mistake (a validation or variable error), never as an unexpected server error;
+    graphql-core's wrapping error adopts its code, BAD_USER_INPUT."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+# The instants a client may give: a day inside what `datetime` can hold at each end, so that
+# converting one to any backend's zone (offsets are under a day) or taking a margin of up to a
+# day off it never overflows.
+EDGE_MARGIN = timedelta(days=1)
+EARLIEST = datetime.min.replace(tzinfo=UTC) + EDGE_MARGIN
+LATEST = datetime.max.replace(tzinfo=UTC) - EDGE_MARGIN
+
+
+def _shown(value: str) -> str:
+    """A client's value quoted in a message, cut short (it may be a megabyte long)."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 def serialize_datetime(value: datetime) -> str:
@@ -36,10 +53,26 @@ def parse_datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         example = "2026-03-01T10:00:00Z"
-        raise InvalidScalar(f"{value!r} is not an RFC 3339 date-time (e.g. {example})") from None
+        message = f"{_shown(value)} is not an RFC 3339 date-time (e.g. {example})"
+        raise InvalidScalar(message) from None
     if parsed.tzinfo is None:
-        raise InvalidScalar(f"{value!r} has no time zone offset; add Z or +hh:mm")
-    return parsed.astimezone(UTC)
+        raise InvalidScalar(f"{_shown(value)} has no time zone offset; add Z or +hh:mm")
+    return _in_range(parsed, value)
+
+
+def _in_range(parsed: datetime, value: str) -> datetime:
+    """`parsed` in UTC, if it lies between EARLIEST and LATEST (0001-01-01T00:00:00+14:00 is
+    not even representable in UTC)."""
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        earliest, latest = serialize_datetime(EARLIEST), serialize_datetime(LATEST)
+        raise InvalidScalar(
+            f"{_shown(value)} is out of range; a DateTime lies from {earliest} to {latest}"
+        )
+    return utc
 
 
 def serialize_decimal(value: Decimal) -> str:
@@ -53,9 +86,9 @@ def parse_decimal(value: Any) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidScalar(f"{value!r} is not a decimal number") from None
+        raise InvalidScalar(f"{_shown(str(value))} is not a decimal number") from None
     if not number.is_finite():
-        raise InvalidScalar(f"{value!r} is not a finite decimal number")
+        raise InvalidScalar(f"{_shown(str(value))} is not a finite decimal number")
     return number
 
 

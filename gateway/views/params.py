@@ -43,7 +43,9 @@ def _since(text: str | None) -> datetime | None:
 def _limit(text: str | None) -> int | None:
     if text is None:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    # isascii: "²".isdigit() holds and int("²") fails; the length keeps int() off huge inputs
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_LIMIT))
+    if not digits or not 1 <= int(text) <= MAX_LIMIT:
         raise InvalidInput(
             f"limit must be a whole number from 1 to {MAX_LIMIT}, got {text[:20]!r}",
             argument="limit",

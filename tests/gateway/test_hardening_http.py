@@ -49,7 +49,14 @@ TABLE = [
             json_body={"query": "{ ...A } fragment A on Query { ...B } "
                                 "fragment B on Query { ...A }"}),
     Hostile("a cost far over the limit", 400, "QUERY_TOO_COMPLEX",
+            json_body={"query": "{ orders(first: 200) { nodes { customer { orders(first: 200) "
+                                "{ nodes { lines { sku } } } } } } }"}),
+    Hostile("a first over graphql.max_first, refused before the cost is estimated", 400,
+            "BAD_USER_INPUT",
             json_body={"query": "{ orders(first: 100000) { nodes { lines { sku } } } }"}),
+    Hostile("a first over 64 bits (its cost estimate overflowed orjson: plain-text 500)", 400,
+            "GRAPHQL_VALIDATION_FAILED",
+            json_body={"query": "{ shipments(first: 18446744073709551616) { nodes { id } } }"}),
     Hostile("a 10 MB string", 413, "REQUEST_TOO_LARGE",
             json_body={"query": '{ order(number: "' + "a" * 10_000_000 + '") { number } }'}),
     Hostile("invalid JSON", 400, "INVALID_JSON", content=b'{"query": "{ viewer'),
