@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -291,6 +292,19 @@ class ERPNext:
 
     async def cancel_sales_order(self, name: str) -> ErpOrder:
         return self._order(await self.wire.update("Sales Order", name, {"docstatus": 2}))
+
+    async def mirrors_of(self, crm_order_id: str) -> list[ErpOrder]:
+        """Every Sales Order (draft, submitted, cancelled) mirroring one CRM order, headers only:
+        what the order process reads back to learn whether a write landed."""
+        docs = await self.wire.in_list(
+            "Sales Order", "custom_crm_order_id", [crm_order_id], ORDER_FIELDS
+        )
+        return [to_erp_order(doc, [], tz=self.tz) for doc in docs]
+
+    async def delete_sales_order(self, name: str) -> None:
+        """Delete a draft Sales Order (Frappe refuses to delete a submitted one)."""
+        path = f"{quote('Sales Order')}/{quote(name, safe='')}"
+        await self.wire.call("DELETE", path, idempotent=False)
 
     def _order(self, doc: Doc) -> ErpOrder:
         items = doc.get("items")

@@ -17,7 +17,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from resolvers.errors import BackendError, InvalidInput, NotFound
@@ -25,8 +25,10 @@ from resolvers.records import Order
 
 from .approval import Approval, ApprovalRules, Decision, Reason
 from .journal import Journal, StepEntry
+from .outcomes import APPROVAL, PHASE, SUSPECT, Patience
 from .ports import CrmPort, ScmPort
 from .process import ProcessEngine, StepHook
+from .recovery import RecoveryGate
 from .state import (
     IdempotencyConflict,
     InvalidTransition,
@@ -37,7 +39,10 @@ from .state import (
     Reservation,
 )
 from .steps import StepContext
+from .verify import disagreements
 
+# Ended processes the resolver re-reads while they are recent (Patience.watch_s).
+WATCHED = (ProcessStatus.FAILED, ProcessStatus.CANCELLED, ProcessStatus.PENDING_APPROVAL)
 _MAX_KEY = 255
 _MAX_LINES = 200
 # Frappe stores quantities as decimal(21,9); past this a backend refuses, or a float overflows.
@@ -97,19 +102,26 @@ class OrderProcessService:
         clock: Callable[[], datetime] = _utcnow,
         step_hook: StepHook | None = None,
         delivery_lead_days: int = 7,
+        patience: Patience | None = None,
+        recovery_wait_s: float = 5.0,
     ) -> None:
         self._crm = crm
         self._journal = journal
         self._clock = clock
-        ctx = StepContext(crm, scm, rules, clock, delivery_lead_days)
-        self._engine = ProcessEngine(ctx, journal, step_hook)
+        self._patience = patience or Patience()
+        self._ctx = StepContext(crm, scm, rules, clock, delivery_lead_days)
+        self._engine = ProcessEngine(self._ctx, journal, step_hook, self._patience)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._recovery = RecoveryGate(recovery_wait_s)
 
     async def place_order(self, order: OrderInput, idempotency_key: str) -> PlaceOrderOutcome:
         _check_input(order, idempotency_key)
         fingerprint = self._journal.digest("input", _canonical(order))
         async with self._lock("key:" + self._journal.key_digest(idempotency_key)):
             state = self._journal.find_by_key(idempotency_key)
+            if state is not None:
+                await self._recovery.wait_for(state.id)
+                state = self._reload(state)
             if state is None:
                 state = self._new_state(order, idempotency_key, fingerprint)
                 state = self._journal.claim(state) or await self._run_new(state)
@@ -123,6 +135,7 @@ class OrderProcessService:
 
     async def approve(self, id: str, *, approver: str | None = None) -> PlaceOrderOutcome:
         state = self._find(id)
+        await self._recovery.wait_for(state.id)
         async with self._lock("process:" + state.id):
             state = self._reload(state)
             if state.status is not ProcessStatus.PENDING_APPROVAL:
@@ -131,8 +144,9 @@ class OrderProcessService:
             earlier = state.approval.reasons if state.approval else ()
             approval = Approval(Decision.APPROVED, (*earlier, Reason("manual", who, True)))
             state = dataclasses.replace(
-                state, approval=approval, status=ProcessStatus.RUNNING, error=None
-            )
+                state, approval=approval, status=ProcessStatus.RUNNING, error=None,
+                extra={**state.extra, PHASE: APPROVAL},  # a failure returns to PENDING_APPROVAL
+            )  # fmt: skip
             state = await self._engine.forward(state)
         return await self._outcome(state)
 
@@ -143,6 +157,7 @@ class OrderProcessService:
             ProcessStatus.APPROVED,
             ProcessStatus.NEEDS_ATTENTION,
         )
+        await self._recovery.wait_for(state.id)
         async with self._lock("process:" + state.id):
             state = self._reload(state)
             if state.status not in allowed:
@@ -161,8 +176,52 @@ class OrderProcessService:
         )  # fmt: skip
 
     async def recover(self) -> list[ProcessState]:
-        """Resume or undo every process a crash interrupted; run once at start-up."""
-        return [await self._resume(state) for state in self._journal.unfinished()]
+        """Resume or undo every process a crash interrupted, then re-verify the recently ended
+        ones (`reconcile`); run once at start-up. Requests touching a process under recovery
+        wait for it (bounded) or get PROCESS_RECOVERING."""
+        pending = self._journal.unfinished()
+        self._recovery.begin(state.id for state in pending)
+        try:
+            resumed = []
+            for state in pending:
+                try:
+                    resumed.append(await self._resume(state))
+                finally:
+                    self._recovery.done(state.id)
+            return [*resumed, *await self._reverify()]
+        finally:
+            self._recovery.end()
+
+    async def reconcile(self) -> list[ProcessState]:
+        """One pass of the background resolver: finish NEEDS_ATTENTION processes (forward or
+        back) now that the backends may answer, and re-read recently ended processes whose
+        writes had unknown outcomes, reopening any the systems disagree with."""
+        stuck = [s for s in self._journal.unfinished() if s.status is ProcessStatus.NEEDS_ATTENTION]
+        return [*[await self._resume(state) for state in stuck], *await self._reverify()]
+
+    async def _reverify(self) -> list[ProcessState]:
+        since = self._clock() - timedelta(seconds=self._patience.watch_s)
+        watched = [s.value for s in WATCHED]
+        changed = []
+        for state in self._journal.ended_since(watched, since):
+            if state.extra.get(SUSPECT) and (found := await self._recheck(state)) is not None:
+                changed.append(found)
+        return changed
+
+    async def _recheck(self, state: ProcessState) -> ProcessState | None:
+        """Reopen an ended process the systems disagree with; None when they agree (or cannot
+        be read now: the next pass tries again)."""
+        async with self._lock("process:" + state.id):
+            state = self._reload(state)
+            if state.status not in WATCHED:
+                return None
+            try:
+                problems = await disagreements(self._ctx, state, state.status)
+            except BackendError:
+                return None
+            if not problems:
+                return None
+            return await self._engine.reopen(state, problems)
 
     async def _run_new(self, state: ProcessState) -> ProcessState:
         # One new order per customer at a time: the credit check reads the open orders, so two

@@ -1,7 +1,8 @@
 """The steps of the order process. Each one is safe to run again after a crash.
 
 Forward: validate → decide → crm_upsert → erp_customer → (approved only) erp_order_create →
-erp_order_submit → crm_status. Undo, in reverse: erp_order_cancel → crm_order_cancel.
+erp_order_submit → crm_status. Undo, in reverse: erp_order_cancel → crm_order_cancel; after a
+failed approval only crm_status_revert → erp_order_cancel (back to PENDING_APPROVAL).
 Re-running is safe because every write looks first (ERP mirror by `custom_crm_order_id`,
 ERP customer by `custom_crm_account_id`) or is an upsert (CRM order on `External_Ref`).
 """
@@ -197,18 +198,40 @@ async def erp_order_submit(ctx: StepContext, state: ProcessState) -> ProcessStat
 
 
 async def crm_status(ctx: StepContext, state: ProcessState) -> ProcessState:
-    await ctx.crm.set_order_status(_need(state.crm_order_id, "the CRM order id"), CRM_APPROVED)
+    """Approve the CRM order, on condition that its mirror is submitted, checked again after."""
+    crm_id = _need(state.crm_order_id, "the CRM order id")
+    await _require_submitted(ctx, crm_id, "before")
+    await ctx.crm.set_order_status(crm_id, CRM_APPROVED)
+    await _require_submitted(ctx, crm_id, "after")
     return state
 
 
+async def _require_submitted(ctx: StepContext, crm_id: str, when: str) -> None:
+    if not any(m.docstatus == 1 for m in await ctx.scm.mirrors_of(crm_id)):
+        raise StepFailed(
+            f"the ERP mirror of CRM order {crm_id} is not submitted {when} the CRM approval"
+        )
+
+
 async def erp_order_cancel(ctx: StepContext, state: ProcessState) -> ProcessState:
-    """Cancel the submitted ERP mirror, which releases its reservation (B.8.4)."""
+    """Cancel every submitted ERP mirror (releasing its reservation, B.8.4) and delete every
+    draft: a submit still in flight then finds no document, so it cannot reserve later."""
     if state.crm_order_id is None:
         return state
-    mirror = (await ctx.scm.erp_orders_by_crm_ids([state.crm_order_id])).get(state.crm_order_id)
-    # A draft mirror reserves nothing; Frappe refuses to cancel a draft, so it is left as is.
-    if mirror is not None and mirror.docstatus == 1:
-        await ctx.scm.cancel_sales_order(mirror.name)
+    for mirror in await ctx.scm.mirrors_of(state.crm_order_id):
+        if mirror.docstatus == 1:
+            await ctx.scm.cancel_sales_order(mirror.name)
+        elif mirror.docstatus == 0:
+            await ctx.scm.delete_sales_order(mirror.name)
+    return dataclasses.replace(state, erp_order=None, reservations=())
+
+
+async def crm_status_revert(ctx: StepContext, state: ProcessState) -> ProcessState:
+    """After a failed approval: an Approved CRM order goes back to Pending Approval."""
+    crm_id = _need(state.crm_order_id, "the CRM order id")
+    current = (await ctx.crm.get_orders([crm_id])).get(crm_id)
+    if current is not None and current.status is OrderStatus.APPROVED:
+        await ctx.crm.set_order_status(crm_id, CRM_PENDING)
     return state
 
 
@@ -235,7 +258,16 @@ FORWARD: dict[str, Step] = {
     "erp_order_submit": erp_order_submit,
     "crm_status": crm_status,
 }
-UNDO: dict[str, Step] = {"erp_order_cancel": erp_order_cancel, "crm_order_cancel": crm_order_cancel}
+UNDO: dict[str, Step] = {
+    "erp_order_cancel": erp_order_cancel,
+    "crm_order_cancel": crm_order_cancel,
+    "crm_status_revert": crm_status_revert,
+}
+# Undo of a failed approval, back to PENDING_APPROVAL: the CRM first (no Approved CRM order
+# without its mirror), then the ERP mirror; the CRM order itself stays.
+ROLLBACK = ("crm_status_revert", "erp_order_cancel")
+# The forward steps of a held order already done before approveOrder.
+PLACEMENT = ("validate", "decide", "crm_upsert", "erp_customer")
 
 
 def forward_plan(state: ProcessState) -> tuple[str, ...]:
@@ -244,9 +276,9 @@ def forward_plan(state: ProcessState) -> tuple[str, ...]:
     if decision is None or decision is Decision.REJECTED:
         return ("validate", "decide")
     if decision is Decision.PENDING_APPROVAL:
-        return ("validate", "decide", "crm_upsert", "erp_customer")
+        return PLACEMENT
     return tuple(FORWARD)
 
 
 def undo_plan(state: ProcessState) -> tuple[str, ...]:
-    return tuple(UNDO) if state.writes_started else ()
+    return ("erp_order_cancel", "crm_order_cancel") if state.writes_started else ()

@@ -15,6 +15,7 @@ from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy
 from resolvers.records import OrderStatus
 from resolvers.saga import ApprovalRules, Journal, OrderProcessService, Sealer
+from resolvers.saga.outcomes import Patience
 from resolvers.saga.process import StepHook
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from tests.saga.faults import FaultInjector
@@ -25,6 +26,8 @@ from backends.zoho.app import ZohoEmulator, ZohoSettings  # noqa: E402
 from backends.zoho.store import ZohoStore  # noqa: E402
 
 FAST_RETRY = RetryPolicy(attempts=2, backoff_s=0.001, backoff_max_s=0.002)
+# Unknown outcomes are read back for 50 ms here (a write that never lands costs no more).
+QUICK = Patience(settle_s=0.05, poll_s=0.01)
 SKUS = ("SKU-A", "SKU-B")
 
 
@@ -44,13 +47,19 @@ class Systems:
     journals: list[Journal] = field(default_factory=list)
 
     def service(
-        self, *, rules: ApprovalRules | None = None, step_hook: StepHook | None = None
+        self,
+        *,
+        rules: ApprovalRules | None = None,
+        step_hook: StepHook | None = None,
+        patience: Patience = QUICK,
+        **options: Any,
     ) -> OrderProcessService:
         journal = Journal(self.journal_path, Sealer.from_base64(self.key))
         self.journals.append(journal)
         return OrderProcessService(
-            self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook
-        )
+            self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook,
+            patience=patience, **options,
+        )  # fmt: skip
 
     def crm_orders(self) -> list[dict[str, Any]]:
         return self.zoho.store.select("Sales_Orders", "1", ())

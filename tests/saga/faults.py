@@ -2,7 +2,8 @@
 
 It fails requests that match a route, the way a real outage would, without touching our code:
 `error` answers 503, `timeout` raises a read timeout before the system sees the request, and
-`lost_reply` lets the system apply the request and then loses the answer (the ambiguous case).
+`lost_reply` lets the system apply the request and then loses the answer (the ambiguous case),
+`reject` answers 400 (the system refused the request itself: it did not and will not happen).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Mode = Literal["error", "timeout", "lost_reply"]
+Mode = Literal["error", "timeout", "lost_reply", "reject"]
 
 
 @dataclass
@@ -61,6 +62,9 @@ class FaultInjector:
         elif fault.mode == "error":
             body = {"code": "INTERNAL_ERROR", "message": "injected fault", "status": "error"}
             await JSONResponse(body, status_code=503)(scope, receive, send)
+        elif fault.mode == "reject":
+            body = {"code": "INVALID_DATA", "message": "injected refusal", "status": "error"}
+            await JSONResponse(body, status_code=400)(scope, receive, send)
         elif fault.mode == "timeout":
             raise httpx.ReadTimeout("injected timeout")
         else:
