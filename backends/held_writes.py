@@ -7,6 +7,7 @@ expression searched in the decoded path) and a count of matching requests:
     late = emulator.controls.hold("PUT", r"^/api/resource/Sales Order/", hold_ms=300)
     ...                      # the client times out and moves on
     await late.landed(1)     # the held request has now been committed by the emulated system
+    late.release()           # or: end the hold early (a backend that hangs until told)
 
 The commit runs in a task of its own, not the request's: a client that times out or hangs up
 cannot cancel it. The reply is sent afterwards if the client is still there. Over HTTP, when the
@@ -17,6 +18,7 @@ admin endpoint is on: `POST /_emulator/held {"method": "PUT", "path": "...", "ho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +43,7 @@ class HeldWrite:
     held: int = 0  # requests this knob has held
     committed: int = 0  # held requests the emulated system has finished (it answered them)
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _released: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @classmethod
     def build(
@@ -70,6 +73,10 @@ class HeldWrite:
         self.held += 1
         return True
 
+    def release(self) -> None:
+        """End the hold now: held requests (and later ones this knob takes) commit at once."""
+        self._released.set()
+
     async def landed(self, count: int = 1, *, timeout_s: float = 10.0) -> None:
         """Wait until `count` held requests have been committed (TimeoutError after timeout_s)."""
         async with asyncio.timeout(timeout_s):
@@ -96,7 +103,8 @@ class HeldWrite:
             await send(message)
 
     async def _commit(self, app: ASGIApp, scope: Scope, body: bytes) -> list[Message]:
-        await asyncio.sleep(self.hold_ms / 1000)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), self.hold_ms / 1000)
         sent: list[Message] = []
         delivered = asyncio.Event()
 

@@ -5,6 +5,10 @@ enabled = true                        # false: no order mutations, no journal
 journal_path = "var/orders.sqlite"    # CROSSDOCK_JOURNAL_PATH
 journal_key = "…"                     # CROSSDOCK_JOURNAL_KEY (base64 of 32 bytes); prefer env
 delivery_lead_days = 7
+settle_s = 2.0                        # read back a write whose outcome is unknown, this long
+watch_s = 900.0                       # re-read ended processes that had such a write
+resolve_interval_s = 5.0              # background resolver pass (0: start-up recovery only)
+recovery_wait_s = 5.0                 # requests wait this long for a process under recovery
 [saga.approval]                       # see resolvers.saga.approval.ApprovalRules
 max_auto_approve_total = "10000"
 """
@@ -18,7 +22,10 @@ from gateway.settings_section import Section, SettingsError, Table
 from resolvers.saga import SagaSettings
 from resolvers.saga.sealing import KEY_ENV
 
-_KNOWN = ("enabled", "journal_path", "journal_key", "delivery_lead_days", "approval")
+_KNOWN = (
+    "enabled", "journal_path", "journal_key", "delivery_lead_days", "approval", "settle_s",
+    "watch_s", "resolve_interval_s", "recovery_wait_s",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class Resolver:
         self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self.recovered = asyncio.Event()
+        self.passes = 0  # resolver passes completed after recovery
+        self._passed = asyncio.Event()
 
     @property
     def recovering(self) -> bool:
@@ -104,6 +106,15 @@ class Resolver:
         while self._interval_s > 0:
             await asyncio.sleep(self._interval_s)
             await self._guarded(self._service.reconcile, "resolver pass")
+            self.passes += 1
+            self._passed.set()
+            self._passed = asyncio.Event()
+
+    async def next_pass(self) -> None:
+        """Wait until the pass after the one under way (if any) has completed."""
+        target = self.passes + 2 if self._task is not None else self.passes + 1
+        while self.passes < target:
+            await self._passed.wait()
 
     async def _guarded(self, run: Callable[[], Awaitable[object]], what: str) -> None:
         try:

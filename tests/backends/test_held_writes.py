@@ -95,3 +95,17 @@ async def test_held_writes_are_set_over_the_admin_endpoint_and_bad_ones_refused(
     assert len(emulator.controls.held_writes()) == 1
     emulator.controls.reset()
     assert emulator.controls.held_writes() == []
+
+
+async def test_a_held_request_commits_at_once_when_released(emulator: ErpEmulator) -> None:
+    late = emulator.controls.hold("POST", "Warehouse", hold_ms=60_000)
+    transport = httpx.ASGITransport(app=emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://erp", headers=AUTH) as c:
+        request = asyncio.ensure_future(c.post("/api/resource/Warehouse", json=WAREHOUSE))
+        while late.held == 0:
+            await asyncio.sleep(0.001)
+        assert warehouses(emulator) == []
+        late.release()
+        reply = await request
+    assert reply.status_code == 200
+    assert warehouses(emulator) == ["Late - AC"]

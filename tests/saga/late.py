@@ -63,7 +63,8 @@ class Late:
 
     @property
     def erp(self) -> ErpEmulator:
-        return self.systems.erp
+        erp: ErpEmulator = self.systems.erp
+        return erp
 
     def service(
         self,

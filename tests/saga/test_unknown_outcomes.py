@@ -13,6 +13,7 @@ after a further restart.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,7 @@ import pytest
 from backends.held_writes import HeldWrite
 from resolvers.saga import OrderProcessService, PlaceOrderOutcome, ProcessStatus
 from resolvers.saga.outcomes import Patience
+from resolvers.saga.recovery import Resolver
 from resolvers.saga.state import LineInput, OrderInput
 from tests.saga.conftest import FAST_RETRY
 from tests.saga.late import HOLD_MS, Late, late_systems
@@ -231,3 +233,24 @@ async def test_a_write_landing_late_at_any_step_leaves_both_systems_agreeing(
     final = await late.service().get_process(pid)
     assert final is not None
     assert final.status is case.ends
+
+
+async def test_the_background_resolver_finishes_a_process_needing_attention_by_itself(
+    late: Late,
+) -> None:
+    service = late.service()
+    resolver = Resolver(service, interval_s=0.01)
+    resolver.start()  # running before the order: its passes, not start-up recovery, resolve it
+    try:
+        await asyncio.wait_for(resolver.recovered.wait(), 10)
+        held = late.zoho.controls.hold("PUT", ZOHO_ORDER, HOLD_MS)
+        result = await service.place_order(an_order(late), "late-background")
+        assert result.status is S.NEEDS_ATTENTION
+        await held.landed(1)
+        await asyncio.wait_for(resolver.next_pass(), 10)  # a whole pass after it landed
+    finally:
+        await resolver.stop()
+    view = await service.get_process(result.process_id)
+    assert view is not None
+    assert view.status is S.APPROVED
+    assert await late.violations([result.process_id], {}) == []
