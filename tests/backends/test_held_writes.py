@@ -102,8 +102,8 @@ async def test_a_held_request_commits_at_once_when_released(emulator: ErpEmulato
     transport = httpx.ASGITransport(app=emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://erp", headers=AUTH) as c:
         request = asyncio.ensure_future(c.post("/api/resource/Warehouse", json=WAREHOUSE))
-        while late.held == 0:
-            await asyncio.sleep(0.001)
+        with pytest.raises(TimeoutError):  # held (for a minute, unless released)
+            await asyncio.wait_for(asyncio.shield(request), 0.05)
         assert warehouses(emulator) == []
         late.release()
         reply = await request
