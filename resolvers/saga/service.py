@@ -88,7 +88,7 @@ class OrderProcessService:
 
         service = OrderProcessService(crm, scm, Journal(path, Sealer.from_environ(os.environ)),
                                       ApprovalRules(max_auto_approve_total=Decimal("5000")))
-        await service.recover()          # at start-up: resume or undo interrupted processes
+        Resolver(service, interval_s=5).start()  # recover(), then reconcile() every 5 s
         outcome = await service.place_order(OrderInput(...), "client-key-1")
     """
 

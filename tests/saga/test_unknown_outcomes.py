@@ -254,3 +254,25 @@ async def test_the_background_resolver_finishes_a_process_needing_attention_by_i
     assert view is not None
     assert view.status is S.APPROVED
     assert await late.violations([result.process_id], {}) == []
+
+
+async def test_an_approval_while_the_erp_is_down_returns_to_pending_once_it_answers(
+    late: Late,
+) -> None:
+    """Issue 13.6: nothing can be read back while the ERP is down, so the state is unknown:
+    NEEDS_ATTENTION (no longer cancelOrder as the only way out); the resolver's next pass, with
+    the ERP back, undoes what landed and returns to the hold, and the approver tries again."""
+    before = late.reserved()
+    service = late.service()
+    pending = await service.place_order(an_order(late, "tiny"), "approve-down")
+    late.erp.controls.update({"down": True})
+    stuck = await service.approve(pending.process_id)
+    assert stuck.status is S.NEEDS_ATTENTION
+    late.erp.controls.update({"down": False})
+    assert await late.violations([pending.process_id], before) == []  # as the outage left it
+    [state] = await service.reconcile()
+    assert state.status is S.PENDING_APPROVAL
+    assert await late.violations([pending.process_id], before) == []
+    again = await service.approve(pending.process_id)
+    assert again.status is S.APPROVED
+    assert await late.violations([pending.process_id], before) == []
