@@ -148,6 +148,19 @@ def _refuse_then_hold(
     return arm
 
 
+def _refuse_after_approval(hold: Callable[[Late], HeldWrite]) -> Callable[[Late], HeldWrite]:
+    """Refuse the first mirror read after the CRM approval write (crm_status's check after)."""
+
+    def arm(late: Late) -> HeldWrite:
+        approval = late.systems.crm_faults.add("PUT", ZOHO_ORDER, "error", times=0)  # counts
+        late.systems.scm_faults.add(
+            "GET", ERP_SO, "reject", times=1, after=lambda: approval.seen > 0
+        )
+        return hold(late)
+
+    return arm
+
+
 CASES = {
     # forward steps of placeOrder
     "crm_upsert": Case(_hold("crm", "POST", ZOHO_INSERT), S.FAILED, S.FAILED),
@@ -182,9 +195,9 @@ CASES = {
         S.FAILED,
     ),
     # a failed approval after the CRM said Approved (its mirror check after the write is
-    # refused: the 4th mirror read of the approval) reverts the CRM order to Pending Approval
+    # refused) reverts the CRM order to Pending Approval
     "undo/crm_status_revert": Case(
-        _refuse_then_hold(("scm", "GET", ERP_SO, 3), _hold("crm", "PUT", ZOHO_ORDER, skip=1)),
+        _refuse_after_approval(_hold("crm", "PUT", ZOHO_ORDER, skip=1)),
         S.NEEDS_ATTENTION,
         S.PENDING_APPROVAL,
         approve=True,
