@@ -20,6 +20,7 @@ from resolvers.zoho import ZohoCRM, ZohoOptions
 from tests.saga.faults import FaultInjector
 
 erp_app = pytest.importorskip("backends.erpnext.app")
+from backends.erpnext import bins  # noqa: E402
 from backends.erpnext.store import ErpStore  # noqa: E402
 from backends.zoho.app import ZohoEmulator, ZohoSettings  # noqa: E402
 from backends.zoho.store import ZohoStore  # noqa: E402
@@ -51,6 +52,16 @@ class Systems:
         return OrderProcessService(
             self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook
         )
+
+    def set_stock(self, sku: str, warehouse: str, actual: float) -> None:
+        """Stock on hand of one Bin, as a stock entry outside the gateway would leave it."""
+        store = self.erp.store
+        bins.ensure(store, sku, warehouse)
+        store.execute(
+            "UPDATE tabBin SET actual_qty = ? WHERE item_code = ? AND warehouse = ?",
+            (actual, sku, warehouse),
+        )
+        store.recompute_bins()
 
     def crm_orders(self) -> list[dict[str, Any]]:
         return self.zoho.store.select("Sales_Orders", "1", ())
@@ -110,6 +121,8 @@ def _erp_data(store: ErpStore) -> None:
         {"name": "Stores - AC", "warehouse_name": "Stores", "company": "Acme Corp"},
         {"name": "Finished Goods - AC", "warehouse_name": "Finished Goods", "company": "Acme Corp"},
     ])  # fmt: skip
+    store.insert("UOM", [{"name": "Nos", "uom_name": "Nos", "must_be_whole_number": 1},
+                         {"name": "Kg", "uom_name": "Kg", "must_be_whole_number": 0}])  # fmt: skip
     store.insert("Item", [
         {"item_code": sku, "item_name": sku, "item_group": "Products", "stock_uom": "Nos",
          "is_stock_item": 1} for sku in (*SKUS, "SKU-OFF")
