@@ -150,8 +150,9 @@ def open_order_process(settings: Settings, crm: CrmPort, scm: ScmPort) -> OrderP
             f"saga.journal_path {order.saga.journal_path} cannot be opened ({exc})"
         ) from None
     service = OrderProcessService(
-        crm, scm, journal, order.saga.rules, delivery_lead_days=order.saga.delivery_lead_days
-    )
+        crm, scm, journal, order.saga.rules, delivery_lead_days=order.saga.delivery_lead_days,
+        limits=order.saga.limits, on_short_reservation=order.saga.on_short_reservation,
+    )  # fmt: skip
     return OrderProcess(service, journal)
 
 

@@ -45,12 +45,16 @@ class Systems:
     journals: list[Journal] = field(default_factory=list)
 
     def service(
-        self, *, rules: ApprovalRules | None = None, step_hook: StepHook | None = None
+        self,
+        *,
+        rules: ApprovalRules | None = None,
+        step_hook: StepHook | None = None,
+        **options: Any,
     ) -> OrderProcessService:
         journal = Journal(self.journal_path, Sealer.from_base64(self.key))
         self.journals.append(journal)
         return OrderProcessService(
-            self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook
+            self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook, **options
         )
 
     def set_stock(self, sku: str, warehouse: str, actual: float) -> None:
