@@ -91,9 +91,9 @@ class Systems:
             if (
                 order.status is OrderStatus.APPROVED
                 and mirror
-                and not all(line.reserved > 0 for line in mirror.lines)
+                and not all(line.reserved >= line.quantity for line in mirror.lines)
             ):
-                problems.append(f"approved CRM order {order_id} has unreserved lines")
+                problems.append(f"approved CRM order {order_id} is not fully reserved")
             if live_mirror and order.status is OrderStatus.CANCELLED:
                 problems.append(f"ERP mirror of cancelled CRM order {order_id} still reserves")
         return problems
