@@ -162,7 +162,8 @@ def open_order_process(settings: Settings, crm: CrmPort, scm: ScmPort) -> OrderP
     saga = order.saga
     service = OrderProcessService(
         crm, scm, journal, saga.rules, delivery_lead_days=saga.delivery_lead_days,
-        patience=saga.patience, recovery_wait_s=saga.recovery_wait_s,
+        patience=saga.patience, recovery_wait_s=saga.recovery_wait_s, limits=saga.limits,
+        on_short_reservation=saga.on_short_reservation,
     )  # fmt: skip
     return OrderProcess(service, journal, Resolver(service, interval_s=saga.resolve_interval_s))
 

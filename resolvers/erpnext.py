@@ -50,6 +50,12 @@ from resolvers.erpnext_mapping import (
     to_warehouse,
 )
 from resolvers.erpnext_shipments import ShipmentAssembler
+from resolvers.erpnext_stock import (
+    ReservationEntry,
+    reservable_stock,
+    reservation_entries,
+    whole_number_uoms,
+)
 from resolvers.erpnext_wire import Doc, Filter, FrappeWire
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
@@ -139,6 +145,16 @@ class ERPNext:
             if level.sku in result:
                 result[level.sku].append(level)
         return result
+
+    async def reservable_stock(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
+        """Stock per SKU and warehouse that an order may still reserve (`available`)."""
+        return await reservable_stock(self.wire, skus)
+
+    async def reservation_entries(self, sales_order: str) -> list[ReservationEntry]:
+        return await reservation_entries(self.wire, sales_order)
+
+    async def whole_number_uoms(self, uoms: Sequence[str]) -> dict[str, bool]:
+        return await whole_number_uoms(self.wire, uoms)
 
     async def list_warehouses(self) -> list[Warehouse]:
         rows = await self.wire.list_all("Warehouse", WAREHOUSE_FIELDS, [["is_group", "=", 0]])

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from resolvers.erpnext_stock import ReservationEntry
 from resolvers.records import (
     CatalogProduct,
     Customer,
@@ -59,6 +60,12 @@ class ScmPort(Protocol):
     async def get_items(self, skus: Sequence[str]) -> dict[str, Item]: ...
 
     async def list_bins(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]: ...
+
+    async def reservable_stock(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]: ...
+
+    async def reservation_entries(self, sales_order: str) -> list[ReservationEntry]: ...
+
+    async def whole_number_uoms(self, uoms: Sequence[str]) -> dict[str, bool]: ...
 
     async def find_customer(self, crm_account_id: str) -> ErpCustomer | None: ...
 

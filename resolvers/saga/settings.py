@@ -9,6 +9,8 @@ from typing import Any
 from .approval import ApprovalRules
 from .journal import Journal
 from .outcomes import Patience
+from .quantities import OrderLimits
+from .reservation import SHORT_POLICIES, ShortPolicy
 from .sealing import KEY_ENV, Sealer
 
 PATH_ENV = "CROSSDOCK_JOURNAL_PATH"
@@ -32,6 +34,9 @@ class SagaSettings:
         require_credit = true
         require_stock = true
         max_auto_approve_total = "10000"
+        [saga.limits]
+        max_line_quantity = 10000
+        max_order_value = "1000000"
     """
 
     journal_path: str = _DEFAULT_PATH
@@ -41,6 +46,8 @@ class SagaSettings:
     patience: Patience = field(default_factory=Patience)
     resolve_interval_s: float = 5.0
     recovery_wait_s: float = 5.0
+    limits: OrderLimits = field(default_factory=OrderLimits)
+    on_short_reservation: ShortPolicy = "release"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], environ: Mapping[str, str]) -> SagaSettings:
@@ -48,6 +55,11 @@ class SagaSettings:
         if not isinstance(lead, int) or lead < 0:
             raise ValueError("saga.delivery_lead_days must be a non-negative integer")
         seconds = {key: _seconds(values, key, default) for key, default in _SECONDS.items()}
+        short = values.get("on_short_reservation", "release")
+        if short not in SHORT_POLICIES:
+            raise ValueError(
+                f"saga.on_short_reservation must be one of {list(SHORT_POLICIES)}, got {short!r}"
+            )
         return cls(
             journal_path=str(environ.get(PATH_ENV) or values.get("journal_path", _DEFAULT_PATH)),
             journal_key=environ.get(KEY_ENV) or values.get("journal_key"),
@@ -56,6 +68,8 @@ class SagaSettings:
             patience=Patience(settle_s=seconds["settle_s"], watch_s=seconds["watch_s"]),
             resolve_interval_s=seconds["resolve_interval_s"],
             recovery_wait_s=seconds["recovery_wait_s"],
+            limits=OrderLimits.from_mapping(values.get("limits", {})),
+            on_short_reservation=short,
         )
 
     def open_journal(self) -> Journal:

@@ -1,8 +1,10 @@
 """The steps of the order process. Each one is safe to run again after a crash.
 
 Forward: validate → decide → crm_upsert → erp_customer → (approved only) erp_order_create →
-erp_order_submit → crm_status. Undo, in reverse: erp_order_cancel → crm_order_cancel; after a
-failed approval only crm_status_revert → erp_order_cancel (back to PENDING_APPROVAL).
+erp_order_submit → erp_reservation_check → crm_status (the reservation check holds an order
+the ERP could not reserve in full, see `reservation`). Undo, in reverse: erp_order_cancel →
+crm_order_cancel; after a failed approval only crm_status_revert → erp_order_cancel (back to
+PENDING_APPROVAL).
 Re-running is safe because every write looks first (ERP mirror by `custom_crm_order_id`,
 ERP customer by `custom_crm_account_id`) or is an upsert (CRM order on `External_Ref`).
 """
@@ -12,20 +14,32 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from resolvers.erpnext_stock import reserved_by_row
 from resolvers.errors import InvalidInput
 from resolvers.records import CatalogProduct, Item, OrderStatus, StockLevel
 
 from .approval import ApprovalFacts, ApprovalRules, Decision, decide
+from .locks import check_current_lease
 from .ports import CRM_APPROVED, CRM_CANCELLED, CRM_CREATED, CRM_PENDING, CrmPort, ScmPort
+from .quantities import OrderLimits, check_order_value, check_whole_units
+from .reservation import (
+    ShortPolicy,
+    hold_for_stock,
+    reservations_of,
+    short_message,
+    shortfalls,
+)
 from .state import PricedLine, ProcessState, Reservation, StepFailed
 
 T = TypeVar("T")
-_OPEN = (OrderStatus.CREATED, OrderStatus.PENDING_APPROVAL, OrderStatus.APPROVED)
+# Orders that hold credit: approved (reserving) ones, and "Created", which the process writes
+# for an order it is approving until the mirror reserves. Held orders hold no credit.
+_RESERVING = (OrderStatus.CREATED, OrderStatus.APPROVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +51,8 @@ class StepContext:
     rules: ApprovalRules
     clock: Callable[[], datetime]
     delivery_lead_days: int = 7
+    limits: OrderLimits = field(default_factory=OrderLimits)
+    on_short: ShortPolicy = "release"
 
 
 Step = Callable[[StepContext, ProcessState], Awaitable[ProcessState]]
@@ -54,11 +70,15 @@ async def validate(ctx: StepContext, state: ProcessState) -> ProcessState:
     lines = tuple(
         _price(i, line.sku, line.quantity, products, items) for i, line in enumerate(order.lines)
     )
+    uoms = {sku: item.uom for sku, item in items.items()}
+    whole = await ctx.scm.whole_number_uoms(sorted({u or "Nos" for u in uoms.values()}))
+    check_whole_units(order.lines, uoms, whole)
     currency = _currency(order.currency, [products[line.sku] for line in order.lines])
     total = sum((line.quantity * line.unit_price for line in lines), Decimal(0))
+    check_order_value(total, currency, ctx.limits)
     limit = customer.credit_limit.amount if customer.credit_limit else None
     remaining = None if limit is None else limit - await _open_total(ctx, state)
-    bins = await ctx.scm.list_bins(skus)
+    bins = await ctx.scm.reservable_stock(skus)
     short = tuple(
         sku for sku, qty in _demand(lines).items() if _best(bins.get(sku, []), qty) is None
     )
@@ -103,7 +123,7 @@ async def _open_total(ctx: StepContext, state: ProcessState) -> Decimal:
     own = state.idempotency_key
     return sum(
         (o.total.amount for o in orders.get(state.input.customer_id, [])
-         if o.status in _OPEN and o.external_ref != own),
+         if o.status in _RESERVING and o.external_ref != own),
         Decimal(0),
     )  # fmt: skip
 
@@ -165,8 +185,13 @@ async def erp_order_create(ctx: StepContext, state: ProcessState) -> ProcessStat
     existing = (await ctx.scm.erp_orders_by_crm_ids([crm_id])).get(crm_id)
     if existing is not None and existing.docstatus != 2:
         return dataclasses.replace(state, erp_order=existing.name)
-    bins = await ctx.scm.list_bins(sorted({line.sku for line in state.lines}))
-    picks = {sku: _pick(bins.get(sku, []), sku) for sku in _demand(state.lines)}
+    bins = await ctx.scm.reservable_stock(sorted({line.sku for line in state.lines}))
+    demand = _demand(state.lines)
+    short = [sku for sku, qty in demand.items() if _best(bins.get(sku, []), qty) is None]
+    if short:  # stock left since the decision (outside this gateway's lock): hold, reserve nothing
+        message = f"no warehouse can reserve in full now: {', '.join(short)}"
+        return await hold_for_stock(ctx, state, message, None)
+    picks = {sku: _pick(bins.get(sku, []), sku) for sku in demand}
     order = await ctx.scm.create_sales_order(
         customer=_need(state.erp_customer, "the ERP customer"),
         crm_order_id=crm_id,
@@ -188,6 +213,7 @@ async def erp_order_submit(ctx: StepContext, state: ProcessState) -> ProcessStat
     crm_id = _need(state.crm_order_id, "the CRM order id")
     order = (await ctx.scm.erp_orders_by_crm_ids([crm_id])).get(crm_id)
     if order is None or order.docstatus == 0:
+        check_current_lease()
         order = await ctx.scm.submit_sales_order(_need(state.erp_order, "the ERP order"))
     if order.docstatus != 1:
         raise StepFailed(f"ERP sales order {order.name} is {order.status}, not submitted")
@@ -195,6 +221,23 @@ async def erp_order_submit(ctx: StepContext, state: ProcessState) -> ProcessStat
         Reservation(line.sku, line.warehouse, line.quantity, line.reserved) for line in order.lines
     )
     return dataclasses.replace(state, reservations=reservations)
+
+
+async def erp_reservation_check(ctx: StepContext, state: ProcessState) -> ProcessState:
+    """Read the Stock Reservation Entries back; less than ordered holds the order."""
+    crm_id = _need(state.crm_order_id, "the CRM order id")
+    mirror = (await ctx.scm.erp_orders_by_crm_ids([crm_id])).get(crm_id)
+    if mirror is None or mirror.docstatus != 1:
+        # Released by an earlier run of this step, or cancelled outside: nothing is reserved.
+        message = "the ERP mirror holds no reservation"
+        return await hold_for_stock(ctx, dataclasses.replace(state, reservations=()), message, None)
+    entries = await ctx.scm.reservation_entries(mirror.name)
+    reservations = reservations_of(mirror, reserved_by_row(entries))
+    state = dataclasses.replace(state, reservations=reservations)
+    short = shortfalls(reservations)
+    if short:
+        return await hold_for_stock(ctx, state, short_message(short), mirror)
+    return state
 
 
 async def crm_status(ctx: StepContext, state: ProcessState) -> ProcessState:
@@ -256,6 +299,7 @@ FORWARD: dict[str, Step] = {
     "erp_customer": erp_customer,
     "erp_order_create": erp_order_create,
     "erp_order_submit": erp_order_submit,
+    "erp_reservation_check": erp_reservation_check,
     "crm_status": crm_status,
 }
 UNDO: dict[str, Step] = {

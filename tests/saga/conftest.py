@@ -21,6 +21,7 @@ from resolvers.zoho import ZohoCRM, ZohoOptions
 from tests.saga.faults import FaultInjector
 
 erp_app = pytest.importorskip("backends.erpnext.app")
+from backends.erpnext import bins  # noqa: E402
 from backends.erpnext.store import ErpStore  # noqa: E402
 from backends.zoho.app import ZohoEmulator, ZohoSettings  # noqa: E402
 from backends.zoho.store import ZohoStore  # noqa: E402
@@ -61,6 +62,16 @@ class Systems:
             patience=patience, **options,
         )  # fmt: skip
 
+    def set_stock(self, sku: str, warehouse: str, actual: float) -> None:
+        """Stock on hand of one Bin, as a stock entry outside the gateway would leave it."""
+        store = self.erp.store
+        bins.ensure(store, sku, warehouse)
+        store.execute(
+            "UPDATE tabBin SET actual_qty = ? WHERE item_code = ? AND warehouse = ?",
+            (actual, sku, warehouse),
+        )
+        store.recompute_bins()
+
     def crm_orders(self) -> list[dict[str, Any]]:
         return self.zoho.store.select("Sales_Orders", "1", ())
 
@@ -85,9 +96,9 @@ class Systems:
             if (
                 order.status is OrderStatus.APPROVED
                 and mirror
-                and not all(line.reserved > 0 for line in mirror.lines)
+                and not all(line.reserved >= line.quantity for line in mirror.lines)
             ):
-                problems.append(f"approved CRM order {order_id} has unreserved lines")
+                problems.append(f"approved CRM order {order_id} is not fully reserved")
             if live_mirror and order.status is OrderStatus.CANCELLED:
                 problems.append(f"ERP mirror of cancelled CRM order {order_id} still reserves")
         return problems
@@ -119,6 +130,8 @@ def _erp_data(store: ErpStore) -> None:
         {"name": "Stores - AC", "warehouse_name": "Stores", "company": "Acme Corp"},
         {"name": "Finished Goods - AC", "warehouse_name": "Finished Goods", "company": "Acme Corp"},
     ])  # fmt: skip
+    store.insert("UOM", [{"name": "Nos", "uom_name": "Nos", "must_be_whole_number": 1},
+                         {"name": "Kg", "uom_name": "Kg", "must_be_whole_number": 0}])  # fmt: skip
     store.insert("Item", [
         {"item_code": sku, "item_name": sku, "item_group": "Products", "stock_uom": "Nos",
          "is_stock_item": 1} for sku in (*SKUS, "SKU-OFF")

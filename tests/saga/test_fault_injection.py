@@ -67,6 +67,15 @@ STEP_FAULTS = [
     ("scm", "PUT", ERP_SO_DOC, "error", "erp_order_submit", "BACKEND_UNAVAILABLE"),
     # ERP submit applied (stock reserved) but its answer lost: the undo must cancel it
     ("scm", "PUT", ERP_SO_DOC, "lost_reply", "erp_order_submit", "BACKEND_TIMEOUT"),
+    # the reservation read-back fails after the submit reserved: the mirror must be cancelled
+    (
+        "scm",
+        "GET",
+        r"^/api/resource/Stock Reservation Entry$",
+        "error",
+        "erp_reservation_check",
+        "BACKEND_UNAVAILABLE",
+    ),
     # CRM status write refused after the stock is reserved: the mirror must be cancelled
     # (a 5xx or a timeout there may still land: test_unknown_outcomes.py)
     ("crm", "PUT", ZOHO_ORDER, "reject", "crm_status", "BACKEND_REJECTED"),
@@ -91,7 +100,7 @@ async def test_a_failing_step_is_undone_and_reported_with_its_code_and_step(
 
 
 FORWARD = ["validate", "decide", "crm_upsert", "erp_customer", "erp_order_create",
-           "erp_order_submit", "crm_status"]  # fmt: skip
+           "erp_order_submit", "erp_reservation_check", "crm_status"]  # fmt: skip
 CRASHES = [(step, phase) for step in FORWARD for phase in ("before", "after")]
 
 
