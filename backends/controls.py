@@ -13,6 +13,9 @@ or over `/_emulator/*` when the admin endpoint is enabled (it is off by default)
     POST /_emulator/faults         {"latency_ms": 20, "error_rate": 0.5, "throttle_rate": 0,
                                     "retry_after_s": 1, "down": false, "seed": 7,
                                     "trickle_ms": 100, "trickle_bytes": 1}
+    GET  /_emulator/held           late writes (backends.held_writes) and their counters
+    POST /_emulator/held           {"method": "PUT", "path": "^/api/resource/Sales Order/",
+                                    "hold_ms": 300, "skip": 0, "count": 1}
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .held_writes import HeldWrite
 
 ADMIN_PREFIX = "/_emulator"
 
@@ -71,6 +76,7 @@ class Controls:
     trickle_ms: float = 0.0
     trickle_bytes: int = 1
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    _held: list[HeldWrite] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._rng.seed(self.seed)
@@ -93,9 +99,24 @@ class Controls:
     def reset(self) -> None:
         self.update({"latency_ms": 0.0, "error_rate": 0.0, "throttle_rate": 0.0, "down": False})
         self.update({"trickle_ms": 0.0})
+        self._held.clear()
+
+    def hold(
+        self, method: str, path: str, hold_ms: float, *, skip: int = 0, count: int = 1
+    ) -> HeldWrite:
+        """Apply matching writes late (see backends.held_writes); ValueError on a bad knob."""
+        held = HeldWrite.build(method, path, hold_ms, skip=skip, count=count)
+        self._held.append(held)
+        return held
+
+    def held_for(self, method: str, path: str) -> HeldWrite | None:
+        return next((h for h in self._held if h.takes(method, path)), None)
+
+    def held_writes(self) -> list[dict[str, Any]]:
+        return [h.describe() for h in self._held]
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     def draw(self) -> float:
         return self._rng.random()
@@ -164,6 +185,10 @@ class ControlMiddleware:
             send = Trickle(self.controls.trickle_ms, self.controls.trickle_bytes).wrap(
                 send, receive
             )
+        held = self.controls.held_for(scope["method"], path)
+        if held is not None:
+            await held.serve(self.app, scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     async def _fault(self) -> Response | None:
@@ -246,10 +271,25 @@ def _admin_app(controls: Controls, stats: RequestStats) -> ASGIApp:
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(controls.as_dict())
 
+    async def held(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                if not isinstance(body, dict) or not {"method", "path", "hold_ms"} <= set(body):
+                    raise ValueError("the body must be an object with method, path and hold_ms")
+                controls.hold(
+                    str(body["method"]), body["path"], body["hold_ms"],
+                    skip=body.get("skip", 0), count=body.get("count", 1),
+                )  # fmt: skip
+            except (ValueError, RecursionError) as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"held": controls.held_writes()})
+
     return Starlette(
         routes=[
             Route(ADMIN_PREFIX + "/stats", get_stats, methods=["GET"]),
             Route(ADMIN_PREFIX + "/stats/reset", reset_stats, methods=["POST"]),
             Route(ADMIN_PREFIX + "/faults", faults, methods=["GET", "POST"]),
+            Route(ADMIN_PREFIX + "/held", held, methods=["GET", "POST"]),
         ]
     )

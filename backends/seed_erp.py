@@ -52,6 +52,7 @@ class ErpWriter:
                    "default_currency": "USD", "country": "United States"}  # fmt: skip
         self._insert("Company", [company])
         self._warehouses()
+        self._insert("UOM", [_uom(name, whole) for name, whole in UOMS])
         self._insert("Item", [self._item(p) for p in products])
         self._customers(accounts)
         shipped = [o for o in orders if o.status in ("Approved", "Delivered")]
@@ -273,3 +274,9 @@ class ErpWriter:
 
 
 _WAREHOUSE_PLACES = (PLACES[11], PLACES[8], PLACES[5])  # Newark, Chicago, Rotterdam
+# ERPNext's standard UOMs as its setup installs them (uom_data.json): "Nos" counts whole units.
+UOMS = (("Nos", True), ("Unit", True), ("Box", True), ("Kg", False), ("Meter", False))
+
+
+def _uom(name: str, whole: bool) -> dict[str, Any]:
+    return {"name": name, "uom_name": name, "must_be_whole_number": int(whole), "enabled": 1}

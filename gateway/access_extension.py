@@ -222,14 +222,15 @@ class AccessControl(SchemaExtension):
 
     def _write_audit(self) -> None:
         ctx = self.execution_context
-        if self.audit is None or not self._returned:
+        fields = self._returned | set(getattr(ctx.context, "disclosed", ()))
+        if self.audit is None or not fields:
             return
         document = ctx.query or (print_ast(ctx.graphql_document) if ctx.graphql_document else "")
         self.audit.record(
             principal=self._principal,
             operation_name=ctx.operation_name,
             document=document,
-            fields=self._returned,
+            fields=fields,
         )
 
 

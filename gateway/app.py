@@ -235,8 +235,13 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def _readiness(crm: CrmSource, scm: ScmSource) -> Callable[[Request], Awaitable[Response]]:
+def _readiness(
+    crm: CrmSource, scm: ScmSource, recovering: Callable[[], bool] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     async def readyz(request: Request) -> Response:
+        if recovering is not None and recovering():
+            recovery = {"status": "recovering", "detail": "interrupted order processes"}
+            return JSONResponse(recovery, status_code=503)
         systems = ("crm", "scm")
         results = await asyncio.gather(crm.ping(), scm.ping(), return_exceptions=True)
         failing: dict[str, str] = {}
@@ -288,12 +293,14 @@ def create_app(
     routes: Sequence[Route] = (),
     rate_limiter: RateLimiter | None = None,
     middleware: Sequence[Middleware] = (),
+    recovering: Callable[[], bool] | None = None,
 ) -> Starlette:
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
     `rate_limiter` takes a token per authenticated request (429 RATE_LIMITED when empty);
     `middleware` (outermost first) runs inside the request-id middleware and the catch-all
-    for unexpected errors (gateway.errors.UnexpectedErrors) (CORS, HTTP guard).
+    for unexpected errors (gateway.errors.UnexpectedErrors) (CORS, HTTP guard);
+    while `recovering()` is true, /readyz answers 503 `{"status": "recovering"}`.
     """
     graphql = GraphQLApp(
         settings,
@@ -314,7 +321,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", _readiness(crm, scm), methods=["GET"]),
+            Route("/readyz", _readiness(crm, scm, recovering), methods=["GET"]),
             *ide_routes,
             *routes,
         ],

@@ -5,8 +5,17 @@ enabled = true                        # false: no order mutations, no journal
 journal_path = "var/orders.sqlite"    # CROSSDOCK_JOURNAL_PATH
 journal_key = "…"                     # CROSSDOCK_JOURNAL_KEY (base64 of 32 bytes); prefer env
 delivery_lead_days = 7
+settle_s = 2.0                        # read back a write whose outcome is unknown, this long
+watch_s = 900.0                       # re-read ended processes that had such a write
+resolve_interval_s = 5.0              # background resolver pass (0: start-up recovery only)
+recovery_wait_s = 5.0                 # requests wait this long for a process under recovery
+on_short_reservation = "release"      # or "hold": what to do when the ERP reserves less
 [saga.approval]                       # see resolvers.saga.approval.ApprovalRules
 max_auto_approve_total = "10000"
+[saga.limits]                         # see resolvers.saga.quantities.OrderLimits
+max_line_quantity = 10000
+max_order_value = "1000000"
+quantity_decimals = 3
 """
 
 from __future__ import annotations
@@ -18,7 +27,10 @@ from gateway.settings_section import Section, SettingsError, Table
 from resolvers.saga import SagaSettings
 from resolvers.saga.sealing import KEY_ENV
 
-_KNOWN = ("enabled", "journal_path", "journal_key", "delivery_lead_days", "approval")
+_KNOWN = (
+    "enabled", "journal_path", "journal_key", "delivery_lead_days", "approval", "limits",
+    "on_short_reservation", "settle_s", "watch_s", "resolve_interval_s", "recovery_wait_s",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,13 +52,13 @@ def parse_saga(table: Table, env: Mapping[str, str]) -> OrderProcessSettings:
     for key in _KNOWN[1:]:
         s.raw(key)
     s.check_unknown()
-    approval = s.table_of("approval")
+    approval, limits = s.table_of("approval"), s.table_of("limits")
     values = {k: v for k, v in table.items() if k != "enabled"}
     try:
-        saga = SagaSettings.from_mapping({**values, "approval": approval}, env)
+        saga = SagaSettings.from_mapping({**values, "approval": approval, "limits": limits}, env)
     except ValueError as exc:
         message = str(exc)
-        where = "saga.approval: " if "approval" in message else ""
+        where = "saga.approval: " if "approval rule" in message else ""
         raise SettingsError(f"{where}{message}") from None
     return OrderProcessSettings(enabled=enabled, saga=saga)
 

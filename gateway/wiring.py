@@ -7,7 +7,8 @@
 startup error naming the rule), verifies bearer tokens (anonymous callers get 401, except
 /healthz, /readyz and the GraphiQL page), enforces the policy on every operation (hide, null or
 reject mode, masks, partner row rules, per-role introspection, audit log), and runs the order
-process over an encrypted journal, recovering interrupted processes when the app starts.
+process over an encrypted journal, recovering interrupted processes in the background once
+the app starts (and resolving those whose outcome was unknown, every few seconds).
 
 Hardening (see gateway.hardening): the HTTP guard and CORS around /graphql, operation limits
 per role, trusted documents, rate limits per caller; backend TLS and protection from settings.
@@ -40,6 +41,7 @@ from resolvers.errors import CrossdockError
 from resolvers.loaders import CrmSource, ScmSource
 from resolvers.saga import Journal, OrderProcessService
 from resolvers.saga.ports import CrmPort, ScmPort
+from resolvers.saga.recovery import Resolver
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -122,15 +124,23 @@ def load_policy(settings: Settings) -> Policy:
 
 @dataclass(frozen=True)
 class OrderProcess:
-    """The order process service and the journal it writes (closed on shutdown)."""
+    """The order process service, the journal it writes (closed on shutdown), and its
+    background resolver: start-up recovery, then a pass every `resolve_interval_s`."""
 
     service: OrderProcessService
     journal: Journal
+    resolver: Resolver
 
-    async def recover(self) -> None:
-        await self.service.recover()
+    async def start(self) -> None:
+        """Recovery runs in the background: the server listens (and /healthz answers) at once;
+        /readyz says `recovering` until it is done."""
+        self.resolver.start()
+
+    def recovering(self) -> bool:
+        return self.resolver.recovering
 
     async def close(self) -> None:
+        await self.resolver.stop()
         self.journal.close()
 
 
@@ -149,10 +159,13 @@ def open_order_process(settings: Settings, crm: CrmPort, scm: ScmPort) -> OrderP
         raise SettingsError(
             f"saga.journal_path {order.saga.journal_path} cannot be opened ({exc})"
         ) from None
+    saga = order.saga
     service = OrderProcessService(
-        crm, scm, journal, order.saga.rules, delivery_lead_days=order.saga.delivery_lead_days
-    )
-    return OrderProcess(service, journal)
+        crm, scm, journal, saga.rules, delivery_lead_days=saga.delivery_lead_days,
+        patience=saga.patience, recovery_wait_s=saga.recovery_wait_s, limits=saga.limits,
+        on_short_reservation=saga.on_short_reservation,
+    )  # fmt: skip
+    return OrderProcess(service, journal, Resolver(service, interval_s=saga.resolve_interval_s))
 
 
 def _authenticator(
@@ -188,7 +201,7 @@ def assemble(
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
     access = access_extension(policy, mode=settings.policy.mode, audit=audit)
     process = open_order_process(settings, crm, scm)  # type: ignore[arg-type]
-    starters: list[Startup] = [] if process is None else [process.recover]
+    starters: list[Startup] = [] if process is None else [process.start]
     if process is not None:
         closers.append(process.close)
     service = None if process is None else process.service
@@ -207,7 +220,9 @@ def assemble(
         routes=routes,
         rate_limiter=hardening.rate_limiter,
         middleware=hardening.middleware,
+        recovering=None if process is None else process.recovering,
     )
+    app.state.order_process = process
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         policy.validate(app.state.schema._schema)

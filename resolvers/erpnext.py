@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -49,6 +50,12 @@ from resolvers.erpnext_mapping import (
     to_warehouse,
 )
 from resolvers.erpnext_shipments import ShipmentAssembler
+from resolvers.erpnext_stock import (
+    ReservationEntry,
+    reservable_stock,
+    reservation_entries,
+    whole_number_uoms,
+)
 from resolvers.erpnext_wire import Doc, Filter, FrappeWire
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
@@ -138,6 +145,16 @@ class ERPNext:
             if level.sku in result:
                 result[level.sku].append(level)
         return result
+
+    async def reservable_stock(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
+        """Stock per SKU and warehouse that an order may still reserve (`available`)."""
+        return await reservable_stock(self.wire, skus)
+
+    async def reservation_entries(self, sales_order: str) -> list[ReservationEntry]:
+        return await reservation_entries(self.wire, sales_order)
+
+    async def whole_number_uoms(self, uoms: Sequence[str]) -> dict[str, bool]:
+        return await whole_number_uoms(self.wire, uoms)
 
     async def list_warehouses(self) -> list[Warehouse]:
         rows = await self.wire.list_all("Warehouse", WAREHOUSE_FIELDS, [["is_group", "=", 0]])
@@ -291,6 +308,19 @@ class ERPNext:
 
     async def cancel_sales_order(self, name: str) -> ErpOrder:
         return self._order(await self.wire.update("Sales Order", name, {"docstatus": 2}))
+
+    async def mirrors_of(self, crm_order_id: str) -> list[ErpOrder]:
+        """Every Sales Order (draft, submitted, cancelled) mirroring one CRM order, headers only:
+        what the order process reads back to learn whether a write landed."""
+        docs = await self.wire.in_list(
+            "Sales Order", "custom_crm_order_id", [crm_order_id], ORDER_FIELDS
+        )
+        return [to_erp_order(doc, [], tz=self.tz) for doc in docs]
+
+    async def delete_sales_order(self, name: str) -> None:
+        """Delete a draft Sales Order (Frappe refuses to delete a submitted one)."""
+        path = f"{quote('Sales Order')}/{quote(name, safe='')}"
+        await self.wire.call("DELETE", path, idempotent=False)
 
     def _order(self, doc: Doc) -> ErpOrder:
         items = doc.get("items")

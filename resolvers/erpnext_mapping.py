@@ -54,7 +54,6 @@ ORDER_ITEM_FIELDS = (
 )  # fmt: skip
 CUSTOMER_FIELDS = ("name", "customer_name", "custom_crm_account_id")
 _DOCSTATUS = {0: ShipmentStatus.DRAFT, 1: ShipmentStatus.BOOKED, 2: ShipmentStatus.CANCELLED}
-_NOT_RESERVING = {"Closed", "On Hold", "Completed"}
 
 
 def to_item(doc: Doc, *, tz: ZoneInfo, currency: str) -> Item:
@@ -152,12 +151,11 @@ def shipment_lines(dn_rows: Sequence[Doc]) -> list[ShipmentLine]:
     return [ShipmentLine(sku=sku, quantity=qty) for sku, qty in totals.items()]
 
 
-def to_order_line(row: Doc, *, docstatus: int, status: str) -> ErpOrderLine:
+def to_order_line(row: Doc) -> ErpOrderLine:
     qty = to_decimal_or_zero(row.get("qty"))
     delivered = to_decimal_or_zero(row.get("delivered_qty"))
+    # What Stock Reservation Entries hold for the row (§B.8.4); 0 means nothing is reserved.
     reserved = to_decimal_or_zero(row.get("stock_reserved_qty"))
-    if reserved == 0 and docstatus == 1 and status not in _NOT_RESERVING:
-        reserved = max(qty - delivered, Decimal(0))  # the classic Bin.reserved_qty share (§B.8.4)
     return ErpOrderLine(
         sku=str(row.get("item_code")),
         quantity=qty,
@@ -178,7 +176,7 @@ def to_erp_order(doc: Doc, rows: Sequence[Doc], *, tz: ZoneInfo) -> ErpOrder:
         docstatus=docstatus,
         status=status,
         per_delivered=to_decimal_or_zero(doc.get("per_delivered")),
-        lines=tuple(to_order_line(r, docstatus=docstatus, status=status) for r in ordered),
+        lines=tuple(to_order_line(r) for r in ordered),
         updated_at=parse_naive_datetime(doc.get("modified"), tz),
     )
 

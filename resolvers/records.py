@@ -189,7 +189,7 @@ class ErpOrderLine:
     sku: str
     quantity: Decimal
     delivered: Decimal
-    reserved: Decimal  # stock reserved for this row (stock_reserved_qty or the classic share)
+    reserved: Decimal  # held for this row by Stock Reservation Entries (stock_reserved_qty); 0 is 0
     warehouse: str | None = None
     row_name: str | None = None
 

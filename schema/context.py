@@ -38,6 +38,9 @@ class GatewayContext:
     response: Any = None
     # `Type.field` coordinates access control denies in this operation: never prefetched
     denied: frozenset[str] = frozenset()
+    # `Type.field` coordinates whose value disclosed finance data its rule alone does not
+    # guard (amounts in approval reasons): the access extension audits them with the rest
+    disclosed: set[str] = field(default_factory=set)
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # per request
     # told (response key, hasNextPage, endCursor) by root connections as soon as their page
     # is known: a view export starts its next page then, while this one resolves its nodes

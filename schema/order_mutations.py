@@ -15,6 +15,7 @@ import strawberry
 from resolvers.errors import CrossdockError
 from resolvers.saga import approval as saga_approval
 from resolvers.saga import service as saga
+from resolvers.saga.disclosure import AUDITED_FIELD, disclose
 from resolvers.saga.journal import StepEntry
 from resolvers.saga.state import LineInput, OrderInput
 from resolvers.saga.state import ProcessError as ProcessErrorRecord
@@ -35,6 +36,9 @@ strawberry.enum(
     name="OrderProcessStatus",
     description="Where an order process stands across the CRM and the ERP.",
 )
+
+
+APPROVE_SCOPE = "orders:approve"
 
 
 class OrderProcessDisabled(CrossdockError):
@@ -66,7 +70,10 @@ class PlaceOrderInput:
 @strawberry.type(description="One approval rule and how the order fared against it.")
 class ApprovalReason:
     rule: str
-    message: str
+    message: str = strawberry.field(
+        description="Credit amounts need finance:read and stock details stock:read; without "
+        "them, the rule's verdict without figures."
+    )
     passed: bool
 
 
@@ -76,12 +83,17 @@ class Approval:
     reasons: list[ApprovalReason]
 
     @classmethod
-    def of(cls, value: saga_approval.Approval | None) -> Approval | None:
+    def of(cls, value: saga_approval.Approval | None, info: Info) -> Approval | None:
+        """The approval as `info`'s caller may read it (figures only with their scopes)."""
         if value is None:
             return None
-        reasons = [
-            ApprovalReason(rule=r.rule, message=r.message, passed=r.passed) for r in value.reasons
-        ]
+        scopes = info.context.principal.scopes
+        reasons = []
+        for r in value.reasons:
+            shown = disclose(r, scopes)
+            if shown.audited:
+                info.context.disclosed.add(AUDITED_FIELD)
+            reasons.append(ApprovalReason(rule=r.rule, message=shown.message, passed=r.passed))
         return cls(decision=value.decision, reasons=reasons)
 
 
@@ -120,12 +132,12 @@ class PlaceOrderResult:
     error: ProcessError | None
 
     @classmethod
-    def of(cls, o: saga.PlaceOrderOutcome) -> PlaceOrderResult:
+    def of(cls, o: saga.PlaceOrderOutcome, info: Info) -> PlaceOrderResult:
         return cls(
             order=None if o.order is None else Order.of(o.order),
             process_id=strawberry.ID(o.process_id),
             status=o.status,
-            approval=Approval.of(o.approval),
+            approval=Approval.of(o.approval, info),
             reservations=[Reservation.of(r) for r in o.reservations],
             error=ProcessError.of(o.error),
         )
@@ -159,11 +171,12 @@ class OrderProcess:
     steps: list[OrderProcessStep]
 
     @classmethod
-    def of(cls, v: saga.ProcessView) -> OrderProcess:
+    def of(cls, v: saga.ProcessView, info: Info) -> OrderProcess:
         return cls(
             id=strawberry.ID(v.id), status=v.status, created_at=v.created_at,
             updated_at=v.updated_at, order_id=strawberry.ID(v.order_id) if v.order_id else None,
-            erp_order=v.erp_order, approval=Approval.of(v.approval), error=ProcessError.of(v.error),
+            erp_order=v.erp_order, approval=Approval.of(v.approval, info),
+            error=ProcessError.of(v.error),
             attention=ProcessError.of(v.attention), steps=[OrderProcessStep.of(s) for s in v.steps],
         )  # fmt: skip
 
@@ -176,18 +189,19 @@ def _service(info: Info) -> saga.OrderProcessService:
 
 
 async def place_order(info: Info, input: PlaceOrderInput, idempotency_key: str) -> PlaceOrderResult:
-    outcome = await _service(info).place_order(input.to_record(), idempotency_key)
-    return PlaceOrderResult.of(shown_outcome(info, outcome))
+    subject = info.context.principal.subject
+    outcome = await _service(info).place_order(input.to_record(), idempotency_key, subject=subject)
+    return PlaceOrderResult.of(shown_outcome(info, outcome), info)
 
 
 async def approve_order(info: Info, id: strawberry.ID) -> PlaceOrderResult:
     approver = info.context.principal.subject
     outcome = await _service(info).approve(str(id), approver=approver)
-    return PlaceOrderResult.of(shown_outcome(info, outcome))
+    return PlaceOrderResult.of(shown_outcome(info, outcome), info)
 
 
 async def cancel_order(info: Info, id: strawberry.ID) -> PlaceOrderResult:
-    return PlaceOrderResult.of(shown_outcome(info, await _service(info).cancel(str(id))))
+    return PlaceOrderResult.of(shown_outcome(info, await _service(info).cancel(str(id))), info)
 
 
 @strawberry.type(description="Writes that run the order process across the CRM and the ERP.")
@@ -208,12 +222,22 @@ class OrderMutations:
 
 async def resolve_order_process(info: Info, id: strawberry.ID) -> OrderProcess | None:
     view = await _service(info).get_process(str(id))
-    return None if view is None else OrderProcess.of(shown_view(info, view))
+    if view is None or not _may_read(info, view):
+        return None  # another subject's process looks exactly like one that does not exist
+    return OrderProcess.of(shown_view(info, view), info)
+
+
+def _may_read(info: Info, view: saga.ProcessView) -> bool:
+    principal = info.context.principal
+    if APPROVE_SCOPE in principal.scopes:
+        return True
+    return view.placed_by is not None and view.placed_by == principal.subject
 
 
 order_process_field = strawberry.field(
     resolver=resolve_order_process,
-    description="An order process (by process id or CRM order id) with each step's state and time.",
+    description="An order process (by process id or CRM order id) with each step's state and "
+    "time: for the subject that placed the order and for holders of orders:approve.",
 )
 
 

@@ -54,6 +54,11 @@ ADDRESS = DocType("Address", (
     _f("links", "Table", "Dynamic Link"),
 ), naming="custom")  # fmt: skip
 
+UOM = DocType("UOM", (
+    _f("uom_name", reqd=True), _num("must_be_whole_number", "Check"),
+    _num("enabled", "Check", default=1), _f("symbol"),
+), naming="field:uom_name")  # fmt: skip
+
 ITEM = DocType("Item", (
     _f("item_code", reqd=True), _f("item_name", reqd=True), _f("item_group", reqd=True),
     _f("stock_uom", reqd=True, default="Nos"), _f("description", "Text"),
@@ -171,6 +176,7 @@ DOCTYPES: dict[str, DocType] = {
         CUSTOMER,
         DYNAMIC_LINK,
         ADDRESS,
+        UOM,
         ITEM,
         WAREHOUSE,
         BIN,

@@ -11,6 +11,7 @@ journals are kept from duplicating an order by the CRM upsert on `External_Ref`.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -150,6 +151,16 @@ class Journal:
         rows = self._db.execute(
             f"SELECT id, payload FROM processes WHERE status IN ({marks}) ORDER BY created_at",  # noqa: S608
             [s.value for s in UNFINISHED],
+        ).fetchall()
+        return [self._open_state(pid, blob) for pid, blob in rows]
+
+    def ended_since(self, statuses: Sequence[str], since: datetime) -> list[ProcessState]:
+        """Processes in one of `statuses` last changed at or after `since`, oldest first."""
+        marks = ",".join("?" for _ in statuses)
+        rows = self._db.execute(
+            f"SELECT id, payload FROM processes WHERE status IN ({marks})"  # noqa: S608
+            " AND updated_at >= ? ORDER BY updated_at",
+            [*statuses, since.isoformat()],
         ).fetchall()
         return [self._open_state(pid, blob) for pid, blob in rows]
 

@@ -4,6 +4,8 @@ Idempotency: the same key with the same input returns the recorded process and w
 nothing; a different input raises IDEMPOTENCY_CONFLICT. Concurrent calls with one key run
 once: an in-process lock per key, then the journal's unique key digest. New orders of one
 customer run one at a time (in-process lock), so concurrent orders cannot share its credit.
+Checkouts of one SKU run one at a time from the availability read to the reservation
+read-back (the stock locks of `locks.LockProvider`; in-process `LocalLocks` by default).
 Across gateway instances with separate journals, the CRM upsert on `External_Ref` keeps one
 order per key (the credit race across instances remains; the CRM has no lock to hold).
 """
@@ -17,16 +19,20 @@ import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 
 from resolvers.errors import BackendError, InvalidInput, NotFound
 from resolvers.records import Order
 
 from .approval import Approval, ApprovalRules, Decision, Reason
 from .journal import Journal, StepEntry
+from .locks import LocalLocks, LockProvider, hold_stock
+from .outcomes import APPROVAL, PHASE, SUSPECT, Patience
 from .ports import CrmPort, ScmPort
 from .process import ProcessEngine, StepHook
+from .quantities import OrderLimits, check_line_quantities
+from .recovery import RecoveryGate
+from .reservation import RESERVING_STEPS, ShortPolicy
 from .state import (
     IdempotencyConflict,
     InvalidTransition,
@@ -37,11 +43,12 @@ from .state import (
     Reservation,
 )
 from .steps import StepContext
+from .verify import disagreements
 
+# Ended processes the resolver re-reads while they are recent (Patience.watch_s).
+WATCHED = (ProcessStatus.FAILED, ProcessStatus.CANCELLED, ProcessStatus.PENDING_APPROVAL)
 _MAX_KEY = 255
 _MAX_LINES = 200
-# Frappe stores quantities as decimal(21,9); past this a backend refuses, or a float overflows.
-_MAX_QUANTITY = Decimal(1_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,7 @@ class ProcessView:
     error: ProcessError | None
     attention: ProcessError | None
     steps: tuple[StepEntry, ...]
+    placed_by: str | None = None
 
 
 def _utcnow() -> datetime:
@@ -83,7 +91,7 @@ class OrderProcessService:
 
         service = OrderProcessService(crm, scm, Journal(path, Sealer.from_environ(os.environ)),
                                       ApprovalRules(max_auto_approve_total=Decimal("5000")))
-        await service.recover()          # at start-up: resume or undo interrupted processes
+        Resolver(service, interval_s=5).start()  # recover(), then reconcile() every 5 s
         outcome = await service.place_order(OrderInput(...), "client-key-1")
     """
 
@@ -97,23 +105,40 @@ class OrderProcessService:
         clock: Callable[[], datetime] = _utcnow,
         step_hook: StepHook | None = None,
         delivery_lead_days: int = 7,
+        patience: Patience | None = None,
+        recovery_wait_s: float = 5.0,
+        limits: OrderLimits | None = None,
+        on_short_reservation: ShortPolicy = "release",
+        locks: LockProvider | None = None,
     ) -> None:
         self._crm = crm
         self._journal = journal
         self._clock = clock
-        ctx = StepContext(crm, scm, rules, clock, delivery_lead_days)
-        self._engine = ProcessEngine(ctx, journal, step_hook)
+        self._patience = patience or Patience()
+        self._limits = limits or OrderLimits()
+        self._stock: LockProvider = locks or LocalLocks()
+        self._ctx = StepContext(
+            crm, scm, rules, clock, delivery_lead_days, self._limits, on_short_reservation
+        )
+        self._engine = ProcessEngine(self._ctx, journal, step_hook, self._patience)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._recovery = RecoveryGate(recovery_wait_s)
 
-    async def place_order(self, order: OrderInput, idempotency_key: str) -> PlaceOrderOutcome:
-        _check_input(order, idempotency_key)
+    async def place_order(
+        self, order: OrderInput, idempotency_key: str, *, subject: str | None = None
+    ) -> PlaceOrderOutcome:
+        """Place an order for `subject` (the caller's token subject, who may read it back)."""
+        _check_input(order, idempotency_key, self._limits)
         fingerprint = self._journal.digest("input", _canonical(order))
         async with self._lock("key:" + self._journal.key_digest(idempotency_key)):
             state = self._journal.find_by_key(idempotency_key)
+            if state is not None:
+                await self._recovery.wait_for(state.id)
+                state = self._reload(state)
             if state is None:
-                state = self._new_state(order, idempotency_key, fingerprint)
+                state = self._new_state(order, idempotency_key, fingerprint, subject)
                 state = self._journal.claim(state) or await self._run_new(state)
-            elif state.fingerprint != fingerprint:
+            elif state.fingerprint != fingerprint or not _same_caller(state, subject):
                 raise IdempotencyConflict(
                     "idempotencyKey was already used with a different input; use a new key"
                 )
@@ -123,6 +148,7 @@ class OrderProcessService:
 
     async def approve(self, id: str, *, approver: str | None = None) -> PlaceOrderOutcome:
         state = self._find(id)
+        await self._recovery.wait_for(state.id)
         async with self._lock("process:" + state.id):
             state = self._reload(state)
             if state.status is not ProcessStatus.PENDING_APPROVAL:
@@ -130,10 +156,15 @@ class OrderProcessService:
             who = f"approved by {approver}" if approver else "approved manually"
             earlier = state.approval.reasons if state.approval else ()
             approval = Approval(Decision.APPROVED, (*earlier, Reason("manual", who, True)))
+            # A process held for stock ran the reserving steps once already: run them again.
+            done = tuple(step for step in state.done if step not in RESERVING_STEPS)
             state = dataclasses.replace(
-                state, approval=approval, status=ProcessStatus.RUNNING, error=None
-            )
-            state = await self._engine.forward(state)
+                state, approval=approval, status=ProcessStatus.RUNNING, error=None, done=done,
+                reservations=(),
+                extra={**state.extra, PHASE: APPROVAL},  # a failure returns to PENDING_APPROVAL
+            )  # fmt: skip
+            async with hold_stock(self._stock, _skus(state)):
+                state = await self._engine.forward(state)
         return await self._outcome(state)
 
     async def cancel(self, id: str) -> PlaceOrderOutcome:
@@ -143,6 +174,7 @@ class OrderProcessService:
             ProcessStatus.APPROVED,
             ProcessStatus.NEEDS_ATTENTION,
         )
+        await self._recovery.wait_for(state.id)
         async with self._lock("process:" + state.id):
             state = self._reload(state)
             if state.status not in allowed:
@@ -157,25 +189,73 @@ class OrderProcessService:
         return ProcessView(
             state.id, state.status, state.created_at, state.updated_at, state.crm_order_id,
             state.erp_order, state.approval, state.error, state.attention,
-            tuple(self._journal.steps(state.id)),
+            tuple(self._journal.steps(state.id)), state.placed_by,
         )  # fmt: skip
 
     async def recover(self) -> list[ProcessState]:
-        """Resume or undo every process a crash interrupted; run once at start-up."""
-        return [await self._resume(state) for state in self._journal.unfinished()]
+        """Resume or undo every process a crash interrupted, then re-verify the recently ended
+        ones (`reconcile`); run once at start-up. Requests touching a process under recovery
+        wait for it (bounded) or get PROCESS_RECOVERING."""
+        pending = self._journal.unfinished()
+        self._recovery.begin(state.id for state in pending)
+        try:
+            resumed = []
+            for state in pending:
+                try:
+                    resumed.append(await self._resume(state))
+                finally:
+                    self._recovery.done(state.id)
+            return [*resumed, *await self._reverify()]
+        finally:
+            self._recovery.end()
+
+    async def reconcile(self) -> list[ProcessState]:
+        """One pass of the background resolver: finish NEEDS_ATTENTION processes (forward or
+        back) now that the backends may answer, and re-read recently ended processes whose
+        writes had unknown outcomes, reopening any the systems disagree with."""
+        stuck = [s for s in self._journal.unfinished() if s.status is ProcessStatus.NEEDS_ATTENTION]
+        return [*[await self._resume(state) for state in stuck], *await self._reverify()]
+
+    async def _reverify(self) -> list[ProcessState]:
+        since = self._clock() - timedelta(seconds=self._patience.watch_s)
+        watched = [s.value for s in WATCHED]
+        changed = []
+        for state in self._journal.ended_since(watched, since):
+            if state.extra.get(SUSPECT) and (found := await self._recheck(state)) is not None:
+                changed.append(found)
+        return changed
+
+    async def _recheck(self, state: ProcessState) -> ProcessState | None:
+        """Reopen an ended process the systems disagree with; None when they agree (or cannot
+        be read now: the next pass tries again)."""
+        async with self._lock("process:" + state.id):
+            state = self._reload(state)
+            if state.status not in WATCHED:
+                return None
+            try:
+                problems = await disagreements(self._ctx, state, state.status)
+            except BackendError:
+                return None
+            if not problems:
+                return None
+            return await self._engine.reopen(state, problems)
 
     async def _run_new(self, state: ProcessState) -> ProcessState:
         # One new order per customer at a time: the credit check reads the open orders, so two
         # running side by side would each spend the same remaining credit.
         customer = "customer:" + self._journal.digest("customer", state.input.customer_id)
-        async with self._lock(customer), self._lock("process:" + state.id):
+        async with (
+            self._lock(customer),
+            self._lock("process:" + state.id),
+            hold_stock(self._stock, _skus(state)),
+        ):
             state = await self._engine.forward(state)
         if state.error is not None and state.error.code == InvalidInput.code:
             raise InvalidInput(state.error.message, step=state.error.step)
         return state
 
     async def _resume(self, state: ProcessState) -> ProcessState:
-        async with self._lock("process:" + state.id):
+        async with self._lock("process:" + state.id), hold_stock(self._stock, _skus(state)):
             return await self._engine.resume(self._reload(state))
 
     async def _outcome(self, state: ProcessState) -> PlaceOrderOutcome:
@@ -189,9 +269,11 @@ class OrderProcessService:
             state.id, state.status, order, state.approval, state.reservations, state.error
         )
 
-    def _new_state(self, order: OrderInput, key: str, fingerprint: str) -> ProcessState:
+    def _new_state(
+        self, order: OrderInput, key: str, fingerprint: str, subject: str | None
+    ) -> ProcessState:
         now = self._clock()
-        return ProcessState(uuid.uuid4().hex, key, fingerprint, order, now, now)
+        return ProcessState(uuid.uuid4().hex, key, fingerprint, order, now, now, placed_by=subject)
 
     def _find(self, id: str) -> ProcessState:
         state = self._journal.load(id) or self._journal.find_by_order(id)
@@ -210,7 +292,16 @@ class OrderProcessService:
         return lock
 
 
-def _check_input(order: OrderInput, key: str) -> None:
+def _skus(state: ProcessState) -> list[str]:
+    return sorted({line.sku for line in state.input.lines})
+
+
+def _same_caller(state: ProcessState, subject: str | None) -> bool:
+    """A key replayed by another subject must not hand it someone else's process."""
+    return state.placed_by is None or subject is None or state.placed_by == subject
+
+
+def _check_input(order: OrderInput, key: str, limits: OrderLimits) -> None:
     if not key.strip() or len(key) > _MAX_KEY:
         raise InvalidInput(f"idempotencyKey must be 1..{_MAX_KEY} characters")
     if not order.customer_id.strip():
@@ -220,11 +311,7 @@ def _check_input(order: OrderInput, key: str) -> None:
     for i, line in enumerate(order.lines):
         if not line.sku.strip():
             raise InvalidInput(f"lines[{i}].sku is empty")
-        if not line.quantity.is_finite() or not 0 < line.quantity <= _MAX_QUANTITY:
-            raise InvalidInput(
-                f"lines[{i}].quantity must be positive and at most {_MAX_QUANTITY}, "
-                f"got {line.quantity}"
-            )
+    check_line_quantities(order.lines, limits)
 
 
 def _canonical(order: OrderInput) -> str:

@@ -114,6 +114,7 @@ class ProcessState:
     error: ProcessError | None = None
     attention: ProcessError | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    placed_by: str | None = None  # the subject whose token placed the order
 
 
 def dump_state(state: ProcessState) -> bytes:
@@ -150,6 +151,7 @@ def load_state(raw: bytes) -> ProcessState:
         error=ProcessError(**data["error"]) if data["error"] else None,
         attention=ProcessError(**data["attention"]) if data["attention"] else None,
         extra=dict(data["extra"]),
+        placed_by=data.get("placed_by"),
     )
 
 

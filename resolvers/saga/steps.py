@@ -1,7 +1,10 @@
 """The steps of the order process. Each one is safe to run again after a crash.
 
 Forward: validate → decide → crm_upsert → erp_customer → (approved only) erp_order_create →
-erp_order_submit → crm_status. Undo, in reverse: erp_order_cancel → crm_order_cancel.
+erp_order_submit → erp_reservation_check → crm_status (the reservation check holds an order
+the ERP could not reserve in full, see `reservation`). Undo, in reverse: erp_order_cancel →
+crm_order_cancel; after a failed approval only crm_status_revert → erp_order_cancel (back to
+PENDING_APPROVAL).
 Re-running is safe because every write looks first (ERP mirror by `custom_crm_order_id`,
 ERP customer by `custom_crm_account_id`) or is an upsert (CRM order on `External_Ref`).
 """
@@ -11,20 +14,32 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from resolvers.erpnext_stock import reserved_by_row
 from resolvers.errors import InvalidInput
 from resolvers.records import CatalogProduct, Item, OrderStatus, StockLevel
 
 from .approval import ApprovalFacts, ApprovalRules, Decision, decide
+from .locks import check_current_lease
 from .ports import CRM_APPROVED, CRM_CANCELLED, CRM_CREATED, CRM_PENDING, CrmPort, ScmPort
+from .quantities import OrderLimits, check_order_value, check_whole_units
+from .reservation import (
+    ShortPolicy,
+    hold_for_stock,
+    reservations_of,
+    short_message,
+    shortfalls,
+)
 from .state import PricedLine, ProcessState, Reservation, StepFailed
 
 T = TypeVar("T")
-_OPEN = (OrderStatus.CREATED, OrderStatus.PENDING_APPROVAL, OrderStatus.APPROVED)
+# Orders that hold credit: approved (reserving) ones, and "Created", which the process writes
+# for an order it is approving until the mirror reserves. Held orders hold no credit.
+_RESERVING = (OrderStatus.CREATED, OrderStatus.APPROVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +51,8 @@ class StepContext:
     rules: ApprovalRules
     clock: Callable[[], datetime]
     delivery_lead_days: int = 7
+    limits: OrderLimits = field(default_factory=OrderLimits)
+    on_short: ShortPolicy = "release"
 
 
 Step = Callable[[StepContext, ProcessState], Awaitable[ProcessState]]
@@ -53,11 +70,15 @@ async def validate(ctx: StepContext, state: ProcessState) -> ProcessState:
     lines = tuple(
         _price(i, line.sku, line.quantity, products, items) for i, line in enumerate(order.lines)
     )
+    uoms = {sku: item.uom for sku, item in items.items()}
+    whole = await ctx.scm.whole_number_uoms(sorted({u or "Nos" for u in uoms.values()}))
+    check_whole_units(order.lines, uoms, whole)
     currency = _currency(order.currency, [products[line.sku] for line in order.lines])
     total = sum((line.quantity * line.unit_price for line in lines), Decimal(0))
+    check_order_value(total, currency, ctx.limits)
     limit = customer.credit_limit.amount if customer.credit_limit else None
     remaining = None if limit is None else limit - await _open_total(ctx, state)
-    bins = await ctx.scm.list_bins(skus)
+    bins = await ctx.scm.reservable_stock(skus)
     short = tuple(
         sku for sku, qty in _demand(lines).items() if _best(bins.get(sku, []), qty) is None
     )
@@ -102,7 +123,7 @@ async def _open_total(ctx: StepContext, state: ProcessState) -> Decimal:
     own = state.idempotency_key
     return sum(
         (o.total.amount for o in orders.get(state.input.customer_id, [])
-         if o.status in _OPEN and o.external_ref != own),
+         if o.status in _RESERVING and o.external_ref != own),
         Decimal(0),
     )  # fmt: skip
 
@@ -164,8 +185,13 @@ async def erp_order_create(ctx: StepContext, state: ProcessState) -> ProcessStat
     existing = (await ctx.scm.erp_orders_by_crm_ids([crm_id])).get(crm_id)
     if existing is not None and existing.docstatus != 2:
         return dataclasses.replace(state, erp_order=existing.name)
-    bins = await ctx.scm.list_bins(sorted({line.sku for line in state.lines}))
-    picks = {sku: _pick(bins.get(sku, []), sku) for sku in _demand(state.lines)}
+    bins = await ctx.scm.reservable_stock(sorted({line.sku for line in state.lines}))
+    demand = _demand(state.lines)
+    short = [sku for sku, qty in demand.items() if _best(bins.get(sku, []), qty) is None]
+    if short:  # stock left since the decision (outside this gateway's lock): hold, reserve nothing
+        message = f"no warehouse can reserve in full now: {', '.join(short)}"
+        return await hold_for_stock(ctx, state, message, None)
+    picks = {sku: _pick(bins.get(sku, []), sku) for sku in demand}
     order = await ctx.scm.create_sales_order(
         customer=_need(state.erp_customer, "the ERP customer"),
         crm_order_id=crm_id,
@@ -187,6 +213,7 @@ async def erp_order_submit(ctx: StepContext, state: ProcessState) -> ProcessStat
     crm_id = _need(state.crm_order_id, "the CRM order id")
     order = (await ctx.scm.erp_orders_by_crm_ids([crm_id])).get(crm_id)
     if order is None or order.docstatus == 0:
+        check_current_lease()
         order = await ctx.scm.submit_sales_order(_need(state.erp_order, "the ERP order"))
     if order.docstatus != 1:
         raise StepFailed(f"ERP sales order {order.name} is {order.status}, not submitted")
@@ -196,19 +223,58 @@ async def erp_order_submit(ctx: StepContext, state: ProcessState) -> ProcessStat
     return dataclasses.replace(state, reservations=reservations)
 
 
-async def crm_status(ctx: StepContext, state: ProcessState) -> ProcessState:
-    await ctx.crm.set_order_status(_need(state.crm_order_id, "the CRM order id"), CRM_APPROVED)
+async def erp_reservation_check(ctx: StepContext, state: ProcessState) -> ProcessState:
+    """Read the Stock Reservation Entries back; less than ordered holds the order."""
+    crm_id = _need(state.crm_order_id, "the CRM order id")
+    mirror = (await ctx.scm.erp_orders_by_crm_ids([crm_id])).get(crm_id)
+    if mirror is None or mirror.docstatus != 1:
+        # Released by an earlier run of this step, or cancelled outside: nothing is reserved.
+        message = "the ERP mirror holds no reservation"
+        return await hold_for_stock(ctx, dataclasses.replace(state, reservations=()), message, None)
+    entries = await ctx.scm.reservation_entries(mirror.name)
+    reservations = reservations_of(mirror, reserved_by_row(entries))
+    state = dataclasses.replace(state, reservations=reservations)
+    short = shortfalls(reservations)
+    if short:
+        return await hold_for_stock(ctx, state, short_message(short), mirror)
     return state
 
 
+async def crm_status(ctx: StepContext, state: ProcessState) -> ProcessState:
+    """Approve the CRM order, on condition that its mirror is submitted, checked again after."""
+    crm_id = _need(state.crm_order_id, "the CRM order id")
+    await _require_submitted(ctx, crm_id, "before")
+    await ctx.crm.set_order_status(crm_id, CRM_APPROVED)
+    await _require_submitted(ctx, crm_id, "after")
+    return state
+
+
+async def _require_submitted(ctx: StepContext, crm_id: str, when: str) -> None:
+    if not any(m.docstatus == 1 for m in await ctx.scm.mirrors_of(crm_id)):
+        raise StepFailed(
+            f"the ERP mirror of CRM order {crm_id} is not submitted {when} the CRM approval"
+        )
+
+
 async def erp_order_cancel(ctx: StepContext, state: ProcessState) -> ProcessState:
-    """Cancel the submitted ERP mirror, which releases its reservation (B.8.4)."""
+    """Cancel every submitted ERP mirror (releasing its reservation, B.8.4) and delete every
+    draft: a submit still in flight then finds no document, so it cannot reserve later."""
     if state.crm_order_id is None:
         return state
-    mirror = (await ctx.scm.erp_orders_by_crm_ids([state.crm_order_id])).get(state.crm_order_id)
-    # A draft mirror reserves nothing; Frappe refuses to cancel a draft, so it is left as is.
-    if mirror is not None and mirror.docstatus == 1:
-        await ctx.scm.cancel_sales_order(mirror.name)
+    for mirror in await ctx.scm.mirrors_of(state.crm_order_id):
+        if mirror.docstatus == 1:
+            await ctx.scm.cancel_sales_order(mirror.name)
+        elif mirror.docstatus == 0:
+            await ctx.scm.delete_sales_order(mirror.name)
+    return dataclasses.replace(state, erp_order=None, reservations=())
+
+
+async def crm_status_revert(ctx: StepContext, state: ProcessState) -> ProcessState:
+    """After a failed approval: an Approved CRM order goes back to Pending Approval."""
+    crm_id = _need(state.crm_order_id, "the CRM order id")
+    current = (await ctx.crm.get_orders([crm_id])).get(crm_id)
+    if current is not None and current.status is OrderStatus.APPROVED:
+        await ctx.crm.set_order_status(crm_id, CRM_PENDING)
     return state
 
 
@@ -233,9 +299,19 @@ FORWARD: dict[str, Step] = {
     "erp_customer": erp_customer,
     "erp_order_create": erp_order_create,
     "erp_order_submit": erp_order_submit,
+    "erp_reservation_check": erp_reservation_check,
     "crm_status": crm_status,
 }
-UNDO: dict[str, Step] = {"erp_order_cancel": erp_order_cancel, "crm_order_cancel": crm_order_cancel}
+UNDO: dict[str, Step] = {
+    "erp_order_cancel": erp_order_cancel,
+    "crm_order_cancel": crm_order_cancel,
+    "crm_status_revert": crm_status_revert,
+}
+# Undo of a failed approval, back to PENDING_APPROVAL: the CRM first (no Approved CRM order
+# without its mirror), then the ERP mirror; the CRM order itself stays.
+ROLLBACK = ("crm_status_revert", "erp_order_cancel")
+# The forward steps of a held order already done before approveOrder.
+PLACEMENT = ("validate", "decide", "crm_upsert", "erp_customer")
 
 
 def forward_plan(state: ProcessState) -> tuple[str, ...]:
@@ -244,9 +320,9 @@ def forward_plan(state: ProcessState) -> tuple[str, ...]:
     if decision is None or decision is Decision.REJECTED:
         return ("validate", "decide")
     if decision is Decision.PENDING_APPROVAL:
-        return ("validate", "decide", "crm_upsert", "erp_customer")
+        return PLACEMENT
     return tuple(FORWARD)
 
 
 def undo_plan(state: ProcessState) -> tuple[str, ...]:
-    return tuple(UNDO) if state.writes_started else ()
+    return ("erp_order_cancel", "crm_order_cancel") if state.writes_started else ()

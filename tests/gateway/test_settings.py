@@ -164,6 +164,8 @@ def test_the_example_file_configures_access_and_the_order_process() -> None:
     assert settings.saga.enabled
     assert settings.saga.saga.journal_key == JOURNAL_KEY
     assert settings.saga.saga.rules.max_auto_approve_total == Decimal("10000")
+    assert (settings.saga.saga.patience.settle_s, settings.saga.saga.patience.watch_s) == (2, 900)
+    assert settings.saga.saga.resolve_interval_s == settings.saga.saga.recovery_wait_s == 5
 
 
 def test_access_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> None:
@@ -221,6 +223,12 @@ def test_access_settings_come_from_the_file_and_the_environment(tmp_path: Path) 
         (minimal(policy={"audit": "x"}), {}, "unknown key(s) in [policy]: audit"),
         (minimal(saga={"journal": "x"}), {}, "unknown key(s) in [saga]: journal"),
         (minimal(saga={"enabled": "yes"}), {}, "saga.enabled must be true or false"),
+        (
+            minimal(saga={"settle_s": -1}),
+            {},
+            "saga.settle_s must be a number of seconds in [0, 86400], got -1",
+        ),
+        (minimal(saga={"watch_s": "15m"}), {}, "saga.watch_s must be a number of seconds"),
         (
             minimal(saga={"approval": {"max_total": 1}}),
             {},

@@ -7,16 +7,19 @@ cent), so approveOrder has something to approve.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from backends.erpnext.app import ErpEmulator
 from backends.erpnext.store import ErpStore
 from backends.seed import seed
+from backends.serve import serving
 from backends.zoho.app import ZohoEmulator
 from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
@@ -25,7 +28,14 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import LineInput, OrderInput, OrderProcessService, ProcessStatus, SimulatedCrash
 from resolvers.zoho import ZohoCRM
-from tests.conftest import JOURNAL_KEY, ClientFor, GraphQLClient, SeededStores, gateway_settings
+from tests.conftest import (
+    JOURNAL_KEY,
+    ClientFor,
+    GraphQLClient,
+    SeededStores,
+    gateway_settings,
+    token_for,
+)
 from tests.saga.conftest import crash_at
 
 PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
@@ -149,9 +159,58 @@ async def test_the_app_recovers_an_interrupted_process_when_it_starts(
 
     restarted = assemble(settings, crm=crm, scm=scm)
     async with restarted.router.lifespan_context(restarted):
+        # recovery runs in the background once the app has started
+        await asyncio.wait_for(restarted.state.order_process.resolver.recovered.wait(), 30)
         reopened = settings.saga.saga.open_journal()
         assert reopened.unfinished() == []
         state = reopened.find_by_key("k-crash")
         assert state is not None
         assert state.status is ProcessStatus.PENDING_APPROVAL  # resumed to the approval hold
         reopened.close()
+
+
+CANCEL = "mutation($id: ID!) { cancelOrder(id: $id) { status } }"
+
+
+async def test_the_server_listens_and_recovers_in_the_background_while_the_erp_hangs(
+    settings: Settings,
+    crm: ZohoCRM,
+    scm: ERPNext,
+    client_for: ClientFor,
+    scm_emulator: ErpEmulator,
+) -> None:
+    """Issue 12: recovery used to run before the server listened (a hung ERP kept /healthz
+    refusing connections). Now /healthz answers at once, /readyz says `recovering`, and a
+    request for the process under recovery waits (bounded) and then gets PROCESS_RECOVERING."""
+    order = await order_input(client_for("admin"))
+    lines = tuple(LineInput(line["sku"], Decimal(line["quantity"])) for line in order["lines"])
+    journal = settings.saga.saga.open_journal()
+    crashed = OrderProcessService(
+        crm, scm, journal, settings.saga.saga.rules, step_hook=crash_at("erp_customer", "before")
+    )
+    with pytest.raises(SimulatedCrash):
+        await crashed.place_order(OrderInput(order["customerId"], lines), "k-hung")
+    [interrupted] = journal.unfinished()
+    journal.close()
+    hung = scm_emulator.controls.hold("GET", r"^/api/resource/Customer$", 60_000)  # until released
+    saga = dataclasses.replace(settings.saga.saga, recovery_wait_s=0.05)
+    quick = dataclasses.replace(settings, saga=dataclasses.replace(settings.saga, saga=saga))
+    app = assemble(quick, crm=crm, scm=scm)
+    admin = {"Authorization": f"Bearer {token_for('admin')}"}
+    async with (
+        serving(app, "127.0.0.1", 0, lifespan="on", timeout_graceful_shutdown=1) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+    ):
+        assert (await http.get("/healthz")).status_code == 200
+        ready = await http.get("/readyz")
+        assert (ready.status_code, ready.json()["status"]) == (503, "recovering")
+        body = {"query": CANCEL, "variables": {"id": interrupted.id}}
+        refused = (await http.post("/graphql", json=body, headers=admin)).json()
+        assert refused["errors"][0]["extensions"]["code"] == "PROCESS_RECOVERING"
+        assert "retry" in refused["errors"][0]["message"]
+        hung.release()
+        await asyncio.wait_for(app.state.order_process.resolver.recovered.wait(), 30)
+        assert (await http.get("/readyz")).json()["status"] == "ready"
+        process = {"query": PROCESS, "variables": {"id": interrupted.id}}
+        after = (await http.post("/graphql", json=process, headers=admin)).json()
+    assert after["data"]["orderProcess"]["status"] == "PENDING_APPROVAL"

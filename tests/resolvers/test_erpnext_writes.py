@@ -132,3 +132,25 @@ async def test_a_by_name_get_quotes_spaces_and_answers_none_for_a_404(scm: ERPNe
     assert found is not None
     assert found["warehouse_name"] == "Stores"
     assert missing is None
+
+
+async def test_a_submitted_line_without_stock_reservation_entries_reserved_nothing(
+    scm: ERPNext, stocked: ErpStore
+) -> None:
+    """A stock_reserved_qty of 0 is 0: it once read as 'the whole line is reserved'."""
+    draft = await scm.create_sales_order(
+        customer="Cust A", crm_order_id="crm-7", delivery_date=DELIVERY, currency="USD",
+        lines=[("SKU-1", Decimal(500), Decimal(1), "Stores - AC")],  # 100 in stock
+    )  # fmt: skip
+    submitted = await scm.submit_sales_order(draft.name)
+    assert submitted.lines[0].reserved == Decimal(100)  # only what was free
+    entries = await scm.reservation_entries(draft.name)
+    assert [(e.sku, e.reserved) for e in entries] == [("SKU-1", Decimal(100))]
+    classic = await scm.create_sales_order(
+        customer="Cust A", crm_order_id="crm-8", delivery_date=DELIVERY, currency="USD",
+        lines=[("SKU-1", Decimal(5), Decimal(1), "Stores - AC")], reserve_stock=False,
+    )  # fmt: skip
+    await scm.submit_sales_order(classic.name)
+    mirror = (await scm.erp_orders_by_crm_ids(["crm-8"]))["crm-8"]
+    assert (mirror.docstatus, mirror.lines[0].reserved) == (1, Decimal(0))
+    assert await scm.reservation_entries(classic.name) == []

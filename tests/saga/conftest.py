@@ -15,16 +15,20 @@ from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy
 from resolvers.records import OrderStatus
 from resolvers.saga import ApprovalRules, Journal, OrderProcessService, Sealer
+from resolvers.saga.outcomes import Patience
 from resolvers.saga.process import StepHook
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from tests.saga.faults import FaultInjector
 
 erp_app = pytest.importorskip("backends.erpnext.app")
+from backends.erpnext import bins  # noqa: E402
 from backends.erpnext.store import ErpStore  # noqa: E402
 from backends.zoho.app import ZohoEmulator, ZohoSettings  # noqa: E402
 from backends.zoho.store import ZohoStore  # noqa: E402
 
 FAST_RETRY = RetryPolicy(attempts=2, backoff_s=0.001, backoff_max_s=0.002)
+# Unknown outcomes are read back for 50 ms here (a write that never lands costs no more).
+QUICK = Patience(settle_s=0.05, poll_s=0.01)
 SKUS = ("SKU-A", "SKU-B")
 
 
@@ -44,13 +48,29 @@ class Systems:
     journals: list[Journal] = field(default_factory=list)
 
     def service(
-        self, *, rules: ApprovalRules | None = None, step_hook: StepHook | None = None
+        self,
+        *,
+        rules: ApprovalRules | None = None,
+        step_hook: StepHook | None = None,
+        patience: Patience = QUICK,
+        **options: Any,
     ) -> OrderProcessService:
         journal = Journal(self.journal_path, Sealer.from_base64(self.key))
         self.journals.append(journal)
         return OrderProcessService(
-            self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook
+            self.crm, self.scm, journal, rules or ApprovalRules(), step_hook=step_hook,
+            patience=patience, **options,
+        )  # fmt: skip
+
+    def set_stock(self, sku: str, warehouse: str, actual: float) -> None:
+        """Stock on hand of one Bin, as a stock entry outside the gateway would leave it."""
+        store = self.erp.store
+        bins.ensure(store, sku, warehouse)
+        store.execute(
+            "UPDATE tabBin SET actual_qty = ? WHERE item_code = ? AND warehouse = ?",
+            (actual, sku, warehouse),
         )
+        store.recompute_bins()
 
     def crm_orders(self) -> list[dict[str, Any]]:
         return self.zoho.store.select("Sales_Orders", "1", ())
@@ -76,9 +96,9 @@ class Systems:
             if (
                 order.status is OrderStatus.APPROVED
                 and mirror
-                and not all(line.reserved > 0 for line in mirror.lines)
+                and not all(line.reserved >= line.quantity for line in mirror.lines)
             ):
-                problems.append(f"approved CRM order {order_id} has unreserved lines")
+                problems.append(f"approved CRM order {order_id} is not fully reserved")
             if live_mirror and order.status is OrderStatus.CANCELLED:
                 problems.append(f"ERP mirror of cancelled CRM order {order_id} still reserves")
         return problems
@@ -110,6 +130,8 @@ def _erp_data(store: ErpStore) -> None:
         {"name": "Stores - AC", "warehouse_name": "Stores", "company": "Acme Corp"},
         {"name": "Finished Goods - AC", "warehouse_name": "Finished Goods", "company": "Acme Corp"},
     ])  # fmt: skip
+    store.insert("UOM", [{"name": "Nos", "uom_name": "Nos", "must_be_whole_number": 1},
+                         {"name": "Kg", "uom_name": "Kg", "must_be_whole_number": 0}])  # fmt: skip
     store.insert("Item", [
         {"item_code": sku, "item_name": sku, "item_group": "Products", "stock_uom": "Nos",
          "is_stock_item": 1} for sku in (*SKUS, "SKU-OFF")

@@ -123,3 +123,17 @@ async def test_without_a_configured_service_order_mutations_say_so(systems: Syst
     )
     [error] = result.errors
     assert error.original_error.code == "NOT_CONFIGURED"
+
+
+async def test_a_tiny_or_huge_quantity_is_bad_user_input_naming_the_line(
+    systems: Systems,
+) -> None:
+    for quantity in ("0.0000000001", "1E+9"):
+        result = await run(
+            systems, PLACE, systems.service(), input=order_input(systems, "northwind", quantity),
+            key="g-q",
+        )  # fmt: skip
+        [error] = result.errors
+        assert error.original_error.code == "BAD_USER_INPUT"
+        assert "lines[0].quantity" in error.message
+    assert systems.crm_orders() == []

@@ -89,6 +89,7 @@ async def test_concurrent_orders_of_one_customer_cannot_both_spend_the_same_cred
 ) -> None:
     service = systems.service(rules=ApprovalRules(require_stock=False))
     customer = systems.accounts["northwind"]
+    systems.set_stock("SKU-A", "Stores - AC", 200)  # stock is not what limits them here
     # 6000 each against 10000 of credit: alone each fits, together they do not.
     results = await asyncio.gather(
         service.place_order(order(customer, ("SKU-A", "60")), "k-race-1"),
@@ -235,7 +236,7 @@ async def test_the_order_process_shows_each_step_with_its_state_and_time(systems
     assert view.id == placed.process_id
     done = [s.step for s in view.steps if s.phase == "done"]
     assert done == ["validate", "decide", "crm_upsert", "erp_customer", "erp_order_create",
-                    "erp_order_submit", "crm_status"]  # fmt: skip
+                    "erp_order_submit", "erp_reservation_check", "crm_status"]  # fmt: skip
     assert all(s.at.tzinfo is not None for s in view.steps)
     assert await service.get_process("no-such-process") is None
 

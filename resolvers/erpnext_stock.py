@@ -1,0 +1,102 @@
+"""What the order process asks ERPNext about stock before and after it reserves (§B.6, §B.8.4).
+
+Reservable stock of an item in a warehouse is the least of three Bin figures, so that an order
+the gateway places never drives any of them below zero:
+
+    actual_qty − reserved_qty      (classic reservation: every submitted Sales Order row)
+    actual_qty − reserved_stock    (v15 Stock Reservation Entries: what a submit can reserve)
+    projected_qty                  (what ERPNext plans with; includes production demand)
+
+After a submit, the Stock Reservation Entries of the order are what was really reserved
+(`reserved_qty − delivered_qty` per Sales Order Item row); a row with none reserved nothing.
+Whether an item's quantities must be whole comes from its UOM's `must_be_whole_number`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from resolvers.canonical import to_decimal_or_zero
+from resolvers.erpnext_wire import FrappeWire
+from resolvers.records import StockLevel
+
+RESERVABLE_FIELDS = (
+    "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_stock", "projected_qty",
+)  # fmt: skip
+ENTRY_FIELDS = ("name", "voucher_detail_no", "item_code", "warehouse", "reserved_qty",
+                "delivered_qty")  # fmt: skip
+UOM_FIELDS = ("name", "must_be_whole_number")
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEntry:
+    """One submitted Stock Reservation Entry of a Sales Order row."""
+
+    row_name: str
+    sku: str
+    warehouse: str
+    reserved: Decimal  # still held: reserved_qty − delivered_qty
+
+
+async def reservable_stock(wire: FrappeWire, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
+    """Per SKU, one StockLevel per warehouse whose `available` is what may still be reserved."""
+    rows = await wire.in_list("Bin", "item_code", skus, RESERVABLE_FIELDS)
+    result: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
+    for row in sorted(rows, key=lambda r: str(r.get("warehouse"))):
+        sku = str(row.get("item_code"))
+        if sku in result:
+            result[sku].append(_reservable(row))
+    return result
+
+
+def _reservable(row: dict[str, object]) -> StockLevel:
+    actual = to_decimal_or_zero(row.get("actual_qty"))
+    reserved = to_decimal_or_zero(row.get("reserved_qty"))
+    held = to_decimal_or_zero(row.get("reserved_stock"))
+    projected = to_decimal_or_zero(row.get("projected_qty"))
+    free = min(actual - reserved, actual - held, projected)
+    return StockLevel(
+        sku=str(row.get("item_code")),
+        warehouse_id=str(row.get("warehouse")),
+        on_hand=actual,
+        reserved=max(reserved, held),
+        available=max(free, Decimal(0)),
+        projected=projected,
+    )
+
+
+async def reservation_entries(wire: FrappeWire, sales_order: str) -> list[ReservationEntry]:
+    """The submitted Stock Reservation Entries of one Sales Order."""
+    filters: list[list[Any]] = [
+        ["voucher_type", "=", "Sales Order"], ["voucher_no", "=", sales_order],
+        ["docstatus", "=", 1],
+    ]  # fmt: skip
+    rows = await wire.list_all("Stock Reservation Entry", ENTRY_FIELDS, filters)
+    return [
+        ReservationEntry(
+            row_name=str(r.get("voucher_detail_no")),
+            sku=str(r.get("item_code")),
+            warehouse=str(r.get("warehouse")),
+            reserved=to_decimal_or_zero(r.get("reserved_qty"))
+            - to_decimal_or_zero(r.get("delivered_qty")),
+        )
+        for r in rows
+    ]
+
+
+def reserved_by_row(entries: Sequence[ReservationEntry]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        totals[entry.row_name] += entry.reserved
+    return dict(totals)
+
+
+async def whole_number_uoms(wire: FrappeWire, uoms: Sequence[str]) -> dict[str, bool]:
+    """`must_be_whole_number` per UOM; a UOM the site does not list counts as whole (safe)."""
+    rows = await wire.in_list("UOM", "name", uoms, UOM_FIELDS)
+    found = {str(r.get("name")): bool(r.get("must_be_whole_number")) for r in rows}
+    return {uom: found.get(uom, True) for uom in uoms}
