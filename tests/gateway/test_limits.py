@@ -109,7 +109,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("query", "code"), HOSTILE)
 def test_hostile_operations_get_their_limit_code(query: str, code: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU spent by this process: the machine's load does not count
     error = raises_limit(query)
     assert error.extensions is not None
     assert error.extensions["code"] == code
@@ -117,7 +117,7 @@ def test_hostile_operations_get_their_limit_code(query: str, code: str) -> None:
     assert measured > limit
     assert str(limit) in error.message
     assert str(measured) in error.message
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_a_fragment_cycle_is_measured_without_recursing_forever() -> None:
