@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from resolvers.erpnext_stock import ReservationEntry
+from resolvers.erpnext.stock import ReservationEntry
 from resolvers.records import (
     CatalogProduct,
     Customer,

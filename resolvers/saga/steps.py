@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from resolvers.erpnext_stock import reserved_by_row
+from resolvers.erpnext.stock import reserved_by_row
 from resolvers.errors import InvalidInput
 from resolvers.records import CatalogProduct, Item, OrderStatus, StockLevel
 

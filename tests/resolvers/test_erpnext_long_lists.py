@@ -11,7 +11,7 @@ import pytest
 from backends.erpnext.app import ErpEmulator
 from backends.erpnext.store import ErpStore
 from resolvers.erpnext import ERPNext
-from resolvers.erpnext_wire import LONG_QUERY
+from resolvers.erpnext.wire import LONG_QUERY
 from resolvers.errors import BackendRejected, BackendUnavailable
 from resolvers.http import RetryPolicy
 from tests.resolvers.conftest import RecordingTransport, SleepSpy, erp_bin, erp_item, erp_options

@@ -14,7 +14,7 @@ from resolvers.errors import BackendAuthError, BackendRejected, BackendUnavailab
 from resolvers.http import Requester, RetryPolicy, Timeouts
 from resolvers.records import OrderStatus
 from resolvers.zoho import ZohoCRM
-from resolvers.zoho_auth import ZohoTokenSource
+from resolvers.zoho.auth import ZohoTokenSource
 from tests.resolvers.conftest import ZOHO_URL, SleepSpy, account, product, zoho_id, zoho_options
 
 

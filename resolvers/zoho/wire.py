@@ -18,8 +18,8 @@ from resolvers.batching import batches
 from resolvers.cursors import decode_cursor, encode_cursor, offset_of
 from resolvers.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 from resolvers.http import Requester
-from resolvers.zoho_auth import ZohoToken, ZohoTokenSource
-from resolvers.zoho_mapping import all_of, condition, escape
+from resolvers.zoho.auth import ZohoToken, ZohoTokenSource
+from resolvers.zoho.mapping import all_of, condition, escape
 
 API = "/crm/v8"
 IDS_PER_CALL = 100  # `ids=` and search `in` both take at most 100 values (§A.3, §A.5)

@@ -34,7 +34,7 @@ from resolvers.canonical import (
     format_naive_datetime,
 )
 from resolvers.cursors import decode_cursor, encode_cursor, offset_of
-from resolvers.erpnext_mapping import (
+from resolvers.erpnext.mapping import (
     BIN_FIELDS,
     CUSTOMER_FIELDS,
     ITEM_FIELDS,
@@ -49,14 +49,14 @@ from resolvers.erpnext_mapping import (
     to_stock_level,
     to_warehouse,
 )
-from resolvers.erpnext_shipments import ShipmentAssembler
-from resolvers.erpnext_stock import (
+from resolvers.erpnext.shipments import ShipmentAssembler
+from resolvers.erpnext.stock import (
     ReservationEntry,
     reservable_stock,
     reservation_entries,
     whole_number_uoms,
 )
-from resolvers.erpnext_wire import Doc, Filter, FrappeWire
+from resolvers.erpnext.wire import Doc, Filter, FrappeWire
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
 from resolvers.records import (

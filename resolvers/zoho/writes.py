@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from resolvers.errors import BackendRejected, InvalidInput
 from resolvers.records import Order
-from resolvers.zoho_wire import Record, ZohoWire, duplicate_of, write_results, zoho_id
+from resolvers.zoho.wire import Record, ZohoWire, duplicate_of, write_results, zoho_id
 
 
 class _Options(Protocol):

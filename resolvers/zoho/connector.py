@@ -27,8 +27,8 @@ from resolvers.canonical import DEFAULT_ORDER_STATUSES
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
 from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
-from resolvers.zoho_auth import ZohoTokenSource
-from resolvers.zoho_mapping import (
+from resolvers.zoho.auth import ZohoTokenSource
+from resolvers.zoho.mapping import (
     ACCOUNT_FIELDS,
     CONTACT_FIELDS,
     ORDER_FIELDS,
@@ -43,8 +43,8 @@ from resolvers.zoho_mapping import (
     to_product,
     unresolved_product_ids,
 )
-from resolvers.zoho_wire import PER_PAGE_MAX, Record, ZohoWire
-from resolvers.zoho_writes import ZohoOrderWrites
+from resolvers.zoho.wire import PER_PAGE_MAX, Record, ZohoWire
+from resolvers.zoho.writes import ZohoOrderWrites
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class ZohoCRM(ZohoOrderWrites):
     """Reads and writes Zoho CRM accounts, orders and products as canonical records.
 
     The writes (the order saga's `upsert_order`, `set_order_status`) are in
-    `resolvers.zoho_writes`.
+    `resolvers.zoho.writes`.
     """
 
     def __init__(

@@ -14,18 +14,18 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from resolvers.erpnext_mapping import (
+from resolvers.erpnext.mapping import (
     ADDRESS_FIELDS,
     shipment_lines,
     shipment_status,
     to_address,
     to_shipment,
 )
-from resolvers.erpnext_wire import Doc, Filter, FrappeWire
+from resolvers.erpnext.wire import Doc, Filter, FrappeWire
 from resolvers.records import Shipment, ShipmentStatus
 
 if TYPE_CHECKING:
-    from resolvers.erpnext import ERPNextOptions
+    from resolvers.erpnext.connector import ERPNextOptions
 
 
 class ShipmentAssembler:

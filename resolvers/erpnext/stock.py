@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from resolvers.canonical import to_decimal_or_zero
-from resolvers.erpnext_wire import FrappeWire
+from resolvers.erpnext.wire import FrappeWire
 from resolvers.records import StockLevel
 
 RESERVABLE_FIELDS = (
