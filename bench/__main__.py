@@ -39,7 +39,7 @@ from bench.harness import (
 )
 from bench.report import Row, profile_summary, table, targets
 from bench.workloads import GatewayClient, Workload, WorkloadError, mismatch, order_list, order_page
-from gateway.tokens import mint
+from gateway.auth.tokens import mint
 
 Call = Callable[[], Awaitable[object]]
 W3_ROWS_PER_S = 20_000

@@ -38,9 +38,9 @@ import httpx
 from starlette.applications import Starlette
 
 from bench.harness import emulations
+from gateway.auth.tokens import mint
 from gateway.runtime import freeze_startup, loop_factory, tune_gc
 from gateway.settings import parse_settings
-from gateway.tokens import mint
 from gateway.views import load_views
 from gateway.views.encode import csv_cell, defuse_formula
 from gateway.views.flatten import Flattener

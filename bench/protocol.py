@@ -34,7 +34,7 @@ def _serve(ports: Any, ready: Any) -> None:
     from backends.serve import serving
     from gateway.http_protocol import guarded_protocol
     from gateway.runtime import loop_factory
-    from gateway.settings_server import ConnectionLimits
+    from gateway.settings.server import ConnectionLimits
 
     async def healthz(request: Any) -> JSONResponse:
         return JSONResponse({"status": "ok"})

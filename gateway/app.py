@@ -43,9 +43,9 @@ from gateway.errors import (
     unformatted,
 )
 from gateway.graphiql import ASSET_PREFIX, asset_endpoint, page_response
-from gateway.http_guard import RequestRefused, send_refusal
 from gateway.http_negotiation import OperationChoice, negotiate, refusal_for, shape_result
-from gateway.ratelimit import RateLimiter, client_address, rate_limited
+from gateway.protection.http_guard import RequestRefused, send_refusal
+from gateway.protection.ratelimit import RateLimiter, client_address, rate_limited
 from gateway.request_id import RequestIdMiddleware, request_id_of
 from gateway.settings import Settings
 from resolvers.errors import CrossdockError

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from gateway.http_guard import RequestRefused, refusal_response, send_refusal
+from gateway.protection.http_guard import RequestRefused, refusal_response, send_refusal
 from resolvers.errors import BackendError, CrossdockError, neutral_message
 
 logger = logging.getLogger("crossdock.errors")

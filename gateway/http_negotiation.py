@@ -26,7 +26,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from gateway.http_guard import GRAPHQL_RESPONSE, RequestRefused, accepts_graphql_response
+from gateway.protection.http_guard import GRAPHQL_RESPONSE, RequestRefused, accepts_graphql_response
 
 REQUEST_ERROR_FLAG = "graphql_request_error"
 

@@ -2,7 +2,7 @@
 
 uvicorn's httptools protocol buffers request headers without limit, waits for them and for the
 body without end, and accepts every connection. `guarded_protocol(limits)` is its subclass
-with the `[server]` limits (`gateway.settings_server.ConnectionLimits`):
+with the `[server]` limits (`gateway.settings.server.ConnectionLimits`):
 
     431 REQUEST_HEADER_FIELDS_TOO_LARGE  request line and headers over `max_header_bytes`;
                          counted before the parser sees them, so no more than that is buffered
@@ -38,7 +38,7 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from gateway.settings_server import ConnectionLimits
+from gateway.settings.server import ConnectionLimits
 
 logger = logging.getLogger("crossdock.server")
 # Every header block ends with an empty line: "\r\n\r\n", or "\n\n" where bare LF is allowed.

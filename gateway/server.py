@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.http_protocol import guarded_protocol
 from gateway.settings import Settings, SettingsError
-from gateway.settings_server import ServerSettings
+from gateway.settings.server import ServerSettings
 
 
 def uvicorn_options(settings: Settings, *, host: str | None, port: int | None) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Reading a TOML configuration file, or the default shipped inside a package.
 
-    data, source = read_toml(path, ("gateway", "policy_default.toml"), PolicyError, "policy file")
+    data, source = read_toml(
+        path, ("gateway.access", "policy_default.toml"), PolicyError, "policy file"
+    )
 
 `source` names where the data came from (the path, or `package/file` for the shipped default),
 for error messages; an unreadable file or invalid TOML raises `error` saying which and why.

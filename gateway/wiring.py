@@ -10,8 +10,9 @@ reject mode, masks, partner row rules, per-role introspection, audit log), and r
 process over an encrypted journal, recovering interrupted processes in the background once
 the app starts (and resolving those whose outcome was unknown, every few seconds).
 
-Hardening (see gateway.hardening): the HTTP guard and CORS around /graphql, operation limits
-per role, trusted documents, rate limits per caller; backend TLS and protection from settings.
+Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
+operation limits per role, trusted documents, rate limits per caller; backend TLS and
+protection from settings.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gateway.access import row_filters
-from gateway.access_extension import access_extension
+from gateway.access.audit import AuditLog
+from gateway.access.extension import access_extension
+from gateway.access.policy import Policy, PolicyError
 from gateway.app import Shutdown, Startup, create_app
-from gateway.audit import AuditLog
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
-from gateway.hardening import Hardening, backend_verify
-from gateway.jwks import JWKSCache
-from gateway.policy import Policy, PolicyError
+from gateway.auth.jwks import JWKSCache
+from gateway.protection.hardening import Hardening, backend_verify
 from gateway.settings import Settings, SettingsError
-from gateway.settings_saga import missing_key_error
+from gateway.settings.saga import missing_key_error
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.errors import CrossdockError

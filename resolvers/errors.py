@@ -16,10 +16,10 @@
     │
     │   defined beside the feature that raises them:
     ├── gateway.auth.AuthError              bad or missing token: UNAUTHENTICATED (HTTP 401)
-    ├── gateway.jwks.JWKSError              the key set cannot be fetched: JWKS_UNAVAILABLE
+    ├── gateway.auth.jwks.JWKSError              the key set cannot be fetched: JWKS_UNAVAILABLE
     ├── gateway.access.Forbidden            the policy denies a field: FORBIDDEN (+ requiredScopes)
-    ├── gateway.policy.PolicyError          the policy file is wrong (startup): POLICY_ERROR
-    ├── gateway.trusted.PersistedQuery*     PERSISTED_QUERY_NOT_FOUND / _REQUIRED / _MISMATCH
+    ├── gateway.access.policy.PolicyError          the policy file is wrong (startup): POLICY_ERROR
+    ├── gateway.protection.trusted.PersistedQuery* PERSISTED_QUERY_NOT_FOUND / _REQUIRED / _MISMATCH
     ├── resolvers.saga.state.IdempotencyConflict   same key, other input: IDEMPOTENCY_CONFLICT
     ├── resolvers.saga.state.InvalidTransition     approve/cancel in the wrong state: INVALID_STATE
     ├── resolvers.saga.state.StepFailed            a step failed for a business reason: STEP_FAILED

@@ -33,8 +33,8 @@ from backends.erpnext.store import ErpStore
 from backends.seed import seed
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
+from gateway.auth.tokens import mint
 from gateway.settings import Settings, parse_settings
-from gateway.tokens import mint
 from gateway.wiring import assemble, erpnext_options, zoho_options
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM

@@ -47,7 +47,7 @@ ALIVE = 2  # pages read or held at once: the one being sent and the next (memory
 _STATUS = {
     "BAD_USER_INPUT": 400,
     "BAD_CURSOR": 400,
-    # A role's own operation limits (gateway.limits.LimitPolicy) may refuse a view's page
+    # A role's own operation limits (gateway.protection.limits.LimitPolicy) may refuse a view's page
     # that the default limits, checked at startup, allow: the caller's limit, not a fault.
     "QUERY_TOO_COMPLEX": 400,
     "QUERY_TOO_DEEP": 400,

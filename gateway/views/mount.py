@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.limits import Limits
-from gateway.policy import Policy
+from gateway.access.policy import Policy
+from gateway.protection.limits import Limits
 from gateway.views.model import ViewCatalog
 from gateway.views.routes import RequestContextFactory, ViewOptions, view_routes
 from gateway.views.validate import check_views

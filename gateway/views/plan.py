@@ -28,7 +28,7 @@ from graphql import (
 )
 
 from gateway.access import Decider, Denial, analyse
-from gateway.policy import Policy
+from gateway.access.policy import Policy
 from gateway.views.model import Column, View
 from gateway.views.validate import parse_document, response_key
 from schema.principal import Principal

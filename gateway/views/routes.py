@@ -28,10 +28,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Send
 
-from gateway.access_extension import principal_of
+from gateway.access.extension import principal_of
+from gateway.access.policy import Policy
 from gateway.auth import AuthError, unauthorized_response
-from gateway.http_guard import RequestRefused
-from gateway.policy import Policy
+from gateway.protection.http_guard import RequestRefused
 from gateway.views.columns import ColumnType, column_types
 from gateway.views.encode import MEDIA_TYPES, Encoder, Formulas, RowWriter, encoders
 from gateway.views.export import Export, ExportFailed, fresh_context, watermark_now

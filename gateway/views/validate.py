@@ -31,7 +31,7 @@ from graphql import (
     validate,
 )
 
-from gateway.limits import Limits, check_document
+from gateway.protection.limits import Limits, check_document
 from gateway.views.model import View, ViewCatalog, ViewConfigError
 
 REQUIRED_VARIABLES = ("first", "after")

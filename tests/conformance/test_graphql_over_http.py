@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 
 from backends.serve import serving
 from gateway.server import protocol_options
-from gateway.settings_server import ServerSettings
+from gateway.settings.server import ServerSettings
 from tests.conftest import token_for
 
 HERE = Path(__file__).parent

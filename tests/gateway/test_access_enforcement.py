@@ -10,8 +10,8 @@ import strawberry
 from graphql import parse
 
 from gateway.access import Decider, analyse, row_filters
-from gateway.access_extension import access_extension, is_operation_forbidden
-from gateway.policy import Policy
+from gateway.access.extension import access_extension, is_operation_forbidden
+from gateway.access.policy import Policy
 from schema.principal import ANONYMOUS, Principal
 from tests.gateway.contract_schema import ContractContext, contract_schema, principal_for, run
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-import gateway.visibility
-from gateway.policy import Policy
-from gateway.visibility import visible_schema
+import gateway.access.visibility
+from gateway.access.policy import Policy
+from gateway.access.visibility import visible_schema
 from tests.conftest import ClientFor, GraphQLClient
 from tests.gateway.test_access_table import ROLES, TABLE
 
@@ -152,13 +152,13 @@ async def test_a_valid_document_still_runs_and_the_visible_schema_is_built_once_
     client_for: ClientFor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[frozenset[str]] = []
-    build = gateway.visibility._build
+    build = gateway.access.visibility._build
 
     def counting(*args: Any) -> Any:  # a spy: the real build runs
         built.append(args[2])
         return build(*args)
 
-    monkeypatch.setattr(gateway.visibility, "_build", counting)
+    monkeypatch.setattr(gateway.access.visibility, "_build", counting)
     partner, logistics = client(client_for, "partner"), client(client_for, "logistics")
     for _ in range(5):
         data = await partner.data("{ shipments(first: 2) { nodes { id carrier } } }")

@@ -12,10 +12,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from gateway.access_extension import access_extension
+from gateway.access.extension import access_extension
+from gateway.access.policy import Policy
 from gateway.auth import Authenticator, AuthError, AuthSettings, auth_exception_handler
-from gateway.policy import Policy
-from gateway.tokens import mint
+from gateway.auth.tokens import mint
 from tests.gateway.contract_schema import ContractContext, contract_schema
 
 SECRET = "http-test-secret-0123456789-0123456789-0123456789"

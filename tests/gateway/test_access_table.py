@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import strawberry
 
-from gateway.access_extension import access_extension
-from gateway.policy import Policy
+from gateway.access.extension import access_extension
+from gateway.access.policy import Policy
 from tests.gateway.contract_schema import contract_schema, principal_for, run
 
 ROLES = ("admin", "sales", "logistics", "analyst", "partner")

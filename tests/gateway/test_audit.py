@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from gateway.access_extension import access_extension
-from gateway.audit import AuditLog
-from gateway.policy import Policy
+from gateway.access.audit import AuditLog
+from gateway.access.extension import access_extension
+from gateway.access.policy import Policy
 from tests.gateway.contract_schema import contract_schema, principal_for, run
 
 QUERY = 'query OrderPage { customer(id: "C1") { name email creditLimit { amount } } }'

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.access.policy import Policy
 from gateway.auth import (
     AuthConfigError,
     Authenticator,
@@ -27,8 +28,7 @@ from gateway.auth import (
     AuthSettings,
     unauthorized_response,
 )
-from gateway.jwks import JWKSCache
-from gateway.policy import Policy
+from gateway.auth.jwks import JWKSCache
 from schema.principal import ANONYMOUS
 
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"

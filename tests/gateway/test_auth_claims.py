@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from gateway.access.policy import Policy
 from gateway.auth import Authenticator, AuthError, AuthSettings
-from gateway.policy import Policy
 from tests.gateway.test_auth import AUDIENCE, ISSUER, SECRET, _hs256
 
 NOW = 1_900_000_000  # a fixed clock: no test depends on the calendar

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from gateway.access.policy import Policy
 from gateway.auth import Authenticator, AuthError, AuthSettings
-from gateway.policy import Policy
-from gateway.tokens import DEMO_SECRET, is_demo_secret, mint, parse_ttl
+from gateway.auth.tokens import DEMO_SECRET, is_demo_secret, mint, parse_ttl
 
 
 async def test_a_minted_partner_token_verifies_with_its_role_scopes_and_partner_id() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from gateway.settings import Settings, parse_settings
-from gateway.settings_saga import parse_saga
+from gateway.settings.saga import parse_saga
 from tests.conftest import JOURNAL_KEY, ClientFor, GraphQLClient, gateway_settings
 from tests.gateway.test_settings import minimal
 from tests.gateway.test_wiring_orders import PLACE, order_input

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from gateway.cli import main
-from gateway.demo import DEMO_ROLES, demo_running
+from gateway.cli.demo import DEMO_ROLES, demo_running
 from gateway.settings import Settings
-from gateway.settings_access import parse_auth
+from gateway.settings.access import parse_auth
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM

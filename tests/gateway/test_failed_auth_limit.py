@@ -21,13 +21,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from gateway.access.policy import Policy
 from gateway.app import create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
-from gateway.hardening import rate_limiter
-from gateway.policy import Policy
-from gateway.ratelimit import FailedAuthLimiter, Rate, RateLimiter, client_address
+from gateway.protection.hardening import rate_limiter
+from gateway.protection.ratelimit import FailedAuthLimiter, Rate, RateLimiter, client_address
 from gateway.settings import Settings, SettingsError
-from gateway.settings_hardening import RateLimitSettings, parse_rate_limits
+from gateway.settings.hardening import RateLimitSettings, parse_rate_limits
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM

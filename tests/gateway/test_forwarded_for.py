@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from backends.serve import serving
-from gateway.ratelimit import Rate
+from gateway.protection.ratelimit import Rate
 from gateway.server import protocol_options, uvicorn_options
 from gateway.settings import Settings, SettingsError
-from gateway.settings_server import parse_server
+from gateway.settings.server import parse_server
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM

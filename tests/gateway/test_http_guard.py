@@ -10,7 +10,7 @@ import strawberry
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from gateway.http_guard import HttpGuard
+from gateway.protection.http_guard import HttpGuard
 
 LIMIT = 30_000
 JSON = {"content-type": "application/json"}

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import uvicorn
 
-from gateway.http_guard import HttpGuard
+from gateway.protection.http_guard import HttpGuard
 from tests.gateway.test_http_guard import echo_app
 
 pytestmark = pytest.mark.sockets

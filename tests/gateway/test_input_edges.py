@@ -21,7 +21,7 @@ from starlette.routing import Route
 from strawberry.extensions import SchemaExtension
 
 from gateway.app import create_app
-from gateway.cost import COST_CEILING, measure_document
+from gateway.protection.cost import COST_CEILING, measure_document
 from gateway.settings import Settings
 from resolvers.canonical import format_naive_datetime, format_offset_datetime
 from resolvers.erpnext import ERPNext

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.jwks import JWKSCache, JWKSError
+from gateway.auth.jwks import JWKSCache, JWKSError
 
 
 class FlakyIdP:

@@ -12,8 +12,8 @@ from graphql import (
     validate,
 )
 
-from gateway.cost import OperationMetrics
-from gateway.limits import (
+from gateway.protection.cost import OperationMetrics
+from gateway.protection.limits import (
     LimitPolicy,
     Limits,
     check_document,

@@ -7,7 +7,7 @@ import strawberry
 from graphql import get_introspection_query
 from strawberry.extensions import SchemaExtension
 
-from gateway.limits import LimitPolicy, Limits, OperationLimits
+from gateway.protection.limits import LimitPolicy, Limits, OperationLimits
 from schema.principal import ANONYMOUS, Principal
 
 

@@ -11,7 +11,7 @@ import strawberry
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
-from gateway.operation_deadline import OperationDeadline
+from gateway.protection.operation_deadline import OperationDeadline
 from gateway.settings import Settings, SettingsError, load_settings, parse_settings
 from resolvers.breaker import Protection
 from resolvers.deadline import time_left

@@ -23,9 +23,9 @@ from starlette.applications import Starlette
 from backends.erpnext.store import ErpStore
 from backends.seed import seed
 from backends.zoho.store import ZohoStore
+from gateway.auth.tokens import mint
 from gateway.settings import Settings
-from gateway.settings_saga import parse_saga
-from gateway.tokens import mint
+from gateway.settings.saga import parse_saga
 from tests.conftest import (
     GATEWAY_URL,
     JOURNAL_KEY,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import strawberry
 
-from gateway.policy import AUTHENTICATED, NEVER, Policy, PolicyError, Requirement, mask_email
-from gateway.policy_check import problems_of
+from gateway.access.policy import AUTHENTICATED, NEVER, Policy, PolicyError, Requirement, mask_email
+from gateway.access.policy_check import problems_of
 from schema.build import build_schema
 from schema.order_mutations import OrderMutations
 from tests.gateway.contract_schema import contract_schema
@@ -25,7 +25,7 @@ def schema() -> strawberry.Schema:
 
 @pytest.fixture
 def default_data() -> dict[str, Any]:
-    text = resources.files("gateway").joinpath("policy_default.toml").read_text("utf-8")
+    text = resources.files("gateway.access").joinpath("policy_default.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 
@@ -69,7 +69,9 @@ def test_a_policy_file_path_overrides_the_default(
     tmp_path: Path, default_data: dict[str, Any]
 ) -> None:
     path = tmp_path / "policy.toml"
-    path.write_text(resources.files("gateway").joinpath("policy_default.toml").read_text("utf-8"))
+    path.write_text(
+        resources.files("gateway.access").joinpath("policy_default.toml").read_text("utf-8")
+    )
     assert Policy.load(path).roles == Policy.load(None).roles
     with pytest.raises(PolicyError, match="cannot be read"):
         Policy.load(tmp_path / "missing.toml")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.ratelimit import Rate, RateDecision, RateLimiter
+from gateway.protection.ratelimit import Rate, RateDecision, RateLimiter
 from schema.principal import Principal
 
 

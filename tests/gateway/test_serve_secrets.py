@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.auth.tokens import DEMO_SECRET
 from gateway.cli import main
-from gateway.tokens import DEMO_SECRET
 
 CONFIG = (
     '[crm]\naccounts_url = "http://127.0.0.1:9"\nclient_id = "i"\nclient_secret = "s"\n'

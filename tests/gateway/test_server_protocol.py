@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from backends.serve import serving
 from gateway.http_protocol import GuardedHttpToolsProtocol
 from gateway.server import protocol_options, uvicorn_options
-from gateway.settings_server import ConnectionLimits, ServerSettings
+from gateway.settings.server import ConnectionLimits, ServerSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
@@ -251,7 +251,7 @@ async def test_what_the_parser_refuses_is_answered_400_in_json(serve: Serve) -> 
 
 
 def test_the_limits_are_settings_with_safe_defaults() -> None:
-    from gateway.settings_server import parse_server
+    from gateway.settings.server import parse_server
 
     defaults = parse_server({}, {}).connections
     assert 16_384 <= defaults.max_header_bytes <= 65_536

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from gateway.auth.tokens import DEMO_SECRET
 from gateway.cli import main
 from gateway.settings import SettingsError, load_settings, parse_settings
-from gateway.settings_access import PolicySettings
-from gateway.tokens import DEMO_SECRET
+from gateway.settings.access import PolicySettings
 from resolvers.records import OrderStatus, ShipmentStatus
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "crossdock.example.toml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.trusted import (
+from gateway.protection.trusted import (
     Manifest,
     ManifestError,
     PersistedQueryMismatch,

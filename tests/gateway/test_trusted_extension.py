@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 import strawberry
 
-from gateway.trusted import (
+from gateway.protection.trusted import (
     Manifest,
     PersistedOperation,
     TrustedDocuments,

@@ -8,9 +8,9 @@ import pytest
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 
-from gateway.access_extension import access_extension
-from gateway.policy import Policy
-from gateway.visibility import scrub_message, visible_schema
+from gateway.access.extension import access_extension
+from gateway.access.policy import Policy
+from gateway.access.visibility import scrub_message, visible_schema
 from schema.principal import ANONYMOUS
 from tests.gateway.contract_schema import contract_schema, principal_for, run
 

@@ -11,15 +11,15 @@ import httpx
 import pytest
 
 from gateway.settings import Settings, SettingsError
-from gateway.settings_access import PolicySettings
-from gateway.settings_saga import OrderProcessSettings
+from gateway.settings.access import PolicySettings
+from gateway.settings.saga import OrderProcessSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoCRM
 from tests.conftest import GATEWAY_URL, ClientFor, token_for
 
-POLICY_FILE = Path(__file__).resolve().parents[2] / "gateway" / "policy_default.toml"
+POLICY_FILE = Path(__file__).resolve().parents[2] / "gateway" / "access" / "policy_default.toml"
 ROOTS = "{ __schema { queryType { fields { name } } mutationType { name } } }"
 
 

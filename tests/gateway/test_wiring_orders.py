@@ -23,7 +23,7 @@ from backends.serve import serving
 from backends.zoho.app import ZohoEmulator
 from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
-from gateway.settings_saga import parse_saga
+from gateway.settings.saga import parse_saga
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import LineInput, OrderInput, OrderProcessService, ProcessStatus, SimulatedCrash

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.settings_saga import parse_saga
-from gateway.settings_section import SettingsError
+from gateway.settings.saga import parse_saga
+from gateway.settings.section import SettingsError
 from resolvers.errors import InvalidInput
 from resolvers.saga import ProcessStatus
 from resolvers.saga.quantities import OrderLimits

@@ -23,8 +23,8 @@ from graphql import GraphQLObjectType
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
-from gateway.access_extension import access_extension
-from gateway.policy import Policy
+from gateway.access.extension import access_extension
+from gateway.access.policy import Policy
 from gateway.settings import Settings
 from gateway.wiring import assemble, erpnext_options, zoho_options
 from schema.build import CrossdockSchema

@@ -21,7 +21,7 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.settings import Settings
-from gateway.settings_views import ViewSettings
+from gateway.settings.views import ViewSettings
 from gateway.views import ViewCatalog, ViewOptions, load_views, mount_views
 from gateway.wiring import assemble, load_policy
 from resolvers.erpnext import ERPNext

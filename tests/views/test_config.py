@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from graphql import GraphQLSchema
 
-from gateway.limits import Limits
-from gateway.settings_hardening import parse_limits
+from gateway.protection.limits import Limits
+from gateway.settings.hardening import parse_limits
 from gateway.views import ViewCatalog, ViewConfigError, check_views, load_views, parse_views
 from schema.build import build_schema
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from gateway.ratelimit import Rate
+from gateway.protection.ratelimit import Rate
 from gateway.settings import Settings
-from gateway.settings_hardening import RateLimitSettings
+from gateway.settings.hardening import RateLimitSettings
 from gateway.views import ViewCatalog
 from gateway.views.encode import csv_cell, defuse_formula
 from tests.conftest import gateway_settings

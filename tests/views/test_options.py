@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from gateway.auth import AuthError
-from gateway.settings_section import SettingsError
-from gateway.settings_views import ViewSettings, parse_views
+from gateway.settings.section import SettingsError
+from gateway.settings.views import ViewSettings, parse_views
 from gateway.views import ViewOptions
 from gateway.views.mount import context_factory, graphql_endpoint
 from schema.scalars import parse_datetime

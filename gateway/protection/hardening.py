@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.http_guard import PREFLIGHT_HEADERS, HttpGuard
-from gateway.limits import OperationLimits
-from gateway.operation_deadline import OperationDeadline
-from gateway.ratelimit import FailedAuthLimiter, RateLimiter
+from gateway.protection.http_guard import PREFLIGHT_HEADERS, HttpGuard
+from gateway.protection.limits import OperationLimits
+from gateway.protection.operation_deadline import OperationDeadline
+from gateway.protection.ratelimit import FailedAuthLimiter, RateLimiter
+from gateway.protection.trusted import TrustedDocumentsExtension
 from gateway.settings import Settings
-from gateway.settings_section import SettingsError
-from gateway.trusted import TrustedDocumentsExtension
+from gateway.settings.section import SettingsError
 from schema.build import Extension
 
 CORS_HEADERS = ("authorization", "content-type", "x-request-id", *PREFLIGHT_HEADERS)

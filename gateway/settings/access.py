@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Literal
 
 from gateway.auth import AuthConfigError, AuthSettings
-from gateway.settings_section import Section, SettingsError, Table
-from gateway.tokens import DEMO_SECRET, is_demo_secret
+from gateway.auth.tokens import DEMO_SECRET, is_demo_secret
+from gateway.settings.section import Section, SettingsError, Table
 
 SECRET_ENV = "CROSSDOCK_JWT_SECRET"  # noqa: S105 - the name of the variable, not a secret
 _SECRET_FIX = (

@@ -12,7 +12,7 @@ document, or the argument's default); another list field
 by `default_list_size`; `edges`/`nodes` of a `…Connection` count once per item, since the
 connection already multiplied. Introspection (`__schema`, `__type`) is exempt from depth and
 cost, so GraphiQL's introspection query (depth 15) passes. An Int literal outside GraphQL's
-32-bit range counts as absent (gateway.argument_ranges refuses it), and the estimate stops
+32-bit range counts as absent (argument_ranges.py refuses it), and the estimate stops
 growing at COST_CEILING, so that it stays a number every JSON reader keeps exact.
 """
 
@@ -42,7 +42,7 @@ from graphql import (
     get_nullable_type,
 )
 
-from gateway.argument_ranges import INT_MAX, INT_MIN, int_literal
+from gateway.protection.argument_ranges import INT_MAX, INT_MIN, int_literal
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 COST_CEILING = 2**53 - 1  # the largest integer a JSON reader using doubles keeps exact

@@ -2,7 +2,7 @@
 
     errors = argument_errors(schema, document, variables, max_first=200)
 
-The cost walker (gateway.cost) multiplies by `first`, so a `first` of 18446744073709551616
+The cost walker (protection/cost.py) multiplies by `first`, so a `first` of 18446744073709551616
 would make an estimate no JSON encoder writes, and a 5,000-digit literal is more than
 Python's int() converts. Both are the client's mistake and are refused here, first:
 

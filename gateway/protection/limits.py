@@ -5,10 +5,10 @@ Checks run in order of cost to the server:
    skipped), so a 10,000-deep document is refused before the recursive parser sees it.
 2. `parse_limited`: graphql-core's parser with `max_lexical_tokens`, so huge documents stop
    parsing at the limit instead of building an AST.
-3. `argument_errors` (gateway.argument_ranges): Int literals outside 32 bits and a `first`
+3. `argument_errors` (argument_ranges.py): Int literals outside 32 bits and a `first`
    outside 0..`graphql.max_first` (given as `max_first`) are refused before anything is
    estimated from them.
-4. `check_document`: the cost walker of `gateway.cost` measures depth, aliases, root fields
+4. `check_document`: the cost walker of `cost.py` measures depth, aliases, root fields
    and estimated cost of each operation (fragment cycles and bombs included).
 
 Introspection is exempt from depth and cost (GraphiQL's query has depth 15); cyclic introspection
@@ -46,8 +46,8 @@ from graphql.language import Lexer, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from gateway.argument_ranges import argument_errors
-from gateway.cost import COST_CEILING, OperationMetrics, measure_document
+from gateway.protection.argument_ranges import argument_errors
+from gateway.protection.cost import COST_CEILING, OperationMetrics, measure_document
 
 INPUT_NESTING_ALLOWANCE = 16  # brackets beyond selection depth: arguments, input objects, lists
 _SCAN = re.compile(
@@ -161,7 +161,7 @@ def measure_operations(
     *,
     variables: Mapping[str, Any] | None = None,
 ) -> list[OperationMetrics]:
-    """Metrics of every operation of the document, in document order (see gateway.cost)."""
+    """Metrics of every operation of the document, in document order (see cost.py)."""
     size = limits.default_list_size
     return measure_document(schema, document, default_list_size=size, variables=variables)
 

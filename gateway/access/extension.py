@@ -1,7 +1,7 @@
 """The strawberry extension that enforces the access policy on every operation.
 
 In "hide" mode (the default) an authenticated caller's document is validated against the
-schema it may see (`gateway.visibility`): a denied field or type is refused exactly like one
+schema it may see (`gateway.access.visibility`): a denied field or type is refused exactly like one
 that does not exist. Before execution it analyses the whole operation (`gateway.access.analyse`):
 in "reject" mode any denied field refuses the operation (errors coded OPERATION_FORBIDDEN, one
 per denied path: the app answers 403, see `is_operation_forbidden`); in "null" mode (and for
@@ -43,9 +43,9 @@ from gateway.access import (
     row_filters,
     row_visible,
 )
-from gateway.audit import AuditLog
-from gateway.policy import MASKS, Policy
-from gateway.visibility import scrub_errors, validated_against, visible_schema
+from gateway.access.audit import AuditLog
+from gateway.access.policy import MASKS, Policy
+from gateway.access.visibility import scrub_errors, validated_against, visible_schema
 from schema.principal import ANONYMOUS, Principal
 
 OPERATION_FORBIDDEN = "OPERATION_FORBIDDEN"

@@ -31,10 +31,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from gateway.limits import LimitPolicy, Limits
-from gateway.ratelimit import Rate
-from gateway.settings_section import Section, SettingsError, Table
-from gateway.trusted import Manifest, ManifestError, TrustedDocuments
+from gateway.protection.limits import LimitPolicy, Limits
+from gateway.protection.ratelimit import Rate
+from gateway.protection.trusted import Manifest, ManifestError, TrustedDocuments
+from gateway.settings.section import Section, SettingsError, Table
 from resolvers.breaker import Protection
 
 _PRE_AUTH = ("max_batch", "max_body_bytes")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.http_guard import RequestRefused
+from gateway.protection.http_guard import RequestRefused
 from schema.principal import Principal
 
 Clock = Callable[[], float]

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from backends.serve import PortInUse
-from gateway.policy import Policy
+from gateway.access.policy import Policy
+from gateway.auth.tokens import mint, parse_ttl
 from gateway.server import uvicorn_options
 from gateway.settings import Settings, SettingsError, load_settings
-from gateway.settings_access import parse_auth
-from gateway.tokens import mint, parse_ttl
+from gateway.settings.access import parse_auth
 from gateway.wiring import (
     Backends,
     assemble,
@@ -190,7 +190,7 @@ def _add_token(sub: Subparsers) -> None:
 
 
 STORES = ("zoho.sqlite3", "erpnext.sqlite3")
-DEMO_STATE = ("orders.sqlite", "audit.log")  # the demo's journal and audit log (gateway.demo)
+DEMO_STATE = ("orders.sqlite", "audit.log")  # the demo's journal and audit log (gateway.cli.demo)
 
 
 def wipe(data_dir: Path, names: Sequence[str]) -> None:
@@ -235,7 +235,7 @@ def _add_seed(sub: Subparsers) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from gateway.cli.demo import run_demo
 
     data_dir = Path(args.data_dir)
     if args.reset:

@@ -24,9 +24,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
-from gateway.claims import InvalidClaim, check_claims, role_list
-from gateway.jwks import JWKSCache, JWKSError
-from gateway.policy import Policy
+from gateway.access.policy import Policy
+from gateway.auth.claims import InvalidClaim, check_claims, role_list
+from gateway.auth.jwks import JWKSCache, JWKSError
 from resolvers.errors import CrossdockError
 from schema.principal import ANONYMOUS, Principal
 
@@ -196,7 +196,7 @@ class Authenticator:
         return self._public_key
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
-        """Signature, issuer and audience by PyJWT; the times and subject by gateway.claims
+        """Signature, issuer and audience by PyJWT; the times and subject by gateway.auth.claims
         (PyJWT's own time checks take numeric strings and crash on Infinity)."""
         s = self.settings
         required = ["exp", "sub", *(["iss"] if s.issuer else []), *(["aud"] if s.audience else [])]

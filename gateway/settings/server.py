@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.settings_access import Environment
-from gateway.settings_section import Section, SettingsError, Table
+from gateway.settings.access import Environment
+from gateway.settings.section import Section, SettingsError, Table
 
 GraphiQL = Literal["graphiql", "apollo-sandbox", "pathfinder", "off"]
 GRAPHIQL_CHOICES: tuple[str, ...] = ("graphiql", "apollo-sandbox", "pathfinder", "off")

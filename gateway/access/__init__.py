@@ -28,7 +28,14 @@ from graphql import (
     get_named_type,
 )
 
-from gateway.policy import AUTHENTICATED, NEVER, ROOT_TYPES, Policy, Requirement, root_aliases
+from gateway.access.policy import (
+    AUTHENTICATED,
+    NEVER,
+    ROOT_TYPES,
+    Policy,
+    Requirement,
+    root_aliases,
+)
 from resolvers.errors import CrossdockError
 from schema.principal import Principal
 

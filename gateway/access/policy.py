@@ -109,7 +109,7 @@ class Policy:
     def load(cls, path: str | Path | None = None) -> Policy:
         """Read a TOML policy; `None` reads the default shipped in the package."""
         data, source = read_toml(
-            path, ("gateway", "policy_default.toml"), PolicyError, "policy file"
+            path, ("gateway.access", "policy_default.toml"), PolicyError, "policy file"
         )
         return cls.from_mapping(data, source=source)
 
@@ -152,7 +152,7 @@ class Policy:
 
     def validate(self, schema: GraphQLSchema) -> None:
         """Check every rule against a graphql-core schema; PolicyError names the first fault."""
-        from gateway.policy_check import problems_of  # the checks read this module's data
+        from gateway.access.policy_check import problems_of  # the checks read this module's data
 
         problems = problems_of(self, schema)
         if problems:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.settings_section import Section, Table
+from gateway.settings.section import Section, Table
 
 DeniedColumns = Literal["omit", "error"]
 CsvFormulas = Literal["escape", "keep"]

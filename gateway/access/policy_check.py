@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from graphql import GraphQLObjectType, GraphQLSchema, GraphQLString, get_named_type
 
-from gateway.policy import MASKS, ROOT_TYPES, FieldRule, Policy, root_aliases
+from gateway.access.policy import MASKS, ROOT_TYPES, FieldRule, Policy, root_aliases
 
 
 def _is_glob(pattern: str) -> bool:

@@ -45,7 +45,7 @@ from graphql import (
 from graphql.pyutils import did_you_mean
 
 from gateway.access import Decider
-from gateway.policy import Policy
+from gateway.access.policy import Policy
 from schema.principal import Principal
 
 _CacheKey = tuple[int, frozenset[str], frozenset[str]]

@@ -25,7 +25,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from gateway.limits import roles_from_context
+from gateway.protection.limits import roles_from_context
 from resolvers.errors import CrossdockError
 
 _SHA256 = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")

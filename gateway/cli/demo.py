@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
+from gateway.auth.tokens import mint
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
-from gateway.tokens import mint
 from gateway.wiring import assemble, build_backends
 from resolvers.saga.sealing import KEY_ENV, Sealer
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gateway.settings_section import Section, SettingsError, Table
+from gateway.settings.section import Section, SettingsError, Table
 from resolvers.saga import SagaSettings
 from resolvers.saga.sealing import KEY_ENV
 

@@ -16,8 +16,8 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     transport  connect_timeout_s, read_timeout_s, attempt_deadline_s (one try, whole response),
                retries (after the first try), backoff_s,
                backoff_max_s, retry_after_max_s, max_connections, ca_bundle, [.protection]
-    [limits] [rate_limits] [trusted_documents]   see gateway.settings_hardening
-    [auth] [policy]   see gateway.settings_access;   [saga]   see gateway.settings_saga
+    [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
+    [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.auth import AuthSettings
-from gateway.limits import LimitPolicy
-from gateway.settings_access import (
+from gateway.protection.limits import LimitPolicy
+from gateway.settings.access import (
     PolicySettings,
     check_production,
     parse_auth,
     parse_policy,
 )
-from gateway.settings_hardening import (
+from gateway.settings.hardening import (
     RateLimitSettings,
     TrustedDocumentSettings,
     parse_limits,
@@ -45,13 +45,13 @@ from gateway.settings_hardening import (
     parse_rate_limits,
     parse_trusted_documents,
 )
-from gateway.settings_saga import OrderProcessSettings, missing_key_error, parse_saga
-from gateway.settings_section import Section, Table
-from gateway.settings_section import SettingsError as SettingsError
-from gateway.settings_server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
-from gateway.settings_server import GraphiQL as GraphiQL
-from gateway.settings_server import ServerSettings, parse_server
-from gateway.settings_views import ViewSettings, parse_views
+from gateway.settings.saga import OrderProcessSettings, missing_key_error, parse_saga
+from gateway.settings.section import Section, Table
+from gateway.settings.section import SettingsError as SettingsError
+from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
+from gateway.settings.server import GraphiQL as GraphiQL
+from gateway.settings.server import ServerSettings, parse_server
+from gateway.settings.views import ViewSettings, parse_views
 from resolvers.breaker import Protection
 from resolvers.canonical import (
     DEFAULT_ORDER_STATUSES,
