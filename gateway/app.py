@@ -49,7 +49,7 @@ from gateway.protection.ratelimit import RateLimiter, client_address, rate_limit
 from gateway.request_id import RequestIdMiddleware, request_id_of
 from gateway.settings import Settings
 from resolvers.errors import CrossdockError
-from resolvers.loaders import CrmSource, ScmSource
+from resolvers.ports import CrmPort, ErpPort
 from schema.build import Extension, build_schema
 from schema.context import GatewayContext, RowFilters
 from schema.cursor_key import CursorKey
@@ -76,8 +76,8 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self,
         settings: Settings,
         *,
-        crm: CrmSource,
-        scm: ScmSource,
+        crm: CrmPort,
+        scm: ErpPort,
         extensions: Sequence[Extension],
         authenticate: Authenticate | None,
         row_rules: RowRules | None,
@@ -236,7 +236,7 @@ async def healthz(request: Request) -> Response:
 
 
 def _readiness(
-    crm: CrmSource, scm: ScmSource, recovering: Callable[[], bool] | None = None
+    crm: CrmPort, scm: ErpPort, recovering: Callable[[], bool] | None = None
 ) -> Callable[[Request], Awaitable[Response]]:
     async def readyz(request: Request) -> Response:
         if recovering is not None and recovering():
@@ -280,8 +280,8 @@ def _lifespan(
 def create_app(
     settings: Settings,
     *,
-    crm: CrmSource,
-    scm: ScmSource,
+    crm: CrmPort,
+    scm: ErpPort,
     authenticate: Authenticate | None = None,
     row_rules: RowRules | None = None,
     extensions: Sequence[Extension] = (),

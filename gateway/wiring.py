@@ -37,13 +37,12 @@ from gateway.protection.hardening import Hardening, backend_verify
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
-from resolvers.erpnext import ERPNext, ERPNextOptions
+from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
-from resolvers.loaders import CrmSource, ScmSource
+from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import Journal, OrderProcessService
-from resolvers.saga.ports import CrmPort, ScmPort
 from resolvers.saga.recovery import Resolver
-from resolvers.zoho import ZohoCRM, ZohoOptions
+from resolvers.zoho import ZohoCRM
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
 
@@ -75,43 +74,9 @@ def build_backends(settings: Settings) -> Backends:
         timeout=settings.scm.timeouts.to_httpx(),
         verify=backend_verify("scm", settings.scm.ca_bundle),
     )
-    crm = ZohoCRM(crm_client, zoho_options(settings))
-    scm = ERPNext(scm_client, erpnext_options(settings))
+    crm = ZohoCRM(crm_client, settings.crm)
+    scm = ERPNext(scm_client, settings.scm)
     return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
-
-
-def zoho_options(settings: Settings) -> ZohoOptions:
-    c = settings.crm
-    return ZohoOptions(
-        accounts_url=c.accounts_url,
-        client_id=c.client_id,
-        client_secret=c.client_secret,
-        refresh_token=c.refresh_token,
-        api_domain=c.base_url,
-        timeouts=c.timeouts,
-        retry=c.retry,
-        order_statuses=c.order_statuses,
-        default_currency=c.default_currency,
-        protection=c.protection,
-    )
-
-
-def erpnext_options(settings: Settings) -> ERPNextOptions:
-    s = settings.scm
-    return ERPNextOptions(
-        base_url=s.base_url,
-        api_key=s.api_key,
-        api_secret=s.api_secret,
-        site_tz=s.site_tz,
-        company_currency=s.currency,
-        company=s.company,
-        page_size=s.page_size,
-        timeouts=s.timeouts,
-        retry=s.retry,
-        shipment_statuses=s.shipment_statuses,
-        tracking_statuses=s.tracking_statuses,
-        protection=s.protection,
-    )
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -145,22 +110,21 @@ class OrderProcess:
         self.journal.close()
 
 
-def open_order_process(settings: Settings, crm: CrmPort, scm: ScmPort) -> OrderProcess | None:
+def open_order_process(settings: Settings, crm: CrmPort, scm: ErpPort) -> OrderProcess | None:
     """The order process over its journal, or None when `[saga] enabled = false`."""
-    order = settings.saga
-    if not order.enabled:
+    saga = settings.saga
+    if not saga.enabled:
         return None
-    if order.missing_key:
+    if saga.missing_key:
         raise missing_key_error()
     try:
-        journal = order.saga.open_journal()
+        journal = saga.open_journal()
     except CrossdockError as exc:
         raise SettingsError(exc.message) from None
     except OSError as exc:
         raise SettingsError(
-            f"saga.journal_path {order.saga.journal_path} cannot be opened ({exc})"
+            f"saga.journal_path {saga.journal_path} cannot be opened ({exc})"
         ) from None
-    saga = order.saga
     service = OrderProcessService(
         crm, scm, journal, saga.rules, delivery_lead_days=saga.delivery_lead_days,
         patience=saga.patience, recovery_wait_s=saga.recovery_wait_s, limits=saga.limits,
@@ -183,8 +147,8 @@ def _authenticator(
 def assemble(
     settings: Settings,
     *,
-    crm: CrmSource,
-    scm: ScmSource,
+    crm: CrmPort,
+    scm: ErpPort,
     extensions: Sequence[Extension] = (),
     routes: Sequence[Route] = (),
     on_shutdown: Sequence[Shutdown] = (),
@@ -201,7 +165,7 @@ def assemble(
     closers: list[Shutdown] = []
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
     access = access_extension(policy, mode=settings.policy.mode, audit=audit)
-    process = open_order_process(settings, crm, scm)  # type: ignore[arg-type]
+    process = open_order_process(settings, crm, scm)
     starters: list[Startup] = [] if process is None else [process.start]
     if process is not None:
         closers.append(process.close)

@@ -14,14 +14,15 @@ re-checked on what comes back; a None value means the caller may see no rows at 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from resolvers.ports import CrmPort, ErpPort
 from resolvers.records import (
     CatalogProduct,
     Customer,
@@ -39,75 +40,6 @@ from resolvers.records import (
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 RowFilters = Mapping[str, Mapping[str, str | None]]
-
-
-class CrmSource(Protocol):
-    """What the schema reads from the CRM (implemented by resolvers.zoho.ZohoCRM)."""
-
-    async def get_accounts(
-        self, ids: Sequence[str], *, with_email: bool = True
-    ) -> dict[str, Customer]: ...
-    async def list_accounts(
-        self,
-        *,
-        first: int,
-        after: str | None,
-        search: str | None = None,
-        modified_since: datetime | None = None,
-    ) -> Page[Customer]: ...
-    async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]: ...
-    async def find_order(
-        self, *, number: str | None = None, external_ref: str | None = None
-    ) -> Order | None: ...
-    async def list_orders(
-        self,
-        *,
-        first: int,
-        after: str | None,
-        status: OrderStatus | None = None,
-        customer_id: str | None = None,
-        modified_since: datetime | None = None,
-    ) -> Page[Order]: ...
-    async def orders_by_accounts(
-        self, account_ids: Sequence[str], *, status: OrderStatus | None = None
-    ) -> dict[str, list[Order]]: ...
-    async def get_products(self, ids: Sequence[str]) -> dict[str, CatalogProduct]: ...
-    async def products_by_sku(self, skus: Sequence[str]) -> dict[str, CatalogProduct]: ...
-    async def list_products(self, *, first: int, after: str | None) -> Page[CatalogProduct]: ...
-    async def ping(self) -> None: ...
-
-
-class ScmSource(Protocol):
-    """What the schema reads from the SCM (implemented by resolvers.erpnext.ERPNext)."""
-
-    async def get_items(self, skus: Sequence[str]) -> dict[str, Item]: ...
-    async def list_bins(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]: ...
-    async def list_warehouses(self) -> list[Warehouse]: ...
-    async def get_shipments(
-        self, ids: Sequence[str], *, carrier: str | None = None, with_destination: bool = True
-    ) -> dict[str, Shipment]: ...
-    async def shipments_by_orders(
-        self,
-        crm_order_ids: Sequence[str],
-        *,
-        carrier: str | None = None,
-        with_destination: bool = True,
-        with_lines: bool = True,
-    ) -> dict[str, list[Shipment]]: ...
-    async def list_shipments(
-        self,
-        *,
-        first: int,
-        after: str | None,
-        status: ShipmentStatus | None = None,
-        carrier: str | None = None,
-        modified_since: datetime | None = None,
-        with_destination: bool = True,
-    ) -> Page[Shipment]: ...
-    async def erp_orders_by_crm_ids(
-        self, crm_order_ids: Sequence[str], *, with_lines: bool = True
-    ) -> dict[str, ErpOrder]: ...
-    async def ping(self) -> None: ...
 
 
 class NoRows(Exception):
@@ -201,7 +133,7 @@ class _Sources:
     """The batch functions behind a request's loaders: the connectors and the row rule's
     shipment scope, and nothing that refers back to the loaders (no reference cycle)."""
 
-    def __init__(self, crm: CrmSource, scm: ScmSource, scope: ShipmentScope) -> None:
+    def __init__(self, crm: CrmPort, scm: ErpPort, scope: ShipmentScope) -> None:
         self.crm = crm
         self.scm = scm
         self.shipment_scope = scope
@@ -252,7 +184,7 @@ class _Sources:
 class Loaders:
     """All loaders of one request. Example: `await ctx.loaders.customers.load("4876876000001")`."""
 
-    def __init__(self, crm: CrmSource, scm: ScmSource, *, row_filters: RowFilters) -> None:
+    def __init__(self, crm: CrmPort, scm: ErpPort, *, row_filters: RowFilters) -> None:
         self.crm = crm
         self.scm = scm
         self.shipment_scope = ShipmentScope.from_filters(row_filters)

@@ -208,6 +208,17 @@ class ErpOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class ReservationEntry:
+    """What one stock reservation of a sales order row still holds (an ERPNext submitted
+    `Stock Reservation Entry`)."""
+
+    row_name: str
+    sku: str
+    warehouse: str
+    reserved: Decimal  # still held: reserved_qty − delivered_qty
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a backend listing, with the opaque position of the next one."""
 

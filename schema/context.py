@@ -8,7 +8,8 @@ from typing import Any
 
 import strawberry
 
-from resolvers.loaders import CrmSource, Loaders, ScmSource
+from resolvers.loaders import Loaders
+from resolvers.ports import CrmPort, ErpPort
 from schema.cursor_key import PROCESS_KEY, CursorKey
 from schema.principal import ANONYMOUS, Principal
 
@@ -24,8 +25,8 @@ class GatewayContext:
     loaders; `order_process` is the order saga service used by mutations.
     """
 
-    crm: CrmSource
-    scm: ScmSource
+    crm: CrmPort
+    scm: ErpPort
     principal: Principal = ANONYMOUS
     row_filters: RowFilters = field(default_factory=dict)
     max_first: int = 200
@@ -78,8 +79,8 @@ Info = strawberry.Info[GatewayContext, None]
 
 def make_context(
     *,
-    crm: CrmSource,
-    scm: ScmSource,
+    crm: CrmPort,
+    scm: ErpPort,
     principal: Principal = ANONYMOUS,
     row_filters: RowFilters | None = None,
     max_first: int = 200,

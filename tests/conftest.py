@@ -35,7 +35,7 @@ from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
 from gateway.auth.tokens import mint
 from gateway.settings import Settings, parse_settings
-from gateway.wiring import assemble, erpnext_options, zoho_options
+from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
 
@@ -123,7 +123,7 @@ async def crm(crm_emulator: ZohoEmulator, settings: Settings) -> AsyncIterator[Z
     """The Zoho connector built from settings as production builds it, over the emulation."""
     transport = httpx.ASGITransport(app=crm_emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url=ZOHO_URL) as client:
-        yield ZohoCRM(client, zoho_options(settings), sleep=no_sleep)
+        yield ZohoCRM(client, settings.crm, sleep=no_sleep)
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ async def scm(scm_emulator: ErpEmulator, settings: Settings) -> AsyncIterator[ER
     """The ERPNext connector built from settings as production builds it, over the emulation."""
     transport = httpx.ASGITransport(app=scm_emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url=ERP_URL) as client:
-        yield ERPNext(client, erpnext_options(settings), sleep=no_sleep)
+        yield ERPNext(client, settings.scm, sleep=no_sleep)
 
 
 @pytest.fixture

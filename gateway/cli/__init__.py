@@ -30,23 +30,14 @@ from gateway.auth.tokens import mint, parse_ttl
 from gateway.server import uvicorn_options
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.settings.access import parse_auth
-from gateway.wiring import (
-    Backends,
-    assemble,
-    build_backends,
-    erpnext_options,
-    load_policy,
-    zoho_options,
-)
+from gateway.wiring import Backends, assemble, build_backends, load_policy
 
 # Backends & co. moved to gateway.wiring; still importable from here.
 __all__ = [
     "Backends",
     "build_backends",
-    "erpnext_options",
     "main",
     "uvicorn_options",
-    "zoho_options",
 ]
 
 Subparsers = Any  # argparse._SubParsersAction, private in typeshed
@@ -57,7 +48,7 @@ def prepare_directories(settings: Settings) -> list[Path]:
     """Create the directories of the files the settings name (journal, audit log); returns
     those it created. One it cannot create is a SettingsError naming the key."""
     files = {
-        "saga.journal_path": settings.saga.saga.journal_path if settings.saga.enabled else None,
+        "saga.journal_path": settings.saga.journal_path if settings.saga.enabled else None,
         "policy.audit_log": settings.policy.audit_log,
     }
     created = []

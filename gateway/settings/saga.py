@@ -21,31 +21,25 @@ quantity_decimals = 3
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.settings.section import Section, SettingsError, Table
-from resolvers.saga import SagaSettings
+from resolvers.saga import ApprovalRules, SagaSettings
+from resolvers.saga.outcomes import Patience
+from resolvers.saga.quantities import OrderLimits
+from resolvers.saga.reservation import SHORT_POLICIES, ShortPolicy
 from resolvers.saga.sealing import KEY_ENV
+from resolvers.saga.settings import DEFAULT_PATH
 
+PATH_ENV = "CROSSDOCK_JOURNAL_PATH"
 _KNOWN = (
     "enabled", "journal_path", "journal_key", "delivery_lead_days", "approval", "limits",
     "on_short_reservation", "settle_s", "watch_s", "resolve_interval_s", "recovery_wait_s",
 )  # fmt: skip
+_SECONDS = {"settle_s": 2.0, "watch_s": 900.0, "resolve_interval_s": 5.0, "recovery_wait_s": 5.0}
 
 
-@dataclass(frozen=True)
-class OrderProcessSettings:
-    """Whether the order process runs, and its saga settings (journal, key, approval rules)."""
-
-    enabled: bool = True
-    saga: SagaSettings = field(default_factory=SagaSettings)
-
-    @property
-    def missing_key(self) -> bool:
-        return self.enabled and not self.saga.journal_key
-
-
-def parse_saga(table: Table, env: Mapping[str, str]) -> OrderProcessSettings:
+def parse_saga(table: Table, env: Mapping[str, str]) -> SagaSettings:
     """The `[saga]` section; unknown keys and bad values are SettingsErrors naming the key."""
     s = Section("saga", table, env)
     enabled = s.flag("enabled", True)
@@ -53,14 +47,52 @@ def parse_saga(table: Table, env: Mapping[str, str]) -> OrderProcessSettings:
         s.raw(key)
     s.check_unknown()
     approval, limits = s.table_of("approval"), s.table_of("limits")
-    values = {k: v for k, v in table.items() if k != "enabled"}
+    lead = table.get("delivery_lead_days", 7)
+    if not isinstance(lead, int) or lead < 0:
+        raise SettingsError("saga.delivery_lead_days must be a non-negative integer")
+    seconds = {key: _seconds(table, key, default) for key, default in _SECONDS.items()}
+    return SagaSettings(
+        enabled=enabled,
+        journal_path=str(env.get(PATH_ENV) or table.get("journal_path", DEFAULT_PATH)),
+        journal_key=env.get(KEY_ENV) or table.get("journal_key"),
+        rules=_approval(approval),
+        delivery_lead_days=lead,
+        patience=Patience(settle_s=seconds["settle_s"], watch_s=seconds["watch_s"]),
+        resolve_interval_s=seconds["resolve_interval_s"],
+        recovery_wait_s=seconds["recovery_wait_s"],
+        limits=_limits(limits),
+        on_short_reservation=_short_policy(table.get("on_short_reservation", "release")),
+    )
+
+
+def _seconds(table: Table, key: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86400:
+        raise SettingsError(f"saga.{key} must be a number of seconds in [0, 86400], got {value!r}")
+    return float(value)
+
+
+def _short_policy(value: Any) -> ShortPolicy:
+    for policy in SHORT_POLICIES:
+        if value == policy:
+            return policy
+    raise SettingsError(
+        f"saga.on_short_reservation must be one of {list(SHORT_POLICIES)}, got {value!r}"
+    )
+
+
+def _approval(table: Table) -> ApprovalRules:
     try:
-        saga = SagaSettings.from_mapping({**values, "approval": approval, "limits": limits}, env)
+        return ApprovalRules.from_mapping(table)
     except ValueError as exc:
-        message = str(exc)
-        where = "saga.approval: " if "approval rule" in message else ""
-        raise SettingsError(f"{where}{message}") from None
-    return OrderProcessSettings(enabled=enabled, saga=saga)
+        raise SettingsError(f"saga.approval: {exc}") from None
+
+
+def _limits(table: Table) -> OrderLimits:
+    try:
+        return OrderLimits.from_mapping(table)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def missing_key_error() -> SettingsError:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,10 +26,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from resolvers.breaker import Clock, Protection
+from resolvers.breaker import Clock
 from resolvers.canonical import (
-    DEFAULT_SHIPMENT_STATUSES,
-    DEFAULT_TRACKING_STATUSES,
     format_naive_datetime,
 )
 from resolvers.cursors import decode_cursor, encode_cursor, offset_of
@@ -49,21 +46,22 @@ from resolvers.erpnext.mapping import (
     to_stock_level,
     to_warehouse,
 )
+from resolvers.erpnext.options import ERPNextOptions
 from resolvers.erpnext.shipments import ShipmentAssembler
 from resolvers.erpnext.stock import (
-    ReservationEntry,
     reservable_stock,
     reservation_entries,
     whole_number_uoms,
 )
 from resolvers.erpnext.wire import Doc, Filter, FrappeWire
 from resolvers.errors import InvalidInput
-from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
+from resolvers.http import Requester, Sleep
 from resolvers.records import (
     ErpCustomer,
     ErpOrder,
     Item,
     Page,
+    ReservationEntry,
     Shipment,
     ShipmentStatus,
     StockLevel,
@@ -71,28 +69,6 @@ from resolvers.records import (
 )
 
 MAX_FIRST = 500
-
-
-@dataclass(frozen=True)
-class ERPNextOptions:
-    """How to reach one ERPNext site and read its vocabulary (site time zone, statuses)."""
-
-    base_url: str
-    api_key: str
-    api_secret: str
-    site_tz: str = "Europe/Berlin"
-    company_currency: str = "USD"
-    company: str | None = None
-    page_size: int = 500
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    protection: Protection = field(default_factory=Protection)
-    shipment_statuses: Mapping[str, ShipmentStatus] = field(
-        default_factory=lambda: dict(DEFAULT_SHIPMENT_STATUSES)
-    )
-    tracking_statuses: Mapping[str, ShipmentStatus] = field(
-        default_factory=lambda: dict(DEFAULT_TRACKING_STATUSES)
-    )
 
 
 class ERPNext:

@@ -25,7 +25,7 @@ from resolvers.erpnext.wire import Doc, Filter, FrappeWire
 from resolvers.records import Shipment, ShipmentStatus
 
 if TYPE_CHECKING:
-    from resolvers.erpnext.connector import ERPNextOptions
+    from resolvers.erpnext.options import ERPNextOptions
 
 
 class ShipmentAssembler:

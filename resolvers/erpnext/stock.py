@@ -14,15 +14,13 @@ Whether an item's quantities must be whole comes from its UOM's `must_be_whole_n
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from resolvers.canonical import to_decimal_or_zero
 from resolvers.erpnext.wire import FrappeWire
-from resolvers.records import StockLevel
+from resolvers.records import ReservationEntry, StockLevel
 
 RESERVABLE_FIELDS = (
     "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_stock", "projected_qty",
@@ -30,16 +28,6 @@ RESERVABLE_FIELDS = (
 ENTRY_FIELDS = ("name", "voucher_detail_no", "item_code", "warehouse", "reserved_qty",
                 "delivered_qty")  # fmt: skip
 UOM_FIELDS = ("name", "must_be_whole_number")
-
-
-@dataclass(frozen=True, slots=True)
-class ReservationEntry:
-    """One submitted Stock Reservation Entry of a Sales Order row."""
-
-    row_name: str
-    sku: str
-    warehouse: str
-    reserved: Decimal  # still held: reserved_qty − delivered_qty
 
 
 async def reservable_stock(wire: FrappeWire, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
@@ -86,13 +74,6 @@ async def reservation_entries(wire: FrappeWire, sales_order: str) -> list[Reserv
         )
         for r in rows
     ]
-
-
-def reserved_by_row(entries: Sequence[ReservationEntry]) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        totals[entry.row_name] += entry.reserved
-    return dict(totals)
 
 
 async def whole_number_uoms(wire: FrappeWire, uoms: Sequence[str]) -> dict[str, bool]:

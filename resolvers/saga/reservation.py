@@ -12,24 +12,30 @@ the mirror and its partial reservation for an operator to complete or cancel.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from resolvers.records import ErpOrder
+from resolvers.ports import CRM_PENDING, CrmPort, ErpPort
+from resolvers.records import ErpOrder, ReservationEntry
 
 from .approval import Approval, Decision, Reason
-from .ports import CRM_PENDING
 from .state import ProcessState, Reservation
-
-if TYPE_CHECKING:
-    from .steps import StepContext
 
 ShortPolicy = Literal["release", "hold"]
 SHORT_POLICIES: tuple[ShortPolicy, ...] = ("release", "hold")
 RESERVATION_RULE = "reservation"
 # The forward steps that reserve; approving a held order runs them again.
 RESERVING_STEPS = ("erp_order_create", "erp_order_submit", "erp_reservation_check", "crm_status")
+
+
+def reserved_by_row(entries: Sequence[ReservationEntry]) -> dict[str, Decimal]:
+    """What the reservation entries hold per sales order row."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        totals[entry.row_name] += entry.reserved
+    return dict(totals)
 
 
 def reservations_of(order: ErpOrder, reserved: Mapping[str, Decimal]) -> tuple[Reservation, ...]:
@@ -50,16 +56,23 @@ def short_message(short: Sequence[Reservation]) -> str:
 
 
 async def hold_for_stock(
-    ctx: StepContext, state: ProcessState, message: str, mirror: ErpOrder | None
+    crm: CrmPort,
+    scm: ErpPort,
+    state: ProcessState,
+    message: str,
+    mirror: ErpOrder | None,
+    *,
+    on_short: ShortPolicy,
 ) -> ProcessState:
-    """Hold the order for approval: release the mirror (if so configured), mark the CRM order."""
+    """Hold the order for approval: release the mirror (if `on_short` says so), mark the CRM
+    order."""
     reservations = state.reservations
-    if mirror is not None and mirror.docstatus == 1 and ctx.on_short == "release":
-        await ctx.scm.cancel_sales_order(mirror.name)
+    if mirror is not None and mirror.docstatus == 1 and on_short == "release":
+        await scm.cancel_sales_order(mirror.name)
         reservations = ()
     crm_id = state.crm_order_id
     if crm_id is not None:
-        await ctx.crm.set_order_status(crm_id, CRM_PENDING)
+        await crm.set_order_status(crm_id, CRM_PENDING)
     earlier = state.approval.reasons if state.approval else ()
     approval = Approval(
         Decision.PENDING_APPROVAL, (*earlier, Reason(RESERVATION_RULE, message, False))

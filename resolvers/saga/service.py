@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from resolvers.errors import BackendError, InvalidInput, NotFound
+from resolvers.ports import CrmPort, ErpPort
 from resolvers.records import Order
 
 from .approval import Approval, ApprovalRules, Decision, Reason
 from .journal import Journal, StepEntry
 from .locks import LocalLocks, LockProvider, hold_stock
 from .outcomes import APPROVAL, PHASE, SUSPECT, Patience
-from .ports import CrmPort, ScmPort
 from .process import ProcessEngine, StepHook
 from .quantities import OrderLimits, check_line_quantities
 from .recovery import RecoveryGate
@@ -98,7 +98,7 @@ class OrderProcessService:
     def __init__(
         self,
         crm: CrmPort,
-        scm: ScmPort,
+        scm: ErpPort,
         journal: Journal,
         rules: ApprovalRules,
         *,

@@ -19,18 +19,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from resolvers.erpnext.stock import reserved_by_row
 from resolvers.errors import InvalidInput
+from resolvers.ports import CRM_APPROVED, CRM_CANCELLED, CRM_CREATED, CRM_PENDING, CrmPort, ErpPort
 from resolvers.records import CatalogProduct, Item, OrderStatus, StockLevel
 
 from .approval import ApprovalFacts, ApprovalRules, Decision, decide
 from .locks import check_current_lease
-from .ports import CRM_APPROVED, CRM_CANCELLED, CRM_CREATED, CRM_PENDING, CrmPort, ScmPort
 from .quantities import OrderLimits, check_order_value, check_whole_units
 from .reservation import (
     ShortPolicy,
     hold_for_stock,
     reservations_of,
+    reserved_by_row,
     short_message,
     shortfalls,
 )
@@ -47,7 +47,7 @@ class StepContext:
     """What steps may use: the two connectors, the rules, the clock."""
 
     crm: CrmPort
-    scm: ScmPort
+    scm: ErpPort
     rules: ApprovalRules
     clock: Callable[[], datetime]
     delivery_lead_days: int = 7
@@ -190,7 +190,7 @@ async def erp_order_create(ctx: StepContext, state: ProcessState) -> ProcessStat
     short = [sku for sku, qty in demand.items() if _best(bins.get(sku, []), qty) is None]
     if short:  # stock left since the decision (outside this gateway's lock): hold, reserve nothing
         message = f"no warehouse can reserve in full now: {', '.join(short)}"
-        return await hold_for_stock(ctx, state, message, None)
+        return await hold_for_stock(ctx.crm, ctx.scm, state, message, None, on_short=ctx.on_short)
     picks = {sku: _pick(bins.get(sku, []), sku) for sku in demand}
     order = await ctx.scm.create_sales_order(
         customer=_need(state.erp_customer, "the ERP customer"),
@@ -230,13 +230,22 @@ async def erp_reservation_check(ctx: StepContext, state: ProcessState) -> Proces
     if mirror is None or mirror.docstatus != 1:
         # Released by an earlier run of this step, or cancelled outside: nothing is reserved.
         message = "the ERP mirror holds no reservation"
-        return await hold_for_stock(ctx, dataclasses.replace(state, reservations=()), message, None)
+        return await hold_for_stock(
+            ctx.crm,
+            ctx.scm,
+            dataclasses.replace(state, reservations=()),
+            message,
+            None,
+            on_short=ctx.on_short,
+        )
     entries = await ctx.scm.reservation_entries(mirror.name)
     reservations = reservations_of(mirror, reserved_by_row(entries))
     state = dataclasses.replace(state, reservations=reservations)
     short = shortfalls(reservations)
     if short:
-        return await hold_for_stock(ctx, state, short_message(short), mirror)
+        return await hold_for_stock(
+            ctx.crm, ctx.scm, state, short_message(short), mirror, on_short=ctx.on_short
+        )
     return state
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from resolvers.zoho.connector import ZohoCRM, ZohoOptions
+from resolvers.ports import CrmPort
+from resolvers.zoho.connector import ZohoCRM
+from resolvers.zoho.options import ZohoOptions
+
+# mypy proves here that the connector implements its port: a drift is a type error.
+_PORT: type[CrmPort] = ZohoCRM
 
 __all__ = ["ZohoCRM", "ZohoOptions"]

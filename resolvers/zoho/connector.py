@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 
 import httpx
 
-from resolvers.breaker import Clock, Protection
-from resolvers.canonical import DEFAULT_ORDER_STATUSES
+from resolvers.breaker import Clock
 from resolvers.errors import InvalidInput
-from resolvers.http import Requester, RetryPolicy, Sleep, Timeouts
+from resolvers.http import Requester, Sleep
 from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
 from resolvers.zoho.auth import ZohoTokenSource
 from resolvers.zoho.mapping import (
@@ -43,32 +41,9 @@ from resolvers.zoho.mapping import (
     to_product,
     unresolved_product_ids,
 )
+from resolvers.zoho.options import ZohoOptions
 from resolvers.zoho.wire import PER_PAGE_MAX, Record, ZohoWire
 from resolvers.zoho.writes import ZohoOrderWrites
-
-
-@dataclass(frozen=True)
-class ZohoOptions:
-    """How to reach one Zoho CRM tenant and read its vocabulary.
-
-    `order_statuses` maps the tenant's `Status` picklist onto the canonical enum, since every
-    tenant names its values differently. The custom field names default to the demo tenant's.
-    """
-
-    accounts_url: str
-    client_id: str
-    client_secret: str
-    refresh_token: str
-    api_domain: str | None = None
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    protection: Protection = field(default_factory=Protection)
-    order_statuses: Mapping[str, OrderStatus] = field(
-        default_factory=lambda: dict(DEFAULT_ORDER_STATUSES)
-    )
-    default_currency: str = "USD"
-    credit_limit_field: str | None = "Credit_Limit"
-    external_ref_field: str | None = "External_Ref"
 
 
 class ZohoCRM(ZohoOrderWrites):

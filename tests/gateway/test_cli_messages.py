@@ -57,7 +57,7 @@ def test_serve_creates_the_directories_the_example_configuration_names(
     env = {"CROSSDOCK_JOURNAL_KEY": Sealer.generate_key(), "CROSSDOCK_JWT_SECRET": SECRET}
     settings = load_settings(str(EXAMPLE), env)
     assert prepare_directories(settings) == [Path("var")]
-    journal = Journal(settings.saga.saga.journal_path, Sealer.from_base64(Sealer.generate_key()))
+    journal = Journal(settings.saga.journal_path, Sealer.from_base64(Sealer.generate_key()))
     journal.close()
     assert (tmp_path / "var" / "orders.sqlite").exists()
     assert prepare_directories(settings) == []  # there now

@@ -20,7 +20,7 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from gateway.settings import Settings, SettingsError, parse_settings
-from gateway.wiring import assemble, erpnext_options
+from gateway.wiring import assemble
 from resolvers.breaker import Protection
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy
@@ -181,7 +181,7 @@ def test_backend_protection_knobs_reach_the_connector_options(tmp_path: Path) ->
         "api_secret": "s",
         "protection": {"failure_threshold": 2, "cooldown_s": 0.5, "enabled": True},
     }
-    options = erpnext_options(settings_with(tmp_path, scm=scm))
+    options = settings_with(tmp_path, scm=scm).scm
 
     assert options.protection.failure_threshold == 2
     assert options.protection.cooldown_s == 0.5

@@ -57,7 +57,7 @@ def test_environment_overrides_the_file() -> None:
         **SECRET_ENV,
     }
     settings = load_settings(EXAMPLE, env)
-    assert settings.crm.base_url == "https://www.zohoapis.eu"
+    assert settings.crm.api_domain == "https://www.zohoapis.eu"
     assert settings.scm.base_url == "https://erp.internal"
     assert settings.crm.client_secret == "from-env"
     assert settings.scm.api_secret == "also-from-env"
@@ -162,10 +162,10 @@ def test_the_example_file_configures_access_and_the_order_process() -> None:
     assert settings.auth.max_token_lifetime_s == 86400
     assert settings.policy == PolicySettings(path=None, mode="hide", audit_log="var/audit.log")
     assert settings.saga.enabled
-    assert settings.saga.saga.journal_key == JOURNAL_KEY
-    assert settings.saga.saga.rules.max_auto_approve_total == Decimal("10000")
-    assert (settings.saga.saga.patience.settle_s, settings.saga.saga.patience.watch_s) == (2, 900)
-    assert settings.saga.saga.resolve_interval_s == settings.saga.saga.recovery_wait_s == 5
+    assert settings.saga.journal_key == JOURNAL_KEY
+    assert settings.saga.rules.max_auto_approve_total == Decimal("10000")
+    assert (settings.saga.patience.settle_s, settings.saga.patience.watch_s) == (2, 900)
+    assert settings.saga.resolve_interval_s == settings.saga.recovery_wait_s == 5
 
 
 def test_access_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> None:

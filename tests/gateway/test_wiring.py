@@ -12,7 +12,6 @@ import pytest
 
 from gateway.settings import Settings, SettingsError
 from gateway.settings.access import PolicySettings
-from gateway.settings.saga import OrderProcessSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import SagaSettings
@@ -109,7 +108,7 @@ async def test_a_policy_that_does_not_fit_the_schema_stops_startup_naming_the_ru
 async def test_a_missing_journal_key_stops_startup_naming_the_setting(
     settings: Settings, crm: ZohoCRM, scm: ERPNext, tmp_path: Path
 ) -> None:
-    keyless = OrderProcessSettings(saga=SagaSettings(journal_path=str(tmp_path / "j.sqlite")))
+    keyless = SagaSettings(journal_path=str(tmp_path / "j.sqlite"))
     with pytest.raises(SettingsError, match=r"saga\.journal_key.*CROSSDOCK_JOURNAL_KEY"):
         assemble(dataclasses.replace(settings, saga=keyless), crm=crm, scm=scm)
 
@@ -117,7 +116,7 @@ async def test_a_missing_journal_key_stops_startup_naming_the_setting(
 async def test_without_the_order_process_the_graph_has_no_mutations(
     settings: Settings, crm: ZohoCRM, scm: ERPNext
 ) -> None:
-    off = dataclasses.replace(settings, saga=OrderProcessSettings(enabled=False))
+    off = dataclasses.replace(settings, saga=SagaSettings(enabled=False))
     app = assemble(off, crm=crm, scm=scm)
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {token_for('admin')}"}

@@ -148,9 +148,9 @@ async def test_the_app_recovers_an_interrupted_process_when_it_starts(
 ) -> None:
     order = await order_input(client_for("admin"))
     lines = tuple(LineInput(line["sku"], Decimal(line["quantity"])) for line in order["lines"])
-    journal = settings.saga.saga.open_journal()
+    journal = settings.saga.open_journal()
     crashed = OrderProcessService(
-        crm, scm, journal, settings.saga.saga.rules, step_hook=crash_at("crm_upsert", "after")
+        crm, scm, journal, settings.saga.rules, step_hook=crash_at("crm_upsert", "after")
     )
     with pytest.raises(SimulatedCrash):
         await crashed.place_order(OrderInput(order["customerId"], lines), "k-crash")
@@ -161,7 +161,7 @@ async def test_the_app_recovers_an_interrupted_process_when_it_starts(
     async with restarted.router.lifespan_context(restarted):
         # recovery runs in the background once the app has started
         await asyncio.wait_for(restarted.state.order_process.resolver.recovered.wait(), 30)
-        reopened = settings.saga.saga.open_journal()
+        reopened = settings.saga.open_journal()
         assert reopened.unfinished() == []
         state = reopened.find_by_key("k-crash")
         assert state is not None
@@ -184,17 +184,17 @@ async def test_the_server_listens_and_recovers_in_the_background_while_the_erp_h
     request for the process under recovery waits (bounded) and then gets PROCESS_RECOVERING."""
     order = await order_input(client_for("admin"))
     lines = tuple(LineInput(line["sku"], Decimal(line["quantity"])) for line in order["lines"])
-    journal = settings.saga.saga.open_journal()
+    journal = settings.saga.open_journal()
     crashed = OrderProcessService(
-        crm, scm, journal, settings.saga.saga.rules, step_hook=crash_at("erp_customer", "before")
+        crm, scm, journal, settings.saga.rules, step_hook=crash_at("erp_customer", "before")
     )
     with pytest.raises(SimulatedCrash):
         await crashed.place_order(OrderInput(order["customerId"], lines), "k-hung")
     [interrupted] = journal.unfinished()
     journal.close()
     hung = scm_emulator.controls.hold("GET", r"^/api/resource/Customer$", 60_000)  # until released
-    saga = dataclasses.replace(settings.saga.saga, recovery_wait_s=0.05)
-    quick = dataclasses.replace(settings, saga=dataclasses.replace(settings.saga, saga=saga))
+    saga = dataclasses.replace(settings.saga, recovery_wait_s=0.05)
+    quick = dataclasses.replace(settings, saga=saga)
     app = assemble(quick, crm=crm, scm=scm)
     admin = {"Authorization": f"Bearer {token_for('admin')}"}
     async with (

@@ -23,7 +23,7 @@ def a_state(pid: str = "p1", key: str = "key-1") -> ProcessState:
 
 def test_a_missing_key_is_a_startup_error_naming_the_setting() -> None:
     with pytest.raises(JournalKeyError, match="CROSSDOCK_JOURNAL_KEY"):
-        SagaSettings.from_mapping({}, {}).open_journal()
+        SagaSettings().open_journal()
 
 
 def test_a_key_of_the_wrong_length_is_refused() -> None:

@@ -77,7 +77,7 @@ async def test_a_held_order_does_not_use_up_the_customers_credit(systems: System
 
 def test_order_limits_come_from_saga_limits_and_bad_values_name_the_key() -> None:
     table = {"journal_key": "x", "limits": {"max_line_quantity": 500, "max_order_value": "2000"}}
-    limits = parse_saga(table, {}).saga.limits
+    limits = parse_saga(table, {}).limits
     assert limits == OrderLimits(Decimal(500), Decimal(2000), 3)
     with pytest.raises(SettingsError, match=r"max_line_quantity must be a positive number"):
         parse_saga({"limits": {"max_line_quantity": 0}}, {})

@@ -26,7 +26,7 @@ from backends.zoho.app import ZohoEmulator
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy
 from gateway.settings import Settings
-from gateway.wiring import assemble, erpnext_options, zoho_options
+from gateway.wiring import assemble
 from schema.build import CrossdockSchema
 from schema.context import GatewayContext, make_context
 from schema.principal import Principal
@@ -51,8 +51,8 @@ async def backends(
     crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator, settings: Settings
 ) -> AsyncIterator[Backends]:
     found = unguarded_backends(
-        (crm_emulator.app, crm_emulator.stats, zoho_options(settings)),
-        (scm_emulator.app, scm_emulator.stats, erpnext_options(settings)),
+        (crm_emulator.app, crm_emulator.stats, settings.crm),
+        (scm_emulator.app, scm_emulator.stats, settings.scm),
     )
     yield found
     await found.aclose()
