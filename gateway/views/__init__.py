@@ -42,7 +42,14 @@ from __future__ import annotations
 
 from gateway.views.encode import CsvEncoder, NdjsonEncoder, defuse_formula
 from gateway.views.export import Export, ExportFailed
-from gateway.views.model import Column, View, ViewCatalog, ViewConfigError, load_views, parse_views
+from gateway.views.model import (
+    Column,
+    View,
+    ViewCatalog,
+    ViewConfigError,
+    load_views,
+    parse_view_catalog,
+)
 from gateway.views.mount import mount_views
 from gateway.views.plan import ViewPlan, plan_view
 from gateway.views.routes import (
@@ -73,7 +80,7 @@ __all__ = [
     "defuse_formula",
     "load_views",
     "mount_views",
-    "parse_views",
+    "parse_view_catalog",
     "plan_view",
     "view_routes",
 ]

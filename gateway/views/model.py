@@ -148,7 +148,7 @@ def _view(name: str, table: Any, source: str) -> View:
     )
 
 
-def parse_views(data: Mapping[str, Any], *, source: str = "<views>") -> ViewCatalog:
+def parse_view_catalog(data: Mapping[str, Any], *, source: str = "<views>") -> ViewCatalog:
     """A catalog from a parsed TOML document (`{"views": {name: {...}}}`)."""
     unknown = set(data) - {"views"}
     if unknown:
@@ -166,4 +166,4 @@ def load_views(path: str | Path | None = None) -> ViewCatalog:
     data, source = read_toml(
         path, ("gateway.views", "views_default.toml"), ViewConfigError, "views file"
     )
-    return parse_views(data, source=source)
+    return parse_view_catalog(data, source=source)

@@ -10,7 +10,7 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from gateway.settings import Settings
-from gateway.views import ViewCatalog, ViewOptions, parse_views
+from gateway.views import ViewCatalog, ViewOptions, parse_view_catalog
 from tests.views.conftest import ViewsClient, ndjson, token
 
 SHIPMENT_MONEY = ["value", "currency"]
@@ -126,7 +126,7 @@ class TestMasking:
     def catalog(self) -> ViewCatalog:
         import tomllib
 
-        return parse_views(tomllib.loads(CONTACTS))
+        return parse_view_catalog(tomllib.loads(CONTACTS))
 
     async def _emails(self, views: ViewsClient, role: str) -> list[str | None]:
         response = await views.get("/views/contacts.ndjson", bearer=token(role))

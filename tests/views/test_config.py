@@ -9,7 +9,7 @@ from graphql import GraphQLSchema
 
 from gateway.protection.limits import Limits
 from gateway.settings.hardening import parse_limits
-from gateway.views import ViewCatalog, ViewConfigError, check_views, load_views, parse_views
+from gateway.views import ViewCatalog, ViewConfigError, check_views, load_views, parse_view_catalog
 from schema.build import build_schema
 
 DOCUMENT = """
@@ -41,12 +41,12 @@ def _catalog(**overrides: Any) -> dict[str, Any]:
 
 def _error(schema: GraphQLSchema, **overrides: Any) -> str:
     with pytest.raises(ViewConfigError) as caught:
-        check_views(parse_views(_catalog(**overrides)), schema)
+        check_views(parse_view_catalog(_catalog(**overrides)), schema)
     return str(caught.value)
 
 
 def test_a_well_formed_view_passes(schema: GraphQLSchema) -> None:
-    check_views(parse_views(_catalog()), schema)
+    check_views(parse_view_catalog(_catalog()), schema)
 
 
 def test_the_shipped_views_parse_with_the_columns_the_issue_lists() -> None:
@@ -111,14 +111,14 @@ def test_a_bad_view_is_a_startup_error_that_says_what_to_fix(
 )
 def test_a_malformed_views_file_is_refused_when_parsed(data: dict[str, Any], expected: str) -> None:
     with pytest.raises(ViewConfigError) as caught:
-        parse_views(data)
+        parse_view_catalog(data)
     assert expected in str(caught.value)
 
 
 def test_a_view_whose_page_the_operation_limits_refuse_fails_at_startup(
     schema: GraphQLSchema,
 ) -> None:
-    catalog = parse_views(_catalog(page_size=200))
+    catalog = parse_view_catalog(_catalog(page_size=200))
     with pytest.raises(ViewConfigError, match="a page of 200 breaks the operation limits"):
         check_views(catalog, schema, limits=Limits(max_cost=1000))
     check_views(catalog, schema, limits=Limits(max_cost=100_000))
