@@ -30,6 +30,7 @@ from gateway.access import row_filters
 from gateway.access.audit import AuditLog
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy, PolicyError
+from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
@@ -190,7 +191,7 @@ def assemble(
     app.state.order_process = process
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
-        policy.validate(app.state.schema._schema)
+        check_policy(policy, app.state.schema._schema)
     except PolicyError as exc:
         raise SettingsError(f"policy {settings.policy.path or '(shipped)'}: {exc}") from None
     if settings.views.enabled:

@@ -1,13 +1,13 @@
 """The access policy: roles → scopes, type and field rules, masks, row rules, audited fields.
 
 A policy is data (TOML, see `policy_default.toml` for the format and the shipped default)
-read once at startup and checked against the schema by `Policy.validate`. Decisions are made
-elsewhere (`gateway.access`) by one mechanism reading this data.
+read once at startup and checked against the schema by `gateway.access.policy_check`.
+Decisions are made elsewhere (`gateway.access`) by one mechanism reading this data.
 
 Example::
 
-    policy = Policy.load(None)          # the shipped default
-    policy.validate(schema._schema)     # PolicyError naming the rule and the fix
+    policy = Policy.load(None)              # the shipped default
+    check_policy(policy, schema._schema)    # policy_check: PolicyError naming rule and fix
     policy.field_requirement("Customer", "email").satisfied_by({"crm:read"})  # False
 """
 
@@ -149,15 +149,6 @@ class Policy:
     def mask_for(self, type_name: str, field_name: str) -> str | None:
         rule = self.field_rule(type_name, field_name)
         return None if rule is None else rule.mask
-
-    def validate(self, schema: GraphQLSchema) -> None:
-        """Check every rule against a graphql-core schema; PolicyError names the first fault."""
-        from gateway.access.policy_check import problems_of  # the checks read this module's data
-
-        problems = problems_of(self, schema)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise PolicyError(f"{self.source}: {problems[0]}{more}", problems=problems)
 
 
 def root_aliases(schema: GraphQLSchema) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Checking an access policy against the schema: unknown scopes, types, fields, masks,
-roles and uncovered types or root fields. `Policy.validate` runs it at startup.
+roles and uncovered types or root fields. The gateway runs `check_policy` at startup.
+
+This module reads the policy's data (`gateway.access.policy`); the policy does not know it.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from graphql import GraphQLObjectType, GraphQLSchema, GraphQLString, get_named_type
 
-from gateway.access.policy import MASKS, ROOT_TYPES, FieldRule, Policy, root_aliases
+from gateway.access.policy import MASKS, ROOT_TYPES, FieldRule, Policy, PolicyError, root_aliases
 
 
 def _is_glob(pattern: str) -> bool:
@@ -106,3 +108,11 @@ def problems_of(policy: Policy, schema: GraphQLSchema) -> list[str]:
     problems += _check_references(policy, objects)
     problems += _check_coverage(policy, objects)
     return problems
+
+
+def check_policy(policy: Policy, schema: GraphQLSchema) -> None:
+    """Check every rule against a graphql-core schema; PolicyError names the first fault."""
+    problems = problems_of(policy, schema)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PolicyError(f"{policy.source}: {problems[0]}{more}", problems=problems)

@@ -12,7 +12,7 @@ import pytest
 import strawberry
 
 from gateway.access.policy import AUTHENTICATED, NEVER, Policy, PolicyError, Requirement, mask_email
-from gateway.access.policy_check import problems_of
+from gateway.access.policy_check import check_policy, problems_of
 from schema.build import build_schema
 from schema.order_mutations import OrderMutations
 from tests.gateway.contract_schema import contract_schema
@@ -131,7 +131,7 @@ def test_validation_names_the_offending_rule_and_the_fix(
     _break(data, how)
     policy = Policy.from_mapping(data, source="test.toml")
     with pytest.raises(PolicyError) as caught:
-        policy.validate(schema._schema)
+        check_policy(policy, schema._schema)
     assert caught.value.message.startswith("test.toml: ")
     assert message in caught.value.message
 
