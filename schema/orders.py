@@ -1,31 +1,136 @@
-"""Order and OrderLine: CRM sales orders joined to customers, products and SCM shipments."""
+"""Customer, Order and Shipment: the order graph's three types, with their lines and joins.
+
+Customers come from CRM accounts, orders from CRM sales orders, shipments from ERPNext
+shipments and delivery notes. They live in one module because each links to the others (a
+customer's orders; an order's customer and shipments; a shipment's order): split by type,
+the modules would import each other.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import strawberry
 
 from resolvers import records
 from resolvers.fulfillment import derive_fulfillment
 from resolvers.loaders import KeyedLoader
-from schema.common import Money
+from schema.common import Address, Money
+from schema.connections import Connection, connection_window, from_list, paginate
 from schema.context import Info
-from schema.customers import Customer, from_lookup, load_customers
-from schema.enums import FulfillmentStatus, OrderStatus
+from schema.enums import FulfillmentStatus, OrderStatus, ShipmentStatus
 from schema.execution.batch_resolvers import batch_resolver, each, resolve_one
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
-from schema.selection import operation_reads, prefetches
+from schema.selection import operation_reads, prefetches, selected_names
 
-if TYPE_CHECKING:
-    from schema.shipments import Shipment
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # never shown: only `id` and `name` are selected
 
-ShipmentRef = Annotated["Shipment", strawberry.lazy("schema.shipments")]
+
+# -- customers ---------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A customer account from the CRM (Zoho CRM `Accounts`).")
+class Customer:
+    record: strawberry.Private[records.Customer]
+    id: strawberry.ID = strawberry.field(description="The CRM account id.")
+    number: str | None = strawberry.field(description="The account number, if the CRM has one.")
+    name: str = strawberry.field(description="The account's name.")
+    industry: str | None = strawberry.field(description="Industry, as the CRM names it.")
+    website: str | None = strawberry.field(description="Website URL.")
+    email: str | None = strawberry.field(description="Email of the primary contact. PII.")
+    phone: str | None = strawberry.field(description="Main phone number. PII.")
+    billing_address: Address | None = strawberry.field(description="Billing address. PII.")
+    shipping_address: Address | None = strawberry.field(description="Shipping address. PII.")
+    credit_limit: Money | None = strawberry.field(description="Credit limit. Finance.")
+    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+
+    @classmethod
+    def of(cls, r: records.Customer) -> Customer:
+        return cls(
+            record=r,
+            id=strawberry.ID(r.id),
+            number=r.number,
+            name=r.name,
+            industry=r.industry,
+            website=r.website,
+            email=r.email,
+            phone=r.phone,
+            billing_address=Address.of(r.billing_address),
+            shipping_address=Address.of(r.shipping_address),
+            credit_limit=Money.of(r.credit_limit),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+
+    @resolver("The customer's sales orders, newest first as the CRM lists.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> Connection[Order] | None:
+        ctx = info.context
+        # a cursor resumes only this customer's listing, with the same status
+        win = connection_window(
+            info, "Customer.orders", first, after, id=self.record.id, status=status
+        )
+        if after is None:
+            found = await ctx.loaders.orders_by_customer.load((self.record.id, status))
+            return from_list(win, found or [], Order.of)
+
+        async def fetch(size: int, source: str | None) -> records.Page[records.Order]:
+            return await ctx.crm.list_orders(
+                first=size, after=source, status=status, customer_id=self.record.id
+            )
+
+        return await paginate(win, fetch, Order.of)
+
+
+# What a Zoho lookup (`Account_Name: {"name", "id"}`) answers without reading the account.
+LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
+
+
+def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
+    """The customer from a record's account lookup, when the query asks only `id` and `name`
+    and no row rule binds customers; None when the account itself must be read."""
+    if name is None or "Customer" in info.context.row_filters:
+        return None
+    if not selected_names(info) <= LOOKUP_FIELDS:
+        return None
+    return Customer.of(
+        records.Customer(id=customer_id, name=name, created_at=EPOCH, updated_at=EPOCH)
+    )
+
+
+async def load_customer(info: Info, customer_id: str | None) -> Customer | None:
+    """The customer by account id; the Contacts search runs only when `email` is selected."""
+    if customer_id is None:
+        return None
+    found = (await load_customers(info, [customer_id]))[0]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+async def load_customers(info: Info, ids: list[str]) -> list[Customer | Exception | None]:
+    """Customers by account id in one loader batch; a failed load fails its id alone."""
+    loaders = info.context.loaders
+    email = prefetches(info, ("Customer", "email"))
+    loader = loaders.customers if email else loaders.accounts
+    return [
+        found if found is None or isinstance(found, Exception) else Customer.of(found)
+        for found in await loader.load_each(ids)
+    ]
+
+
+# -- orders ------------------------------------------------------------------------------------
 
 
 @strawberry.type(description="One line of a sales order.")
@@ -107,7 +212,7 @@ class Order:
         return customer
 
     @resolver("Shipments for this order (SCM).")
-    async def shipments(self, info: Info) -> list[ShipmentRef] | None:
+    async def shipments(self, info: Info) -> list[Shipment] | None:
         shipments: list[Shipment] | None = await resolve_one(order_shipments, self, info)
         return shipments
 
@@ -160,8 +265,6 @@ async def _read_customers(
 @batch_resolver("Order", "shipments")
 async def order_shipments(orders: list[Order], info: Info) -> list[Any]:
     """Every order's shipments from one loader batch; a failed load fails its order alone."""
-    from schema.shipments import Shipment
-
     found = await shipments_loader(info).load_each(order.record.id for order in orders)
     return [
         each if isinstance(each, Exception) else [Shipment.of(s) for s in each or []]
@@ -209,3 +312,68 @@ async def load_order(info: Info, order_id: str | None) -> Order | None:
         start(loaders.erp_orders.load(order_id))
     found = await loaders.orders.load(order_id)
     return None if found is None else Order.of(found)
+
+
+# -- shipments ---------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A product and quantity in a shipment.")
+class ShipmentLine:
+    sku: str = strawberry.field(description="The product's SKU.")
+    quantity: float = strawberry.field(description="Quantity shipped.")
+
+    @resolver("The product (CRM catalog merged with the SCM item).")
+    async def product(self, info: Info) -> Product | None:
+        return await load_product(info, self.sku)
+
+
+@strawberry.type(description="A shipment from the SCM (ERPNext `Shipment` and delivery notes).")
+class Shipment:
+    record: strawberry.Private[records.Shipment]
+    id: strawberry.ID = strawberry.field(description="The ERPNext shipment name.")
+    carrier: str | None = strawberry.field(description="The carrier, e.g. DHL.")
+    service: str | None = strawberry.field(description="The carrier's service level.")
+    tracking_number: str | None = strawberry.field(description="The carrier's tracking number.")
+    tracking_url: str | None = strawberry.field(description="Where to track it.")
+    status: ShipmentStatus = strawberry.field(description="Canonical shipment status.")
+    pickup_date: str | None = strawberry.field(description="Pickup date, YYYY-MM-DD.")
+    destination: Address | None = strawberry.field(description="Where it goes. PII.")
+    lines: list[ShipmentLine] = strawberry.field(description="What it carries.")
+    value: Money | None = strawberry.field(description="Declared value of the goods.")
+
+    @classmethod
+    def of(cls, r: records.Shipment) -> Shipment:
+        return cls(
+            record=r,
+            id=strawberry.ID(r.id),
+            carrier=r.carrier,
+            service=r.service,
+            tracking_number=r.tracking_number,
+            tracking_url=r.tracking_url,
+            status=r.status,
+            pickup_date=r.pickup_date,
+            destination=Address.of(r.destination),
+            lines=[ShipmentLine(sku=line.sku, quantity=float(line.quantity)) for line in r.lines],
+            value=Money.of(r.value),
+        )
+
+    @resolver("The CRM order number it ships (from the CRM when ERPNext lacks it).")
+    async def order_number(self, info: Info) -> str | None:
+        if self.record.order_number is not None or self.record.order_id is None:
+            return self.record.order_number
+        order = await info.context.loaders.orders.load(self.record.order_id)
+        return None if order is None else order.number
+
+    @resolver("The CRM order this shipment delivers.")
+    async def order(self, info: Info) -> Order | None:
+        return await load_order(info, self.record.order_id)
+
+
+async def load_shipment(info: Info, shipment_id: str) -> Shipment | None:
+    """The shipment by name; its destination (the Address call) only if the operation may
+    read it."""
+    destination = operation_reads(info, "Shipment", "destination")
+    found = await info.context.loaders.shipment_by_id(with_destination=destination).load(
+        shipment_id
+    )
+    return None if found is None else Shipment.of(found)

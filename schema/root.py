@@ -10,14 +10,12 @@ from resolvers import records
 from resolvers.errors import InvalidInput
 from schema.connections import Announce, Connection, connection_window, paginate
 from schema.context import Info
-from schema.customers import Customer, load_customer
 from schema.enums import OrderStatus, ShipmentStatus
 from schema.fields import resolver
 from schema.order_mutations import OrderMutations, OrderProcessQuery
-from schema.orders import Order, load_order
+from schema.orders import Customer, Order, Shipment, load_customer, load_order, load_shipment
 from schema.products import Product, Warehouse, load_product, product_of
 from schema.selection import operation_reads
-from schema.shipments import Shipment, load_shipment
 
 
 @strawberry.type(description="Who is asking, as the gateway verified it.")
