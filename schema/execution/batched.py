@@ -30,7 +30,7 @@ from schema.execution.field_run import FieldRun
 from schema.execution.tree import ROOT, Batch
 
 if TYPE_CHECKING:
-    from schema.execution.context import BatchedExecutionContext
+    from schema.execution.state import ExecutionState
 
 
 async def settle(awaitables: list[Awaitable[Any]]) -> list[Any]:
@@ -50,7 +50,7 @@ async def settle(awaitables: list[Awaitable[Any]]) -> list[Any]:
 
 
 async def execute(
-    executor: BatchedExecutionContext,
+    executor: ExecutionState,
     root_type: GraphQLObjectType,
     root_value: Any,
     fields: GroupedFieldSet,
@@ -62,9 +62,7 @@ async def execute(
     return None if executor.data_nulled else data
 
 
-async def run_batch(
-    executor: BatchedExecutionContext, batch: Batch, fields: GroupedFieldSet
-) -> None:
+async def run_batch(executor: ExecutionState, batch: Batch, fields: GroupedFieldSet) -> None:
     """Every field of the selection for the whole batch; each field's sub-selection follows
     as soon as that field is complete. Objects nulled meanwhile get no more fields."""
     steps = []
@@ -84,14 +82,14 @@ async def run_batch(
         await gather(*steps)
 
 
-def live(executor: BatchedExecutionContext, batch: Batch) -> Batch:
+def live(executor: ExecutionState, batch: Batch) -> Batch:
     if executor.data_nulled:
         return Batch(batch.object_type, batch.field_details)
     return batch.alive() if executor.nullings else batch
 
 
 def start_field(
-    executor: BatchedExecutionContext, batch: Batch, key: str, details: FieldDetailsList
+    executor: ExecutionState, batch: Batch, key: str, details: FieldDetailsList
 ) -> Awaitable[None] | None:
     """Resolve one field for the batch; what is left to await, if anything."""
     name = details[0].node.name.value

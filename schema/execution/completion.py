@@ -20,7 +20,7 @@ from schema.execution.plans import DELEGATE, LEAF, LIST, OBJECT, FieldPlan, Shap
 from schema.execution.tree import ROOT, Batch, Position
 
 if TYPE_CHECKING:
-    from schema.execution.context import BatchedExecutionContext
+    from schema.execution.state import ExecutionState
 
 
 class FieldCompletion:
@@ -40,7 +40,7 @@ class FieldCompletion:
 
     def __init__(
         self,
-        executor: BatchedExecutionContext,
+        executor: ExecutionState,
         batch: Batch,
         key: str,
         field_details: FieldDetailsList,

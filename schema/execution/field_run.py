@@ -19,7 +19,7 @@ from schema.execution.completion import FieldCompletion
 from schema.execution.plans import DELEGATE, Direct, FieldPlan
 
 if TYPE_CHECKING:
-    from schema.execution.context import BatchedExecutionContext
+    from schema.execution.state import ExecutionState
 
 
 class FieldRun(FieldCompletion):
@@ -154,7 +154,7 @@ def attribute_or_error(source: Any, name: str) -> Any:
 
 
 def argument_values(
-    executor: BatchedExecutionContext, plan: FieldPlan, fields: FieldDetailsList
+    executor: ExecutionState, plan: FieldPlan, fields: FieldDetailsList
 ) -> dict[str, Any]:
     """The field's coerced arguments: the same for every object of the batch."""
     first = fields[0]
