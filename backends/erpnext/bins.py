@@ -10,12 +10,9 @@ projected_qty  = actual + ordered + indented + planned − reserved_qty − rese
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from .db import Db
 from .errors import FrappeError
-
-if TYPE_CHECKING:
-    from .store import ErpStore
 
 Pair = tuple[str, str]
 
@@ -58,7 +55,7 @@ _UOM = """
 """
 
 
-def recompute(store: ErpStore, pairs: Iterable[Pair] | None) -> None:
+def recompute(store: Db, pairs: Iterable[Pair] | None) -> None:
     """Recompute the given (item_code, warehouse) Bins, or all of them when `pairs` is None."""
     wanted = (
         [(r["item_code"], r["warehouse"]) for r in store.query(_PAIRS)]
@@ -78,7 +75,7 @@ def recompute(store: ErpStore, pairs: Iterable[Pair] | None) -> None:
         store.execute(_UPDATE_PROJECTED + " WHERE item_code = ? AND warehouse = ?", pair)
 
 
-def ensure(store: ErpStore, item_code: str, warehouse: str) -> None:
+def ensure(store: Db, item_code: str, warehouse: str) -> None:
     """Create the Bin of a pair on first use, as ERPNext does."""
     found = store.query(
         "SELECT 1 FROM tabBin WHERE item_code = ? AND warehouse = ?", (item_code, warehouse)
@@ -105,7 +102,7 @@ def ensure(store: ErpStore, item_code: str, warehouse: str) -> None:
     )
 
 
-def get(store: ErpStore, item_code: str, warehouse: str) -> dict[str, float]:
+def get(store: Db, item_code: str, warehouse: str) -> dict[str, float]:
     rows = store.query(
         "SELECT actual_qty, reserved_qty, reserved_stock, projected_qty FROM tabBin "
         "WHERE item_code = ? AND warehouse = ?",
@@ -114,7 +111,7 @@ def get(store: ErpStore, item_code: str, warehouse: str) -> dict[str, float]:
     return rows[0] if rows else {"actual_qty": 0.0, "reserved_qty": 0.0, "reserved_stock": 0.0}
 
 
-def move(store: ErpStore, item_code: str, warehouse: str, qty: float) -> None:
+def move(store: Db, item_code: str, warehouse: str, qty: float) -> None:
     """Add `qty` (negative to issue) to the pair's actual_qty."""
     ensure(store, item_code, warehouse)
     store.execute(
@@ -128,7 +125,7 @@ _QUANTITIES = ("actual_qty", "reserved_qty", "ordered_qty", "indented_qty", "pro
                "planned_qty")  # fmt: skip
 
 
-def on_trash(store: ErpStore, doctype: str, name: str) -> None:
+def on_trash(store: Db, doctype: str, name: str) -> None:
     """Deleting an Item or a Warehouse deletes its Bins, as Frappe's `on_trash` hooks do
     (item.py, warehouse.py); a Warehouse must first be empty and have no child warehouse."""
     if doctype == "Warehouse":
@@ -138,7 +135,7 @@ def on_trash(store: ErpStore, doctype: str, name: str) -> None:
         store.execute(f'DELETE FROM "tabBin" WHERE "{column}" = ?', (name,))  # noqa: S608
 
 
-def _check_warehouse_empty(store: ErpStore, name: str) -> None:
+def _check_warehouse_empty(store: Db, name: str) -> None:
     held = " OR ".join(f'"{q}" != 0' for q in _QUANTITIES)
     sql = f'SELECT item_code FROM "tabBin" WHERE warehouse = ? AND ({held}) LIMIT 1'  # noqa: S608
     for row in store.query(sql, (name,)):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .db import Db
 from .errors import FrappeError
 
 if TYPE_CHECKING:
     from .meta import DocType
-    from .store import ErpStore
 
 
-def base_name(store: ErpStore, d: DocType, doc: dict[str, Any]) -> str:
+def base_name(store: Db, d: DocType, doc: dict[str, Any]) -> str:
     """The name before any de-duplication: series counter, key field, or DocType rule."""
     if d.naming.startswith("series:"):
         return store.next_name(d.naming.removeprefix("series:"))
@@ -26,7 +26,7 @@ def base_name(store: ErpStore, d: DocType, doc: dict[str, Any]) -> str:
     return str(doc["name"])
 
 
-def new_name(store: ErpStore, d: DocType, doc: dict[str, Any]) -> str:
+def new_name(store: Db, d: DocType, doc: dict[str, Any]) -> str:
     """The name of a document created over REST; Customer and Address de-duplicate."""
     name = base_name(store, d, doc)
     if d.name not in ("Customer", "Address"):
@@ -39,7 +39,7 @@ def new_name(store: ErpStore, d: DocType, doc: dict[str, Any]) -> str:
     return candidate
 
 
-def _abbr(store: ErpStore, company: Any) -> str:
+def _abbr(store: Db, company: Any) -> str:
     rows = store.query('SELECT abbr FROM "tabCompany" WHERE name = ?', (company,))
     if not rows:
         raise FrappeError("LinkValidationError", f"Could not find Company: {company}")
