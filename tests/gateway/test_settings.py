@@ -13,7 +13,9 @@ from gateway.auth.tokens import DEMO_SECRET
 from gateway.cli import main
 from gateway.settings import SettingsError, load_settings, parse_settings
 from gateway.settings.access import PolicySettings
+from resolvers.erpnext import ERPNextOptions
 from resolvers.records import OrderStatus, ShipmentStatus
+from resolvers.zoho import ZohoOptions
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "crossdock.example.toml"
 GOOD_SECRET = "a-production-secret-of-at-least-32-bytes-0123456789"
@@ -300,3 +302,27 @@ def test_production_may_run_without_the_order_process_and_its_key() -> None:
     document = minimal(server=PRODUCTION, saga={"enabled": False}, auth=PRODUCTION_AUTH)
     settings = parse_settings(document, {})
     assert not settings.saga.enabled
+
+
+def test_the_backend_sections_parse_straight_into_the_connectors_options() -> None:
+    crm = {"base_url": "https://www.zohoapis.eu", "max_connections": 5, "ca_bundle": "/ca.pem"}
+    scm = {"currency": "EUR", "company": "Acme", "ca_bundle": "/erp-ca.pem"}
+    settings = parse_settings(minimal(crm=crm, scm=scm))
+    assert settings.crm == ZohoOptions(
+        accounts_url="https://accounts.zoho.eu",
+        client_id="id",
+        client_secret="secret",
+        refresh_token="refresh",
+        api_domain="https://www.zohoapis.eu",
+        max_connections=5,
+        ca_bundle="/ca.pem",
+    )
+    assert settings.scm == ERPNextOptions(
+        base_url="https://erp.example",
+        api_key="key",
+        api_secret="secret",
+        company_currency="EUR",
+        company="Acme",
+        ca_bundle="/erp-ca.pem",
+    )
+    assert "secret" not in repr(settings.scm).replace("api_secret", "")
