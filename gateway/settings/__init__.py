@@ -17,6 +17,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
                retries (after the first try), backoff_s,
                backoff_max_s, retry_after_max_s, max_connections, ca_bundle, [.protection]
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
+    [subscriptions]   see gateway.settings.subscriptions
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
 """
 
@@ -51,6 +52,7 @@ from gateway.settings.section import SettingsError as SettingsError
 from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings.server import GraphiQL as GraphiQL
 from gateway.settings.server import ServerSettings, parse_server
+from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.breaker import Protection
 from resolvers.canonical import (
@@ -136,6 +138,7 @@ class Settings:
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
 
 
 _Section = Section
@@ -264,6 +267,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "rate_limits": parse_rate_limits,
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
+    "subscriptions": parse_subscriptions,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
