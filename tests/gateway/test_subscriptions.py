@@ -516,3 +516,26 @@ async def _orders(gateway: Gateway) -> list[tuple[str, str]]:
 
 async def _some_order_id(gateway: Gateway) -> str:
     return (await _orders(gateway))[0][0]
+
+
+async def test_a_backend_down_ends_the_subscription_with_its_error_not_a_crash(
+    serve: Serve, scm_emulator: ErpEmulator
+) -> None:
+    name = shipments_by_carrier(scm_emulator)["DHL"][0]
+    async with serve() as gateway:
+        document = "subscription { shipmentChanged { id } }"
+        async with sse(gateway, token("logistics"), document) as response:
+            events = sse_events(response)
+            first = asyncio.ensure_future(anext(events))
+            await until(lambda: gateway.bus.subscribers == 1, "the SSE subscription")
+            scm_emulator.controls.update({"down": True})
+            gateway.bus.publish(change("erp", "shipment", name))
+            kind, data = await asyncio.wait_for(first, DEADLINE_S)
+            rest = [e async for e in events]
+        scm_emulator.controls.update({"down": False})
+        assert gateway.bus.subscribers == 0
+    error = json.loads(data)["errors"][0]
+    assert kind == "next"
+    assert error["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+    assert "ERP" in error["message"]
+    assert [k for k, _ in rest] == ["complete"]
