@@ -32,6 +32,7 @@ from typing import Any, cast
 import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -291,8 +292,22 @@ async def open_sse(
     except Exception:
         connection.release()
         raise
-    stream = sse_stream(results, context, connection)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
+    return SseResponse(sse_stream(results, context, connection), connection)
+
+
+class SseResponse(StreamingResponse):
+    """The event stream; its connection slot is given back however the response ends (also
+    when the client leaves before the first event, when the stream never started)."""
+
+    def __init__(self, content: AsyncIterator[bytes], connection: Connection) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=SSE_HEADERS)
+        self.connection = connection
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.connection.release()
 
 
 __all__ = [
