@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -46,7 +45,6 @@ from gateway.auth import AuthError
 from schema.context import GatewayContext
 from schema.principal import Principal
 
-logger = logging.getLogger("crossdock.gateway")
 Clock = Callable[[], float]
 SCOPE_KEY = "crossdock.subscription_connection"
 SSE_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
@@ -308,15 +306,3 @@ class SseResponse(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.connection.release()
-
-
-__all__ = [
-    "SCOPE_KEY",
-    "Connection",
-    "ConnectionRefused",
-    "ConnectionSlots",
-    "TransportWS",
-    "accept_ws",
-    "open_sse",
-    "wants_sse",
-]
