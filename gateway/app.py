@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -27,12 +28,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from gateway.auth import is_failed_authentication
 from gateway.errors import (
@@ -48,6 +51,17 @@ from gateway.protection.http_guard import RequestRefused, send_refusal
 from gateway.protection.ratelimit import RateLimiter, client_address, rate_limited
 from gateway.request_id import RequestIdMiddleware, request_id_of
 from gateway.settings import Settings
+from gateway.subscriptions import (
+    SCOPE_KEY,
+    Connection,
+    ConnectionSlots,
+    TextWebSocketAdapter,
+    TransportWS,
+    accept_ws,
+    expires_at,
+    open_sse,
+    wants_sse,
+)
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from schema.build import Extension, build_schema
@@ -55,6 +69,7 @@ from schema.context import GatewayContext, RowFilters
 from schema.cursor_key import CursorKey
 from schema.principal import ANONYMOUS, Principal
 from schema.root import Query
+from schema.subscriptions import Subscription
 
 logger = logging.getLogger("crossdock.gateway")
 Authenticate = Callable[[Request], Awaitable[Principal]]
@@ -69,8 +84,13 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
     GraphQL over HTTP (gateway.http_negotiation): the response media type and status follow
     the client's Accept; strawberry's request errors and RequestRefused (e.g. 429 from the
     rate limiter, taken after authentication, or from its failed-authentication limiter,
-    checked before) are answered GraphQL-shaped.
+    checked before) are answered GraphQL-shaped. With a `change_bus`, the Subscription root
+    is served over graphql-transport-ws and SSE (gateway.subscriptions).
     """
+
+    subscription_protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)  # not the legacy graphql-ws
+    graphql_transport_ws_handler_class = TransportWS
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(
         self,
@@ -85,14 +105,24 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         order_process: Any,
         query: type[Any] | None = None,
         rate_limiter: RateLimiter | None = None,
+        change_bus: Any = None,
     ) -> None:
         ide = None if settings.server.graphiql == "off" else settings.server.graphiql
         schema = build_schema(
             extensions=[ErrorFormatting, OperationChoice, *extensions],
             mutation=mutation,
             query=Query if query is None else query,
+            subscription=None if change_bus is None else Subscription,
         )
-        super().__init__(schema, graphql_ide=ide, allow_queries_via_get=True)
+        init_wait = timedelta(seconds=settings.subscriptions.connection_init_timeout_s)
+        super().__init__(
+            schema,
+            graphql_ide=ide,
+            allow_queries_via_get=True,
+            connection_init_wait_timeout=init_wait,
+        )
+        self.change_bus = change_bus
+        self.slots = ConnectionSlots(settings.subscriptions.max_connections_per_subject)
         self.settings = settings
         self.crm = crm
         self.scm = scm
@@ -104,11 +134,17 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's view, with its request errors and ours answered GraphQL-shaped."""
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive=receive)
         try:
+            if self.change_bus is not None and wants_sse(request):
+                await (await self._sse(request))(scope, receive, send)
+                return
             response = await self.run(request)
         except HTTPException as error:
             await send_refusal(refusal_for(error, request.method), Headers(scope=scope), send)
@@ -118,6 +154,31 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             return
         negotiate(request, response)
         await response(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A graphql-transport-ws connection; what it holds is given back when it ends."""
+        if self.change_bus is None:  # no Subscription root: refuse the upgrade
+            await send({"type": "websocket.close", "code": 1008, "reason": "no subscriptions"})
+            return
+        connection = scope[SCOPE_KEY] = Connection(self.slots)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            connection.release()
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType:
+        """`connection_init`: the token (payload, else the upgrade's header), the slot."""
+        if self.authenticate is not None:  # else an open gateway (tests): no token to check
+            leeway = self.settings.auth.leeway_s
+            await accept_ws(context, self.authenticate, self.row_rules, leeway)
+        return UnsetType()  # UNSET: a plain connection_ack
+
+    async def _sse(self, request: Request) -> Response:
+        """GraphQL over SSE (distinct connections): one subscription per POST."""
+        context = await self.get_context(request, Response())
+        if self.authenticate is not None:
+            context.expires_at = expires_at(context.principal, self.settings.auth.leeway_s)
+        return await open_sse(request, context, self.slots, self.schema.subscribe)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the package (gateway.graphiql); the other IDEs are strawberry's."""
@@ -181,6 +242,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             backend_details=bool(principal.roles & self.settings.policy.backend_detail_roles),
             request=request,
             response=response,
+            change_bus=self.change_bus,
         )
 
     async def _authenticate(self, request: Request, authenticate: Authenticate) -> Principal:
@@ -294,13 +356,16 @@ def create_app(
     rate_limiter: RateLimiter | None = None,
     middleware: Sequence[Middleware] = (),
     recovering: Callable[[], bool] | None = None,
+    change_bus: Any = None,
 ) -> Starlette:
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
     `rate_limiter` takes a token per authenticated request (429 RATE_LIMITED when empty);
     `middleware` (outermost first) runs inside the request-id middleware and the catch-all
     for unexpected errors (gateway.errors.UnexpectedErrors) (CORS, HTTP guard);
-    while `recovering()` is true, /readyz answers 503 `{"status": "recovering"}`.
+    while `recovering()` is true, /readyz answers 503 `{"status": "recovering"}`;
+    with a `change_bus` (resolvers.sync.ChangeBus) /graphql also serves subscriptions
+    (`app.state.change_bus`; gateway.subscriptions).
     """
     graphql = GraphQLApp(
         settings,
@@ -313,6 +378,7 @@ def create_app(
         order_process=order_process,
         query=query,
         rate_limiter=rate_limiter,
+        change_bus=change_bus,
     )
     ide_routes = []
     if settings.server.graphiql == "graphiql":
@@ -320,6 +386,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", _readiness(crm, scm, recovering), methods=["GET"]),
             *ide_routes,
@@ -330,4 +397,5 @@ def create_app(
         exception_handlers={StarletteHTTPException: http_error},
     )
     app.state.schema = graphql.schema
+    app.state.change_bus = change_bus
     return app

@@ -116,6 +116,15 @@ class ErrorFormatting(SchemaExtension):
             request_id, details = _request_id(context), backend_details(context)
             result.errors = [format_error(e, request_id, details=details) for e in errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription streams (WebSocket, SSE) is rewritten the same way."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            context = self.execution_context.context
+            request_id, details = _request_id(context), backend_details(context)
+            result.errors = [format_error(e, request_id, details=details) for e in errors]
+        yield
+
 
 def unformatted(error: GraphQLError) -> bool:
     """An error ErrorFormatting never saw: one raised by an extension before execution, which

@@ -7,7 +7,9 @@
 startup error naming the rule), verifies bearer tokens (anonymous callers get 401, except
 /healthz, /readyz and the GraphiQL page), enforces the policy on every operation (hide, null or
 reject mode, masks, partner row rules, per-role introspection, audit log), and runs the order
-process over an encrypted journal, recovering interrupted processes in the background once
+process over an encrypted journal, serves subscriptions from the change bus
+(`app.state.change_bus`, where the sync processor publishes) unless `[subscriptions]
+enabled = false`, recovering interrupted processes in the background once
 the app starts (and resolving those whose outcome was unknown, every few seconds).
 
 Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
@@ -43,6 +45,7 @@ from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import Journal, OrderProcessService
 from resolvers.saga.recovery import Resolver
+from resolvers.sync import ChangeBus
 from resolvers.zoho import ZohoCRM
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -171,6 +174,9 @@ def assemble(
     if process is not None:
         closers.append(process.close)
     service = None if process is None else process.service
+    bus = ChangeBus() if settings.subscriptions.enabled else None
+    if bus is not None:
+        closers.append(_closer(bus))
     app = create_app(
         settings,
         crm=crm,
@@ -187,6 +193,7 @@ def assemble(
         rate_limiter=hardening.rate_limiter,
         middleware=hardening.middleware,
         recovering=None if process is None else process.recovering,
+        change_bus=bus,
     )
     app.state.order_process = process
     app.add_exception_handler(AuthError, auth_exception_handler)
@@ -197,6 +204,15 @@ def assemble(
     if settings.views.enabled:
         _mount_views(app, settings, policy)
     return app
+
+
+def _closer(bus: ChangeBus) -> Shutdown:
+    """Shutdown ends every subscription (their streams complete)."""
+
+    async def close() -> None:
+        bus.close()
+
+    return close
 
 
 def _warn_unshared_cursor_key(settings: Settings) -> None:

@@ -64,16 +64,19 @@ def build_schema(
     mutation: type[Any] | None = None,
     query: type[Any] = Query,
     batched: bool = True,
+    subscription: type[Any] | None = None,
 ) -> CrossdockSchema:
     """The Crossdock schema; `mutation` is the Mutation root once the order saga provides it.
 
     With the order process: `build_schema(mutation=OrderMutations, query=QueryWithOrderProcess)`.
     Queries run batched (`schema.execution`); `batched=False` leaves them to graphql-core's
     own per-field execution, as the reference the batched executor is tested against.
+    `subscription` is the Subscription root (schema.subscriptions) when the gateway serves it.
     """
     return CrossdockSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=[ReleaseContext, *extensions],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         execution_context_class=BatchedExecutionContext if batched else None,

@@ -48,6 +48,11 @@ class GatewayContext:
     page_listener: Callable[[str, bool, str | None], None] | None = field(default=None, repr=False)
     # an earlier page's loaders whose reference data this request's pages share (exports)
     dimensions: Loaders | None = field(default=None, repr=False)
+    # subscriptions (schema.subscriptions): the bus processed changes arrive on, the
+    # graphql-transport-ws connection_init payload, and when the caller's token ends (epoch s)
+    change_bus: Any = field(default=None, repr=False)
+    connection_params: Any = field(default=None, repr=False)
+    expires_at: float | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     _loaders_filters: RowFilters | None = field(default=None, repr=False)
 
@@ -60,6 +65,12 @@ class GatewayContext:
         self.page_listener = None
         self._loaders = None
         self._loaders_filters = None
+        self.memo.clear()
+
+    def refresh(self) -> None:
+        """Forget what was read (loaders, memo): a subscription reads each event's record
+        afresh, as a new query would."""
+        self._loaders = None
         self.memo.clear()
 
     @property

@@ -97,7 +97,9 @@ def _allowed_fields(schema: GraphQLSchema, decider: Decider) -> dict[str, set[st
     """Reachable object/interface types → the fields kept, walking from the roots."""
     kept: dict[str, set[str]] = {}
     pending: list[GraphQLNamedType] = [
-        t for t in (schema.query_type, schema.mutation_type) if t is not None
+        t
+        for t in (schema.query_type, schema.mutation_type, schema.subscription_type)
+        if t is not None
     ]
     while pending:
         named = pending.pop()

@@ -12,6 +12,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [crm] [scm] each backend's connector options (resolvers.zoho.ZohoOptions,
                resolvers.erpnext.ERPNextOptions), see gateway.settings.backends
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
+    [subscriptions]   see gateway.settings.subscriptions
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
 """
 
@@ -45,6 +46,7 @@ from gateway.settings.section import SettingsError as SettingsError
 from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings.server import GraphiQL as GraphiQL
 from gateway.settings.server import ServerSettings, parse_server
+from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
 from resolvers.saga import SagaSettings
@@ -81,6 +83,7 @@ class Settings:
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -117,6 +120,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "rate_limits": parse_rate_limits,
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
+    "subscriptions": parse_subscriptions,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 

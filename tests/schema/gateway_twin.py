@@ -35,7 +35,9 @@ def run_by_graphql_core(app: Starlette) -> None:
     """
     view = graphql_view(app)
     batched: CrossdockSchema = view.schema
-    view.schema = build_schema(extensions=list(batched.extensions), batched=False)
+    view.schema = build_schema(
+        extensions=list(batched.extensions), batched=False, subscription=batched.subscription
+    )
     assert view.schema.execution_context_class is not batched.execution_context_class
 
 
