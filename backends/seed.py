@@ -77,14 +77,26 @@ class Mismatch:
 
 
 MISMATCHES: tuple[Mismatch, ...] = (
-    Mismatch("crm_product_without_item", "zoho", UNMATCHED_SKU,
-             f"CRM product {UNMATCHED_SKU} (Product_Code) has no ERPNext Item"),
-    Mismatch("shipment_for_cancelled_order", "erpnext", MISMATCH_SHIPMENT,
-             f"Shipment {MISMATCH_SHIPMENT} ships a CRM order whose Status is Cancelled"),
-    Mismatch("dangling_customer_crosswalk", "erpnext", ORPHAN_CUSTOMER,
-             f"Customer {ORPHAN_CUSTOMER!r} has custom_crm_account_id {ORPHAN_ACCOUNT_ID}, "
-             "which is no CRM account"),
-)  # fmt: skip
+    Mismatch(
+        "crm_product_without_item",
+        "zoho",
+        UNMATCHED_SKU,
+        f"CRM product {UNMATCHED_SKU} (Product_Code) has no ERPNext Item",
+    ),
+    Mismatch(
+        "shipment_for_cancelled_order",
+        "erpnext",
+        MISMATCH_SHIPMENT,
+        f"Shipment {MISMATCH_SHIPMENT} ships a CRM order whose Status is Cancelled",
+    ),
+    Mismatch(
+        "dangling_customer_crosswalk",
+        "erpnext",
+        ORPHAN_CUSTOMER,
+        f"Customer {ORPHAN_CUSTOMER!r} has custom_crm_account_id {ORPHAN_ACCOUNT_ID}, "
+        "which is no CRM account",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -247,14 +259,20 @@ class _CrmWriter:
         a = o.account
         items = [
             {
-                "Product_Name": {"name": ln.product.name, "id": ln.product.id,
-                                 "Product_Code": ln.product.sku},
-                "Quantity": ln.qty, "List_Price": float(ln.rate), "Discount": 0.0,
-                "Total": float(ln.amount), "Net_Total": float(ln.amount),
+                "Product_Name": {
+                    "name": ln.product.name,
+                    "id": ln.product.id,
+                    "Product_Code": ln.product.sku,
+                },
+                "Quantity": ln.qty,
+                "List_Price": float(ln.rate),
+                "Discount": 0.0,
+                "Total": float(ln.amount),
+                "Net_Total": float(ln.amount),
                 "Sequence_Number": n,
             }
             for n, ln in enumerate(o.lines, start=1)
-        ]  # fmt: skip
+        ]
         shipping = {"City": a.place.city, "State": a.place.state, "Code": a.place.postcode}
         shipping["Country"] = a.place.country
         return {

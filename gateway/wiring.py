@@ -130,10 +130,16 @@ def open_order_process(settings: Settings, crm: CrmPort, scm: ErpPort) -> OrderP
             f"saga.journal_path {saga.journal_path} cannot be opened ({exc})"
         ) from None
     service = OrderProcessService(
-        crm, scm, journal, saga.rules, delivery_lead_days=saga.delivery_lead_days,
-        patience=saga.patience, recovery_wait_s=saga.recovery_wait_s, limits=saga.limits,
+        crm,
+        scm,
+        journal,
+        saga.rules,
+        delivery_lead_days=saga.delivery_lead_days,
+        patience=saga.patience,
+        recovery_wait_s=saga.recovery_wait_s,
+        limits=saga.limits,
         on_short_reservation=saga.on_short_reservation,
-    )  # fmt: skip
+    )
     return OrderProcess(service, journal, Resolver(service, interval_s=saga.resolve_interval_s))
 
 

@@ -173,12 +173,17 @@ class OrderProcess:
     @classmethod
     def of(cls, v: saga.ProcessView, info: Info) -> OrderProcess:
         return cls(
-            id=strawberry.ID(v.id), status=v.status, created_at=v.created_at,
-            updated_at=v.updated_at, order_id=strawberry.ID(v.order_id) if v.order_id else None,
-            erp_order=v.erp_order, approval=Approval.of(v.approval, info),
+            id=strawberry.ID(v.id),
+            status=v.status,
+            created_at=v.created_at,
+            updated_at=v.updated_at,
+            order_id=strawberry.ID(v.order_id) if v.order_id else None,
+            erp_order=v.erp_order,
+            approval=Approval.of(v.approval, info),
             error=ProcessError.of(v.error),
-            attention=ProcessError.of(v.attention), steps=[OrderProcessStep.of(s) for s in v.steps],
-        )  # fmt: skip
+            attention=ProcessError.of(v.attention),
+            steps=[OrderProcessStep.of(s) for s in v.steps],
+        )
 
 
 def _service(info: Info) -> saga.OrderProcessService:

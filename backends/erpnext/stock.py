@@ -44,8 +44,14 @@ def refuse_linked(ctx: Context, sql: str, name: str, what: str) -> None:
 
 
 def submit_sales_order(ctx: Context, doc: Row) -> None:
-    set_values(ctx, "Sales Order", doc["name"], status="To Deliver and Bill",
-               delivery_status="Not Delivered", billing_status="Not Billed")  # fmt: skip
+    set_values(
+        ctx,
+        "Sales Order",
+        doc["name"],
+        status="To Deliver and Bill",
+        delivery_status="Not Delivered",
+        billing_status="Not Billed",
+    )
     bins.recompute(ctx.store, _pairs(doc))
     if doc.get("reserve_stock"):
         for row in doc.get("items") or []:
@@ -75,12 +81,23 @@ def _reserve_row(ctx: Context, doc: Row, row: Row) -> None:
     stamp = ctx.store.now()
     entry.update(
         name=ctx.store.next_name(STOCK_RESERVATION_ENTRY.naming.removeprefix("series:")),
-        owner="Administrator", modified_by="Administrator", creation=stamp, modified=stamp,
-        docstatus=1, idx=0, item_code=row["item_code"], warehouse=warehouse,
-        voucher_no=doc["name"], voucher_detail_no=row["name"], voucher_qty=row["stock_qty"],
-        available_qty=available, reserved_qty=qty, stock_uom=row.get("stock_uom") or "Nos",
-        company=doc["company"], status="Reserved" if qty >= pending else "Partially Reserved",
-    )  # fmt: skip
+        owner="Administrator",
+        modified_by="Administrator",
+        creation=stamp,
+        modified=stamp,
+        docstatus=1,
+        idx=0,
+        item_code=row["item_code"],
+        warehouse=warehouse,
+        voucher_no=doc["name"],
+        voucher_detail_no=row["name"],
+        voucher_qty=row["stock_qty"],
+        available_qty=available,
+        reserved_qty=qty,
+        stock_uom=row.get("stock_uom") or "Nos",
+        company=doc["company"],
+        status="Reserved" if qty >= pending else "Partially Reserved",
+    )
     ctx.store.write(STOCK_RESERVATION_ENTRY.name, entry, new=True)
     _sync_reservation(ctx, row["name"], (row["item_code"], warehouse))
 
@@ -96,10 +113,14 @@ def _sync_reservation(ctx: Context, so_detail: str, pair: tuple[str, str]) -> No
 
 
 def cancel_sales_order(ctx: Context, doc: Row) -> None:
-    refuse_linked(ctx, 'SELECT "Delivery Note" AS dt, dn.name AS dn FROM "tabDelivery Note Item" i '
-            'JOIN "tabDelivery Note" dn ON dn.name = i.parent '
-            "WHERE i.against_sales_order = ? AND dn.docstatus = 1 LIMIT 1",
-            doc["name"], "Sales Order")  # fmt: skip
+    refuse_linked(
+        ctx,
+        'SELECT "Delivery Note" AS dt, dn.name AS dn FROM "tabDelivery Note Item" i '
+        'JOIN "tabDelivery Note" dn ON dn.name = i.parent '
+        "WHERE i.against_sales_order = ? AND dn.docstatus = 1 LIMIT 1",
+        doc["name"],
+        "Sales Order",
+    )
     ctx.store.execute(
         'UPDATE "tabStock Reservation Entry" SET docstatus = 2, status = ?, modified = ? '
         "WHERE voucher_no = ? AND docstatus = 1",
@@ -134,10 +155,14 @@ def submit_delivery_note(ctx: Context, doc: Row) -> None:
 
 
 def cancel_delivery_note(ctx: Context, doc: Row) -> None:
-    refuse_linked(ctx, 'SELECT "Shipment" AS dt, s.name AS dn FROM "tabShipment Delivery Note" r '
-            'JOIN "tabShipment" s ON s.name = r.parent '
-            "WHERE r.delivery_note = ? AND s.docstatus = 1 LIMIT 1",
-            doc["name"], "Delivery Note")  # fmt: skip
+    refuse_linked(
+        ctx,
+        'SELECT "Shipment" AS dt, s.name AS dn FROM "tabShipment Delivery Note" r '
+        'JOIN "tabShipment" s ON s.name = r.parent '
+        "WHERE r.delivery_note = ? AND s.docstatus = 1 LIMIT 1",
+        doc["name"],
+        "Delivery Note",
+    )
     _deliver(ctx, doc, -1.0)
     set_values(ctx, "Delivery Note", doc["name"], status="Cancelled")
 
@@ -204,9 +229,12 @@ def _consume_reservations(ctx: Context, so_detail: str, qty: float) -> None:
             continue
         delivered = entry["delivered_qty"] + step
         status = (
-            "Delivered" if delivered >= entry["reserved_qty"]
-            else "Partially Delivered" if delivered > 0 else "Reserved"
-        )  # fmt: skip
+            "Delivered"
+            if delivered >= entry["reserved_qty"]
+            else "Partially Delivered"
+            if delivered > 0
+            else "Reserved"
+        )
         set_values(
             ctx, "Stock Reservation Entry", entry["name"], delivered_qty=delivered, status=status
         )
@@ -230,8 +258,12 @@ def cancel_shipment(ctx: Context, doc: Row) -> None:
 
 def submit_reservation(ctx: Context, doc: Row) -> None:
     full = doc["reserved_qty"] >= doc["voucher_qty"]
-    set_values(ctx, "Stock Reservation Entry", doc["name"],
-               status="Reserved" if full else "Partially Reserved")  # fmt: skip
+    set_values(
+        ctx,
+        "Stock Reservation Entry",
+        doc["name"],
+        status="Reserved" if full else "Partially Reserved",
+    )
     _sync_reservation(ctx, doc["voucher_detail_no"], (doc["item_code"], doc["warehouse"]))
 
 

@@ -213,9 +213,11 @@ class Authenticator:
                 token, key, algorithms=[alg], audience=s.audience, issuer=s.issuer, options=options
             )
             check_claims(
-                claims, now=self._clock(), leeway_s=s.leeway_s,
+                claims,
+                now=self._clock(),
+                leeway_s=s.leeway_s,
                 max_lifetime_s=s.max_token_lifetime_s,
-            )  # fmt: skip
+            )
         except jwt.PyJWTError as err:
             raise AuthError(_describe(err)) from err
         except InvalidClaim as err:

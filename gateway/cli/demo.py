@@ -88,11 +88,16 @@ def role_tokens(settings: Settings, ttl: timedelta = TOKEN_TTL) -> dict[str, str
     a = settings.auth
     return {
         role: mint(
-            secret, subject=f"demo-{role}", roles=[role], partner_id=partner, ttl=ttl,
-            issuer=a.issuer, audience=a.audience,
+            secret,
+            subject=f"demo-{role}",
+            roles=[role],
+            partner_id=partner,
+            ttl=ttl,
+            issuer=a.issuer,
+            audience=a.audience,
         )
         for role, partner in DEMO_ROLES
-    }  # fmt: skip
+    }
 
 
 def curl(url: str, token_var: str, query: str, variables: Mapping[str, Any] | None = None) -> str:
@@ -151,9 +156,12 @@ async def demo_running(
     """Emulations (seeded once) and the gateway on loopback until the block exits."""
     environ = dict(os.environ if env is None else env)
     async with emulations_running(
-        data_dir=data_dir, scale=scale, env=environ,
-        zoho_port=emulation_ports[0], erp_port=emulation_ports[1],
-    ) as emulations:  # fmt: skip
+        data_dir=data_dir,
+        scale=scale,
+        env=environ,
+        zoho_port=emulation_ports[0],
+        erp_port=emulation_ports[1],
+    ) as emulations:
         settings = demo_settings(emulations, data_dir, environ)
         backends = build_backends(settings)
         try:

@@ -33,9 +33,18 @@ from resolvers.saga.settings import DEFAULT_PATH
 
 PATH_ENV = "CROSSDOCK_JOURNAL_PATH"
 _KNOWN = (
-    "enabled", "journal_path", "journal_key", "delivery_lead_days", "approval", "limits",
-    "on_short_reservation", "settle_s", "watch_s", "resolve_interval_s", "recovery_wait_s",
-)  # fmt: skip
+    "enabled",
+    "journal_path",
+    "journal_key",
+    "delivery_lead_days",
+    "approval",
+    "limits",
+    "on_short_reservation",
+    "settle_s",
+    "watch_s",
+    "resolve_interval_s",
+    "recovery_wait_s",
+)
 _SECONDS = {"settle_s": 2.0, "watch_s": 900.0, "resolve_interval_s": 5.0, "recovery_wait_s": 5.0}
 
 

@@ -261,9 +261,12 @@ async def _body(export: Export, first: list[Any], writer: RowWriter) -> AsyncIte
         last = writer.close()
     except CrossdockError as err:  # ExportFailed included
         logger.warning(
-            "view export %s aborted after %d rows: %s: %s", name, export.emitted, err.code,
+            "view export %s aborted after %d rows: %s: %s",
+            name,
+            export.emitted,
+            err.code,
             err.message,
-        )  # fmt: skip
+        )
         raise ExportAborted(err.code) from None
     except Exception:
         logger.exception("view export %s failed mid-stream after %d rows", name, export.emitted)

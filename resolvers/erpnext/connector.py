@@ -270,11 +270,16 @@ class ERPNext:
             "currency": currency,
             "reserve_stock": 1 if reserve_stock else 0,
             "items": [
-                {"item_code": sku, "qty": float(qty), "rate": float(rate), "warehouse": warehouse,
-                 "delivery_date": when}
+                {
+                    "item_code": sku,
+                    "qty": float(qty),
+                    "rate": float(rate),
+                    "warehouse": warehouse,
+                    "delivery_date": when,
+                }
                 for sku, qty, rate, warehouse in lines
             ],
-        }  # fmt: skip
+        }
         if self.options.company:
             doc["company"] = self.options.company
         return self._order(await self.wire.insert("Sales Order", doc))

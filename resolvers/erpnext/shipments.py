@@ -72,16 +72,22 @@ class ShipmentAssembler:
             addresses = []
         links, places = await asyncio.gather(
             self.wire.in_list(
-                "Shipment Delivery Note", "parent", names if with_lines else [],
-                ("parent", "delivery_note", "idx"), parent="Shipment",
+                "Shipment Delivery Note",
+                "parent",
+                names if with_lines else [],
+                ("parent", "delivery_note", "idx"),
+                parent="Shipment",
             ),
             self.wire.in_list("Address", "name", addresses, ADDRESS_FIELDS),
-        )  # fmt: skip
+        )
         notes = [str(link["delivery_note"]) for link in links if link.get("delivery_note")]
         items = await self.wire.in_list(
-            "Delivery Note Item", "parent", notes, ("parent", "item_code", "qty", "idx"),
+            "Delivery Note Item",
+            "parent",
+            notes,
+            ("parent", "item_code", "qty", "idx"),
             parent="Delivery Note",
-        )  # fmt: skip
+        )
         notes_of: dict[Any, set[Any]] = defaultdict(set)
         for link in links:
             notes_of[link.get("parent")].add(link.get("delivery_note"))

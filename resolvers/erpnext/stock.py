@@ -23,10 +23,21 @@ from resolvers.erpnext.wire import FrappeWire
 from resolvers.records import ReservationEntry, StockLevel
 
 RESERVABLE_FIELDS = (
-    "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_stock", "projected_qty",
-)  # fmt: skip
-ENTRY_FIELDS = ("name", "voucher_detail_no", "item_code", "warehouse", "reserved_qty",
-                "delivered_qty")  # fmt: skip
+    "item_code",
+    "warehouse",
+    "actual_qty",
+    "reserved_qty",
+    "reserved_stock",
+    "projected_qty",
+)
+ENTRY_FIELDS = (
+    "name",
+    "voucher_detail_no",
+    "item_code",
+    "warehouse",
+    "reserved_qty",
+    "delivered_qty",
+)
 UOM_FIELDS = ("name", "must_be_whole_number")
 
 
@@ -60,9 +71,10 @@ def _reservable(row: dict[str, object]) -> StockLevel:
 async def reservation_entries(wire: FrappeWire, sales_order: str) -> list[ReservationEntry]:
     """The submitted Stock Reservation Entries of one Sales Order."""
     filters: list[list[Any]] = [
-        ["voucher_type", "=", "Sales Order"], ["voucher_no", "=", sales_order],
+        ["voucher_type", "=", "Sales Order"],
+        ["voucher_no", "=", sales_order],
         ["docstatus", "=", 1],
-    ]  # fmt: skip
+    ]
     rows = await wire.list_all("Stock Reservation Entry", ENTRY_FIELDS, filters)
     return [
         ReservationEntry(

@@ -85,18 +85,25 @@ class FrappeWire:
     ) -> Any:
         """The `data` member of the reply; a 404 raises BackendRejected (DoesNotExistError)."""
         response = await self.requester.send(
-            method, self.base + path, params=params, headers=self._headers, json=json_body,
+            method,
+            self.base + path,
+            params=params,
+            headers=self._headers,
+            json=json_body,
             idempotent=idempotent,
-        )  # fmt: skip
+        )
         return _member(response, "data", f"{method} /api/resource/{path}")
 
     async def call_method(self, dotted: str, args: Mapping[str, Any], *, idempotent: bool) -> Any:
         """The `message` of `POST /api/method/{dotted}` with `args` as its JSON body; a read
         (`idempotent=True`) is retried like a GET."""
         response = await self.requester.send(
-            "POST", self.methods + dotted, headers=self._headers, json=dict(args),
+            "POST",
+            self.methods + dotted,
+            headers=self._headers,
+            json=dict(args),
             idempotent=idempotent,
-        )  # fmt: skip
+        )
         return _member(response, "message", f"POST /api/method/{dotted}")
 
     async def get_list(

@@ -116,12 +116,14 @@ class ProcessEngine:
         """A process that ended, found to disagree with the systems later: undo it again."""
         detail = "; ".join(problems)
         self._journal.record_step(state.id, "verify", "failed", self._ctx.clock(), detail)
-        log.warning("order process %s reopened: the systems disagree with %s", state.id,
-                    state.status.value)  # fmt: skip
+        log.warning(
+            "order process %s reopened: the systems disagree with %s", state.id, state.status.value
+        )
         state = dataclasses.replace(state, undone=())
         if state.status is ProcessStatus.PENDING_APPROVAL:
-            return await self.roll_back_approval(dataclasses.replace(state, extra={
-                **state.extra, PHASE: APPROVAL}))  # fmt: skip
+            return await self.roll_back_approval(
+                dataclasses.replace(state, extra={**state.extra, PHASE: APPROVAL})
+            )
         return await self.undo(state)
 
     async def _compensate(

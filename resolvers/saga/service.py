@@ -159,10 +159,14 @@ class OrderProcessService:
             # A process held for stock ran the reserving steps once already: run them again.
             done = tuple(step for step in state.done if step not in RESERVING_STEPS)
             state = dataclasses.replace(
-                state, approval=approval, status=ProcessStatus.RUNNING, error=None, done=done,
+                state,
+                approval=approval,
+                status=ProcessStatus.RUNNING,
+                error=None,
+                done=done,
                 reservations=(),
                 extra={**state.extra, PHASE: APPROVAL},  # a failure returns to PENDING_APPROVAL
-            )  # fmt: skip
+            )
             async with hold_stock(self._stock, _skus(state)):
                 state = await self._engine.forward(state)
         return await self._outcome(state)
@@ -187,10 +191,18 @@ class OrderProcessService:
         if state is None:
             return None
         return ProcessView(
-            state.id, state.status, state.created_at, state.updated_at, state.crm_order_id,
-            state.erp_order, state.approval, state.error, state.attention,
-            tuple(self._journal.steps(state.id)), state.placed_by,
-        )  # fmt: skip
+            state.id,
+            state.status,
+            state.created_at,
+            state.updated_at,
+            state.crm_order_id,
+            state.erp_order,
+            state.approval,
+            state.error,
+            state.attention,
+            tuple(self._journal.steps(state.id)),
+            state.placed_by,
+        )
 
     async def recover(self) -> list[ProcessState]:
         """Resume or undo every process a crash interrupted, then re-verify the recently ended

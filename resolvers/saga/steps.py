@@ -83,9 +83,14 @@ async def validate(ctx: StepContext, state: ProcessState) -> ProcessState:
         sku for sku, qty in _demand(lines).items() if _best(bins.get(sku, []), qty) is None
     )
     return dataclasses.replace(
-        state, customer_name=customer.name, lines=lines, currency=currency, total=total,
-        remaining_credit=remaining, short_skus=short,
-    )  # fmt: skip
+        state,
+        customer_name=customer.name,
+        lines=lines,
+        currency=currency,
+        total=total,
+        remaining_credit=remaining,
+        short_skus=short,
+    )
 
 
 def _price(
@@ -122,10 +127,13 @@ async def _open_total(ctx: StepContext, state: ProcessState) -> Decimal:
     orders = await ctx.crm.orders_by_accounts([state.input.customer_id])
     own = state.idempotency_key
     return sum(
-        (o.total.amount for o in orders.get(state.input.customer_id, [])
-         if o.status in _RESERVING and o.external_ref != own),
+        (
+            o.total.amount
+            for o in orders.get(state.input.customer_id, [])
+            if o.status in _RESERVING and o.external_ref != own
+        ),
         Decimal(0),
-    )  # fmt: skip
+    )
 
 
 def _demand(lines: Sequence[PricedLine]) -> dict[str, Decimal]:
