@@ -113,6 +113,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             mutation=mutation,
             query=Query if query is None else query,
             subscription=None if change_bus is None else Subscription,
+            federation=settings.graphql.federation,
         )
         init_wait = timedelta(seconds=settings.subscriptions.connection_init_timeout_s)
         super().__init__(

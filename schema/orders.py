@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from resolvers import records
 from resolvers.fulfillment import derive_fulfillment
@@ -34,7 +36,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # never shown: only `id` and `name` ar
 # -- customers ---------------------------------------------------------------------------------
 
 
-@strawberry.type(description="A customer account from the CRM (Zoho CRM `Accounts`).")
+@strawberry.type(
+    description="A customer account from the CRM (Zoho CRM `Accounts`).",
+    directives=[Key(fields=FieldSet("id"))],
+)
 class Customer:
     record: strawberry.Private[records.Customer]
     id: strawberry.ID = strawberry.field(description="The CRM account id.")
@@ -169,7 +174,10 @@ def lines_products(lines: list[OrderLine], info: Info) -> list[Any]:
     return [each(line._product, info) for line in lines]
 
 
-@strawberry.type(description="A sales order from the CRM (Zoho `Sales_Orders`).")
+@strawberry.type(
+    description="A sales order from the CRM (Zoho `Sales_Orders`).",
+    directives=[Key(fields=FieldSet("id")), Key(fields=FieldSet("number"))],
+)
 class Order:
     record: strawberry.Private[records.Order]
     id: strawberry.ID = strawberry.field(description="The CRM order id.")
@@ -327,7 +335,10 @@ class ShipmentLine:
         return await load_product(info, self.sku)
 
 
-@strawberry.type(description="A shipment from the SCM (ERPNext `Shipment` and delivery notes).")
+@strawberry.type(
+    description="A shipment from the SCM (ERPNext `Shipment` and delivery notes).",
+    directives=[Key(fields=FieldSet("id"))],
+)
 class Shipment:
     record: strawberry.Private[records.Shipment]
     id: strawberry.ID = strawberry.field(description="The ERPNext shipment name.")

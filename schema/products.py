@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from resolvers import records
 from schema.common import Money
@@ -27,7 +29,10 @@ from schema.selection import prefetches
 Warehouses = dict[str, records.Warehouse]
 
 
-@strawberry.type(description="A warehouse in the SCM (ERPNext `Warehouse`).")
+@strawberry.type(
+    description="A warehouse in the SCM (ERPNext `Warehouse`).",
+    directives=[Key(fields=FieldSet("id"))],
+)
 class Warehouse:
     id: strawberry.ID = strawberry.field(description='The ERPNext name, e.g. "Stores - AC".')
     name: str = strawberry.field(description='The warehouse name, e.g. "Stores".')
@@ -84,7 +89,8 @@ class StockLevel:
 
 
 @strawberry.type(
-    description="A product, keyed by SKU: catalog data from the CRM, cost and stock from the SCM."
+    description="A product, keyed by SKU: catalog data from the CRM, cost and stock from the SCM.",
+    directives=[Key(fields=FieldSet("sku"))],
 )
 class Product:
     sku: strawberry.ID = strawberry.field(
