@@ -24,8 +24,8 @@ from starlette.applications import Starlette
 from backends.serve import serving
 from gateway.server import protocol_options
 from gateway.settings.server import ServerSettings
-from tests.conftest import token_for
 from tests.support.npm import node_with
+from tests.support.stack import token_for
 
 HERE = Path(__file__).parent
 AUDIT_TIMEOUT_S = 120.0

@@ -25,8 +25,8 @@ from backends.serve import serving
 from gateway.server import protocol_options
 from gateway.settings.server import ServerSettings
 from resolvers.sync import Change, ChangeBus
-from tests.conftest import token_for
 from tests.support.npm import node_with
+from tests.support.stack import token_for
 
 HERE = Path(__file__).parent
 DEADLINE_S = 60.0

@@ -33,8 +33,8 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
 from schema.federation import FEDERATION_VERSION
-from tests.conftest import gateway_settings, token_for
 from tests.support.npm import node_with
+from tests.support.stack import gateway_settings, token_for
 
 HERE = Path(__file__).parent
 DEADLINE_S = 60.0

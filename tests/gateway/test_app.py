@@ -19,7 +19,7 @@ from gateway.settings import Settings
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
 from schema.principal import Principal
-from tests.conftest import GATEWAY_URL
+from tests.support.stack import GATEWAY_URL
 
 
 async def test_healthz_answers_while_the_process_is_up(

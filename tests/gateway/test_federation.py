@@ -19,7 +19,7 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
 from schema.federation import FEDERATION_VERSION, KEYS
-from tests.conftest import GATEWAY_URL, GraphQLClient, gateway_settings, token_for
+from tests.support.stack import GATEWAY_URL, GraphQLClient, gateway_settings, token_for
 
 ENTITIES = """
 query ($representations: [_Any!]!) {

@@ -11,7 +11,7 @@ from schema.context import make_context
 from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.principal import Principal
 from schema.scalars import SCALAR_MAP
-from tests.saga.conftest import Systems
+from tests.support.saga import Systems
 
 # Crossdock's schema class: the entity types' federation keys are its to handle
 SCHEMA = CrossdockSchema(

@@ -30,7 +30,6 @@ from gateway.wiring import assemble
 from schema.build import CrossdockSchema
 from schema.context import GatewayContext, make_context
 from schema.principal import Principal
-from tests.conftest import gateway_settings, token_for
 from tests.schema.differential import (
     Answer,
     Backends,
@@ -44,6 +43,7 @@ from tests.schema.differential import (
 from tests.schema.gateway_twin import graphql_view, post, run_by_graphql_core
 from tests.schema.querygen import Document, generate
 from tests.schema.sabotage import MODES, Sabotage, SabotagedContext
+from tests.support.stack import gateway_settings, token_for
 
 
 @pytest.fixture
