@@ -65,7 +65,7 @@ from gateway.subscriptions import (
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from schema.build import Extension, build_schema
-from schema.context import GatewayContext, RowFilters
+from schema.context import Access, GatewayContext, RowFilters
 from schema.cursor_key import CursorKey
 from schema.principal import ANONYMOUS, Principal
 from schema.root import Query
@@ -234,7 +234,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             crm=self.crm,
             scm=self.scm,
             principal=principal,
-            row_filters=filters,
+            access=Access(row_filters=filters),
             max_first=self.settings.graphql.max_first,
             default_first=self.settings.graphql.default_first,
             request_id=request_id_of(request),

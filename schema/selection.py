@@ -8,7 +8,7 @@ and, under it, `warehouse` (through any fragment or inline fragment, whatever th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from graphql import (
     BREAK,
@@ -22,6 +22,8 @@ from graphql import (
     Visitor,
     visit,
 )
+
+from schema.context import GatewayContext
 
 T = TypeVar("T")
 
@@ -73,14 +75,14 @@ def _memo(info: Any, key: tuple[Any, ...], answer: Callable[[], T]) -> T:
 
 def remember(info: Any, key: tuple[Any, ...], owner: object, answer: Callable[[], T]) -> T:
     """`answer()`, memoised on the request context under `key` while `owner` is the same."""
-    memo: dict[Any, Any] | None = getattr(info.context, "memo", None)
-    if memo is None:
+    context = info.context
+    if not isinstance(context, GatewayContext):  # a test schema's own context: no memo
         return answer()
+    memo = context.memo
     found = memo.get(key)
     if found is None or found[0] is not owner:
         found = memo[key] = (owner, answer())
-    value: T = found[1]
-    return value
+    return cast(T, found[1])
 
 
 def selected_names(info: Any) -> frozenset[str]:
@@ -145,7 +147,7 @@ def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
 
         prefetches(info, ("Product", "stock"), ("StockLevel", "warehouse"))
     """
-    denied: frozenset[str] = getattr(info.context, "denied", frozenset())
+    denied = _denied(info)
     if any(f"{type_name}.{name}" in denied for type_name, name in steps):
         return False
     return selects(info, *(name for _, name in steps))
@@ -157,5 +159,10 @@ def operation_reads(info: Any, type_name: str, name: str) -> bool:
 
         operation_reads(info, "Shipment", "destination")  # the Address call, or not
     """
-    denied: frozenset[str] = getattr(info.context, "denied", frozenset())
-    return f"{type_name}.{name}" not in denied and operation_selects(info, type_name, name)
+    return f"{type_name}.{name}" not in _denied(info) and operation_selects(info, type_name, name)
+
+
+def _denied(info: Any) -> frozenset[str]:
+    """The coordinates access control denies in this operation (none outside the gateway)."""
+    context = info.context
+    return context.access.denied if isinstance(context, GatewayContext) else frozenset()
