@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.federation.schema_directives import Key
@@ -21,7 +21,7 @@ from strawberry.federation.types import FieldSet
 from resolvers import records
 from schema.common import Money
 from schema.context import Info
-from schema.execution.batch_resolvers import batch_resolver, each
+from schema.execution.batch_resolvers import batched, each
 from schema.fields import resolver
 from schema.prefetch import Outcome, settle
 from schema.selection import prefetches
@@ -43,6 +43,18 @@ class Warehouse:
         return cls(id=strawberry.ID(r.id), name=r.name, company=r.company)
 
 
+def products_stock(products: list[Product], info: Info) -> list[Any]:
+    return [each(product._stock, info) for product in products]
+
+
+def products_available(products: list[Product], info: Info) -> list[Any]:
+    return [each(product._available, info) for product in products]
+
+
+def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
+    return [each(level._warehouse_for, info) for level in levels]
+
+
 @strawberry.type(description="Stock of one product in one warehouse (ERPNext `Bin`).")
 class StockLevel:
     record: strawberry.Private[records.StockLevel]
@@ -52,6 +64,7 @@ class StockLevel:
     projected: float = strawberry.field(description="Expected after open orders and receipts.")
 
     known: strawberry.Private[Outcome[Warehouses] | None] = None
+    warehouse: Warehouse = batched(stock_warehouses, "The warehouse holding this stock.")
 
     @classmethod
     def of(cls, r: records.StockLevel, known: Outcome[Warehouses] | None = None) -> StockLevel:
@@ -63,11 +76,6 @@ class StockLevel:
             projected=float(r.projected),
             known=known,
         )
-
-    @resolver("The warehouse holding this stock.")
-    def warehouse(self, info: Info) -> Warehouse:
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast(Warehouse, self._warehouse_for(info))
 
     def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:
@@ -100,6 +108,10 @@ class Product:
     preloaded_item: strawberry.Private[records.Item | None] = None
     bins: strawberry.Private[Outcome[list[records.StockLevel] | None] | None] = None
     warehouses: strawberry.Private[Outcome[Warehouses] | None] = None
+    stock: list[StockLevel] | None = batched(products_stock, "Stock per warehouse (SCM).")
+    available: float | None = batched(
+        products_available, "Quantity available across all warehouses (SCM)."
+    )
 
     async def _item(self, info: Info) -> records.Item | None:
         if self.preloaded_item is not None:
@@ -141,19 +153,10 @@ class Product:
         item = await self._item(info)
         return Money.of(item.unit_cost) if item else None
 
-    @resolver("Stock per warehouse (SCM).")
-    def stock(self, info: Info) -> list[StockLevel] | None:
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast("list[StockLevel] | None", self._stock(info))
-
     def _stock(self, info: Info) -> list[StockLevel] | Awaitable[list[StockLevel]] | None:
         if self.bins is not None:
             return [StockLevel.of(b, self.warehouses) for b in self.bins.get() or []]
         return self._later(info, self._levels)
-
-    @resolver("Quantity available across all warehouses (SCM).")
-    def available(self, info: Info) -> float | None:
-        return cast("float | None", self._available(info))
 
     def _available(self, info: Info) -> float | Awaitable[float] | None:
         if self.bins is not None:
@@ -167,21 +170,6 @@ class Product:
         self, info: Info, then: Callable[[list[records.StockLevel] | None], Any]
     ) -> Any:
         return then(await info.context.loaders.bins.load(str(self.sku)))
-
-
-@batch_resolver("Product", "stock")
-def products_stock(products: list[Product], info: Info) -> list[Any]:
-    return [each(product._stock, info) for product in products]
-
-
-@batch_resolver("Product", "available")
-def products_available(products: list[Product], info: Info) -> list[Any]:
-    return [each(product._available, info) for product in products]
-
-
-@batch_resolver("StockLevel", "warehouse")
-def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
-    return [each(level._warehouse_for, info) for level in levels]
 
 
 def _total(bins: list[records.StockLevel] | None) -> float:
