@@ -169,7 +169,7 @@ class OrderLine:
     def _product(self, info: Info) -> Product | Awaitable[Product | None] | None:
         if self.preloaded is not None:  # loaded with the order's other lines
             return self.preloaded.get()
-        return load_product(info, self.sku)
+        return load_product(info, self.sku, referenced=True)
 
 
 async def order_lines(orders: list[Order], info: Info) -> list[list[OrderLine]]:
@@ -178,7 +178,7 @@ async def order_lines(orders: list[Order], info: Info) -> list[list[OrderLine]]:
     skus = [line.sku for order in orders for line in order.record.lines]
     if not skus or not prefetches(info, product):
         return [[OrderLine.of(line) for line in order.record.lines] for order in orders]
-    found = await load_products(info, skus, under=(product,))
+    found = await load_products(info, skus, under=(product,), referenced=True)
     await let_io_progress()  # completing the lines is CPU-heavy; shipments' calls go first
     return [
         [OrderLine.of(line, found[line.sku]) for line in order.record.lines] for order in orders
@@ -312,7 +312,7 @@ class ShipmentLine:
 
     @resolver("The product (CRM catalog merged with the SCM item).")
     async def product(self, info: Info) -> Product | None:
-        return await load_product(info, self.sku)
+        return await load_product(info, self.sku, referenced=True)
 
 
 @strawberry.type(

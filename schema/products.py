@@ -24,7 +24,7 @@ from schema.context import Info
 from schema.execution.batch_resolvers import batched, each
 from schema.fields import resolver
 from schema.prefetch import Outcome, settle
-from schema.selection import prefetches
+from schema.selection import names_under, prefetches, selected_names
 
 Warehouses = dict[str, records.Warehouse]
 
@@ -41,6 +41,13 @@ class Warehouse:
     @classmethod
     def of(cls, r: records.Warehouse) -> Warehouse:
         return cls(id=strawberry.ID(r.id), name=r.name, company=r.company)
+
+
+# What a product's selection may ask for and still cost no catalog or item lookup, when its
+# parent (an order or shipment line) references its SKU: the SKU itself, and ERP stock.
+HELD_BY_REFERENCE = frozenset({"sku", "stock", "available", "__typename"})
+# What the Bin row answers about its warehouse: a selection of no more costs no Warehouse call.
+HELD_BY_BIN = frozenset({"id", "__typename"})
 
 
 def products_stock(products: list[Product], info: Info) -> list[Any]:
@@ -80,6 +87,8 @@ class StockLevel:
     def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:
             return self._warehouse(self.known.get())
+        if selected_names(info) <= HELD_BY_BIN:  # the Bin names it: no list to read
+            return self._warehouse(None)
         return self._warehouse_later(info)
 
     async def _warehouse_later(self, info: Info) -> Warehouse:
@@ -179,40 +188,53 @@ def _total(bins: list[records.StockLevel] | None) -> float:
 Steps = tuple[tuple[str, str], ...]  # (Type, field) steps from the resolving field
 
 
-async def load_product(info: Info, sku: str) -> Product | None:
+async def load_product(info: Info, sku: str, *, referenced: bool = False) -> Product | None:
     """The product for a SKU: the CRM half if the catalog has it, else the ERP item alone.
 
     Stock and warehouses, when selected, load in parallel with the catalog lookup.
+    `referenced`: the parent holds this SKU (see `load_products`).
     """
-    return (await load_products(info, [sku]))[sku].get()
+    return (await load_products(info, [sku], referenced=referenced))[sku].get()
 
 
 async def load_products(
-    info: Info, skus: Sequence[str], *, under: Steps = ()
+    info: Info, skus: Sequence[str], *, under: Steps = (), referenced: bool = False
 ) -> dict[str, Outcome[Product]]:
     """Products for many SKUs with one await each for catalog, items, stock and warehouses.
 
     `under` is the path from the resolving field to the products (e.g. from `Order.lines`:
     `(("OrderLine", "product"),)`), so only what is selected below them is loaded. A failed
     catalog or item load fails every product; failed stock fails only `stock`/`available`.
+
+    `referenced`: the parent (an order or shipment line) holds the SKU. A selection answered
+    by what the parent holds costs no call: when it asks for nothing but `sku` and ERP stock
+    (`HELD_BY_REFERENCE`), the catalog and item lookups are skipped and every SKU is a
+    product. (A root lookup by SKU always looks up: there, existence is the question.)
     """
     loaders = info.context.loaders
     unique = list(dict.fromkeys(skus))
+    path = tuple(name for _, name in under)
     stock = (*under, ("Product", "stock"))
     wants_bins = prefetches(info, *stock) or prefetches(info, *under, ("Product", "available"))
     bins = asyncio.ensure_future(settle(loaders.bins.load_many(unique))) if wants_bins else None
     warehouses = None
-    if prefetches(info, *stock, ("StockLevel", "warehouse")):
+    if prefetches(info, *stock, ("StockLevel", "warehouse")) and not (
+        names_under(info, *path, "stock", "warehouse") <= HELD_BY_BIN
+    ):
         warehouses = asyncio.ensure_future(settle(loaders.warehouses()))
-    halves = await settle(_halves(info, unique))
+    looked_up = not (referenced and names_under(info, *path) <= HELD_BY_REFERENCE)
+    if looked_up:
+        halves = await settle(_halves(info, unique))
+    else:
+        halves = Outcome(value=[(None, None)] * len(unique))
     found_bins = None if bins is None else await bins
     found_warehouses = None if warehouses is None else await warehouses
     if halves.error is not None:
         return {sku: Outcome(error=halves.error) for sku in unique}
     result: dict[str, Outcome[Product]] = {}
     for n, (sku, (catalog, item)) in enumerate(zip(unique, halves.value or [], strict=True)):
-        if catalog is None and item is None:
-            result[sku] = Outcome()
+        if catalog is None and item is None and looked_up:
+            result[sku] = Outcome()  # neither system knows the SKU
             continue
         product = Product(
             sku=strawberry.ID(sku),

@@ -99,6 +99,30 @@ def selected_names(info: Any) -> frozenset[str]:
     return _memo(info, ("names",), names)
 
 
+def names_under(info: Any, *path: str) -> frozenset[str]:
+    """The field names selected at the end of `path` below the current field (aliases
+    resolved, fragments included): `names_under(info, "stock", "warehouse")`; with no path,
+    what the current field selects directly."""
+    raw = getattr(info, "_raw_info", info)
+
+    def names() -> frozenset[str]:
+        current = list(raw.field_nodes)
+        for name in path:
+            current = [
+                child
+                for node in current
+                for child in _fields(node.selection_set, raw.fragments)
+                if child.name.value == name
+            ]
+        return frozenset(
+            child.name.value
+            for node in current
+            for child in _fields(node.selection_set, raw.fragments)
+        )
+
+    return _memo(info, ("names_under", *path), names)
+
+
 def selects(info: Any, *path: str) -> bool:
     """True when the field being resolved selects `path` (see `selects_under`).
 
