@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from resolvers.http import Requester
 from resolvers.records import (
     CatalogProduct,
     Customer,
@@ -46,6 +47,8 @@ CRM_CANCELLED = "Cancelled"
 
 class CrmPort(Protocol):
     """Customers (accounts), sales orders and the product catalog of the CRM."""
+
+    requester: Requester  # its HTTP client: breaker, retries, and the observer of each try
 
     async def ping(self) -> None: ...
 
@@ -100,6 +103,8 @@ class CrmPort(Protocol):
 
 class ErpPort(Protocol):
     """Items, stock, warehouses and shipments of the ERP, and the mirrors of CRM orders."""
+
+    requester: Requester  # its HTTP client: breaker, retries, and the observer of each try
 
     async def ping(self) -> None: ...
 

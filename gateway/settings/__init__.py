@@ -12,7 +12,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [crm] [scm] each backend's connector options (resolvers.zoho.ZohoOptions,
                resolvers.erpnext.ERPNextOptions), see gateway.settings.backends
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
-    [subscriptions]   see gateway.settings.subscriptions
+    [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
 """
 
@@ -40,6 +40,7 @@ from gateway.settings.hardening import (
     parse_rate_limits,
     parse_trusted_documents,
 )
+from gateway.settings.metrics import MetricsSettings, parse_metrics
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
 from gateway.settings.section import SettingsError as SettingsError
@@ -86,6 +87,7 @@ class Settings:
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -124,6 +126,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
     "subscriptions": parse_subscriptions,
+    "metrics": parse_metrics,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
