@@ -15,6 +15,7 @@ from schema.fields import resolver
 from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.orders import Customer, Order, Shipment, load_customer, load_order, load_shipment
 from schema.products import Product, Warehouse, load_product, product_of
+from schema.reconcile import ReconciliationFinding, reconciliation_field
 from schema.selection import operation_reads
 
 
@@ -166,6 +167,8 @@ class Query:
         filters = {"status": status, "carrier": carrier, "updatedSince": updated_since}
         win = connection_window(info, "Query.shipments", first, after, **filters)
         return await paginate(win, fetch, Shipment.of, announce=root_page_listener(info))
+
+    reconciliation: list[ReconciliationFinding] | None = reconciliation_field
 
     @resolver("The caller, as authenticated.")
     def viewer(self, info: Info) -> Viewer:

@@ -235,6 +235,29 @@ class ERPNext:
 
     # writes (the order saga)
 
+    async def list_customers(self, *, first: int, after: str | None) -> Page[ErpCustomer]:
+        """Every customer, a page at a time, by name (reconciliation reads them all)."""
+        rows, cursor = await self._page("Customer", CUSTOMER_FIELDS, first, after)
+        return Page(tuple(to_erp_customer(row) for row in rows), cursor)
+
+    async def list_items(self, *, first: int, after: str | None) -> Page[Item]:
+        """Every item, a page at a time, by item code (reconciliation reads them all)."""
+        rows, cursor = await self._page("Item", ITEM_FIELDS, first, after)
+        currency = self.options.company_currency
+        return Page(tuple(to_item(row, tz=self.tz, currency=currency) for row in rows), cursor)
+
+    async def _page(
+        self, doctype: str, fields: Sequence[str], first: int, after: str | None
+    ) -> tuple[list[Doc], str | None]:
+        if first < 1:
+            raise InvalidInput(f"first must be at least 1 (got {first})")
+        first = min(first, MAX_FIRST)
+        kind = f"erpnext:{doctype}"
+        start = offset_of(decode_cursor(after, kind=kind))
+        rows = await self.wire.get_list(doctype, fields, start=start, limit=first + 1)
+        more = len(rows) > first
+        return rows[:first], encode_cursor({"k": kind, "o": start + first}) if more else None
+
     async def find_customer(self, crm_account_id: str) -> ErpCustomer | None:
         rows = await self.wire.get_list(
             "Customer", CUSTOMER_FIELDS, [["custom_crm_account_id", "=", crm_account_id]], limit=2
