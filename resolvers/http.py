@@ -111,6 +111,20 @@ def route_template(path: str) -> str:
     return "/".join("{id}" if part.isdigit() else part for part in parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Try:
+    """One HTTP try as the requester makes it: the request, where it goes (`where`, for
+    messages), how many retries came before, whether it may be repeated, and its deadline."""
+
+    method: str
+    url: str
+    request: dict[str, Any]
+    where: str
+    retries: int
+    safe: bool
+    limit: Limit
+
+
 class Requester:
     """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name.
     `observe`, when set (the gateway's metrics), is told of every HTTP try."""
@@ -164,7 +178,8 @@ class Requester:
             limit = self._limit()
             if limit.seconds <= 0:  # nothing sent: not the backend's failure
                 raise self._out_of_time(where, retries)
-            outcome = await self._guarded(method, url, request, where, retries, safe, limit)
+            one = Try(method, url, request, where, retries, safe, limit)
+            outcome = await self._guarded(one)
             retry_after = None
             if isinstance(outcome, httpx.Response):
                 if not _retryable(outcome.status_code, safe):
@@ -207,60 +222,37 @@ class Requester:
             system=self.system,
         )
 
-    async def _guarded(
-        self,
-        method: str,
-        url: str,
-        request: dict[str, Any],
-        where: str,
-        retries: int,
-        safe: bool,
-        limit: Limit,
-    ) -> httpx.Response | tuple[BackendError, bool]:
+    async def _guarded(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
         """One try through the breaker: raises while it is open, else records the outcome."""
         if self.breaker is None:
-            return await self._observed(method, url, request, where, retries, safe, limit)
+            return await self._observed(one)
         self.breaker.before_call()
-        outcome = await self._observed(method, url, request, where, retries, safe, limit)
+        outcome = await self._observed(one)
         ok = isinstance(outcome, httpx.Response) and not _struggling(outcome.status_code)
         self.breaker.record(success=ok)
         return outcome
 
-    async def _observed(
-        self,
-        method: str,
-        url: str,
-        request: dict[str, Any],
-        where: str,
-        retries: int,
-        safe: bool,
-        limit: Limit,
-    ) -> httpx.Response | tuple[BackendError, bool]:
+    async def _observed(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
         """`_attempt`, told to the observer (if any) with its route, outcome and duration."""
         observe = self.observe
         if observe is None:
-            return await self._attempt(method, url, request, where, retries, safe, limit)
+            return await self._attempt(one)
         started = time.perf_counter()
-        outcome = await self._attempt(method, url, request, where, retries, safe, limit)
+        outcome = await self._attempt(one)
         seconds = time.perf_counter() - started
-        route = route_template(where.partition(" ")[2])
-        observe(Attempt(self.system, method, route, _outcome(outcome), seconds, retries))
+        route = route_template(one.where.partition(" ")[2])
+        observe(Attempt(self.system, one.method, route, _outcome(outcome), seconds, one.retries))
         return outcome
 
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        request: dict[str, Any],
-        where: str,
-        retries: int,
-        safe: bool,
-        limit: Limit,
-    ) -> httpx.Response | tuple[BackendError, bool]:
-        """One try within `limit`: the response, or the failure and whether it may be retried."""
+    async def _attempt(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
+        """One try within its limit: the response, or the failure and whether it may be
+        retried."""
+        where, retries, safe, limit = one.where, one.retries, one.safe, one.limit
         try:
             async with asyncio.timeout(limit.seconds):
-                return await self.client.request(method, url, timeout=self.timeout, **request)
+                return await self.client.request(
+                    one.method, one.url, timeout=self.timeout, **one.request
+                )
         except TimeoutError as exc:  # only asyncio's: httpx's own timeouts are not TimeoutError
             message = f"{self.label} did not finish {where} within {limit.deadline}"
             failure = BackendTimeout(f"{message}; {_retried(retries)}", system=self.system)
