@@ -59,6 +59,8 @@ def products_available(products: list[Product], info: Info) -> list[Any]:
 
 
 def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
+    if selected_names(info) <= HELD_BY_BIN:  # each Bin names its warehouse: no list to read
+        return [level._warehouse(None) for level in levels]
     return [each(level._warehouse_for, info) for level in levels]
 
 
@@ -87,8 +89,6 @@ class StockLevel:
     def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:
             return self._warehouse(self.known.get())
-        if selected_names(info) <= HELD_BY_BIN:  # the Bin names it: no list to read
-            return self._warehouse(None)
         return self._warehouse_later(info)
 
     async def _warehouse_later(self, info: Info) -> Warehouse:

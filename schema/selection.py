@@ -135,34 +135,52 @@ def selects(info: Any, *path: str) -> bool:
     )
 
 
+# operation_selects' answers, per parsed operation: they depend on the document and the schema
+# only, and the gateway parses a repeated document once (gateway.protection.limits caches it),
+# so a repeated query walks its document once, not once per request. Bounded: cleared when full.
+_DOCUMENT_ANSWERS: dict[int, tuple[object, dict[tuple[int, str, str], bool]]] = {}
+MAX_DOCUMENTS = 512
+
+
 def operation_selects(info: Any, type_name: str, name: str) -> bool:
     """True when the operation selects `type_name.name` anywhere (fragments included), by the
     field's parent type: `Shipment.lines` is not `Order.lines`.
 
     For loads shared by several fields: the connector fetches what any of them may need.
-    Answered once per request (memoised on the context).
+    Answered once per parsed document (`_DOCUMENT_ANSWERS`).
     """
     raw = getattr(info, "_raw_info", info)
+    operation = raw.operation
+    entry = _DOCUMENT_ANSWERS.get(id(operation))
+    if entry is None or entry[0] is not operation:  # a new document (or a reused id)
+        if len(_DOCUMENT_ANSWERS) >= MAX_DOCUMENTS:
+            _DOCUMENT_ANSWERS.clear()
+        entry = _DOCUMENT_ANSWERS[id(operation)] = (operation, {})
+    answers = entry[1]
+    key = (id(raw.schema), type_name, name)
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = _selects_anywhere(raw, type_name, name)
+    return found
 
-    def anywhere() -> bool:
-        found: list[bool] = []
-        type_info = TypeInfo(raw.schema)
 
-        class Finder(Visitor):
-            def enter_field(self, node: FieldNode, *_: Any) -> Any:
-                parent = type_info.get_parent_type()
-                if node.name.value == name and parent is not None and parent.name == type_name:
-                    found.append(True)
-                    return BREAK
-                return None
+def _selects_anywhere(raw: Any, type_name: str, name: str) -> bool:
+    found: list[bool] = []
+    type_info = TypeInfo(raw.schema)
 
-        for definition in (raw.operation, *raw.fragments.values()):
-            visit(definition, TypeInfoVisitor(type_info, Finder()))
-            if found:
-                return True
-        return False
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> Any:
+            parent = type_info.get_parent_type()
+            if node.name.value == name and parent is not None and parent.name == type_name:
+                found.append(True)
+                return BREAK
+            return None
 
-    return remember(info, ("operation_selects", type_name, name), raw.operation, anywhere)
+    for definition in (raw.operation, *raw.fragments.values()):
+        visit(definition, TypeInfoVisitor(type_info, Finder()))
+        if found:
+            return True
+    return False
 
 
 def prefetches(info: Any, *steps: tuple[str, str]) -> bool:

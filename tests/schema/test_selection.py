@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import strawberry
 
+from schema import selection
 from schema.context import Access, GatewayContext
 from schema.selection import operation_selects, prefetches, selected_names, selects
+from tests.support.stack import GraphQLClient
 
 
 @dataclass
@@ -80,11 +83,30 @@ async def test_a_denied_step_is_never_prefetched_though_selected() -> None:
     assert (await seen_for(query, denied))["prefetch"] is False
 
 
-async def test_operation_wide_answers_are_kept_for_the_request() -> None:
+async def test_field_answers_are_kept_for_the_request() -> None:
     context = new_context()
     await seen_for("{ product { sku } }", context)
-    assert context.memo[("operation_selects", "Level", "onHand")][1] is False
-    assert len(context.memo) == 4  # direct names, the stock.warehouse path, two operation-wide
+    assert len(context.memo) == 2  # direct names, the stock.warehouse path
+
+
+async def test_operation_wide_answers_are_kept_per_document_across_requests(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway parses a repeated document once; its operation-wide answers are walked
+    once too, not once per request."""
+    walks: list[tuple[str, str]] = []
+    walk = selection._selects_anywhere
+
+    def spy(raw: Any, type_name: str, name: str) -> bool:
+        walks.append((type_name, name))
+        return walk(raw, type_name, name)
+
+    monkeypatch.setattr(selection, "_selects_anywhere", spy)
+    query = "{ shipments(first: 2) { nodes { id lines { sku } } } }"
+    for _ in range(3):
+        await gql.data(query)
+    assert walks  # the shipments ask whether destination / lines are read anywhere
+    assert len(walks) == len(set(walks))  # each question walked once for the three requests
 
 
 async def test_a_context_reused_for_another_document_gets_fresh_answers() -> None:
