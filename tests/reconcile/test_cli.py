@@ -40,6 +40,11 @@ async def test_the_cli_lists_the_seeded_mismatches_and_fails_on_errors(
         warned = await asyncio.to_thread(main, [*only, "--fail-on", "warning"])
         lines = capsys.readouterr().out
         passed = await asyncio.to_thread(main, only)
+        fix = ["reconcile", "--config", path, "--fix", "product_without_item"]
+        dry = await asyncio.to_thread(main, fix)
+        dry_lines = capsys.readouterr().out
+        applied = await asyncio.to_thread(main, [*fix, "--apply", "--json"])
+        after = json.loads(capsys.readouterr().out)
     assert status == 1  # errors remain (a product without item, a shipment for a cancel)
     categories = sorted(f["category"] for f in printed["findings"])
     assert categories == [
@@ -51,3 +56,9 @@ async def test_the_cli_lists_the_seeded_mismatches_and_fails_on_errors(
     assert "Lost Horizon Imports Ltd" in lines
     assert "1 finding(s)" in lines
     assert passed == 0  # only a warning remains: below the default --fail-on error
+    assert dry == 1  # a dry run repairs nothing: the error remains
+    assert "repair  would create: ERP item SKU-00999" in dry_lines
+    assert [r["outcome"] for r in after["repairs"]] == ["created"]
+    remaining = sorted(f["category"] for f in after["findings"])
+    assert remaining == ["customer_without_account", "shipment_for_cancelled_order"]
+    assert applied == 1  # the shipment for a cancelled order needs people

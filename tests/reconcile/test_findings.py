@@ -11,6 +11,7 @@ from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from resolvers.erpnext import ERPNext
 from resolvers.reconcile import Severity, reconcile
+from resolvers.reconcile.repairs import repair
 from resolvers.zoho import ZohoCRM
 from tests.support.stack import ERP_URL
 
@@ -76,3 +77,37 @@ async def test_calls_grow_with_pages_not_rows(
     pages = -(-shipments // 200)
     assert scm_emulator.stats.total <= 3 * pages + 2  # a page of shipments and its joins
     assert crm_emulator.stats.total <= pages * 2  # the orders of each page, ≤100 ids a call
+
+
+async def test_a_product_without_item_is_repaired_once_and_a_dry_run_writes_nothing(
+    crm: ZohoCRM, scm: ERPNext, scm_emulator: ErpEmulator
+) -> None:
+    """The seeded SKU-00999 gets its ERP item; the shared seeded store gets it deleted again."""
+    (finding,) = await reconcile(crm, scm, categories={"product_without_item"})
+    scm_emulator.stats.reset()
+    dry = await repair(finding, crm, scm, apply=False)
+    assert dry.outcome == "would create"
+    assert not any(route.startswith("POST") for route in scm_emulator.stats.snapshot()["routes"])
+    transport = httpx.ASGITransport(app=scm_emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ERP_URL, headers=ERP_AUTH) as erp:
+        try:
+            done = await repair(finding, crm, scm, apply=True)
+            again = await repair(finding, crm, scm, apply=True)
+            remaining = await reconcile(crm, scm, categories={"product_without_item"})
+            item = (await erp.get("/api/resource/Item/SKU-00999")).json()["data"]
+        finally:
+            await erp.delete("/api/resource/Item/SKU-00999")
+    assert done.outcome == "created"
+    assert again.outcome == "already fixed"  # read again first: never written twice
+    assert remaining == []
+    assert item["item_code"] == "SKU-00999"
+    assert item["item_group"] == "Products"
+
+
+async def test_findings_crossdock_cannot_repair_say_who_must_act(
+    crm: ZohoCRM, scm: ERPNext
+) -> None:
+    (finding,) = await reconcile(crm, scm, categories={"shipment_for_cancelled_order"})
+    outcome = await repair(finding, crm, scm, apply=True)
+    assert outcome.outcome == "not repairable"
+    assert "logistics" in outcome.detail
