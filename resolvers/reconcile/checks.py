@@ -50,8 +50,8 @@ async def products_without_items(crm: CrmPort, erp: ErpPort) -> AsyncIterator[Fi
                     Severity.ERROR,
                     f"CRM product {product.sku} ({product.name}) is active but the ERP has no "
                     "item with that code: orders for it cannot be mirrored or reserved",
-                    "create the ERP item (the product sync rule does), or deactivate the CRM "
-                    "product; catalog owners decide",
+                    "create the ERP item (crossdock reconcile --fix product_without_item --apply "
+                    "does), or deactivate the CRM product; catalog owners decide",
                     crm={"product": product.id},
                     values={"sku": product.sku, "crm.name": product.name},
                 )
