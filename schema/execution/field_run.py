@@ -33,11 +33,11 @@ class FieldRun(FieldCompletion):
         """Every object's value for this field; the indexes whose value is still awaitable."""
         executor, plan, sources = self.executor, self.plan, self.batch.sources
         hooked = executor.hooked(self.batch.object_type, self.nodes[0].name.value, plan.field_def)
+        if plan.shape.kind == DELEGATE:  # first: graphql-core completes what it resolves
+            return self.delegate()
         if plan.attribute is not None and not hooked:
             self.values = attributes(sources, plan.attribute)
             return []
-        if plan.shape.kind == DELEGATE:
-            return self.delegate()
         if plan.batch is not None and not hooked:
             return self.batched(plan.batch)
         if plan.direct is not None and not hooked:
