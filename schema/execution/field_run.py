@@ -8,7 +8,8 @@ is `completion.FieldCompletion`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import chain
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,10 @@ class FieldRun(FieldCompletion):
         )
 
 
+SEQUENCES = (list, tuple)  # the lists whose elements are looked at (not generators: consumed)
+LISTS_OR_NULL = frozenset({list, tuple, type(None)})
+
+
 class AwaitableItems:
     """A list field's elements that are awaitables, as graphql-core accepts them (it awaits
     each element of a list before completing it): found in lists and tuples at every level
@@ -154,6 +159,14 @@ class AwaitableItems:
     def find(self, run: FieldRun) -> bool:
         """Copy into `run.values` every list holding awaitables; whether there was one."""
         shape, values = run.plan.shape, run.values
+        item = shape.item
+        if item is not None and item.kind != LIST:  # one pass in C: all elements known plain
+            if LISTS_OR_NULL.issuperset(map(type, values)):
+                lists: Iterable[Any] = filter(None, values)
+            else:
+                lists = (value for value in values if type(value) in SEQUENCES)
+            if self.plain.issuperset(map(type, chain.from_iterable(lists))):
+                return False
         for index, value in enumerate(values):
             copied = self.scan(value, shape)
             if copied is not None:
@@ -163,7 +176,7 @@ class AwaitableItems:
     def scan(self, value: Any, shape: Shape) -> list[Any] | None:
         """`value` as a list with its awaitables noted, if it (or a list in it) has any."""
         item = shape.item
-        if shape.kind != LIST or item is None or type(value) not in (list, tuple):
+        if shape.kind != LIST or item is None or type(value) not in SEQUENCES:
             return None
         copy: list[Any] | None = None
         for index, element in enumerate(value):
