@@ -207,4 +207,4 @@ def operation_reads(info: Any, type_name: str, name: str) -> bool:
 def _denied(info: Any) -> frozenset[str]:
     """The coordinates access control denies in this operation (none outside the gateway)."""
     context = info.context
-    return context.access.denied if isinstance(context, GatewayContext) else frozenset()
+    return context.denied if isinstance(context, GatewayContext) else frozenset()

@@ -9,7 +9,9 @@ import pytest
 import strawberry
 
 from schema import selection
-from schema.context import Access, GatewayContext
+from schema.analysis import FieldDecision, RequestAnalysis
+from schema.context import GatewayContext
+from schema.principal import ANONYMOUS
 from schema.selection import operation_selects, prefetches, selected_names, selects
 from tests.support.stack import GraphQLClient
 
@@ -22,7 +24,8 @@ class Context(GatewayContext):
 
 
 def new_context(denied: frozenset[str] = frozenset()) -> Context:
-    return Context(crm=None, scm=None, access=Access(denied=denied))  # type: ignore[arg-type]
+    analysis = RequestAnalysis(ANONYMOUS, decisions={c: FieldDecision("deny") for c in denied})
+    return Context(crm=None, scm=None, analysis=analysis)  # type: ignore[arg-type]
 
 
 @strawberry.type
