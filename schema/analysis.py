@@ -20,7 +20,7 @@ the analysis without importing `gateway/`; the policy that fills it lives in `ga
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -28,6 +28,7 @@ from schema.principal import Principal
 
 # {"Shipment": {"carrier": "DHL"}}: rows a caller may see; a None value means no rows at all.
 RowFilters = Mapping[str, Mapping[str, str | None]]
+Path = tuple[str, ...]  # a response path: response keys (aliases), no list indices
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ class Denial:
 class RequestAnalysis:
     """Everything access control decided for one operation of one caller (module docstring).
 
+    `paths` holds the `Type.field` coordinates the operation reaches at each response path
+    (None: not walked), `reached` all of them; a denied field's children are not reached.
     `decisions` holds the reached `Type.field` coordinates whose verdict is not "allow";
     `attention` the reached coordinates the field hook must see (denied, masked,
     row-filtered, audited, introspection); `audited` the reached coordinates whose values
@@ -104,13 +107,17 @@ class RequestAnalysis:
     attention: frozenset[str] = frozenset()
     audited: frozenset[str] = frozenset()
     complete: bool = True
+    paths: Mapping[Path, frozenset[str]] | None = None
     document: str | None = None
     operation_name: str | None = None
     denied: frozenset[str] = field(init=False)
+    reached: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         denied = frozenset(c for c, d in self.decisions.items() if d.verdict == "deny")
         object.__setattr__(self, "denied", denied)
+        reached = frozenset().union(*self.paths.values()) if self.paths else frozenset()
+        object.__setattr__(self, "reached", reached)
 
     def decision(self, type_name: str, field_name: str) -> FieldDecision:
         """The verdict on `type_name.field_name`: what was decided, else allowed (the walk
@@ -137,10 +144,20 @@ class RequestAnalysis:
             and self.operation_name in (None, operation_name)
         )
 
-    def serving(self, document: str) -> RequestAnalysis:
-        """This analysis for a copy of its document without its denied fields (a view's
-        pruned query): nothing there is denied, every verdict and filter is the same."""
-        return replace(self, denials=(), document=document, operation_name=None)
+    def reads(self, type_name: str, field_name: str) -> bool | None:
+        """Whether the operation runs `type_name.field_name` somewhere (reached, not denied):
+        what a shared load may fetch for; None when the operation was not walked."""
+        if self.paths is None:
+            return None
+        coordinate = f"{type_name}.{field_name}"
+        return coordinate in self.reached and coordinate not in self.denied
+
+    def serving(self, document: str, kept: Collection[Path]) -> RequestAnalysis:
+        """This analysis for a copy of its document that keeps only the response paths
+        `kept` (a view's query without its denied fields): nothing there is denied, and
+        every verdict and filter is the same."""
+        paths = None if self.paths is None else {p: c for p, c in self.paths.items() if p in kept}
+        return replace(self, denials=(), paths=paths, document=document, operation_name=None)
 
 
 def unrestricted(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -125,6 +125,7 @@ class _Walker:
         self.fragments = fragments
         self.denials: dict[tuple[str, ...], Denial] = {}
         self.reached: set[tuple[GraphQLObjectType, str]] = set()
+        self.paths: dict[tuple[str, ...], set[str]] = {}  # response path → coordinates there
         self._active: set[str] = set()
 
     def walk(
@@ -179,6 +180,7 @@ class _Walker:
         children: list[GraphQLObjectType] = []
         for parent in parents:
             self.reached.add((parent, node.name.value))
+            self.paths.setdefault(here, set()).add(f"{parent.name}.{node.name.value}")
             verdict = self.decider.decide(parent, node.name.value)
             if verdict.verdict == "deny":
                 coordinate = f"{parent.name}.{node.name.value}"
@@ -215,6 +217,9 @@ class Walk:
     denials: tuple[Denial, ...]
     reached: frozenset[tuple[GraphQLObjectType, str]]
     complete: bool = True
+    # the `Type.field` coordinates reached at each response path (several under an abstract
+    # type); a denied field's children are not reached: they never run
+    paths: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
 
 
 INCOMPLETE = Walk(denials=(), reached=frozenset(), complete=False)
@@ -235,7 +240,8 @@ def analyse_operation(
     }
     walker = _Walker(decider, fragments)
     walker.walk(op.selection_set, [root], ())
-    return Walk(tuple(walker.denials.values()), frozenset(walker.reached))
+    paths = {path: frozenset(coordinates) for path, coordinates in walker.paths.items()}
+    return Walk(tuple(walker.denials.values()), frozenset(walker.reached), paths=paths)
 
 
 def analyse(

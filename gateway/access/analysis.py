@@ -57,6 +57,7 @@ def analyse_request(
         attention=frozenset(attention),
         audited=frozenset(audited),
         complete=walk.complete,
+        paths=walk.paths if walk.complete else None,
         document=query,
         operation_name=operation_name,
     )

@@ -14,7 +14,7 @@ denied. The plan keeps the analysis: every page of the export runs on it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from graphql import (
@@ -78,12 +78,29 @@ def _prune(selections: SelectionSetNode, here: Path, denied: Collection[Path]) -
     return SelectionSetNode(selections=tuple(kept))
 
 
-def pruned(document: DocumentNode, denied: Collection[Path]) -> DocumentNode:
-    """The document without the fields at `denied` response paths (nor emptied parents)."""
+def _operation(document: DocumentNode) -> OperationDefinitionNode:
     op = document.definitions[0]
     assert isinstance(op, OperationDefinitionNode)  # checked at startup (validate.operation_of)
+    return op
+
+
+def pruned(document: DocumentNode, denied: Collection[Path]) -> DocumentNode:
+    """The document without the fields at `denied` response paths (nor emptied parents)."""
+    op = _operation(document)
     op = dataclasses.replace(op, selection_set=_prune(op.selection_set, (), denied))
     return DocumentNode(definitions=(op,))
+
+
+def _paths(selections: SelectionSetNode, here: Path) -> Iterator[Path]:
+    """The response path of every field a view's query selects (no named fragments)."""
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            path = (*here, response_key(selection))
+            yield path
+            if selection.selection_set is not None:
+                yield from _paths(selection.selection_set, path)
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _paths(selection.selection_set, here)
 
 
 def plan_view(
@@ -107,5 +124,7 @@ def plan_view(
     if not columns:
         return None
     omitted = tuple(c for c in view.columns if c not in columns)
-    text = print_ast(pruned(document, denied))
-    return ViewPlan(view, columns, omitted, text, denials, analysis.serving(text))
+    query = pruned(document, denied)
+    kept = frozenset(_paths(_operation(query).selection_set, ()))
+    text = print_ast(query)
+    return ViewPlan(view, columns, omitted, text, denials, analysis.serving(text, kept))

@@ -11,8 +11,11 @@ visible schema, which is derived once per scope set for the schema and then cach
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from schema import selection
 from tests.support.access_spy import AccessSpy
 from tests.support.stack import ClientFor, GraphQLClient
 
@@ -80,3 +83,27 @@ async def test_a_partners_export_is_analysed_once_with_its_row_filters(
     assert_analysed_once(spy)
     assert "UPS" not in answer.text
     assert "DHL" in answer.text
+
+
+async def test_shared_loads_read_what_the_operation_runs_from_the_analysis(
+    client_for: ClientFor, spy: AccessSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`schema.selection.operation_reads` (may a shared load fetch destinations, lines?) is
+    answered from the analysis' reached coordinates: the document is not walked again."""
+    walked: list[str] = []
+    walk = selection._selects_anywhere
+
+    def counted(raw: Any, type_name: str, name: str) -> bool:
+        walked.append(f"{type_name}.{name}")
+        return walk(raw, type_name, name)
+
+    monkeypatch.setattr(selection, "_selects_anywhere", counted)
+    query = """{ shipments(first: 3) { nodes { id destination { city } } }
+                 orders(first: 3) { nodes { shipments { id } } } }"""
+    body = await client_for("admin").query(query)
+    assert "errors" not in body, body
+    data = body["data"]
+    assert isinstance(data, dict)
+    assert all(n["destination"] is not None for n in data["shipments"]["nodes"])
+    assert walked == []
+    assert spy.walks == 1
