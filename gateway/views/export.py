@@ -38,7 +38,7 @@ from schema.context import ExportContext, GatewayContext
 from schema.scalars import serialize_datetime
 
 # The context of the next page: a fresh_context copy of the export request's.
-ContextFactory = Callable[[], Awaitable[Any]]
+ContextFactory = Callable[[], Awaitable[ExportContext]]
 
 # Rows between full garbage collections (a few % of an export's time): counted in rows, not
 # pages, so that the garbage between two collections is the same whatever the page size.
@@ -167,8 +167,7 @@ class Export:
 
     async def _page(self, variables: dict[str, Any], announced: list[bool]) -> list[Row]:
         context = await self.contexts()
-        if isinstance(context, ExportContext):
-            context.page_listener = partial(self._announce, announced)
+        context.page_listener = partial(self._announce, announced)
         # the schema releases the page's context when the operation ends (ReleaseContext)
         result = await self.schema.execute(
             self.plan.document, variable_values=variables, context_value=context

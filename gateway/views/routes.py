@@ -39,7 +39,7 @@ from gateway.views.params import ExportParams, parse_params
 from gateway.views.plan import ViewPlan, plan_view
 from gateway.views.validate import is_incremental
 from resolvers.errors import CrossdockError, InvalidInput
-from schema.context import GatewayContext
+from schema.context import ExportContext, GatewayContext
 
 logger = logging.getLogger("crossdock.views")
 RequestContextFactory = Callable[[Request], Awaitable[GatewayContext]]
@@ -84,7 +84,7 @@ class ViewEndpoints:
         policy: Policy | None = None,
         options: ViewOptions = ViewOptions(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        renew: Callable[[GatewayContext], GatewayContext] = fresh_context,
+        renew: Callable[[GatewayContext], ExportContext] = fresh_context,
     ) -> None:
         self.schema = schema
         self.renew = renew
@@ -212,7 +212,7 @@ class ViewEndpoints:
         if plan.analysis is not None:  # the plan's analysis: the export's, for every page
             context.analysed(plan.analysis)
 
-        async def contexts() -> Any:
+        async def contexts() -> ExportContext:
             return self.renew(context)
 
         export = Export(self.schema, plan, contexts, params.updated_since, params.limit)
