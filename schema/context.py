@@ -115,7 +115,8 @@ PageListener = Callable[[str, bool, str | None], None]
 
 @dataclass
 class ExportContext(GatewayContext):
-    """The context of one page of a view export (`gateway.views.export`).
+    """The context of one page of a view export (`gateway.views.export`): it carries the
+    export's one analysis (its view plan's), so no page analyses again.
 
     Root connections tell `page_listener` their page's cursor as soon as it is known, so
     the export starts its next page while this one resolves its nodes; `dimensions` are an

@@ -12,6 +12,8 @@ reads the frozen `schema.analysis.RequestAnalysis`: nothing decides again.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from graphql import DocumentNode, GraphQLObjectType, GraphQLSchema, get_named_type
 
 from gateway.access import INTROSPECTION_ROOTS, Decider, analyse_operation, row_filters
@@ -52,7 +54,7 @@ def analyse_request(
     return RequestAnalysis(
         principal=principal,
         row_filters=filters,
-        decisions=decisions,
+        decisions=MappingProxyType(decisions),
         denials=walk.denials,
         attention=frozenset(attention),
         audited=frozenset(audited),
