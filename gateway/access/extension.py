@@ -119,7 +119,7 @@ class AccessControl(SchemaExtension):
         to the context, once: the loaders and `schema.selection` read it there)."""
         ctx = self.execution_context
         found = context.analysis
-        if found is not None and found.made_for(ctx.query, ctx.operation_name):
+        if found is not None and self._serves(found, context):
             return found
         if ctx.graphql_document is None:  # nothing to walk: every field is denied
             made = RequestAnalysis(principal=context.principal, complete=False)
@@ -134,6 +134,12 @@ class AccessControl(SchemaExtension):
             )
         context.analysed(made)
         return made
+
+    def _serves(self, analysis: RequestAnalysis, context: GatewayContext) -> bool:
+        """Whether `analysis` was made for this caller and this very document."""
+        ctx = self.execution_context
+        same_caller = analysis.principal == context.principal
+        return same_caller and analysis.made_for(ctx.query, ctx.operation_name)
 
     def needs_field_hook(self) -> bool:
         """Asked by the schema once execution starts: False skips `resolve` for every field."""
