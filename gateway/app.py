@@ -5,9 +5,13 @@ GraphiQL's page and assets (`/graphiql/...`, gateway.graphiql) unless `[server] 
 
 Connectors are built by the caller (the CLI builds them from settings; tests hand in
 connectors over in-process emulations). `authenticate` turns a request into a Principal
-(it may raise starlette's HTTPException(401)); `row_rules` turns a Principal into the row
-filters the loaders push into backend queries; `extensions` are strawberry SchemaExtensions
+(it may raise starlette's HTTPException(401)); `extensions` are strawberry SchemaExtensions
 (access control, limits) run after error formatting has been attached.
+
+The request pipeline: token → principal (`get_context`, once per request: one context per
+operation) → analysis (the access extension's `on_execute`: one frozen
+`schema.analysis.RequestAnalysis` with the caller's row filters and every field verdict) →
+execution, which only reads it (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ from gateway.subscriptions import (
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from schema.build import Extension, build_schema
-from schema.context import Access, GatewayContext, RowFilters
+from schema.context import GatewayContext
 from schema.cursor_key import CursorKey
 from schema.principal import ANONYMOUS, Principal
 from schema.root import Query
@@ -76,7 +80,6 @@ from schema.subscriptions import Subscription
 
 logger = logging.getLogger("crossdock.gateway")
 Authenticate = Callable[[Request], Awaitable[Principal]]
-RowRules = Callable[[Principal], RowFilters]
 Shutdown = Callable[[], Awaitable[None]]
 Startup = Callable[[], Awaitable[None]]
 
@@ -103,7 +106,6 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         scm: ErpPort,
         extensions: Sequence[Extension],
         authenticate: Authenticate | None,
-        row_rules: RowRules | None,
         mutation: type[Any] | None,
         order_process: Any,
         query: type[Any] | None = None,
@@ -134,7 +136,6 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self.crm = crm
         self.scm = scm
         self.authenticate = authenticate
-        self.row_rules = row_rules
         self.order_process = order_process
         self.rate_limiter = rate_limiter
         self.metrics = metrics
@@ -178,7 +179,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         """`connection_init`: the token (payload, else the upgrade's header), the slot."""
         if self.authenticate is not None:  # else an open gateway (tests): no token to check
             leeway = self.settings.auth.leeway_s
-            await accept_ws(context, self.authenticate, self.row_rules, leeway)
+            await accept_ws(context, self.authenticate, leeway)
         return UnsetType()  # UNSET: a plain connection_ack
 
     async def _sse(self, request: Request) -> Response:
@@ -236,12 +237,10 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             principal = await self._authenticate(request, self.authenticate)
         if isinstance(request, Request) and not self._asks_for_ide(request):
             self._take_token(request, principal)
-        filters = self.row_rules(principal) if self.row_rules else {}
         return GatewayContext(
             crm=self.crm,
             scm=self.scm,
             principal=principal,
-            access=Access(row_filters=filters),
             max_first=self.settings.graphql.max_first,
             default_first=self.settings.graphql.default_first,
             request_id=request_id_of(request),
@@ -359,7 +358,6 @@ def create_app(
     crm: CrmPort,
     scm: ErpPort,
     authenticate: Authenticate | None = None,
-    row_rules: RowRules | None = None,
     extensions: Sequence[Extension] = (),
     mutation: type[Any] | None = None,
     order_process: Any = None,
@@ -389,7 +387,6 @@ def create_app(
         scm=scm,
         extensions=extensions,
         authenticate=authenticate,
-        row_rules=row_rules,
         mutation=mutation,
         order_process=order_process,
         query=query,

@@ -22,13 +22,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from gateway.access import row_filters
 from gateway.access.audit import AuditLog
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy, PolicyError
@@ -189,7 +187,6 @@ def assemble(
         crm=crm,
         scm=scm,
         authenticate=_authenticator(settings, policy, closers),
-        row_rules=partial(row_filters, policy),
         extensions=[access, *hardening.extensions, *extensions],
         mutation=None if service is None else Mutation,
         query=None if service is None else QueryWithOrderProcess,

@@ -105,7 +105,7 @@ LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
 def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
     """The customer from a record's account lookup, when the query asks only `id` and `name`
     and no row rule binds customers; None when the account itself must be read."""
-    if name is None or "Customer" in info.context.access.row_filters:
+    if name is None or "Customer" in info.context.row_filters:
         return None
     if not selected_names(info) <= LOOKUP_FIELDS:
         return None
