@@ -68,7 +68,9 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE UNIQUE INDEX IF NOT EXISTS inbox_version ON inbox(key, version) WHERE version IS NOT NULL;
 CREATE INDEX IF NOT EXISTS inbox_open ON inbox(state, key, vsort);
 CREATE TABLE IF NOT EXISTS applied (key TEXT PRIMARY KEY, version TEXT NOT NULL, at REAL);
-CREATE TABLE IF NOT EXISTS written (key TEXT PRIMARY KEY, version TEXT NOT NULL, at REAL);
+CREATE TABLE IF NOT EXISTS written (
+    key TEXT PRIMARY KEY, version TEXT NOT NULL, fingerprint TEXT NOT NULL, at REAL
+);
 CREATE TABLE IF NOT EXISTS watermarks (source TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL);
 """
 _OPEN = ("pending", "claimed", "retry")
@@ -114,6 +116,15 @@ class InboxItem:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteMark:
+    """The last write a sync rule made to a record: its version after the write, and a
+    fingerprint of the values written."""
+
+    version: datetime
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
 class FailedItem:
     """A change that failed: waiting for its retry (`retry`) or parked (`dead`)."""
 
@@ -156,8 +167,8 @@ class Inbox(ChangeSink, Protocol):
     async def failed(self, item: InboxItem, owner: str, reason: str) -> bool: ...
     async def applied(self, key: str) -> datetime | None: ...
     async def mark_applied(self, key: str, version: datetime) -> None: ...
-    async def written(self, key: str) -> datetime | None: ...
-    async def mark_written(self, key: str, version: datetime) -> None: ...
+    async def written(self, key: str) -> WriteMark | None: ...
+    async def mark_written(self, key: str, version: datetime, fingerprint: str = "") -> None: ...
     async def status(self, *, failed_limit: int = 50) -> InboxStatus: ...
     async def retry(self, item_id: int | None = None) -> int: ...
     async def replay(self, *, since: datetime, key: str | None = None) -> int: ...
@@ -265,27 +276,32 @@ class SqliteInbox:
     # per-key versions: what was applied, and what a sync rule wrote
 
     async def applied(self, key: str) -> datetime | None:
-        return self._version("applied", key)
-
-    async def mark_applied(self, key: str, version: datetime) -> None:
-        self._set_version("applied", key, version)
-
-    async def written(self, key: str) -> datetime | None:
-        return self._version("written", key)
-
-    async def mark_written(self, key: str, version: datetime) -> None:
-        self._set_version("written", key, version)
-
-    def _version(self, table: str, key: str) -> datetime | None:
-        row = self._db.execute(f"SELECT version FROM {table} WHERE key = ?", (key,)).fetchone()  # noqa: S608
+        row = self._db.execute("SELECT version FROM applied WHERE key = ?", (key,)).fetchone()
         return parse_version(row["version"]) if row else None
 
-    def _set_version(self, table: str, key: str, version: datetime) -> None:
+    async def mark_applied(self, key: str, version: datetime) -> None:
+        """Remember the newest version of `key` applied (an older one never replaces it)."""
         self._db.execute(
-            f"INSERT INTO {table} (key, version, at) VALUES (?, ?, ?) ON CONFLICT(key)"  # noqa: S608
+            "INSERT INTO applied (key, version, at) VALUES (?, ?, ?) ON CONFLICT(key)"
             " DO UPDATE SET version = excluded.version, at = excluded.at"
             " WHERE excluded.version > version",
             (key, version_text(version), self._clock()),
+        )
+
+    async def written(self, key: str) -> WriteMark | None:
+        row = self._db.execute(
+            "SELECT version, fingerprint FROM written WHERE key = ?", (key,)
+        ).fetchone()
+        return WriteMark(datetime.fromisoformat(row[0]), row[1]) if row else None
+
+    async def mark_written(self, key: str, version: datetime, fingerprint: str = "") -> None:
+        """Remember a sync rule's write to `key`: the newest one wins."""
+        self._db.execute(
+            "INSERT INTO written (key, version, fingerprint, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET version = excluded.version,"
+            " fingerprint = excluded.fingerprint, at = excluded.at"
+            " WHERE excluded.version >= version",
+            (key, version_text(version), fingerprint, self._clock()),
         )
 
     # operating

@@ -173,8 +173,11 @@ async def test_versions_applied_and_written_only_move_forward(inbox: SqliteInbox
     await inbox.mark_applied(key, later)
     await inbox.mark_applied(key, earlier)
     assert await inbox.applied(key) == later
-    await inbox.mark_written(key, earlier)
-    assert await inbox.written(key) == earlier
+    await inbox.mark_written(key, later, "f2")
+    await inbox.mark_written(key, earlier, "f1")
+    mark = await inbox.written(key)
+    assert mark is not None
+    assert (mark.version, mark.fingerprint) == (later, "f2")
     assert await inbox.applied("crm:account:other") is None
 
 
