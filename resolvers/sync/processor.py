@@ -111,11 +111,11 @@ class Processor:
 
     async def _loop(self) -> None:
         while True:
+            self._wake.clear()  # before draining: a put meanwhile wakes the next round
             try:
                 await self.drain()
             except Exception:  # the inbox itself failed (disk): log, wait, try again
                 log.exception("sync: the processor could not read the inbox")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_s)
 
