@@ -134,20 +134,26 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inbox", metavar="PATH", help="the inbox file (overrides the settings)")
 
 
-def add_sync(sub: Any) -> None:
-    p = sub.add_parser("sync", help="the sync inbox: status, retry, replay")
-    commands = p.add_subparsers(dest="sync_command", required=True, metavar="SUBCOMMAND")
-    status = commands.add_parser("status", help="lag, pending and failed changes per source")
+def add_inbox_commands(sync: Any) -> None:
+    """`status`, `retry` and `replay` under `crossdock sync` (its subcommand parsers)."""
+    status = sync.add_parser("status", help="lag, pending and failed changes per source")
     status.add_argument("--json", action="store_true", help="one JSON document")
     status.add_argument("--limit", type=int, default=50, help="failures listed (default 50)")
     status.set_defaults(run=_run_status)
-    retry = commands.add_parser("retry", help="apply failed changes again now")
+    retry = sync.add_parser("retry", help="apply failed changes again now")
     retry.add_argument("id", nargs="?", type=int, help="the failed change's id (see status)")
     retry.add_argument("--all", action="store_true", help="every failed change")
     retry.set_defaults(run=_run_retry)
-    replay = commands.add_parser("replay", help="apply changes done since a time again")
+    replay = sync.add_parser("replay", help="apply changes done since a time again")
     replay.add_argument("--since", required=True, help="a duration back (1h, 7d) or ISO time")
     replay.add_argument("--key", help="only this record, e.g. crm:account:4150868000000002175")
     replay.set_defaults(run=_run_replay)
     for command in (status, retry, replay):
         _common(command)
+
+
+def add_sync(sub: Any) -> None:
+    """`crossdock sync ...`; other subcommands (e.g. `register`) may hang below it too."""
+    p = sub.add_parser("sync", help="change sync between the CRM and the ERP")
+    sync = p.add_subparsers(dest="sync_command", required=True, metavar="SUBCOMMAND")
+    add_inbox_commands(sync)

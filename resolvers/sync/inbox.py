@@ -368,9 +368,10 @@ class SqliteInbox:
         return None if found is None else str(found["value"])
 
     async def set_watermark(self, source: str, value: str) -> None:
+        """Move the source's watermark to `value` (UTC ISO text); never backwards."""
         self._db.execute(
             "INSERT INTO watermarks (source, value, at) VALUES (?, ?, ?) ON CONFLICT(source)"
-            " DO UPDATE SET value = excluded.value, at = excluded.at",
+            " DO UPDATE SET value = max(value, excluded.value), at = excluded.at",
             (source, value, self._clock()),
         )
 

@@ -195,6 +195,7 @@ async def test_status_reports_lag_per_source_and_watermarks(
     await inbox.put(change())
     clock.now += 42
     await inbox.set_watermark("crm:Accounts", "2026-01-01T00:00:00+00:00")
+    await inbox.set_watermark("crm:Accounts", "2025-01-01T00:00:00+00:00")  # never backwards
     status = await inbox.status()
     crm, erp = status.sources
     assert (crm.system, crm.pending, crm.lag_s) == ("crm", 1, 42)
