@@ -38,6 +38,7 @@ from gateway.observe.metrics import Metrics
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
+from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
@@ -182,6 +183,10 @@ def assemble(
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
         closers.append(_closer(bus))
+    sync = open_sync(settings.sync, crm, scm, service, bus)  # None unless [sync] enabled
+    if sync is not None:
+        starters.append(sync.start)
+        closers.insert(0, sync.close)
     app = create_app(
         settings,
         crm=crm,
@@ -201,6 +206,7 @@ def assemble(
         metrics=_metrics(settings, crm, scm),
     )
     app.state.order_process = process
+    app.state.sync = sync
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         check_policy(policy, app.state.schema._schema)

@@ -21,8 +21,10 @@ from typing import Protocol
 
 from resolvers.http import Requester
 from resolvers.records import (
+    Address,
     CatalogProduct,
     Customer,
+    ErpAddress,
     ErpCustomer,
     ErpOrder,
     Item,
@@ -145,6 +147,17 @@ class ErpPort(Protocol):
     async def list_items(self, *, first: int, after: str | None) -> Page[Item]: ...
     async def create_item(self, product: CatalogProduct) -> Item: ...
     async def create_customer(self, *, customer_name: str, crm_account_id: str) -> ErpCustomer: ...
+
+    # master data kept in step with the CRM (resolvers.sync rules)
+    async def update_customer(self, name: str, *, customer_name: str) -> ErpCustomer: ...
+    async def customer_addresses(self, customer: str) -> dict[str, ErpAddress]: ...
+    async def save_address(
+        self, customer: str, *, kind: str, title: str, address: Address, name: str | None = None
+    ) -> ErpAddress: ...
+    async def update_item(
+        self, sku: str, *, name: str, description: str | None, disabled: bool
+    ) -> Item: ...
+
     async def erp_orders_by_crm_ids(
         self, crm_order_ids: Sequence[str], *, with_lines: bool = True
     ) -> dict[str, ErpOrder]: ...

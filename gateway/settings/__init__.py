@@ -14,6 +14,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
     [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
+    [sync]            see gateway.settings.sync (inbox, processor, sync rules)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings.server import GraphiQL as GraphiQL
 from gateway.settings.server import ServerSettings, parse_server
 from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
+from gateway.settings.sync import SyncSettings, parse_sync
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
 from resolvers.saga import SagaSettings
@@ -87,6 +89,7 @@ class Settings:
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
@@ -126,6 +129,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
     "subscriptions": parse_subscriptions,
+    "sync": parse_sync,
     "metrics": parse_metrics,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")

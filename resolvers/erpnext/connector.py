@@ -46,6 +46,7 @@ from resolvers.erpnext.mapping import (
     to_stock_level,
     to_warehouse,
 )
+from resolvers.erpnext.masters import ERPNextMasterWrites
 from resolvers.erpnext.options import ERPNextOptions
 from resolvers.erpnext.shipments import ShipmentAssembler
 from resolvers.erpnext.stock import (
@@ -72,8 +73,9 @@ from resolvers.records import (
 MAX_FIRST = 500
 
 
-class ERPNext:
-    """Reads items, stock, warehouses and shipments; writes customers and sales orders."""
+class ERPNext(ERPNextMasterWrites):
+    """Reads items, stock, warehouses and shipments; writes customers and sales orders (and,
+    for the sync rules, customers' names and addresses and items: `resolvers.erpnext.masters`)."""
 
     def __init__(
         self,
