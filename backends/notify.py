@@ -120,8 +120,10 @@ class Outbox:
         if self.knobs.hit(self.knobs.drop_rate):
             self.counts["dropped"] += 1
             return
-        copies = 2 if self.knobs.hit(self.knobs.duplicate_rate) else 1
-        self.counts["duplicated"] += copies - 1
+        copies = 1
+        if self.knobs.hit(self.knobs.duplicate_rate):
+            copies = 2
+            self.counts["duplicated"] += 1
         entry = _Entry(job, copies)
         queue = self._ensure_worker()
         if self._held is not None:
