@@ -36,6 +36,8 @@ from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
+from gateway.inbound.service import open_inbound
+from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.settings import Settings, SettingsError
@@ -46,7 +48,7 @@ from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import Journal, OrderProcessService
 from resolvers.saga.recovery import Resolver
-from resolvers.sync import ChangeBus
+from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.zoho import ZohoCRM
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -163,8 +165,12 @@ def assemble(
     extensions: Sequence[Extension] = (),
     routes: Sequence[Route] = (),
     on_shutdown: Sequence[Shutdown] = (),
+    change_sink: ChangeSink | None = None,
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
+
+    With `[inbound] enabled`, /hooks/zoho and /hooks/erpnext put changes into `change_sink`
+    (the sync inbox), else straight onto the subscriptions' change bus (gateway.inbound).
 
     `extensions` run after access control and the hardening's own (trusted documents,
     limits); SettingsError when the configuration cannot work (bad policy, missing journal
@@ -184,6 +190,9 @@ def assemble(
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
         closers.append(_closer(bus))
+    inbound = open_inbound(settings, sink=_sink(settings, change_sink, bus))
+    if inbound is not None:
+        routes = [*routes, *inbound.routes()]
     app = create_app(
         settings,
         crm=crm,
@@ -222,6 +231,18 @@ def _metrics(settings: Settings, crm: CrmPort, scm: ErpPort) -> Metrics | None:
         max_operations=settings.metrics.max_operations,
         breakers=lambda: {"crm": crm.requester.breaker, "scm": scm.requester.breaker},
     )
+
+
+def _sink(settings: Settings, given: ChangeSink | None, bus: ChangeBus | None) -> ChangeSink:
+    """Where received changes go: the given sink, else the change bus."""
+    if given is not None:
+        return given
+    if bus is None and settings.inbound.enabled:
+        raise SettingsError(
+            "inbound.enabled needs somewhere to put changes: turn on [sync] (the inbox and its "
+            "rules) or [subscriptions], or set [inbound] enabled = false"
+        )
+    return BusSink(bus or ChangeBus())
 
 
 def _closer(bus: ChangeBus) -> Shutdown:
