@@ -190,9 +190,11 @@ def assemble(
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
         closers.append(_closer(bus))
-    inbound = open_inbound(settings, sink=_sink(settings, change_sink, bus))
+    inbound = open_inbound(settings, crm=crm, scm=scm, sink=_sink(settings, change_sink, bus))
     if inbound is not None:
         routes = [*routes, *inbound.routes()]
+        starters.append(inbound.start)
+        closers.insert(0, inbound.stop)
     app = create_app(
         settings,
         crm=crm,
@@ -213,6 +215,7 @@ def assemble(
         metrics=_metrics(settings, crm, scm),
     )
     app.state.order_process = process
+    app.state.inbound = inbound
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         check_policy(policy, app.state.schema._schema)
