@@ -12,6 +12,7 @@ COMMANDS.append(_add_mine)
     crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
     crossdock sdl [--federation] [--config FILE]
     crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info] [--config FILE]
+    crossdock sync register [--config FILE] [--force]
 
 Mistakes are one line on stderr and exit status 2, never a traceback: a configuration error
 names the key and the fix, a port in use names the variable that moves it.
@@ -29,6 +30,7 @@ from typing import Any
 from backends.serve import PortInUse
 from gateway.access.policy import Policy
 from gateway.auth.tokens import mint, parse_ttl
+from gateway.cli.inbound import add_sync
 from gateway.cli.reconcile import add_reconcile
 from gateway.cli.sdl import add_sdl
 from gateway.server import uvicorn_options
@@ -257,6 +259,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     _add_demo,
     add_sdl,
     add_reconcile,
+    add_sync,
 ]
 
 
