@@ -1,8 +1,12 @@
-"""`[inbound]` in the gateway: the receivers' routes and the background registration.
+"""`[inbound]` in the gateway: the receivers' routes, the background registration and the
+catch-up poll.
 
     inbound = open_inbound(settings, crm=crm, scm=scm, sink=sink)   # None unless enabled
     routes = [*routes, *inbound.routes()]
     on_startup.append(inbound.start); on_shutdown.insert(0, inbound.stop)
+
+The poll runs every `poll_interval_s` (0: never), from startup, whether notifications are
+on or not; a failed pass is logged and the next one tries again.
 
 Registration runs in the background, so the gateway listens at once even when a backend is
 down: first at startup, then every `register_interval_s`, and in any case before the Zoho
@@ -15,19 +19,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from starlette.routing import Route
 
+from gateway.inbound.poll import Poller
 from gateway.inbound.receivers import Receivers
 from gateway.inbound.registration import Registrar, Report
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 from gateway.settings.inbound import InboundSettings
 from resolvers.erpnext import ERPNext
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.sync.change import ChangeSink
+from resolvers.sync.watermarks import Watermarks
 from resolvers.zoho import ZohoCRM
 
 logger = logging.getLogger("crossdock.inbound")
@@ -38,7 +45,7 @@ Clock = Callable[[], datetime]
 
 
 class Inbound:
-    """The receivers and the registration schedule of one gateway."""
+    """The receivers, the registration schedule and the catch-up poll of one gateway."""
 
     def __init__(
         self,
@@ -46,13 +53,16 @@ class Inbound:
         *,
         receivers: Receivers | None,
         registrar: Registrar | None,
+        poller: Poller | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.receivers = receivers
         self.registrar = registrar
+        self.poller = poller
         self.last_report: Report | None = None
+        self.last_poll: dict[str, int] | None = None
         self._sleep = sleep
         self._clock = clock
         self._tasks: list[asyncio.Task[None]] = []
@@ -63,6 +73,8 @@ class Inbound:
     async def start(self) -> None:
         if self.registrar is not None:
             self._tasks.append(asyncio.create_task(self._keep_registered(self.registrar)))
+        if self.poller is not None and self.settings.poll_interval_s > 0:
+            self._tasks.append(asyncio.create_task(self._keep_polling(self.poller)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -71,6 +83,16 @@ class Inbound:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self.poller is not None:
+            self.poller.watermarks.close()
+
+    async def _keep_polling(self, poller: Poller) -> None:
+        while True:
+            try:
+                self.last_poll = await poller.poll_once()
+            except Exception:  # a backend down or a bug: log it, the next pass tries again
+                logger.exception("inbound catch-up poll failed; retrying next interval")
+            await self._sleep(self.settings.poll_interval_s)
 
     async def register(self, registrar: Registrar) -> Report:
         """One registration pass, its failures logged (never raised)."""
@@ -113,11 +135,27 @@ def open_inbound(
     inbound = settings.inbound
     if not inbound.enabled:
         return None
+    site_tz = ZoneInfo(settings.scm.site_tz)
     receivers = registrar = None
     if inbound.notifications:
-        receivers = Receivers(inbound, sink, site_tz=ZoneInfo(settings.scm.site_tz))
+        receivers = Receivers(inbound, sink, site_tz=site_tz)
         registrar = registrar_for(inbound, crm, scm)
-    return Inbound(inbound, receivers=receivers, registrar=registrar)
+    poller = None
+    if isinstance(crm, ZohoCRM) and isinstance(scm, ERPNext):
+        watermarks = open_watermarks(inbound)
+        poller = Poller(inbound, sink, watermarks, zoho=crm.wire, frappe=scm.wire, site_tz=site_tz)
+    return Inbound(inbound, receivers=receivers, registrar=registrar, poller=poller)
+
+
+def open_watermarks(settings: InboundSettings) -> Watermarks:
+    """The watermark file; a SettingsError naming the key when it cannot be opened."""
+    try:
+        return Watermarks(settings.watermarks_path)
+    except (OSError, sqlite3.Error) as exc:
+        raise SettingsError(
+            f"inbound.watermarks_path {settings.watermarks_path} cannot be opened ({exc}); set "
+            "CROSSDOCK_INBOUND_WATERMARKS or [inbound] watermarks_path to a writable file"
+        ) from None
 
 
 def registrar_for(settings: InboundSettings, crm: CrmPort, scm: ErpPort) -> Registrar | None:
