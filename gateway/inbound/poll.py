@@ -36,7 +36,7 @@ from resolvers.canonical import (
 )
 from resolvers.erpnext.wire import FrappeWire
 from resolvers.sync.change import Change, ChangeSink, Entity
-from resolvers.sync.watermarks import Watermarks
+from resolvers.sync.watermarks import WatermarkStore
 from resolvers.zoho.mapping import condition
 from resolvers.zoho.wire import ZohoWire
 
@@ -70,6 +70,11 @@ class Read:
     modified: datetime
 
 
+def stamp(moment: datetime) -> str:
+    """A watermark's text: UTC ISO with microseconds, so text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 class Poller:
     """Reads every source since its watermark and puts the changes (`poll_once`)."""
 
@@ -77,7 +82,7 @@ class Poller:
         self,
         settings: InboundSettings,
         sink: ChangeSink,
-        watermarks: Watermarks,
+        watermarks: WatermarkStore,
         *,
         zoho: ZohoWire,
         frappe: FrappeWire,
@@ -102,18 +107,21 @@ class Poller:
         return counts
 
     async def _source(self, source: str, entity: Entity, read: Any) -> int:
-        mark = self.watermarks.get(source)
-        if mark is None:
+        stored = await self.watermarks.watermark(source)
+        if stored is None:
             if self.settings.poll_from == "now":
-                self.watermarks.set(source, self.clock())
+                await self.watermarks.set_watermark(source, stamp(self.clock()))
                 return 0
             mark = BEGINNING
+        else:
+            mark = datetime.fromisoformat(stored)
         since = mark - timedelta(seconds=self.settings.poll_overlap_s)
         reads: list[Read] = await read(source.split(":", 1)[1], entity, since)
         for each in reads:
             await self.sink.put(each.change)
-        if reads:
-            self.watermarks.set(source, max(r.modified for r in reads))
+        newest = max((r.modified for r in reads), default=None)
+        if newest is not None and newest > mark:
+            await self.watermarks.set_watermark(source, stamp(newest))
         return len(reads)
 
     async def _zoho(self, module: str, entity: Entity, since: datetime) -> list[Read]:

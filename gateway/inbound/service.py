@@ -83,7 +83,7 @@ class Inbound:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self.poller is not None:
+        if self.poller is not None and isinstance(self.poller.watermarks, Watermarks):
             self.poller.watermarks.close()
 
     async def _keep_polling(self, poller: Poller) -> None:

@@ -75,7 +75,7 @@ async def test_watermarks_persist_and_only_move_forward(stack: Stack, tmp_path: 
     await make_changes(stack)
     await poller.poll_once()
     second = poller.watermarks.all()
-    assert all(second[source] >= first[source] for source in first)
+    assert all(second[source] >= first[source] for source in first)  # UTC ISO: text order
     assert second["erp:Item"] > first["erp:Item"]
     reopened = Watermarks(tmp_path / "watermarks.sqlite")
     assert reopened.all() == second
