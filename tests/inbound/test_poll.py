@@ -133,3 +133,28 @@ async def test_a_poll_that_cannot_reach_a_backend_keeps_the_watermark(stack: Sta
         await poller.poll_once()
     stack.zoho.controls.update({"down": False})
     assert poller.watermarks.all() == before
+
+
+async def test_with_a_third_dropped_repeated_and_reordered_every_change_is_heard(
+    stack: Stack,
+) -> None:
+    await stack.registered()
+    faults = {"drop_rate": 0.3, "duplicate_rate": 0.3, "reorder_rate": 0.3, "seed": 11}
+    stack.zoho.outbox.knobs.update(faults)
+    poller = poller_of(stack)
+    await poller.poll_once()  # a new installation: watermarks start now
+    crm = stack.crm_api
+    listed = await crm.get("/crm/v8/Sales_Orders", params={"fields": "id", "per_page": 20})
+    ids = [row["id"] for row in listed.json()["data"]]
+    for record_id in ids:  # one callback each
+        await crm.put(f"/crm/v8/Sales_Orders/{record_id}", json={"data": [{"Status": "Approved"}]})
+    await stack.delivered()
+    counts = stack.zoho.outbox.counts
+    assert counts["dropped"] > 0
+    assert counts["duplicated"] > 0
+    assert counts["reordered"] > 0
+    heard = {c.record_id for c in stack.sink.changes if c.entity == "order"}
+    assert not set(ids) <= heard  # the notifications alone missed some
+    await poller.poll_once()
+    heard = {c.record_id for c in stack.sink.changes if c.entity == "order"}
+    assert set(ids) <= heard  # after catch-up, every change was heard
