@@ -12,8 +12,8 @@ import pytest
 from backends.notify import NotifyKnobs, Outbox
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
-from tests.backends.receiver import Receiver
-from tests.backends.zoho.conftest import account, token_for
+from tests.support.receiver import Receiver
+from tests.support.zoho_emulation import account, token_for
 
 
 async def run(outbox: Outbox, count: int) -> list[int]:

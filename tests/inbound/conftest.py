@@ -31,8 +31,8 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.sync.change import Change
 from resolvers.zoho import ZohoCRM
-from tests.backends.zoho.conftest import token_for as zoho_token
 from tests.support.stack import ERP_URL, GATEWAY_URL, ZOHO_URL, gateway_settings, no_sleep
+from tests.support.zoho_emulation import token_for as zoho_token
 
 ZOHO_TOKEN = "zoho-callback-token-0123456789"
 ERP_SECRET = "erpnext-webhook-secret-0123456789abcdef"

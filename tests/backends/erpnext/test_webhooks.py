@@ -14,15 +14,38 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator, ErpSettings
 from backends.erpnext.store import ErpStore
-from tests.backends.erpnext.conftest import AUTH, q, sales_order
-from tests.backends.erpnext.test_stock import shipment, submit
-from tests.backends.receiver import Receiver
+from tests.support.erpnext_emulation import AUTH, q, sales_order
+from tests.support.receiver import Receiver
 
 SECRET = "whsec-0123456789abcdef0123456789"
 BODY = (
     '{"doctype": "{{ doc.doctype }}", "name": {{ doc.name | tojson }}, '
     '"modified": "{{ doc.modified }}"}'
 )
+
+
+def shipment(**overrides: Any) -> dict[str, Any]:
+    """A Shipment the seed's addresses and company make valid."""
+    doc: dict[str, Any] = {
+        "pickup_company": "Acme Corp",
+        "pickup_address_name": "Acme Corp-Billing",
+        "delivery_customer": "Globex",
+        "delivery_address_name": "Globex-Shipping",
+        "pickup_date": "2026-03-05",
+        "description_of_content": "Widgets",
+        "carrier": "DHL",
+        "value_of_goods": 40.0,
+        "shipment_parcel": [{"weight": 2.5, "count": 1}],
+    }
+    doc.update(overrides)
+    return doc
+
+
+async def submit(client: httpx.AsyncClient, doctype: str, doc: dict[str, Any]) -> httpx.Response:
+    created = await client.post(f"/api/resource/{doctype}", json=doc)
+    assert created.status_code == 200, created.text
+    name = created.json()["data"]["name"]
+    return await client.put(f"/api/resource/{doctype}/{name}", json={"docstatus": 1})
 
 
 def webhook(name: str, doctype: str, event: str, **extra: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import pytest
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
 from backends.zoho.watch import Channel
-from tests.backends.receiver import Receiver
-from tests.backends.zoho.conftest import BASE_URL, account, token_for
+from tests.support.receiver import Receiver
+from tests.support.zoho_emulation import BASE_URL, account, token_for
 
 HOOK = "http://gateway.test/hooks/zoho?tenant=t1"
 
