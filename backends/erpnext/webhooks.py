@@ -56,7 +56,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class Request:
+class WebhookCall:
     """One rendered webhook call."""
 
     webhook: str
@@ -120,7 +120,7 @@ class Webhooks:
         hooks = [self.store.get("Webhook", row["name"]) for row in names]
         return [hook for hook in hooks if hook is not None]
 
-    def _render(self, hook: Row, doc: Row) -> Request | None:
+    def _render(self, hook: Row, doc: Row) -> WebhookCall | None:
         try:
             data = _data(hook, doc)
             url = hook["request_url"]
@@ -136,17 +136,17 @@ class Webhooks:
             headers[SIGNATURE_HEADER] = signature(hook.get("webhook_secret") or "", body)
         method = hook.get("request_method") or "POST"
         timeout = float(hook.get("timeout") or 5)
-        return Request(
+        return WebhookCall(
             hook["name"], doc["doctype"], doc["name"], method, url, headers, body, timeout
         )
 
-    def _sender(self, request: Request) -> Callable[[], Awaitable[None]]:
+    def _sender(self, request: WebhookCall) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
             await self.deliver(request)
 
         return send
 
-    async def deliver(self, request: Request) -> bool:
+    async def deliver(self, request: WebhookCall) -> bool:
         """Frappe's enqueued `webhook.enqueue_webhook`: up to 3 tries, each one logged."""
         client = self.client or self._default_client()
         for attempt in range(ATTEMPTS):
@@ -172,7 +172,7 @@ class Webhooks:
                 await self._sleep((3 * attempt + 1) * self.backoff_scale)
         return False
 
-    def _log_request(self, request: Request, response: str, error: str) -> None:
+    def _log_request(self, request: WebhookCall, response: str, error: str) -> None:
         self.store.insert(
             "Webhook Request Log",
             [

@@ -197,7 +197,7 @@ class WatchApi:
         )
 
     def _expiry(self, value: Any, path: str) -> int:
-        now = self.clock_now()
+        now = self._now()
         if value in (None, ""):
             return now + DEFAULT_MS
         if not isinstance(value, str):
@@ -215,7 +215,7 @@ class WatchApi:
             )
         return expiry if expiry - now <= WEEK_MS else now + DEFAULT_MS  # Zoho: beyond a week → 1 h
 
-    def clock_now(self) -> int:
+    def _now(self) -> int:
         return self.channels.clock.now_ms()
 
     def _success(self, channel: Channel, message: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any
 from backends.serve import PortInUse
 from gateway.access.policy import Policy
 from gateway.auth.tokens import mint, parse_ttl
-from gateway.cli.inbound import add_sync
+from gateway.cli.inbound import add_sync_group
 from gateway.cli.reconcile import add_reconcile
 from gateway.cli.sdl import add_sdl
 from gateway.server import uvicorn_options
@@ -259,7 +259,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     _add_demo,
     add_sdl,
     add_reconcile,
-    add_sync,
+    add_sync_group,
 ]
 
 

@@ -61,8 +61,10 @@ def add_register(sync: Subparsers) -> None:
     p.set_defaults(run=_run_register)
 
 
-def add_sync(sub: Subparsers) -> None:
-    """`crossdock sync ...`; its subcommands (register here) hang below."""
+def add_sync_group(sub: Subparsers) -> None:
+    """`crossdock sync register` on its own. Where another module already makes the `sync`
+    group (the sync inbox's status/retry/replay), call `add_register` on its subparsers
+    instead: two `sync` groups would clash."""
     p = sub.add_parser("sync", help="change sync between the CRM and the ERP")
     sync = p.add_subparsers(dest="sync_command", required=True, metavar="SUBCOMMAND")
     add_register(sync)
