@@ -34,6 +34,8 @@ from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
+from gateway.inbound.service import open_inbound
+from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.settings import Settings, SettingsError
@@ -45,7 +47,7 @@ from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import Journal, OrderProcessService
 from resolvers.saga.recovery import Resolver
-from resolvers.sync import ChangeBus
+from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.zoho import ZohoCRM
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -162,8 +164,12 @@ def assemble(
     extensions: Sequence[Extension] = (),
     routes: Sequence[Route] = (),
     on_shutdown: Sequence[Shutdown] = (),
+    change_sink: ChangeSink | None = None,
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
+
+    With `[inbound] enabled`, /hooks/zoho and /hooks/erpnext put changes into `change_sink`
+    (the sync inbox), else straight onto the subscriptions' change bus (gateway.inbound).
 
     `extensions` run after access control and the hardening's own (trusted documents,
     limits); SettingsError when the configuration cannot work (bad policy, missing journal
@@ -187,6 +193,17 @@ def assemble(
     if sync is not None:
         starters.append(sync.start)
         closers.insert(0, sync.close)
+    inbound = open_inbound(
+        settings,
+        crm=crm,
+        scm=scm,
+        sink=_sink(settings, change_sink or sync, bus),
+        watermarks=sync.inbox if sync is not None else None,
+    )
+    if inbound is not None:
+        routes = [*routes, *inbound.routes()]
+        starters.append(inbound.start)
+        closers.insert(0, inbound.stop)
     app = create_app(
         settings,
         crm=crm,
@@ -207,6 +224,7 @@ def assemble(
     )
     app.state.order_process = process
     app.state.sync = sync
+    app.state.inbound = inbound
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         check_policy(policy, app.state.schema._schema)
@@ -225,6 +243,18 @@ def _metrics(settings: Settings, crm: CrmPort, scm: ErpPort) -> Metrics | None:
         max_operations=settings.metrics.max_operations,
         breakers=lambda: {"crm": crm.requester.breaker, "scm": scm.requester.breaker},
     )
+
+
+def _sink(settings: Settings, given: ChangeSink | None, bus: ChangeBus | None) -> ChangeSink:
+    """Where received changes go: the given sink, else the change bus."""
+    if given is not None:
+        return given
+    if bus is None and settings.inbound.enabled:
+        raise SettingsError(
+            "inbound.enabled needs somewhere to put changes: turn on [sync] (the inbox and its "
+            "rules) or [subscriptions], or set [inbound] enabled = false"
+        )
+    return BusSink(bus or ChangeBus())
 
 
 def _closer(bus: ChangeBus) -> Shutdown:

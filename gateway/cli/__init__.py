@@ -13,6 +13,7 @@ COMMANDS.append(_add_mine)
     crossdock sdl [--federation] [--config FILE]
     crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info] [--config FILE]
     crossdock sync status|retry|replay [...] [--config FILE | --inbox PATH]
+    crossdock sync register [--config FILE] [--force]
 
 Mistakes are one line on stderr and exit status 2, never a traceback: a configuration error
 names the key and the fix, a port in use names the variable that moves it.

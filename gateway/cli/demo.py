@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shlex
 import signal
+import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +31,7 @@ from gateway.auth.tokens import mint
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
+from gateway.settings.server import ServerSettings
 from gateway.wiring import assemble, build_backends
 from resolvers.saga.sealing import KEY_ENV, Sealer
 
@@ -56,8 +59,18 @@ def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]) -> Settings:
+def demo_settings(
+    emulations: Emulations,
+    data_dir: Path,
+    env: Mapping[str, str],
+    *,
+    gateway_url: str | None = None,
+) -> Settings:
     """Development settings pointing at the running emulations, state kept in `data_dir`.
+
+    With `gateway_url` (where the gateway will listen), `[inbound]` is on: the emulations
+    notify the gateway (registered at its startup, with a token and a webhook secret made
+    for this run unless CROSSDOCK_INBOUND_* set them) and the catch-up poll runs every 30 s.
 
     The only settings that may verify tokens with the published demo secret (when
     CROSSDOCK_JWT_SECRET is not set): `crossdock serve` refuses it."""
@@ -75,6 +88,15 @@ def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
     }
+    if gateway_url is not None:
+        document["inbound"] = {
+            "enabled": True,
+            "public_url": gateway_url,
+            "zoho_token": secrets.token_urlsafe(24),
+            "erpnext_secret": secrets.token_urlsafe(32),
+            "poll_interval_s": 30,
+            "watermarks_path": str(data_dir / "watermarks.sqlite"),
+        }
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
     return parse_settings(document, environ, demo=True)
@@ -128,6 +150,9 @@ def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str
         "Stock by warehouse (as logistics):",
         "  " + curl(url, "LOGISTICS_TOKEN", STOCK_BY_WAREHOUSE),
         "",
+        "Changes made through either emulation's own API notify the gateway (POST /hooks/zoho,",
+        "/hooks/erpnext; registered at startup) and reach subscriptions, e.g. orderChanged.",
+        "",
         "Ctrl-C stops the gateway and both emulations.",
     ]
     return "\n".join(lines)
@@ -162,18 +187,21 @@ async def demo_running(
         zoho_port=emulation_ports[0],
         erp_port=emulation_ports[1],
     ) as emulations:
-        settings = demo_settings(emulations, data_dir, environ)
+        server = demo_settings(emulations, data_dir, environ).server
+        host = server.host
+        bound = port if port is not None else server.port
+        try:
+            ensure_free(host, bound)
+        except PortInUse as exc:
+            raise exc.named("CROSSDOCK_PORT") from None
+        bound = bound or free_port(host)  # the emulations must know it before it listens
+        gateway_url = f"{server_scheme(server)}://{host}:{bound}"
+        settings = demo_settings(emulations, data_dir, environ, gateway_url=gateway_url)
         backends = build_backends(settings)
         try:
             app = assemble(settings, crm=backends.crm, scm=backends.scm)
             first = await backends.crm.list_orders(first=1, after=None)
             number = first.items[0].number if first.items else None
-            host = settings.server.host
-            bound = port if port is not None else settings.server.port
-            try:
-                ensure_free(host, bound)
-            except PortInUse as exc:
-                raise exc.named("CROSSDOCK_PORT") from None
             options = protocol_options(settings.server)
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
@@ -181,6 +209,19 @@ async def demo_running(
                 yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
         finally:
             await backends.aclose()
+
+
+def free_port(host: str) -> int:
+    """A port the OS says is free now (for a gateway asked to listen on port 0)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def server_scheme(server: ServerSettings) -> str:
+    return "https" if server.tls_cert_file else "http"
 
 
 def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth.tokens import parse_ttl
+from gateway.cli.inbound import add_register
 from gateway.settings import SettingsError
 from gateway.settings.sync import SyncSettings, parse_sync
 from resolvers.sync.inbox import InboxStatus, SqliteInbox
@@ -157,3 +158,4 @@ def add_sync(sub: Any) -> None:
     p = sub.add_parser("sync", help="change sync between the CRM and the ERP")
     sync = p.add_subparsers(dest="sync_command", required=True, metavar="SUBCOMMAND")
     add_inbox_commands(sync)
+    add_register(sync)

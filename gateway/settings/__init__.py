@@ -13,6 +13,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
                resolvers.erpnext.ERPNextOptions), see gateway.settings.backends
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
     [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
+    [inbound]  changes in from both systems (notifications, catch-up poll), gateway.settings.inbound
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
 """
@@ -41,6 +42,7 @@ from gateway.settings.hardening import (
     parse_rate_limits,
     parse_trusted_documents,
 )
+from gateway.settings.inbound import InboundSettings, parse_inbound
 from gateway.settings.metrics import MetricsSettings, parse_metrics
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
@@ -90,6 +92,7 @@ class Settings:
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
@@ -130,6 +133,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "views": parse_views,
     "subscriptions": parse_subscriptions,
     "sync": parse_sync,
+    "inbound": parse_inbound,
     "metrics": parse_metrics,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
