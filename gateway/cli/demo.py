@@ -20,7 +20,7 @@ import secrets
 import shlex
 import signal
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,9 +68,11 @@ def demo_settings(
 ) -> Settings:
     """Development settings pointing at the running emulations, state kept in `data_dir`.
 
-    With `gateway_url` (where the gateway will listen), `[inbound]` is on: the emulations
-    notify the gateway (registered at its startup, with a token and a webhook secret made
-    for this run unless CROSSDOCK_INBOUND_* set them) and the catch-up poll runs every 30 s.
+    With `gateway_url` (where the gateway will listen), `[inbound]` and `[sync]` are on: the
+    emulations notify the gateway (registered at its startup, with a token and a webhook
+    secret made for this run unless CROSSDOCK_INBOUND_* set them), the catch-up poll runs
+    every 30 s, and the sync rules carry each change to the other system (inbox in
+    `data_dir/sync.sqlite`).
 
     The only settings that may verify tokens with the published demo secret (when
     CROSSDOCK_JWT_SECRET is not set): `crossdock serve` refuses it."""
@@ -97,6 +99,7 @@ def demo_settings(
             "poll_interval_s": 30,
             "watermarks_path": str(data_dir / "watermarks.sqlite"),
         }
+        document["sync"] = {"enabled": True, "inbox_path": str(data_dir / "sync.sqlite")}
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
     return parse_settings(document, environ, demo=True)
@@ -131,7 +134,7 @@ def curl(url: str, token_var: str, query: str, variables: Mapping[str, Any] | No
     )
 
 
-def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str:
+def banner(url: str, tokens: Mapping[str, str], order_number: str | None, sync_inbox: str) -> str:
     """What the demo prints: where to go, how to authenticate, what to run."""
     lines = [
         f"Crossdock gateway   {url}  (open it in a browser for GraphiQL;",
@@ -151,7 +154,9 @@ def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str
         "  " + curl(url, "LOGISTICS_TOKEN", STOCK_BY_WAREHOUSE),
         "",
         "Changes made through either emulation's own API notify the gateway (POST /hooks/zoho,",
-        "/hooks/erpnext; registered at startup) and reach subscriptions, e.g. orderChanged.",
+        "/hooks/erpnext; registered at startup); the sync rules carry them to the other system",
+        "and they reach subscriptions, e.g. orderChanged. See what waits or failed with:",
+        f"  crossdock sync status --inbox {sync_inbox}",
         "",
         "Ctrl-C stops the gateway and both emulations.",
     ]
@@ -177,8 +182,10 @@ async def demo_running(
     env: Mapping[str, str] | None = None,
     port: int | None = None,
     emulation_ports: tuple[int | None, int | None] = (None, None),
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> AsyncIterator[Demo]:
-    """Emulations (seeded once) and the gateway on loopback until the block exits."""
+    """Emulations (seeded once) and the gateway on loopback until the block exits. `adjust`
+    changes the demo's settings before the gateway is built (a bench polling only, say)."""
     environ = dict(os.environ if env is None else env)
     async with emulations_running(
         data_dir=data_dir,
@@ -197,6 +204,8 @@ async def demo_running(
         bound = bound or free_port(host)  # the emulations must know it before it listens
         gateway_url = f"{server_scheme(server)}://{host}:{bound}"
         settings = demo_settings(emulations, data_dir, environ, gateway_url=gateway_url)
+        if adjust is not None:
+            settings = adjust(settings)
         backends = build_backends(settings)
         try:
             app = assemble(settings, crm=backends.crm, scm=backends.scm)
@@ -206,7 +215,8 @@ async def demo_running(
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
                 tokens = role_tokens(settings)
-                yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
+                text = banner(url, tokens, number, settings.sync.inbox_path)
+                yield Demo(url, emulations, settings, tokens, text)
         finally:
             await backends.aclose()
 

@@ -82,3 +82,47 @@ async def test_a_crm_change_reaches_a_demo_subscriber(tmp_path: Path) -> None:
             event = reader.result()
         await crm.aclose()
     assert event["data"]["orderChanged"]["id"] == order_id
+
+
+async def test_an_account_edited_in_the_crm_reaches_the_erp_in_the_demo(tmp_path: Path) -> None:
+    """The whole path over sockets: Zoho's callback, the sync inbox, rule 1 writing ERPNext."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDOCK_")}
+    async with demo_running(
+        data_dir=tmp_path, scale=0.02, env=env, port=0, emulation_ports=(0, 0)
+    ) as demo:
+        crm = await crm_user(demo.emulations.zoho_url, demo.emulations.zoho)
+        erp = httpx.AsyncClient(base_url=demo.emulations.erp_url, timeout=DEADLINE_S)
+        e = demo.emulations.erp
+        erp.headers["Authorization"] = f"token {e.api_key}:{e.api_secret}"
+        accounts = await crm.get("/crm/v8/Accounts", params={"fields": "id", "per_page": 1})
+        account_id = accounts.json()["data"][0]["id"]
+        customers = await erp.get(
+            "/api/resource/Customer",
+            params={"filters": json.dumps([["custom_crm_account_id", "=", account_id]])},
+        )
+        [customer] = customers.json()["data"]
+        city = f"Potsdam-{tmp_path.name[-6:]}"  # a value no seed holds
+        async with asyncio.timeout(DEADLINE_S):
+            while True:  # registered in the background at startup
+                if await channel_of(crm) is not None:
+                    break
+                await asyncio.sleep(0.05)
+            update = {"data": [{"Billing_City": city}]}
+            assert (await crm.put(f"/crm/v8/Accounts/{account_id}", json=update)).is_success
+            while True:  # Zoho's callback, the inbox, rule 1
+                if city in await billing_cities(erp, customer["name"]):
+                    break
+                await asyncio.sleep(0.05)
+        await crm.aclose()
+        await erp.aclose()
+
+
+async def billing_cities(erp: httpx.AsyncClient, customer: str) -> set[str]:
+    reply = await erp.get(
+        "/api/resource/Address",
+        params={
+            "fields": json.dumps(["city", "address_type"]),
+            "filters": json.dumps([["Dynamic Link", "link_name", "=", customer]]),
+        },
+    )
+    return {a["city"] for a in reply.json()["data"] if a["address_type"] == "Billing"}
