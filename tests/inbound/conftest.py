@@ -27,6 +27,7 @@ from backends.zoho.store import ZohoStore
 from gateway.inbound.service import Inbound
 from gateway.settings import Settings
 from gateway.settings.inbound import InboundSettings
+from gateway.settings.sync import SyncSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.sync.change import Change
@@ -132,11 +133,24 @@ class Stack:
 
 @pytest.fixture
 async def stack(tmp_path: Path, sink: SpySink) -> AsyncIterator[Stack]:
+    async with notifying_stack(tmp_path, sink=sink) as opened:
+        yield opened
+
+
+@contextlib.asynccontextmanager
+async def notifying_stack(
+    tmp_path: Path, *, sink: SpySink | None, sync: SyncSettings | None = None
+) -> AsyncIterator[Stack]:
+    """Seeded emulations notifying a gateway; changes go to `sink`, else to `[sync]`."""
     zoho_store, erp_store = ZohoStore(":memory:"), ErpStore(":memory:")
     seed(zoho_store, erp_store, scale=0.02, random_seed=7)
     base = gateway_settings(tmp_path)
     watermarks = str(tmp_path / "watermarks.sqlite")
-    settings = dataclasses.replace(base, inbound=inbound_settings(watermarks_path=watermarks))
+    settings = dataclasses.replace(
+        base,
+        inbound=inbound_settings(watermarks_path=watermarks),
+        sync=sync or base.sync,
+    )
     async with contextlib.AsyncExitStack() as stack:
         late = LateApp()
         zoho = ZohoEmulator(zoho_store, ZohoSettings(), notify_client=late.client())
@@ -156,7 +170,7 @@ async def stack(tmp_path: Path, sink: SpySink) -> AsyncIterator[Stack]:
         crm_api.headers["Authorization"] = f"Zoho-oauthtoken {await zoho_token(crm_api)}"
         erp_api = await stack.enter_async_context(asgi_client(erp.app, ERP_URL))
         erp_api.headers["Authorization"] = "token crossdock-demo:crossdock-demo-secret"
-        yield Stack(zoho, erp, app, sink, crm_api, erp_api)
+        yield Stack(zoho, erp, app, sink or SpySink(), crm_api, erp_api)
 
 
 class LateApp:
