@@ -14,6 +14,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
     [subscriptions]   see gateway.settings.subscriptions
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
+    [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from gateway.settings.section import SettingsError as SettingsError
 from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings.server import GraphiQL as GraphiQL
 from gateway.settings.server import ServerSettings, parse_server
+from gateway.settings.state import StateSettings, parse_state
 from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
@@ -84,6 +86,7 @@ class Settings:
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    state: StateSettings = field(default_factory=StateSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -121,6 +124,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
     "subscriptions": parse_subscriptions,
+    "state": parse_state,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
