@@ -18,31 +18,14 @@ replicas. One without the other is an error: half-shared state would multiply si
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from gateway.settings.section import Section, SettingsError, Table
+from resolvers.state.config import StateSettings
+
+__all__ = ["StateSettings", "parse_state", "workers_refused"]
 
 POSTGRES_ENV = "CROSSDOCK_POSTGRES_URL"
 REDIS_ENV = "CROSSDOCK_REDIS_URL"
-
-
-@dataclass(frozen=True)
-class StateSettings:
-    """Where shared state lives; URLs may hold passwords, so they are kept out of repr."""
-
-    postgres_url: str | None = field(default=None, repr=False)
-    redis_url: str | None = field(default=None, repr=False)
-    postgres_pool_size: int = 10
-    redis_pool_size: int = 50
-    lease_s: float = 30.0
-    lock_ttl_s: float = 15.0
-    lock_wait_s: float = 30.0
-    key_prefix: str = "crossdock:"
-
-    @property
-    def shared(self) -> bool:
-        """True when state lives in PostgreSQL and Redis (several workers may run)."""
-        return self.postgres_url is not None and self.redis_url is not None
 
 
 def parse_state(table: Table, env: Mapping[str, str]) -> StateSettings:
