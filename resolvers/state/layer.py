@@ -143,7 +143,7 @@ def open_state(settings: StateSettings, *, migrate: bool = True) -> StateLayer:
     """The configured state layer; a shared one is checked (and migrated) before use."""
     if not settings.shared:
         return EmbeddedState()
-    return SharedState(settings, _redis(settings), _postgres(settings, migrate=migrate))
+    return SharedState(settings, _redis(settings), postgres_pool(settings, migrate=migrate))
 
 
 def _redis(settings: StateSettings) -> Any:
@@ -168,7 +168,8 @@ def _redis(settings: StateSettings) -> Any:
     )
 
 
-def _postgres(settings: StateSettings, *, migrate: bool) -> Any:
+def postgres_pool(settings: StateSettings, *, migrate: bool) -> Any:
+    """A psycopg pool sized by `postgres_pool_size`, checked (and migrated) before use."""
     import psycopg
     from psycopg_pool import ConnectionPool, PoolTimeout
 
