@@ -181,7 +181,9 @@ def postgres_pool(settings: StateSettings, *, migrate: bool) -> Any:
         min_size=1,
         max_size=settings.postgres_pool_size,
         kwargs={"autocommit": True, "connect_timeout": 3},
-        timeout=5,
+        # a connection broken by a database restart is replaced, not handed to a request
+        check=ConnectionPool.check_connection,
+        timeout=2,  # the longest a journal call waits for a connection (STATE_UNAVAILABLE)
         open=False,
         name="crossdock-state",
     )
