@@ -11,7 +11,8 @@ Starts the emulations (bench.harness), a PostgreSQL and a Redis of its own
 rates no caller reaches, so each request pays for its bucket check: in-process, or one Lua
 round trip to Redis. Each set-up serves W2 orders(50) at 0 ms backend latency, 16 requests
 at a time, and placeOrder (journal, locks, idempotency key; 8 customers, 8 SKUs in turn) 4 at
-a time. Prints a Markdown
+a time. Then the cost of one state operation at a time (rate-limit check, lock hold and
+release, journal writes), in-process/SQLite against Redis/PostgreSQL (fsync on). Prints a Markdown
 table: requests per second, p50 and p95. The load generator runs in this process, on the
 same 2 cores, so the figures are a comparison, not a capacity.
 """
@@ -188,6 +189,95 @@ async def _measure(
     return await measure(call, requests=requests, concurrency=concurrency, budget_s=60.0)
 
 
+@dataclass(frozen=True)
+class Cost:
+    what: str
+    embedded: Timing
+    shared: Timing
+
+    def markdown(self) -> str:
+        e, s = self.embedded, self.shared
+        return (
+            f"| {self.what} | {e.percentile(0.5) * 1e6:.0f} | {e.percentile(0.95) * 1e6:.0f} | "
+            f"{s.percentile(0.5) * 1e6:.0f} | {s.percentile(0.95) * 1e6:.0f} |"
+        )
+
+
+async def _each(call: Callable[[], Awaitable[object]], times: int) -> Timing:
+    return await measure(call, requests=times, concurrency=1, budget_s=60.0)
+
+
+async def costs(root: Path, pg: PostgresServer, redis: RedisServer, times: int) -> list[Cost]:
+    """What one operation of the state costs, one at a time: in-process vs a round trip."""
+    from datetime import UTC as utc
+    from datetime import datetime as dt
+    from decimal import Decimal
+
+    from gateway.protection.ratelimit import Rate, RateLimiter
+    from resolvers.saga.journal import Journal
+    from resolvers.saga.locks import LocalLocks
+    from resolvers.saga.settings import SagaSettings
+    from resolvers.saga.state import LineInput, OrderInput, ProcessState
+    from resolvers.state.config import StateSettings
+    from resolvers.state.layer import SharedState, open_state
+
+    settings = StateSettings(postgres_url=pg.create_database("costs"), redis_url=redis.url)
+    shared = open_state(settings)
+    assert isinstance(shared, SharedState)
+    buckets = shared.buckets
+    assert buckets is not None
+    local = RateLimiter({}, default=Rate(1e9, 1e9))
+    key = Sealer.generate_key()
+    sqlite = Journal(root / "costs.sqlite", Sealer.from_base64(key))
+    postgres = shared.open_journal(SagaSettings(journal_key=key))
+    ids = itertools.count()
+
+    async def local_check() -> object:
+        return local.check("subject:bench")
+
+    async def redis_check() -> object:
+        return await buckets.take(["subject:bench"], per_second=1e9, burst=1e9)
+
+    async def hold(locks: object) -> object:
+        async with locks.hold(["stock:SKU-1"]):  # type: ignore[attr-defined]
+            return None
+
+    local_locks = LocalLocks()
+
+    def journal_write(journal: object) -> Callable[[], Awaitable[object]]:
+        async def write() -> object:
+            now = dt.now(utc)
+            n = next(ids)
+            order = OrderInput("C-1", (LineInput("SKU-1", Decimal(1)),))
+            state = ProcessState(f"p{n}", f"k{n}", "fp", order, now, now)
+            journal.claim(state)  # type: ignore[attr-defined]
+            journal.record_step(state.id, "validate", "started", now)  # type: ignore[attr-defined]
+            journal.save(state)  # type: ignore[attr-defined]
+            return None
+
+        return write
+
+    try:
+        return [
+            Cost(
+                "rate-limit check", await _each(local_check, times), await _each(redis_check, times)
+            ),
+            Cost(
+                "lock hold + release",
+                await _each(lambda: hold(local_locks), times),
+                await _each(lambda: hold(shared.locks), times),
+            ),
+            Cost(
+                "journal claim + step + save",
+                await _each(journal_write(sqlite), times // 4),
+                await _each(journal_write(postgres), times // 4),
+            ),
+        ]
+    finally:
+        sqlite.close()
+        await shared.aclose()
+
+
 async def main(quick: bool) -> str:
     why = missing()
     if why is not None:
@@ -196,10 +286,11 @@ async def main(quick: bool) -> str:
     rows: list[Row] = []
     with (
         tempfile.TemporaryDirectory(prefix="crossdock-scaleout-") as tmp,
-        PostgresServer.start() as pg,
+        PostgresServer.start(durable=True) as pg,
         RedisServer.start() as redis,
     ):
         root = Path(tmp)
+        unit = await costs(root, pg, redis, 400 if quick else 2000)
         async with emulations(root / "data", scale=1.0) as emu:
             for index, setup in enumerate(SETUPS):
                 state = {
@@ -207,10 +298,10 @@ async def main(quick: bool) -> str:
                     "CROSSDOCK_REDIS_URL": redis.url,
                 }
                 rows += await run_setup(emu, setup, root / f"gw{index}", state, requests)
-    return report(rows, quick)
+    return report(rows, unit, quick)
 
 
-def report(rows: list[Row], quick: bool) -> str:
+def report(rows: list[Row], unit: list[Cost], quick: bool) -> str:
     load = os.getloadavg()
     lines = [
         f"# Scale-out figures ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
@@ -222,6 +313,12 @@ def report(rows: list[Row], quick: bool) -> str:
         "| set-up | workload | requests | req/s | p50 ms | p95 ms |",
         "|---|---|---:|---:|---:|---:|",
         *(row.markdown() for row in rows),
+        "",
+        "One operation at a time (µs; SQLite with synchronous=FULL, PostgreSQL with fsync on):",
+        "",
+        "| operation | embedded p50 | embedded p95 | shared p50 | shared p95 |",
+        "|---|---:|---:|---:|---:|",
+        *(cost.markdown() for cost in unit),
     ]
     return "\n".join(lines)
 

@@ -95,9 +95,12 @@ class PostgresServer:
     data: Path
     port: int
 
+    durable: bool = False
+
     @classmethod
     @contextlib.contextmanager
-    def start(cls) -> Iterator[PostgresServer]:
+    def start(cls, *, durable: bool = False) -> Iterator[PostgresServer]:
+        """`durable`: fsync on, as in production (the bench); tests run without it."""
         found = pg_bin()
         if found is None:
             raise RuntimeError(missing() or "PostgreSQL not found")
@@ -111,7 +114,7 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        server = cls(found, data, free_port())
+        server = cls(found, data, free_port(), durable)
         try:
             server.run()
             yield server
@@ -124,8 +127,9 @@ class PostgresServer:
         return f"postgresql://crossdock@127.0.0.1:{self.port}"
 
     def run(self) -> None:
+        fsync = "on" if self.durable else "off"
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} -c fsync=off "
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} -c fsync={fsync} "
             "-c max_connections=200"
         )
         subprocess.run(  # noqa: S603 - fixed arguments

@@ -262,3 +262,32 @@ def _served_eventually(replica: Replica, total: int) -> dict[str, int]:
         time.sleep(0.1)
         served = replica.served_by()
     return served
+
+
+async def test_sigterm_drains_the_requests_under_way_then_stops_every_worker(
+    cluster: Cluster,
+) -> None:
+    crm = cluster.emulations.zoho_url + "/_emulator"
+    with Replica.start(cluster.config, cluster.state, workers=2, name="drain") as replica:
+        async with client("admin-drain", "admin") as http, httpx.AsyncClient() as knobs:
+            (await knobs.post(crm + "/stats/reset")).raise_for_status()
+            (await knobs.post(crm + "/faults", json={"latency_ms": 1500})).raise_for_status()
+            try:
+                slow = asyncio.create_task(
+                    gql(http, replica.url, "{ orders(first: 2) { nodes { number } } }")
+                )
+                await _until(lambda: _crm_busy(cluster))  # the request waits on the CRM now
+                replica.process.terminate()  # SIGTERM to the supervisor
+                answer = await slow
+            finally:
+                (await knobs.post(crm + "/faults", json={"latency_ms": 0})).raise_for_status()
+        assert "errors" not in answer, answer
+        assert len(answer["data"]["orders"]["nodes"]) == 2
+        assert replica.process.wait(timeout=30) == 0
+    log = replica.log.read_text(encoding="utf-8")
+    assert log.count("Finished server process") == 2, log
+
+
+def _crm_busy(cluster: Cluster) -> bool:
+    stats = httpx.get(cluster.emulations.zoho_url + "/_emulator/stats").json()
+    return any(route.startswith("GET /crm/v8/Sales_Orders") for route in stats["routes"])
