@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -236,7 +236,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         ):
             principal = await self._authenticate(request, self.authenticate)
         if isinstance(request, Request) and not self._asks_for_ide(request):
-            self._take_token(request, principal)
+            await self._take_token(request, principal)
         return GatewayContext(
             crm=self.crm,
             scm=self.scm,
@@ -259,7 +259,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         if failed is None or "authorization" not in request.headers:
             return await authenticate(request)
         address = client_address(request.scope.get("client"))
-        decision = failed.check(address)
+        decision = await failed.admit(address)
         if not decision.allowed:
             self._refused("failed_auth")
             raise rate_limited(decision, "Too many failed authentications from this address")
@@ -267,14 +267,14 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             return await authenticate(request)
         except Exception as error:
             if is_failed_authentication(error):
-                failed.failed(address)
+                await failed.record_failure(address)
             raise
 
-    def _take_token(self, request: Request, principal: Principal) -> None:
+    async def _take_token(self, request: Request, principal: Principal) -> None:
         if self.rate_limiter is None:
             return
         client = request.client.host if request.client else "unknown"
-        decision = self.rate_limiter.check_principal(principal, fallback_key=f"client:{client}")
+        decision = await self.rate_limiter.take(principal, fallback_key=f"client:{client}")
         if not decision.allowed:
             self._refused("requests")
             raise rate_limited(decision, "Too many requests")
@@ -310,15 +310,25 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+Probe = Callable[[], Awaitable[None]]
+
+
 def _readiness(
-    crm: CrmPort, scm: ErpPort, recovering: Callable[[], bool] | None = None
+    crm: CrmPort,
+    scm: ErpPort,
+    recovering: Callable[[], bool] | None = None,
+    probes: Mapping[str, Probe] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
+    extra = dict(probes or {})
+
     async def readyz(request: Request) -> Response:
         if recovering is not None and recovering():
             recovery = {"status": "recovering", "detail": "interrupted order processes"}
             return JSONResponse(recovery, status_code=503)
-        systems = ("crm", "scm")
-        results = await asyncio.gather(crm.ping(), scm.ping(), return_exceptions=True)
+        systems = ("crm", "scm", *extra)
+        results = await asyncio.gather(
+            crm.ping(), scm.ping(), *(probe() for probe in extra.values()), return_exceptions=True
+        )
         failing: dict[str, str] = {}
         for system, result in zip(systems, results, strict=True):
             if isinstance(result, CrossdockError):
@@ -370,6 +380,7 @@ def create_app(
     recovering: Callable[[], bool] | None = None,
     change_bus: Any = None,
     metrics: Metrics | None = None,
+    probes: Mapping[str, Probe] | None = None,
 ) -> Starlette:
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
@@ -379,7 +390,9 @@ def create_app(
     while `recovering()` is true, /readyz answers 503 `{"status": "recovering"}`;
     with a `change_bus` (resolvers.sync.ChangeBus) /graphql also serves subscriptions
     (`app.state.change_bus`; gateway.subscriptions); with `metrics` (gateway.observe) the
-    operations and backend calls are counted and `/metrics` serves them.
+    operations and backend calls are counted and `/metrics` serves them; `probes` are more
+    readiness checks by name (e.g. "state": shared PostgreSQL and Redis), each raising when
+    not ready.
     """
     graphql = GraphQLApp(
         settings,
@@ -406,7 +419,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", _readiness(crm, scm, recovering), methods=["GET"]),
+            Route("/readyz", _readiness(crm, scm, recovering, probes), methods=["GET"]),
             *ide_routes,
             *metrics_routes,
             *routes,

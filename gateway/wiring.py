@@ -12,6 +12,10 @@ process over an encrypted journal, serves subscriptions from the change bus
 enabled = false`, recovering interrupted processes in the background once
 the app starts (and resolving those whose outcome was unknown, every few seconds).
 
+State (resolvers.state, `[state]`): embedded by default; with PostgreSQL and Redis configured
+the journal, the order process's locks and the rate limits are shared by every worker and
+replica, and /readyz also checks both stores.
+
 Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
 operation limits per role, trusted documents, rate limits per caller; backend TLS and
 protection from settings.
@@ -38,6 +42,7 @@ from gateway.inbound.service import open_inbound
 from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
 from gateway.protection.hardening import Hardening, backend_verify
+from gateway.protection.shared_ratelimit import shared_rate_limiter
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
 from gateway.sync import open_sync
@@ -45,8 +50,10 @@ from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
-from resolvers.saga import Journal, OrderProcessService
+from resolvers.saga import OrderProcessService
+from resolvers.saga.journal import JournalStore
 from resolvers.saga.recovery import Resolver
+from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
 from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.zoho import ZohoCRM
 from schema.build import Extension
@@ -100,7 +107,7 @@ class OrderProcess:
     background resolver: start-up recovery, then a pass every `resolve_interval_s`."""
 
     service: OrderProcessService
-    journal: Journal
+    journal: JournalStore
     resolver: Resolver
 
     async def start(self) -> None:
@@ -116,15 +123,19 @@ class OrderProcess:
         self.journal.close()
 
 
-def open_order_process(settings: Settings, crm: CrmPort, scm: ErpPort) -> OrderProcess | None:
-    """The order process over its journal, or None when `[saga] enabled = false`."""
+def open_order_process(
+    settings: Settings, crm: CrmPort, scm: ErpPort, state: StateLayer | None = None
+) -> OrderProcess | None:
+    """The order process over its journal, or None when `[saga] enabled = false`; with a
+    shared `state`, the journal is in PostgreSQL and the locks in Redis."""
     saga = settings.saga
     if not saga.enabled:
         return None
     if saga.missing_key:
         raise missing_key_error()
+    state = state or EmbeddedState()
     try:
-        journal = saga.open_journal()
+        journal = state.open_journal(saga)
     except CrossdockError as exc:
         raise SettingsError(exc.message) from None
     except OSError as exc:
@@ -141,6 +152,7 @@ def open_order_process(settings: Settings, crm: CrmPort, scm: ErpPort) -> OrderP
         recovery_wait_s=saga.recovery_wait_s,
         limits=saga.limits,
         on_short_reservation=saga.on_short_reservation,
+        locks=state.locks,
     )
     return OrderProcess(service, journal, Resolver(service, interval_s=saga.resolve_interval_s))
 
@@ -168,8 +180,9 @@ def assemble(
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
 
-    With `[inbound] enabled`, /hooks/zoho and /hooks/erpnext put changes into `change_sink`
-    (the sync inbox), else straight onto the subscriptions' change bus (gateway.inbound).
+    With `[inbound] enabled`, /hooks/zoho, /hooks/erpnext and the catch-up poll put changes
+    into `change_sink` if given, else into the sync inbox (`[sync] enabled`), else straight
+    onto the subscriptions' change bus (gateway.inbound).
 
     `extensions` run after access control and the hardening's own (trusted documents,
     limits); SettingsError when the configuration cannot work (bad policy, missing journal
@@ -181,10 +194,12 @@ def assemble(
     closers: list[Shutdown] = []
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
     access = access_extension(policy, mode=settings.policy.mode, audit=audit)
-    process = open_order_process(settings, crm, scm)
+    state = _open_state(settings)
+    process = open_order_process(settings, crm, scm, state)
     starters: list[Startup] = [] if process is None else [process.start]
     if process is not None:
         closers.append(process.close)
+    closers.append(state.aclose)
     service = None if process is None else process.service
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
@@ -216,15 +231,17 @@ def assemble(
         on_startup=starters,
         on_shutdown=[*closers, *on_shutdown],
         routes=routes,
-        rate_limiter=hardening.rate_limiter,
+        rate_limiter=shared_rate_limiter(hardening.rate_limiter, state.buckets),
         middleware=hardening.middleware,
         recovering=None if process is None else process.recovering,
         change_bus=bus,
         metrics=_metrics(settings, crm, scm),
+        probes={"state": state.probe} if state.kind == "shared" else None,
     )
     app.state.order_process = process
     app.state.sync = sync
     app.state.inbound = inbound
+    app.state.state_layer = state
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         check_policy(policy, app.state.schema._schema)
@@ -255,6 +272,14 @@ def _sink(settings: Settings, given: ChangeSink | None, bus: ChangeBus | None) -
             "rules) or [subscriptions], or set [inbound] enabled = false"
         )
     return BusSink(bus or ChangeBus())
+
+
+def _open_state(settings: Settings) -> StateLayer:
+    """The state layer of `[state]`; a shared store that cannot be used is a start-up error."""
+    try:
+        return open_state(settings.state)
+    except StateStartError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _closer(bus: ChangeBus) -> Shutdown:

@@ -16,6 +16,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [inbound]  changes in from both systems (notifications, catch-up poll), gateway.settings.inbound
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
+    [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from gateway.settings.section import SettingsError as SettingsError
 from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings.server import GraphiQL as GraphiQL
 from gateway.settings.server import ServerSettings, parse_server
+from gateway.settings.state import StateSettings, parse_state
 from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
 from gateway.settings.sync import SyncSettings, parse_sync
 from gateway.settings.views import ViewSettings, parse_views
@@ -94,6 +96,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    state: StateSettings = field(default_factory=StateSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -135,6 +138,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "sync": parse_sync,
     "inbound": parse_inbound,
     "metrics": parse_metrics,
+    "state": parse_state,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
