@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 
 from resolvers.state.config import StateSettings
-from tests.conftest import JOURNAL_KEY, JWT_SECRET
 from tests.scaleout.engines import free_port
+from tests.support.stack import JOURNAL_KEY, JWT_SECRET
 
 EMULATIONS = """
 import sys

@@ -24,9 +24,9 @@ from backends.erpnext.store import ErpStore
 from backends.seed_names import LEAF_WAREHOUSES
 from gateway.auth.tokens import mint
 from resolvers.state.config import StateSettings
-from tests.conftest import JWT_SECRET
 from tests.scaleout.engines import PostgresServer, RedisServer
 from tests.scaleout.replicas import Emulations, Replica, write_config
+from tests.support.stack import JWT_SECRET
 
 pytestmark = [pytest.mark.engines, pytest.mark.sockets]
 RATE = "[rate_limits.roles.analyst]\nper_second = 0.01\nburst = 4\n"

@@ -24,8 +24,8 @@ from resolvers.state.errors import LeaseLost, LockBusy, ProcessBusy, StateUnavai
 from resolvers.state.layer import SharedState, StateStartError, open_state
 from resolvers.state.migrations import MIGRATIONS
 from resolvers.state.redis_buckets import RedisBuckets
-from tests.conftest import JOURNAL_KEY
 from tests.scaleout.engines import RedisServer
+from tests.support.stack import JOURNAL_KEY
 
 pytestmark = pytest.mark.engines
 SAGA = SagaSettings(journal_key=JOURNAL_KEY)
