@@ -26,6 +26,7 @@ from typing import Any
 
 from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
 from gateway.auth.tokens import mint
+from gateway.console import offer_demo_tokens
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
@@ -74,6 +75,7 @@ def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]
         "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
+        "console": {"enabled": True},
     }
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
@@ -114,6 +116,7 @@ def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str
     lines = [
         f"Crossdock gateway   {url}  (open it in a browser for GraphiQL;",
         '                    add the header {"Authorization": "Bearer <token>"} there)',
+        f"Console             {url.removesuffix('/graphql')}/console  (sign in by picking a role)",
         "",
         "Tokens (12 h; mint more with: crossdock token --role partner --partner-id DHL --ttl 1h):",
     ]
@@ -175,9 +178,10 @@ async def demo_running(
             except PortInUse as exc:
                 raise exc.named("CROSSDOCK_PORT") from None
             options = protocol_options(settings.server)
+            tokens = role_tokens(settings)
+            offer_demo_tokens(app, settings, tokens, dict(DEMO_ROLES))
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
-                tokens = role_tokens(settings)
                 yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
         finally:
             await backends.aclose()

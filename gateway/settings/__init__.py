@@ -14,6 +14,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
     [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
+    [console]   see gateway.settings.console
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from gateway.settings.access import (
     parse_policy,
 )
 from gateway.settings.backends import parse_crm, parse_scm
+from gateway.settings.console import ConsoleSettings, parse_console
 from gateway.settings.hardening import (
     RateLimitSettings,
     TrustedDocumentSettings,
@@ -88,6 +90,7 @@ class Settings:
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -127,6 +130,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "views": parse_views,
     "subscriptions": parse_subscriptions,
     "metrics": parse_metrics,
+    "console": parse_console,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
