@@ -142,8 +142,9 @@ async function gql(query, variables = {}) {
     throw new ConsoleError("The gateway did not answer. Check that it is running, then try again.");
   }
   if (response.status === 401) {
-    signOut("The gateway no longer accepts this token (expired or revoked). Sign in again.");
-    throw new ConsoleError("Signed out: the token was refused.");
+    const reason = describeErrors((await response.json().catch(() => ({}))).errors) || "HTTP 401.";
+    if (session.viewer) signOut(`Signed out: the gateway no longer accepts the token (${reason}) Sign in again.`);
+    throw new ConsoleError(`The gateway refused the token: ${reason}`);
   }
   let body;
   try {
@@ -314,10 +315,13 @@ async function route() {
   if (!session.token) return;
   const [, path, ...rest] = location.hash.split("/");
   const page = PAGES.find((p) => p.path === path && p.available()) ?? firstPage();
+  const refused = path && page.path !== path
+    ? h("p", { class: "notice", role: "status" }, `“${path}” is not a page your role may open; here is ${page.title}.`) : null;
+  if (page.path !== path) history.replaceState(null, "", `#/${page.path}`);
   renderFrame();
   const main = document.getElementById("main");
   const view = h("div", { class: "page" });
-  replace(main, h("h1", {}, page.title), view);
+  replace(main, refused, h("h1", {}, page.title), view);
   document.title = `${page.title} · Crossdock console`;
   main.focus();
   try {
@@ -482,9 +486,11 @@ async function renderApprovals(view, _path, answer = []) {
     result,
     section("Held by Crossdock", placed.length === 0 ? emptyState("No order is waiting for approval.") :
       h("ul", { class: "queue" }, placed.map((x) => heldCard(x.order, x.process, mayApprove, result, view)))),
-    section("Held in the CRM, not placed through Crossdock",
-      h("p", { class: "hint" }, "These have no Crossdock process to approve; approve them in the CRM."),
-      orderTable("Held in the CRM", elsewhere)));
+    section("Held without a process you may act on",
+      h("p", { class: "hint" }, mayApprove
+        ? "These were not placed through Crossdock: there is no process to approve here; approve them in the CRM."
+        : "Placed outside Crossdock, or through Crossdock by another user (only approvers see every process)."),
+      orderTable("Held orders without a visible process", elsewhere)));
 }
 
 async function heldProcesses(ids) {
