@@ -153,7 +153,10 @@ async function gql(query, variables = {}) {
     throw new ConsoleError(`The gateway answered ${response.status} without a GraphQL body. Try again.`);
   }
   if (!body.data) throw new ConsoleError(describeErrors(body.errors) || `HTTP ${response.status}`);
-  return { data: body.data, errors: body.errors ?? [] };
+  // [policy] mode = "null": a denied field comes back null with a FORBIDDEN error; it is simply
+  // not shown (in the default "hide" mode the console never asks for one)
+  const errors = (body.errors ?? []).filter((e) => e.extensions?.code !== "FORBIDDEN");
+  return { data: body.data, errors };
 }
 
 function describeErrors(errors) {
