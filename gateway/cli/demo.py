@@ -24,6 +24,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+
 from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
 from gateway.auth.tokens import mint
 from gateway.console import offer_demo_tokens
@@ -145,6 +147,7 @@ class Demo:
     settings: Settings
     tokens: Mapping[str, str]
     banner: str
+    app: Starlette | None = None  # the gateway's app (its change bus: app.state.change_bus)
 
 
 @contextlib.asynccontextmanager
@@ -182,7 +185,7 @@ async def demo_running(
             offer_demo_tokens(app, settings, tokens, dict(DEMO_ROLES))
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
-                yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
+                yield Demo(url, emulations, settings, tokens, banner(url, tokens, number), app)
         finally:
             await backends.aclose()
 

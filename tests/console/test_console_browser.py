@@ -25,9 +25,11 @@ import io
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +38,7 @@ import httpx
 import pytest
 
 from gateway.cli.demo import Demo, demo_running
+from resolvers.sync import Change
 from tests.gateway.test_graphiql_browser import CHROMIUM_ARGS, LOOPBACK, chromium_or_fail
 
 pytestmark = [pytest.mark.browser, pytest.mark.sockets]
@@ -57,8 +60,10 @@ ERP_AUTH = {"Authorization": "token crossdock-demo:crossdock-demo-secret"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """`crossdock demo` on loopback (free ports, small seed) in a thread, for this module."""
+def demo_thread(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Demo, asyncio.AbstractEventLoop]]:
+    """`crossdock demo` on loopback (free ports, small seed) in a thread, and its event loop."""
     data_dir = tmp_path_factory.mktemp("console-demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDOCK_")}
     started = threading.Event()
@@ -87,10 +92,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     assert started.wait(WAIT_MS / 1000), "the demo did not start"
     if "error" in held:
         raise held["error"]
-    yield held["demo"]
     loop, stop = held["stop"]
+    yield held["demo"], loop
     loop.call_soon_threadsafe(stop.set)
     thread.join(WAIT_MS / 1000)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_thread: tuple[Demo, asyncio.AbstractEventLoop]) -> Demo:
+    return demo_thread[0]
 
 
 @pytest.fixture(scope="module")
@@ -159,15 +169,25 @@ def open_tab(browser: Any, demo: Demo) -> Iterator[Any]:
         page.on("request", lambda r: tab.requests.append(f"{r.method} {r.url}"))
         page.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: tab.problems.append(str(e)))
-        page.on(
-            "response",
-            lambda r: tab.graphql.append(r) if r.url.endswith("/graphql") else None,
-        )
+        page.on("response", lambda r: tab.graphql.append(r) if is_graphql_json(r) else None)
         return tab
 
     yield make
     for context in contexts:
         context.close()
+
+
+def is_graphql_json(response: Any) -> bool:
+    """A /graphql answer with a JSON body (not a subscription's event stream)."""
+    media_type = response.headers.get("content-type", "")
+    return bool(response.url.endswith("/graphql") and "json" in media_type)
+
+
+def wait_until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.05)
 
 
 def sign_in(tab: Tab, role: str) -> None:
@@ -465,3 +485,55 @@ def test_a_pasted_token_signs_in_and_is_kept_for_the_tab_only(open_tab: Any, dem
     tab.page.get_by_role("button", name="Sign out").click()
     expect(tab.page.locator("#token")).to_be_visible()
     assert tab.page.evaluate("sessionStorage.length") == 0
+
+
+def test_order_360_and_approvals_follow_changes_live(
+    open_tab: Any, demo_thread: tuple[Demo, asyncio.AbstractEventLoop]
+) -> None:
+    """An order approved elsewhere: the change bus's event updates both pages in place."""
+    from playwright.sync_api import expect
+
+    demo, loop = demo_thread
+    assert demo.app is not None
+    bus = demo.app.state.change_bus
+
+    def approve_elsewhere_and_announce(held: dict[str, Any]) -> None:
+        approve = "mutation($id: ID!) { approveOrder(id: $id) { status } }"
+        assert gql(demo, "admin", approve, {"id": held["processId"]})["approveOrder"] == {
+            "status": "APPROVED"
+        }
+        change = Change(
+            system="crm",
+            entity="order",
+            record_id=held["order"]["id"],
+            operation="update",
+            origin="notification",
+            received_at=datetime.now(UTC),
+        )
+        loop.call_soon_threadsafe(bus.publish, change)
+
+    first = place_held_order(demo, "admin")
+    number = first["order"]["number"]
+    tab = open_tab()
+    sign_in(tab, "admin")
+    tab.page.goto(f"{tab.base}/console#/orders/{number}")
+    expect(tab.page.locator(".live")).to_have_attribute("data-live", "on", timeout=WAIT_MS)
+    wait_until(lambda: bus.subscribers == 1, "the order page subscribed")
+    status = tab.page.locator("main .card").first.locator(".badge").first
+    expect(status).to_have_attribute("data-status", "PENDING_APPROVAL")
+    approve_elsewhere_and_announce(first)
+    expect(status).to_have_attribute("data-status", "APPROVED", timeout=WAIT_MS)
+    expect(tab.page.locator(".live")).to_contain_text("updated at", timeout=WAIT_MS)
+    tab.shot("admin-order-360-live")
+
+    open_page(tab, "Stock")  # another page: the order's stream ends
+    wait_until(lambda: bus.subscribers == 0, "the order page's stream ended")
+    second = place_held_order(demo, "admin")
+    card = tab.page.locator(f'li.held[data-order="{second["order"]["number"]}"]')
+    tab.page.goto(f"{tab.base}/console#/approvals")
+    card.wait_for(timeout=WAIT_MS)
+    expect(tab.page.locator(".live")).to_have_attribute("data-live", "on", timeout=WAIT_MS)
+    wait_until(lambda: bus.subscribers == 1, "the approvals page subscribed")
+    approve_elsewhere_and_announce(second)
+    expect(card).to_have_count(0, timeout=WAIT_MS)
+    tab.assert_clean()

@@ -22,7 +22,7 @@ export const STATUS_TONES = {
   done: "ok", started: "info", failed: "bad", compensated: "muted",
 };
 
-const session = { token: null, viewer: null, types: new Map(), query: new Set(), mutation: new Set() };
+const session = { token: null, viewer: null, types: new Map(), query: new Set(), mutation: new Set(), streams: new Set() };
 
 // ---------------------------------------------------------------- DOM helpers (text nodes only)
 
@@ -169,6 +169,87 @@ function partialNotice(errors) {
   return h("p", { class: "notice", role: "status" }, `Part of this page could not be read: ${describeErrors(errors)}`);
 }
 
+// ---------------------------------------------------------------- live updates (subscriptions)
+
+// One subscription over GraphQL-over-SSE (a POST with the token in its header, read as a
+// stream); `onData` gets each event's data. Streams end when the page changes or on sign-out.
+// `indicator` says whether the page is live. Without the Subscription field, nothing happens.
+function live(field, query, variables, onData, indicator) {
+  if (!can("Subscription", field)) return;
+  const controller = new AbortController();
+  session.streams.add(controller);
+  const follow = async () => {
+    const response = await fetch(GRAPHQL, {
+      method: "POST",
+      signal: controller.signal,
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream", Authorization: `Bearer ${session.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    if (!response.ok || !response.body) return;
+    replace(indicator, "Live: this page updates when the CRM or the ERP reports a change.");
+    indicator.dataset.live = "on";
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replaceAll("\r\n", "\n");
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const kind = /^event: ?(.*)$/m.exec(block)?.[1];
+        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+        if (kind === "complete") return;
+        if (kind === "next" && data) {
+          const body = JSON.parse(data);
+          if (body.data) onData(body.data);
+        }
+      }
+    }
+  };
+  follow().catch(() => null).finally(() => {  // aborted or dropped: the page keeps what it shows
+    session.streams.delete(controller);
+    if (!controller.signal.aborted) {
+      replace(indicator, "Not live: the update stream ended; reopen the page to follow changes.");
+      indicator.dataset.live = "off";
+    }
+  });
+}
+
+function stopLive() {
+  for (const controller of session.streams) controller.abort();
+  session.streams.clear();
+}
+
+// `run` at most once at a time; a call while it runs schedules one more run after it.
+function serialized(run) {
+  let running = null;
+  let again = false;
+  const go = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = run().catch(() => null);
+    await running;
+    running = null;
+    if (again) {
+      again = false;
+      await go();
+    }
+  };
+  return go;
+}
+
+function liveIndicator() {
+  return h("p", { class: "hint live", role: "status", "aria-live": "polite", "data-live": "off" });
+}
+
+function updatedNow(indicator, what) {
+  const at = new Date().toISOString().slice(11, 19);
+  replace(indicator, `Live: updated at ${at} UTC after ${what}.`);
+}
+
 // The selection of `spec` on `type`, keeping only the fields this role can see. A spec entry is
 // a field name, or {f, type, sel, args} for a field with a selection of its own.
 function pick(type, spec) {
@@ -235,6 +316,7 @@ async function signIn(token) {
 }
 
 function signOut(message) {
+  stopLive();
   sessionStorage.removeItem(TOKEN_KEY);
   Object.assign(session, { token: null, viewer: null, types: new Map(), query: new Set(), mutation: new Set() });
   renderFrame();
@@ -286,7 +368,7 @@ async function demoRoles() {
 
 const PAGES = [
   { path: "orders", title: "Order 360", available: () => session.query.has("orders") && session.query.has("order"), render: renderOrders },
-  { path: "approvals", title: "Approvals", available: () => session.query.has("orders") && session.query.has("orderProcess"), render: renderApprovals },
+  { path: "approvals", title: "Approvals", available: () => session.query.has("orders") && session.query.has("orderProcess"), render: approvalsPage },
   { path: "shipments", title: "Shipments", available: () => session.query.has("shipments"), render: renderShipments },
   { path: "stock", title: "Stock", available: () => session.query.has("products") && can("Product", "stock"), render: renderStock },
   { path: "exports", title: "Exports", available: () => true, render: renderExports },
@@ -316,6 +398,7 @@ function renderFrame() {
 
 async function route() {
   if (!session.token) return;
+  stopLive();
   const [, path, ...rest] = location.hash.split("/");
   const page = PAGES.find((p) => p.path === path && p.available()) ?? firstPage();
   const refused = path && page.path !== path
@@ -347,8 +430,19 @@ async function renderOrders(view, [number]) {
   } }, h("label", { for: "order-search" }, "Order number or customer"), input,
   h("button", { type: "submit", class: "primary" }, "Search"));
   replace(view, search, results);
-  if (number) await showOrder(results, number);
-  else await recentOrders(results);
+  if (!number) {
+    await recentOrders(results);
+    return;
+  }
+  const order = await showOrder(results, number);
+  if (!order) return;
+  const indicator = liveIndicator();
+  view.insertBefore(indicator, results);
+  const refresh = serialized(async () => {
+    await showOrder(results, number);
+    updatedNow(indicator, "a change of this order");
+  });
+  live("orderChanged", "subscription($id: ID) { orderChanged(id: $id) { id } }", { id: order.id }, refresh, indicator);
 }
 
 async function recentOrders(target) {
@@ -392,10 +486,11 @@ async function showOrder(target, number) {
   const order = data.order;
   if (!order) {
     replace(target, emptyState(`No order ${number} (or none this role may read).`));
-    return;
+    return null;
   }
   const process = await orderProcess(order.id);
   replace(target, partialNotice(errors), orderHeader(order), orderLines(order), orderShipments(order), process);
+  return order;
 }
 
 function orderHeader(o) {
@@ -474,7 +569,24 @@ function processError(title, e) {
 
 // ---------------------------------------------------------------- Approvals
 
-async function renderApprovals(view, _path, answer = []) {
+async function approvalsPage(view) {
+  const indicator = liveIndicator();
+  const queue = h("div", {});
+  replace(view, indicator, queue);
+  let shown = await renderApprovals(queue);
+  const refresh = serialized(async () => {
+    shown = await renderApprovals(queue, [...(queue.querySelector("#approval-result")?.childNodes ?? [])]);
+    updatedNow(indicator, "a change of a held order");
+  });
+  const onChange = (data) => {
+    const changed = data.orderChanged;
+    if (changed.status === "PENDING_APPROVAL" || shown.has(changed.id)) refresh();
+  };
+  live("orderChanged", "subscription { orderChanged { id status } }", {}, onChange, indicator);
+}
+
+// The queue into `view`; returns the ids of the held orders it shows.
+async function renderApprovals(view, answer = []) {
   replace(view, loading("Loading held orders…"));
   const { data, errors } = await gql(`{ orders(first: ${PAGE_SIZE}, status: PENDING_APPROVAL) { nodes { ${pick("Order", ORDER_ROW)} } } }`);
   const held = data.orders?.nodes ?? [];
@@ -494,6 +606,7 @@ async function renderApprovals(view, _path, answer = []) {
         ? "These were not placed through Crossdock: there is no process to approve here; approve them in the CRM."
         : "Placed outside Crossdock, or through Crossdock by another user (only approvers see every process)."),
       orderTable("Held orders without a visible process", elsewhere)));
+  return new Set(ids);
 }
 
 async function heldProcesses(ids) {
@@ -524,7 +637,7 @@ function heldCard(order, process, mayApprove, result, view) {
       replace(result, errorState(error.message));
       return;
     }
-    await renderApprovals(view, [], [...result.childNodes]);  // the queue afresh, the answer kept
+    await renderApprovals(view, [...result.childNodes]);  // the queue afresh, the answer kept
   });
   return h("li", { class: "card held", "data-order": order.number },
     h("h3", {}, orderLink(order.number), " ", badge(process.status)),
