@@ -609,7 +609,17 @@ async function renderApprovals(view, answer = []) {
   return new Set(ids);
 }
 
+// The processes of `ids`, PROCESS_BATCH per request: the gateway's operation limits allow
+// 20 root fields and 30 aliases by default.
+const PROCESS_BATCH = 10;
+
 async function heldProcesses(ids) {
+  const batches = [];
+  for (let start = 0; start < ids.length; start += PROCESS_BATCH) batches.push(ids.slice(start, start + PROCESS_BATCH));
+  return (await Promise.all(batches.map(processBatch))).flat();
+}
+
+async function processBatch(ids) {
   const vars = ids.map((_, i) => `$i${i}: ID!`).join(", ");
   const fields = ids.map((_, i) => `p${i}: orderProcess(id: $i${i}) { ${pick("OrderProcess", PROCESS)} }`).join(" ");
   const variables = Object.fromEntries(ids.map((id, i) => [`i${i}`, id]));
