@@ -350,6 +350,28 @@ def test_order_360_shows_the_customer_as_far_as_the_role_may_read(
     tab.assert_clean()
 
 
+def test_order_360_finds_a_customers_orders_and_opens_one(open_tab: Any, demo: Demo) -> None:
+    from playwright.sync_api import expect
+
+    query = "{ customers(first: 1) { nodes { name orders(first: 50) { nodes { number } } } } }"
+    customer = gql(demo, "sales", query)["customers"]["nodes"][0]
+    numbers = [o["number"] for o in customer["orders"]["nodes"]]
+    word = customer["name"].split()[0]
+    tab = open_tab()
+    sign_in(tab, "sales")
+    tab.page.fill("#order-search", word)
+    tab.page.get_by_role("button", name="Search").click()
+    found = tab.page.get_by_role("region", name=f"Orders of {customer['name']}")
+    expect(found).to_be_visible(timeout=WAIT_MS)
+    shown = found.locator("tbody tr td:first-child").all_inner_texts()
+    assert shown == numbers[: len(shown)]
+    assert shown
+    found.get_by_role("link", name=shown[0]).click()
+    expect(tab.page.locator("main h2").first).to_have_text(f"Order {shown[0]}", timeout=WAIT_MS)
+    assert f"#/orders/{shown[0]}" in tab.page.url
+    tab.assert_clean()
+
+
 def test_a_partner_sees_only_its_carriers_shipments_and_exports(open_tab: Any, demo: Demo) -> None:
     dhl = {s["name"] for s in erp_rows(demo, "Shipment", ["name"], [["carrier", "=", "DHL"]])}
     every = {s["name"] for s in erp_rows(demo, "Shipment", ["name"], [])}

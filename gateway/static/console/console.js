@@ -350,7 +350,8 @@ async function renderSignIn(message) {
   replace(picker, h("h3", {}, "Demo: sign in as a role"),
     h("p", { class: "hint" }, "This gateway runs the demo: its tokens are offered here."),
     h("div", { class: "actions" }, roles.map((r) =>
-      button(r.partnerId ? `${r.role} (${r.partnerId})` : r.role, () => attempt(r.token), { "data-role": r.role }))));
+      button(r.partnerId ? `${r.role} (${r.partnerId})` : r.role, () => attempt(r.token),
+        { "data-role": r.role, "aria-label": `Sign in as ${r.role}${r.partnerId ? ` (partner ${r.partnerId})` : ""}` }))));
 }
 
 async function demoRoles() {
