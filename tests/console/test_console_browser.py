@@ -488,6 +488,14 @@ def test_the_console_works_by_keyboard_and_at_200_percent_zoom(open_tab: Any, de
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 1, (title, overflow)  # wide tables scroll in their own region
+    open_page(tab, "Order 360")
+    tab.page.locator("main tbody a").first.click()  # an order, its lines and stock
+    expect(tab.page.locator("main h2").first).to_contain_text("Order SO-", timeout=WAIT_MS)
+    expect(tab.page.locator("main .loading")).to_have_count(0, timeout=WAIT_MS)
+    overflow = tab.page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, ("order", overflow)
     tab.page.goto(f"{tab.base}/console#/stock")
     expect(tab.page.locator("main h1")).to_have_text("Stock", timeout=WAIT_MS)
     tab.page.locator("main table").wait_for(timeout=WAIT_MS)
@@ -506,6 +514,9 @@ def test_a_pasted_token_signs_in_and_is_kept_for_the_tab_only(open_tab: Any, dem
     tab.page.fill("#token", f"Bearer {demo.tokens['analyst']}")
     tab.page.get_by_role("button", name="Sign in", exact=True).click()
     expect(tab.page.locator("#signed-in")).to_contain_text("demo-analyst", timeout=WAIT_MS)
+    tab.page.get_by_role("region", name="Recent orders").wait_for(timeout=WAIT_MS)
+    posts = [r for r in tab.requests if r.startswith("POST ") and r.endswith("/graphql")]
+    assert len(posts) == 3  # the refused token, the role's schema, the first page: once each
     assert demo.tokens["analyst"] not in tab.page.url
     stored = tab.page.evaluate("Object.keys(localStorage).length")
     assert stored == 0
@@ -566,3 +577,30 @@ def test_order_360_and_approvals_follow_changes_live(
     approve_elsewhere_and_announce(second)
     expect(card).to_have_count(0, timeout=WAIT_MS)
     tab.assert_clean()
+
+
+def test_an_admin_cancels_a_held_order_and_the_crm_says_cancelled(
+    open_tab: Any, demo: Demo
+) -> None:
+    from playwright.sync_api import expect
+
+    held = place_held_order(demo, "admin")
+    number, order_id = held["order"]["number"], held["order"]["id"]
+    tab = open_tab()
+    sign_in(tab, "admin")
+    open_page(tab, "Approvals")
+    card = tab.page.locator(f'li.held[data-order="{number}"]')
+    card.get_by_role("button", name=f"Cancel {number}").click()
+    dialog = tab.page.locator("dialog.confirm")
+    expect(dialog).to_contain_text("stock it holds in the ERP is released")
+    dialog.get_by_role("button", name=f"Yes, cancel {number}").click()
+    answer = tab.page.locator("#approval-result")
+    expect(answer).to_contain_text(f"Cancellation of {number}", timeout=WAIT_MS)
+    expect(answer.locator('[data-status="CANCELLED"]')).to_have_count(2)  # process, CRM order
+    expect(card).to_have_count(0)
+    tab.assert_clean()
+    assert zoho_order_status(demo, order_id) == "Cancelled"
+    mirrors = erp_rows(
+        demo, "Sales Order", ["name", "docstatus"], [["custom_crm_order_id", "=", order_id]]
+    )
+    assert all(m["docstatus"] != 1 for m in mirrors)  # nothing reserves stock for it

@@ -331,9 +331,9 @@ async function renderSignIn(message) {
     replace(status, "Signing in…");
     try {
       await signIn(token);
-      location.hash = location.hash && location.hash !== "#/" ? location.hash : "#/" + firstPage().path;
-      renderFrame();
-      await route();
+      const target = location.hash && location.hash !== "#/" ? location.hash : `#/${firstPage().path}`;
+      if (target === location.hash) await route();
+      else location.hash = target;  // the hashchange event routes
     } catch (error) {
       replace(status, h("span", { class: "error-text" }, error.message));
     }
