@@ -552,6 +552,7 @@ def test_order_360_and_approvals_follow_changes_live(
         )
         loop.call_soon_threadsafe(bus.publish, change)
 
+    wait_until(lambda: bus.subscribers == 0, "the streams of earlier tests' pages ended")
     first = place_held_order(demo, "admin")
     number = first["order"]["number"]
     tab = open_tab()
