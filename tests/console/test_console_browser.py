@@ -605,3 +605,38 @@ def test_an_admin_cancels_a_held_order_and_the_crm_says_cancelled(
         demo, "Sales Order", ["name", "docstatus"], [["custom_crm_order_id", "=", order_id]]
     )
     assert all(m["docstatus"] != 1 for m in mirrors)  # nothing reserves stock for it
+
+
+def test_empty_and_error_states_say_what_happened(open_tab: Any, demo: Demo) -> None:
+    """Nothing found is said in words; a gateway that does not answer is an error state
+    (produced by aborting the page's requests to /graphql in the browser), never a crash."""
+    from playwright.sync_api import Route, expect
+
+    tab = open_tab()
+    sign_in(tab, "sales")
+    main = tab.page.locator("main")
+    tab.page.fill("#order-search", "SO-999999")
+    tab.page.keyboard.press("Enter")
+    expect(main.locator(".empty")).to_have_text(
+        "No order SO-999999 (or none this role may read).", timeout=WAIT_MS
+    )
+    tab.page.fill("#order-search", "zzqx")
+    tab.page.keyboard.press("Enter")
+    expect(main.locator(".empty")).to_have_text("No customer matches “zzqx”.", timeout=WAIT_MS)
+    tab.assert_clean()
+
+    def unreachable(route: Route) -> None:
+        route.abort("connectionrefused")
+
+    tab.page.route("**/graphql", unreachable)
+    tab.page.locator("#nav").get_by_role("link", name="Stock", exact=True).click()
+    alert = main.get_by_role("alert")
+    expect(alert).to_contain_text("The gateway did not answer", timeout=WAIT_MS)
+    expect(alert).to_contain_text("try again")
+    tab.shot("sales-stock-gateway-unreachable")
+    tab.page.unroute("**/graphql", unreachable)
+    alert.get_by_role("button", name="Try again").click()
+    expect(main.get_by_role("region", name="Stock by product and warehouse")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    assert main.get_by_role("alert").count() == 0

@@ -60,8 +60,9 @@ function emptyState(text) {
   return h("p", { class: "empty", role: "status" }, text);
 }
 
-function errorState(text) {
-  return h("div", { class: "error", role: "alert" }, h("strong", {}, "Could not load this. "), text);
+function errorState(text, retry) {
+  return h("div", { class: "error", role: "alert" }, h("strong", {}, "Could not load this. "), text,
+    retry ? [" ", button("Try again", retry)] : null);
 }
 
 function loading(text = "Loading…") {
@@ -414,7 +415,7 @@ async function route() {
   try {
     await page.render(view, rest.map(decodeURIComponent));
   } catch (error) {
-    replace(view, errorState(error.message));
+    replace(view, errorState(error.message, () => route()));
   }
 }
 
