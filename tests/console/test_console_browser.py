@@ -567,7 +567,7 @@ def test_order_360_and_approvals_follow_changes_live(
     expect(tab.page.locator(".live")).to_contain_text("updated at", timeout=WAIT_MS)
     tab.shot("admin-order-360-live")
 
-    open_page(tab, "Stock")  # another page: the order's stream ends
+    open_page(tab, "Exports")  # a page without streams: the order's stream ends
     wait_until(lambda: bus.subscribers == 0, "the order page's stream ended")
     second = place_held_order(demo, "admin")
     card = tab.page.locator(f'li.held[data-order="{second["order"]["number"]}"]')
@@ -640,3 +640,47 @@ def test_empty_and_error_states_say_what_happened(open_tab: Any, demo: Demo) -> 
         timeout=WAIT_MS
     )
     assert main.get_by_role("alert").count() == 0
+
+
+def test_stock_marks_a_product_the_erp_reports_below_its_reorder_level(
+    open_tab: Any, demo_thread: tuple[Demo, asyncio.AbstractEventLoop]
+) -> None:
+    """Reorder levels are not in the graph; stockChanged's verdict marks the product live."""
+    from playwright.sync_api import expect
+
+    demo, loop = demo_thread
+    assert demo.app is not None
+    bus = demo.app.state.change_bus
+
+    def announce(below: bool) -> None:
+        change = Change(
+            system="erp",
+            entity="stock",
+            record_id="SKU-00009@Stores - AC",
+            operation="update",
+            origin="notification",
+            received_at=datetime.now(UTC),
+            fields={"below_reorder_level": below},
+        )
+        loop.call_soon_threadsafe(bus.publish, change)
+
+    wait_until(lambda: bus.subscribers == 0, "the streams of earlier tests' pages ended")
+    tab = open_tab()
+    sign_in(tab, "logistics")
+    open_page(tab, "Stock")
+    wait_until(lambda: bus.subscribers == 2, "the stock page subscribed (below and not below)")
+    rows = tab.page.locator("main tbody tr", has_text="SKU-00009")
+    expect(rows).to_have_count(3)  # one per warehouse
+    marked = tab.page.locator('main [data-status="BELOW_REORDER"]')
+    assert marked.count() == 0
+    announce(True)
+    expect(marked).to_have_count(3, timeout=WAIT_MS)  # the product, on each of its rows
+    expect(rows.first).to_contain_text("below reorder level")
+    tab.page.check("#only-short")  # only rows that need attention: short or below reorder
+    expect(tab.page.locator("main tbody tr", has_text="SKU-00009")).to_have_count(3)
+    for row in tab.page.locator("main tbody tr").all():
+        assert "SKU-00009" in row.inner_text() or "short" in (row.get_attribute("class") or "")
+    tab.shot("logistics-stock-below-reorder")
+    announce(False)
+    expect(marked).to_have_count(0, timeout=WAIT_MS)
+    tab.assert_clean()

@@ -18,7 +18,7 @@ export const STATUS_TONES = {
   DRAFT: "muted", BOOKED: "info", IN_TRANSIT: "info", EXCEPTION: "bad",
   UNFULFILLED: "muted", RESERVED: "info", PARTIALLY_SHIPPED: "info", SHIPPED: "ok",
   RUNNING: "info", REJECTED: "bad", COMPENSATING: "warn", FAILED: "bad", NEEDS_ATTENTION: "bad",
-  ERROR: "bad", WARNING: "warn", INFO: "info", PASSED: "ok", FAILED_RULE: "bad", SHORT: "bad",
+  ERROR: "bad", WARNING: "warn", INFO: "info", PASSED: "ok", FAILED_RULE: "bad", SHORT: "bad", BELOW_REORDER: "warn",
   done: "ok", started: "info", failed: "bad", compensated: "muted",
 };
 
@@ -718,38 +718,57 @@ const SHIPMENT_STATUSES = { DRAFT: "draft", BOOKED: "booked", IN_TRANSIT: "in tr
 async function renderStock(view) {
   const list = h("div", {});
   const more = h("div", { class: "actions" });
+  const indicator = liveIndicator();
   const onlyShort = h("input", { type: "checkbox", id: "only-short", onchange: () => draw() });
   const warehouse = h("select", { id: "stock-warehouse", onchange: () => draw() }, h("option", { value: "" }, "all warehouses"));
   let rows = [];
+  const below = new Map();  // sku → when the ERP reported it below its reorder level
+  const attention = (r) => r.available <= 0 || below.has(r.sku);
   const draw = () => {
     const names = [...new Set(rows.map((r) => r.warehouse))].sort();
     const chosen = warehouse.value;
     replace(warehouse, h("option", { value: "" }, "all warehouses"), names.map((n) => h("option", { value: n, selected: n === chosen }, n)));
-    const shown = rows.filter((r) => (!onlyShort.checked || r.available <= 0) && (!chosen || r.warehouse === chosen));
+    const shown = rows.filter((r) => (!onlyShort.checked || attention(r)) && (!chosen || r.warehouse === chosen));
     replace(list, table("Stock by product and warehouse", [
-      { label: "SKU", cell: (r) => r.sku }, { label: "Product", cell: (r) => r.name },
+      { label: "SKU", cell: (r) => r.sku },
+      { label: "Product", cell: (r) => (below.has(r.sku) ? [r.name, " ", badge("BELOW_REORDER", `below reorder level (${below.get(r.sku)})`)] : r.name) },
       { label: "Warehouse", cell: (r) => r.warehouse },
       { label: "On hand", cell: (r) => r.onHand, numeric: true }, { label: "Reserved", cell: (r) => r.reserved, numeric: true },
       { label: "Available", cell: (r) => (r.available <= 0 ? [badge("SHORT", "short"), " ", String(r.available)] : r.available), numeric: true },
       { label: "Projected", cell: (r) => r.projected, numeric: true },
-    ], shown, { empty: onlyShort.checked ? "Nothing is short." : "No stock records.", rowClass: (r) => (r.available <= 0 ? "short" : null) }));
+    ], shown, { empty: onlyShort.checked ? "Nothing is short." : "No stock records.", rowClass: (r) => (r.available <= 0 ? "short" : below.has(r.sku) ? "below" : null) }));
   };
+  const levels = (p) => (p.stock ?? []).map((s) => ({ ...s, sku: p.sku, name: p.name, warehouse: s.warehouse.name }));
   const load = async (after) => {
     replace(more, loading());
     const { data, errors } = await gql(`query($after: String) { products(first: ${PAGE_SIZE}, after: $after) {
       nodes { sku name stock { ${pick("StockLevel", STOCK)} } } pageInfo { hasNextPage endCursor } } }`, { after });
-    for (const p of data.products?.nodes ?? []) {
-      for (const s of p.stock ?? []) rows.push({ ...s, sku: p.sku, name: p.name, warehouse: s.warehouse.name });
-    }
+    for (const p of data.products?.nodes ?? []) rows.push(...levels(p));
     draw();
     if (errors.length) list.prepend(partialNotice(errors));
     const page = data.products?.pageInfo;
     replace(more, page?.hasNextPage ? button("Load more products", () => load(page.endCursor)) : null);
   };
-  replace(view, h("p", { class: "hint" }, "Rows with nothing available are marked short. Reorder levels are not in the graph yet, so “short” means available ≤ 0."),
+  // A stock change in the ERP: the product's levels as read now, and the sync's reorder verdict.
+  const changed = (isBelow) => (data) => {
+    const product = data.stockChanged;
+    if (!rows.some((r) => r.sku === product.sku)) return;  // not on the loaded pages
+    const at = `reported ${new Date().toISOString().slice(11, 16)} UTC`;
+    if (isBelow) below.set(product.sku, at);
+    else below.delete(product.sku);
+    const index = rows.findIndex((r) => r.sku === product.sku);
+    rows = [...rows.slice(0, index), ...levels(product), ...rows.slice(index).filter((r) => r.sku !== product.sku)];
+    draw();
+    updatedNow(indicator, `a stock change of ${product.sku}`);
+  };
+  replace(view, h("p", { class: "hint" }, "Rows with nothing available are marked short. Reorder levels are not in the graph: a product is marked below its reorder level when the ERP reports it so (live, while this page is open)."),
+    indicator,
     h("div", { class: "form form--inline" }, h("label", { for: "stock-warehouse" }, "Warehouse"), warehouse,
-      onlyShort, h("label", { for: "only-short" }, "Only short rows")), list, more);
+      onlyShort, h("label", { for: "only-short" }, "Only rows that need attention")), list, more);
   await load(null);
+  const query = (flag) => `subscription { stockChanged(belowReorderLevel: ${flag}) { sku name stock { ${pick("StockLevel", STOCK)} } } }`;
+  live("stockChanged", query(true), {}, changed(true), indicator);
+  live("stockChanged", query(false), {}, changed(false), indicator);
 }
 
 // ---------------------------------------------------------------- Exports
