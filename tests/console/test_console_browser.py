@@ -684,3 +684,42 @@ def test_stock_marks_a_product_the_erp_reports_below_its_reorder_level(
     announce(False)
     expect(marked).to_have_count(0, timeout=WAIT_MS)
     tab.assert_clean()
+
+
+def test_a_partners_shipments_follow_only_its_carriers_changes(
+    open_tab: Any, demo_thread: tuple[Demo, asyncio.AbstractEventLoop]
+) -> None:
+    """shipmentChanged under the partner's row rule: another carrier's change never shows."""
+    from playwright.sync_api import expect
+
+    demo, loop = demo_thread
+    assert demo.app is not None
+    bus = demo.app.state.change_bus
+    dhl = erp_rows(demo, "Shipment", ["name"], [["carrier", "=", "DHL"]])[0]["name"]
+    ups = erp_rows(demo, "Shipment", ["name"], [["carrier", "=", "UPS"]])[0]["name"]
+
+    def announce(shipment: str) -> None:
+        change = Change(
+            system="erp",
+            entity="shipment",
+            record_id=shipment,
+            operation="update",
+            origin="notification",
+            received_at=datetime.now(UTC),
+        )
+        loop.call_soon_threadsafe(bus.publish, change)
+
+    wait_until(lambda: bus.subscribers == 0, "the streams of earlier tests' pages ended")
+    tab = open_tab()
+    sign_in(tab, "partner")
+    open_page(tab, "Shipments")
+    wait_until(lambda: bus.subscribers == 1, "the shipments page subscribed")
+    before = tab.page.locator("main tbody tr td:first-child").all_inner_texts()
+    announce(ups)  # read under the partner's row rule: skipped by the gateway
+    announce(dhl)  # events arrive in order: once this one shows, the UPS one was skipped
+    indicator = tab.page.locator(".live")
+    expect(indicator).to_contain_text(f"after a change of {dhl}", timeout=WAIT_MS)
+    after = tab.page.locator("main tbody tr td:first-child").all_inner_texts()
+    assert after == before  # the DHL row replaced in place, no UPS row
+    assert ups not in after
+    tab.assert_clean()

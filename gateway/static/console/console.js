@@ -691,24 +691,41 @@ function mutationResult(number, kind, r) {
 
 async function renderShipments(view) {
   const list = h("div", {});
+  const indicator = liveIndicator();
   const status = h("select", { id: "shipment-status", onchange: () => load(null, true) },
     h("option", { value: "" }, "any status"), Object.keys(SHIPMENT_STATUSES).map((s) => h("option", { value: s }, SHIPMENT_STATUSES[s])));
   const more = h("div", { class: "actions" });
+  const fields = pick("Shipment", SHIPMENT.filter((f) => typeof f === "string" || f.f !== "lines"));
+  const partner = session.viewer.partnerId ? ` (carrier ${session.viewer.partnerId} only)` : "";
   let rows = [];
+  let errors = [];
+  const draw = () => replace(list, partialNotice(errors), shipmentTable(`Shipments${partner}`, rows));
   const load = async (after, fresh) => {
     if (fresh) rows = [];
     replace(more, loading());
-    const { data, errors } = await gql(`query($after: String, $status: ShipmentStatus) {
-      shipments(first: ${PAGE_SIZE}, after: $after, status: $status) { nodes { ${pick("Shipment", SHIPMENT.filter((f) => typeof f === "string" || f.f !== "lines"))} } pageInfo { hasNextPage endCursor } } }`,
+    const answer = await gql(`query($after: String, $status: ShipmentStatus) {
+      shipments(first: ${PAGE_SIZE}, after: $after, status: $status) { nodes { ${fields} } pageInfo { hasNextPage endCursor } } }`,
     { after, status: status.value || null });
-    rows = rows.concat(data.shipments?.nodes ?? []);
-    const partner = session.viewer.partnerId ? ` (carrier ${session.viewer.partnerId} only)` : "";
-    replace(list, partialNotice(errors), shipmentTable(`Shipments${partner}`, rows));
-    const page = data.shipments?.pageInfo;
+    rows = rows.concat(answer.data.shipments?.nodes ?? []);
+    errors = answer.errors;
+    draw();
+    const page = answer.data.shipments?.pageInfo;
     replace(more, page?.hasNextPage ? button("Load more", () => load(page.endCursor, false)) : null);
   };
-  replace(view, h("div", { class: "form form--inline" }, h("label", { for: "shipment-status" }, "Status"), status), list, more);
+  // A changed shipment as the gateway reads it now (a partner hears only of its carrier's):
+  // its row is replaced, or it leads the list when new and of the chosen status.
+  const changed = (data) => {
+    const shipment = data.shipmentChanged;
+    const index = rows.findIndex((r) => r.id === shipment.id);
+    const fits = !status.value || shipment.status === status.value;
+    if (index >= 0) rows = fits ? rows.map((r, i) => (i === index ? shipment : r)) : rows.filter((_, i) => i !== index);
+    else if (fits) rows = [shipment, ...rows];
+    draw();
+    updatedNow(indicator, `a change of ${shipment.id}`);
+  };
+  replace(view, indicator, h("div", { class: "form form--inline" }, h("label", { for: "shipment-status" }, "Status"), status), list, more);
   await load(null, true);
+  live("shipmentChanged", `subscription { shipmentChanged { ${fields} } }`, {}, changed, indicator);
 }
 
 const SHIPMENT_STATUSES = { DRAFT: "draft", BOOKED: "booked", IN_TRANSIT: "in transit", DELIVERED: "delivered", CANCELLED: "cancelled", EXCEPTION: "exception" };
