@@ -38,6 +38,7 @@ from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
+from gateway.console import mount_console
 from gateway.inbound.service import open_inbound
 from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
@@ -251,6 +252,8 @@ def assemble(
         raise SettingsError(f"policy {settings.policy.path or '(shipped)'}: {exc}") from None
     if settings.views.enabled:
         _mount_views(app, settings, policy)
+    if settings.console.enabled:
+        mount_console(app)
     return app
 
 

@@ -26,8 +26,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+
 from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
 from gateway.auth.tokens import mint
+from gateway.console import offer_demo_tokens
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
@@ -89,6 +92,7 @@ def demo_settings(
         "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
+        "console": {"enabled": True},
     }
     if gateway_url is not None:
         document["inbound"] = {
@@ -139,6 +143,7 @@ def banner(url: str, tokens: Mapping[str, str], order_number: str | None, sync_i
     lines = [
         f"Crossdock gateway   {url}  (open it in a browser for GraphiQL;",
         '                    add the header {"Authorization": "Bearer <token>"} there)',
+        f"Console             {url.removesuffix('/graphql')}/console  (sign in by picking a role)",
         "",
         "Tokens (12 h; mint more with: crossdock token --role partner --partner-id DHL --ttl 1h):",
     ]
@@ -172,6 +177,7 @@ class Demo:
     settings: Settings
     tokens: Mapping[str, str]
     banner: str
+    app: Starlette | None = None  # the gateway's app (its change bus: app.state.change_bus)
 
 
 @contextlib.asynccontextmanager
@@ -212,11 +218,12 @@ async def demo_running(
             first = await backends.crm.list_orders(first=1, after=None)
             number = first.items[0].number if first.items else None
             options = protocol_options(settings.server)
+            tokens = role_tokens(settings)
+            offer_demo_tokens(app, settings, tokens, dict(DEMO_ROLES))
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
-                tokens = role_tokens(settings)
                 text = banner(url, tokens, number, settings.sync.inbox_path)
-                yield Demo(url, emulations, settings, tokens, text)
+                yield Demo(url, emulations, settings, tokens, text, app)
         finally:
             await backends.aclose()
 

@@ -17,6 +17,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
     [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
+    [console]   see gateway.settings.console
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from gateway.settings.access import (
     parse_policy,
 )
 from gateway.settings.backends import parse_crm, parse_scm
+from gateway.settings.console import ConsoleSettings, parse_console
 from gateway.settings.hardening import (
     RateLimitSettings,
     TrustedDocumentSettings,
@@ -97,6 +99,7 @@ class Settings:
     inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     state: StateSettings = field(default_factory=StateSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -139,6 +142,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "inbound": parse_inbound,
     "metrics": parse_metrics,
     "state": parse_state,
+    "console": parse_console,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
