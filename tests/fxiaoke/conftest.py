@@ -9,7 +9,15 @@ from backends.erpnext.store import ErpStore
 from backends.fxiaoke.app import FxiaokeEmulator, FxiaokeSettings
 from backends.fxiaoke.seed import seed_fxiaoke
 from backends.fxiaoke.store import FxStore
-from tests.support.fxiaoke_emulation import FXIAOKE_URL, FakeClock, FxCaller, legacy_auth
+from resolvers.fxiaoke import FxiaokeCRM, FxiaokeOptions
+from tests.support.fxiaoke_emulation import (
+    FXIAOKE_URL,
+    ClockedSleep,
+    FakeClock,
+    FxCaller,
+    fxiaoke_options,
+    legacy_auth,
+)
 
 
 @pytest.fixture
@@ -47,3 +55,23 @@ async def anonymous(emulator: FxiaokeEmulator) -> AsyncIterator[httpx.AsyncClien
 @pytest.fixture
 async def fx(anonymous: httpx.AsyncClient) -> FxCaller:
     return FxCaller(anonymous, await legacy_auth(anonymous))
+
+
+@pytest.fixture
+def sleep(clock: FakeClock) -> ClockedSleep:
+    return ClockedSleep(clock)
+
+
+@pytest.fixture
+def options() -> FxiaokeOptions:
+    return fxiaoke_options()
+
+
+@pytest.fixture
+async def crm(
+    emulator: FxiaokeEmulator, options: FxiaokeOptions, clock: FakeClock, sleep: ClockedSleep
+) -> AsyncIterator[FxiaokeCRM]:
+    """The connector over the emulation; both share one fake clock, moved by the sleeps."""
+    transport = httpx.ASGITransport(app=emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url=FXIAOKE_URL) as client:
+        yield FxiaokeCRM(client, options, sleep=sleep, clock=clock, wall=clock)

@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 
 from backends.fxiaoke.app import FxiaokeSettings
+from resolvers.fxiaoke import FxiaokeOptions
+from resolvers.http import RetryPolicy
 
 FXIAOKE_URL = "http://fxiaoke.test"
 START = 1_790_000_000.0  # the emulations' clock starts here (seconds); tests move it
@@ -64,3 +66,29 @@ class FxCaller:
 
 def in_filter(field: str, values: list[str], operator: str = "IN") -> dict[str, Any]:
     return {"field_name": field, "field_values": values, "operator": operator}
+
+
+class ClockedSleep:
+    """An injected sleep that moves a FakeClock instead of waiting, and records each delay."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.clock.advance(seconds)
+
+
+def fxiaoke_options(**overrides: Any) -> FxiaokeOptions:
+    s = FxiaokeSettings()
+    values: dict[str, Any] = {
+        "base_url": FXIAOKE_URL,
+        "app_id": s.app_id,
+        "app_secret": s.app_secret,
+        "permanent_code": s.permanent_code,
+        "open_user_id": s.open_user_id,
+        "retry": RetryPolicy(attempts=3, backoff_s=0.01),
+        **overrides,
+    }
+    return FxiaokeOptions(**values)
