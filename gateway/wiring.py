@@ -43,11 +43,12 @@ from gateway.settings.saga import missing_key_error
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
+from resolvers.fxiaoke import FxiaokeCRM, FxiaokeOptions
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import Journal, OrderProcessService
 from resolvers.saga.recovery import Resolver
 from resolvers.sync import ChangeBus
-from resolvers.zoho import ZohoCRM
+from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
 
@@ -58,7 +59,7 @@ logger = logging.getLogger("crossdock.gateway")
 class Backends:
     """The two connectors built from settings, and the HTTP clients to close on shutdown."""
 
-    crm: ZohoCRM
+    crm: CrmPort
     scm: ERPNext
     clients: tuple[httpx.AsyncClient, ...]
 
@@ -79,9 +80,16 @@ def build_backends(settings: Settings) -> Backends:
         timeout=settings.scm.timeouts.to_httpx(),
         verify=backend_verify("scm", settings.scm.ca_bundle),
     )
-    crm = ZohoCRM(crm_client, settings.crm)
+    crm = build_crm(crm_client, settings.crm)
     scm = ERPNext(scm_client, settings.scm)
     return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
+
+
+def build_crm(client: httpx.AsyncClient, options: ZohoOptions | FxiaokeOptions) -> CrmPort:
+    """The connector `[crm] kind` names, over `client`."""
+    if isinstance(options, FxiaokeOptions):
+        return FxiaokeCRM(client, options)
+    return ZohoCRM(client, options)
 
 
 def load_policy(settings: Settings) -> Policy:

@@ -50,6 +50,7 @@ from gateway.settings.server import ServerSettings, parse_server
 from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
+from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoOptions
 from schema.cursor_key import MIN_KEY_CHARS
@@ -75,7 +76,7 @@ class GraphQLSettings:
 class Settings:
     """Everything the gateway reads from configuration, validated once at startup."""
 
-    crm: ZohoOptions
+    crm: ZohoOptions | FxiaokeOptions  # [crm] kind picks the CRM
     scm: ERPNextOptions
     auth: AuthSettings
     server: ServerSettings = field(default_factory=ServerSettings)
