@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from backends.fxiaoke.serve import FxEmulations, fxiaoke_emulations_running
 from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
 from gateway.auth.tokens import mint
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
@@ -56,21 +57,17 @@ def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]) -> Settings:
+def demo_settings(
+    emulations: Emulations | FxEmulations, data_dir: Path, env: Mapping[str, str]
+) -> Settings:
     """Development settings pointing at the running emulations, state kept in `data_dir`.
 
     The only settings that may verify tokens with the published demo secret (when
     CROSSDOCK_JWT_SECRET is not set): `crossdock serve` refuses it."""
-    z, e = emulations.zoho, emulations.erp
+    e = emulations.erp
     document: dict[str, Any] = {
         "server": {"environment": "development"},
-        "crm": {
-            "accounts_url": emulations.zoho_url,
-            "base_url": emulations.zoho_url,
-            "client_id": z.client_id,
-            "client_secret": z.client_secret,
-            "refresh_token": z.refresh_token,
-        },
+        "crm": _crm_section(emulations),
         "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
@@ -78,6 +75,27 @@ def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
     return parse_settings(document, environ, demo=True)
+
+
+def _crm_section(emulations: Emulations | FxEmulations) -> dict[str, Any]:
+    if isinstance(emulations, FxEmulations):
+        f = emulations.fxiaoke
+        return {
+            "kind": "fxiaoke",
+            "base_url": emulations.crm_url,
+            "app_id": f.app_id,
+            "app_secret": f.app_secret,
+            "permanent_code": f.permanent_code,
+            "open_user_id": f.open_user_id,
+        }
+    z = emulations.zoho
+    return {
+        "accounts_url": emulations.zoho_url,
+        "base_url": emulations.zoho_url,
+        "client_id": z.client_id,
+        "client_secret": z.client_secret,
+        "refresh_token": z.refresh_token,
+    }
 
 
 def role_tokens(settings: Settings, ttl: timedelta = TOKEN_TTL) -> dict[str, str]:
@@ -138,7 +156,7 @@ class Demo:
     """A running demo: the gateway URL, the emulations, the tokens and the printed banner."""
 
     url: str
-    emulations: Emulations
+    emulations: Emulations | FxEmulations
     settings: Settings
     tokens: Mapping[str, str]
     banner: str
@@ -152,16 +170,29 @@ async def demo_running(
     env: Mapping[str, str] | None = None,
     port: int | None = None,
     emulation_ports: tuple[int | None, int | None] = (None, None),
+    crm: str = "zoho",
 ) -> AsyncIterator[Demo]:
-    """Emulations (seeded once) and the gateway on loopback until the block exits."""
+    """Emulations (seeded once) and the gateway on loopback until the block exits.
+    `crm="fxiaoke"` runs the Fxiaoke emulation (port 8103) instead of Zoho's."""
     environ = dict(os.environ if env is None else env)
-    async with emulations_running(
-        data_dir=data_dir,
-        scale=scale,
-        env=environ,
-        zoho_port=emulation_ports[0],
-        erp_port=emulation_ports[1],
-    ) as emulations:
+    running: contextlib.AbstractAsyncContextManager[Emulations | FxEmulations]
+    if crm == "fxiaoke":
+        running = fxiaoke_emulations_running(
+            data_dir=data_dir,
+            scale=scale,
+            env=environ,
+            fxiaoke_port_given=emulation_ports[0],
+            erp_port=emulation_ports[1],
+        )
+    else:
+        running = emulations_running(
+            data_dir=data_dir,
+            scale=scale,
+            env=environ,
+            zoho_port=emulation_ports[0],
+            erp_port=emulation_ports[1],
+        )
+    async with running as emulations:
         settings = demo_settings(emulations, data_dir, environ)
         backends = build_backends(settings)
         try:
@@ -183,7 +214,7 @@ async def demo_running(
             await backends.aclose()
 
 
-def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:
+def run_demo(*, data_dir: Path, scale: float = 1.0, crm: str = "zoho") -> None:
     """Serve the demo until SIGINT/SIGTERM, printing the banner once everything listens."""
 
     async def main() -> None:
@@ -191,7 +222,7 @@ def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with demo_running(data_dir=data_dir, scale=scale) as demo:
+        async with demo_running(data_dir=data_dir, scale=scale, crm=crm) as demo:
             seeded = demo.emulations.seeded
             if seeded is not None:
                 print(f"seeded {data_dir} in {seeded.seconds:.1f}s: {seeded.counts}")
