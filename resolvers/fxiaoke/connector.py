@@ -194,6 +194,7 @@ class FxiaokeCRM:
         rows = await self.wire.query_in(
             "SalesOrderObj", "account_id", account_ids, extra=extra, projection=self._order_fields
         )
+        rows.sort(key=lambda r: str(r["_id"]), reverse=True)  # newest first, as listings
         result: dict[str, list[Order]] = {account: [] for account in account_ids}
         for order in (await self._orders(rows)).values():
             if order.customer_id in result:
