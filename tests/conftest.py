@@ -72,8 +72,6 @@ ZOHO_ONLY: dict[str, str] = {
     "tests/schema/test_root_fields.py::test_customers_search_is_pushed": _ZOHO_ROUTES,
     "tests/schema/test_root_fields.py::test_orders_filtered_by_status": _ZOHO_ROUTES,
     "tests/schema/test_root_fields.py::test_customer_by_id_has_canonical": "reads a Zoho record",
-    "tests/schema/test_execution_equivalence.py": "builds Zoho connectors of its own and sabotages"
-    " Zoho routes (its differential twin would need a CRM-neutral connector factory)",
 }
 
 
