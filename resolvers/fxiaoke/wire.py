@@ -9,6 +9,8 @@ code means to the connector (integration-notes §1.2):
                           retried with backoff, writes too
     -1 / -2 / 50009       busy / system error / service exception: reads retried with
                           backoff; writes not (the write may have happened: BackendUnavailable)
+                          (these and 14001/30004 count as failures for the circuit breaker;
+                          retries stay within the requester's retry budget)
     30002                 daily quota used up: BackendUnavailable at once, never retried
     30003                 no OpenAPI quota bought: BackendUnavailable (configuration)
     10013                 with offset > 0 "offset out of range 10000": BackendRejected (a
@@ -85,7 +87,11 @@ class FxWire:
                 token, renewed = await self.auth.renew(token), True
                 continue
             failure, may_retry = self._failure(path, code, envelope, data, write)
+            self._struggling(code)
+            budget = self.requester.budget
             if not may_retry or retries + 1 >= self.requester.retry.attempts:
+                raise failure
+            if budget is not None and not budget.can_retry():
                 raise failure
             retries += 1
             await self.requester.sleep(self.requester.retry.delay(retries))
@@ -174,6 +180,13 @@ class FxWire:
                 status=response.status_code,
             )
         return envelope
+
+    def _struggling(self, code: Any) -> None:
+        """A busy or throttling code in a 200 is a failure for the circuit breaker, as a 5xx
+        or 429 is for the other backends (the requester saw only the 200)."""
+        breaker = self.requester.breaker
+        if breaker is not None and (code in _BUSY or code in _THROTTLED):
+            breaker.record(success=False)
 
     def _failure(
         self, path: str, code: Any, envelope: Record, data: Any, write: bool

@@ -11,6 +11,7 @@ import pytest
 from backends.fxiaoke.app import FxiaokeEmulator, FxiaokeSettings
 from backends.fxiaoke.limits import LimitSettings
 from backends.fxiaoke.store import FxStore
+from resolvers.breaker import Protection
 from resolvers.errors import BackendAuthError, BackendRejected, BackendUnavailable
 from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.fxiaoke.wire import QUERY
@@ -200,3 +201,16 @@ async def test_a_custom_field_the_tenant_lacks_is_named(connect: Connect, store:
     with pytest.raises(BackendRejected) as caught:
         await crm.get_orders(_ids(store, "SalesOrderObj")[:1])
     assert "crm.external_ref_field" in caught.value.message
+
+
+async def test_service_exceptions_in_a_200_open_the_circuit(connect: Connect) -> None:
+    emulator, crm = connect(protection=Protection(failure_threshold=3, window_s=60, cooldown_s=60))
+    await crm.ping()
+    emulator.controls.update({"error_rate": 1.0})
+    with pytest.raises(BackendUnavailable):
+        await crm.ping()  # 3 attempts, each errorCode 50009: the third opens the circuit
+    emulator.stats.reset()
+    with pytest.raises(BackendUnavailable) as caught:
+        await crm.ping()
+    assert caught.value.extensions.get("circuit") == "open"
+    assert emulator.stats.total == 0  # failed fast, no request
