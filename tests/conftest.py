@@ -60,9 +60,16 @@ from tests.support.stack import (
 )
 
 # The suites that run over both CRMs (issue #18): the graph, the access rules, the order
-# process, the views. Their tests get `crm_kind` = "zoho" and "fxiaoke" (at the fixtures
-# below, so the tests themselves are not copied); every other test runs over Zoho only.
-BOTH_CRMS = ("tests/schema/", "tests/gateway/test_access_", "tests/saga/", "tests/views/")
+# process, the views, reconciliation. Their tests get `crm_kind` = "zoho" and "fxiaoke"
+# (at the fixtures below, so the tests themselves are not copied); every other test runs
+# over Zoho only.
+BOTH_CRMS = (
+    "tests/schema/",
+    "tests/gateway/test_access_",
+    "tests/saga/",
+    "tests/views/",
+    "tests/reconcile/",
+)
 # Tests of those suites that stay Zoho-only, and why (node id prefix -> reason).
 _ZOHO_ROUTES = "counts calls by Zoho route (Fxiaoke's: tests/fxiaoke_graph/test_fxiaoke_calls)"
 ZOHO_ONLY: dict[str, str] = {
@@ -77,6 +84,8 @@ ZOHO_ONLY: dict[str, str] = {
     "tests/views/test_incremental.py::test_the_watermark_returns": _ZOHO_ROUTES,
     "tests/views/test_shared_reference_data.py::test_customers_products_and_stock": _ZOHO_ROUTES,
     "tests/views/test_streaming.py::test_first_rows_are_sent": _ZOHO_ROUTES,
+    "tests/reconcile/test_findings.py::test_calls_grow_with_pages": "bounds Zoho's calls per page"
+    " (2 per 200 orders); Fxiaoke also pages the orders' lines, 100 at a time",
 }
 
 
