@@ -211,7 +211,13 @@ class FxiaokeCRM:
             )
         vocabulary = await self.vocabulary.orders()
         values = [v for v, label in vocabulary.labels.items() if label in labels]
-        return [flt(self.options.order_status_field, "IN", values or labels)]
+        if not values:
+            raise InvalidInput(
+                f"No option of the CRM's order status field is labelled {' or '.join(labels)} "
+                f"(the options: {', '.join(sorted(vocabulary.labels.values()))}); "
+                "see crm.order_statuses"
+            )
+        return [flt(self.options.order_status_field, "IN", values)]
 
     async def _orders(self, rows: Sequence[Record]) -> dict[str, Order]:
         if not rows:
