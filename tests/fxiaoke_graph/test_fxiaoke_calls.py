@@ -15,6 +15,7 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from backends.fxiaoke.app import FxiaokeEmulator
+from backends.fxiaoke.limits import Limits, LimitSettings
 from tests.schema.test_batching import ORDER_LIST, count_calls
 from tests.schema.test_held_by_parent import PEER_W2
 from tests.support.stack import GraphQLClient
@@ -73,3 +74,19 @@ async def test_a_customer_search_is_pushed_into_the_query(
     data, crm, _ = await count_calls(gql, crm_emulator, scm_emulator, query, s=name)
     assert name in [node["name"] for node in data["customers"]["nodes"]]
     assert crm == {QUERY: 2}  # the accounts matching the name, and their contacts (emails)
+
+
+async def test_a_used_up_daily_quota_reaches_clients_as_backend_unavailable(
+    gql: GraphQLClient, crm_emulator: FxiaokeEmulator, scm_emulator: ErpEmulator
+) -> None:
+    await _warm(gql)
+    crm_emulator.limits = Limits(LimitSettings(daily_quota=0), crm_emulator.clock)  # used up
+    crm_emulator.stats.reset()
+    body = await gql.query("{ orders(first: 5) { nodes { number } } }")
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+    assert "daily API quota" in error["message"]
+    assert crm_emulator.stats.total == 1  # told once, not retried
+    body = await gql.query("{ customers(first: 5) { nodes { name } } }")
+    assert body["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+    assert crm_emulator.stats.total == 1  # the connector knows: no further call today
