@@ -50,6 +50,7 @@ from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
+from resolvers.fxiaoke import FxiaokeCRM, FxiaokeOptions
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import OrderProcessService
 from resolvers.saga.journal import JournalStore
@@ -57,7 +58,7 @@ from resolvers.saga.recovery import Resolver
 from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
 from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.sync.runtime import SyncRuntime
-from resolvers.zoho import ZohoCRM
+from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
 
@@ -68,7 +69,7 @@ logger = logging.getLogger("crossdock.gateway")
 class Backends:
     """The two connectors built from settings, and the HTTP clients to close on shutdown."""
 
-    crm: ZohoCRM
+    crm: CrmPort
     scm: ERPNext
     clients: tuple[httpx.AsyncClient, ...]
 
@@ -89,9 +90,16 @@ def build_backends(settings: Settings) -> Backends:
         timeout=settings.scm.timeouts.to_httpx(),
         verify=backend_verify("scm", settings.scm.ca_bundle),
     )
-    crm = ZohoCRM(crm_client, settings.crm)
+    crm = build_crm(crm_client, settings.crm)
     scm = ERPNext(scm_client, settings.scm)
     return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
+
+
+def build_crm(client: httpx.AsyncClient, options: ZohoOptions | FxiaokeOptions) -> CrmPort:
+    """The connector `[crm] kind` names, over `client`."""
+    if isinstance(options, FxiaokeOptions):
+        return FxiaokeCRM(client, options)
+    return ZohoCRM(client, options)
 
 
 def load_policy(settings: Settings) -> Policy:

@@ -11,7 +11,7 @@ COMMANDS.append(_add_mine)
                                                  gateway.workers and docs/scale-out.md)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
-    crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
+    crossdock demo [--data-dir var/demo] [--scale 1] [--reset] [--crm zoho|fxiaoke]
     crossdock sdl [--federation] [--config FILE]
     crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info] [--config FILE]
     crossdock sync status|retry|replay [...] [--config FILE | --inbox PATH]
@@ -282,10 +282,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     from gateway.cli.demo import run_demo
 
     data_dir = Path(args.data_dir)
+    if args.crm == "fxiaoke":  # its own stores and journal: its ids are not Zoho's
+        data_dir = data_dir / "fxiaoke"
     if args.reset:
-        wipe(data_dir, (*STORES, *DEMO_STATE))
+        wipe(data_dir, (*STORES, "fxiaoke.sqlite3", *DEMO_STATE))
         print(f"crossdock demo: wiped the demo data in {data_dir}; seeding it anew", flush=True)
-    run_demo(data_dir=data_dir, scale=args.scale)
+    run_demo(data_dir=data_dir, scale=args.scale, crm=args.crm)
     return 0
 
 
@@ -295,6 +297,12 @@ def _add_demo(sub: Subparsers) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="seed scale on first start")
     p.add_argument(
         "--reset", action="store_true", help="wipe the demo data (both systems, orders) and reseed"
+    )
+    p.add_argument(
+        "--crm",
+        choices=("zoho", "fxiaoke"),
+        default="zoho",
+        help="the CRM to emulate: zoho (port 8101) or fxiaoke (8103, CROSSDOCK_FXIAOKE_PORT)",
     )
     p.set_defaults(run=_run_demo)
 

@@ -58,6 +58,7 @@ from gateway.settings.subscriptions import SubscriptionSettings, parse_subscript
 from gateway.settings.sync import SyncSettings, parse_sync
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
+from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoOptions
 from schema.cursor_key import MIN_KEY_CHARS
@@ -83,7 +84,7 @@ class GraphQLSettings:
 class Settings:
     """Everything the gateway reads from configuration, validated once at startup."""
 
-    crm: ZohoOptions
+    crm: ZohoOptions | FxiaokeOptions  # [crm] kind picks the CRM
     scm: ERPNextOptions
     auth: AuthSettings
     server: ServerSettings = field(default_factory=ServerSettings)
