@@ -18,11 +18,8 @@ secret; everywhere else it is 404, so no token is ever served by a real deployme
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -32,6 +29,7 @@ from starlette.routing import Route
 
 from gateway.auth.tokens import is_demo_secret
 from gateway.settings import Settings
+from gateway.static_assets import Asset, asset_response, load_assets, url_name_of
 
 ASSETS_DIR = Path(__file__).parent.parent / "static" / "console"
 PAGE_PATH = "/console"
@@ -39,8 +37,6 @@ ASSET_PREFIX = "/console/assets/"
 DEMO_TOKENS_PATH = "/console/demo-tokens"
 SCRIPT = "console.js"
 STYLE = "console.css"
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-IMMUTABLE = "public, max-age=31536000, immutable"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
@@ -62,35 +58,15 @@ SECURITY_HEADERS = {
 DEMO_TOKENS_KEY = "console_demo_tokens"
 
 
-@dataclass(frozen=True)
-class Asset:
-    """One shipped file, addressed by `url_name`: its stem, 12 hex digits of its sha256, suffix."""
-
-    name: str
-    url_name: str
-    body: bytes
-    media_type: str
-
-    @functools.cached_property
-    def gzipped(self) -> bytes:
-        return gzip.compress(self.body, compresslevel=6, mtime=0)
-
-
 @functools.cache
 def assets() -> dict[str, Asset]:
     """The console's script and stylesheet by URL name, read once per process."""
-    found: dict[str, Asset] = {}
-    for name in (SCRIPT, STYLE):
-        path = ASSETS_DIR / name
-        body = path.read_bytes()
-        url_name = f"{path.stem}.{hashlib.sha256(body).hexdigest()[:12]}{path.suffix}"
-        found[url_name] = Asset(name, url_name, body, MEDIA_TYPES[path.suffix])
-    return found
+    return load_assets(ASSETS_DIR, (SCRIPT, STYLE))
 
 
 def asset_url(name: str) -> str:
     """The hashed URL of the shipped file `name`."""
-    return ASSET_PREFIX + next(a.url_name for a in assets().values() if a.name == name)
+    return ASSET_PREFIX + url_name_of(assets(), name)
 
 
 @functools.cache
@@ -107,19 +83,7 @@ async def page_endpoint(request: Request) -> Response:
 
 async def asset_endpoint(request: Request) -> Response:
     """A file by its hashed name (gzip when accepted), else 404."""
-    asset = assets().get(request.path_params["name"])
-    if asset is None:
-        return PlainTextResponse("Not Found", status_code=404)
-    etag = f'"{asset.url_name}"'
-    headers = {"Cache-Control": IMMUTABLE, "ETag": etag, "Vary": "Accept-Encoding"}
-    headers["X-Content-Type-Options"] = "nosniff"
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    body = asset.body
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        body = asset.gzipped
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=asset.media_type, headers=headers)
+    return asset_response(assets(), request)
 
 
 async def demo_tokens_endpoint(request: Request) -> Response:
