@@ -17,6 +17,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
     [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
+    [tracing] [logging]   OpenTelemetry traces, JSON logs, see gateway.settings.observe
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ from gateway.settings.hardening import (
 )
 from gateway.settings.inbound import InboundSettings, parse_inbound
 from gateway.settings.metrics import MetricsSettings, parse_metrics
+from gateway.settings.observe import (
+    LoggingSettings,
+    TracingSettings,
+    parse_logging,
+    parse_tracing,
+)
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
 from gateway.settings.section import SettingsError as SettingsError
@@ -97,6 +104,8 @@ class Settings:
     inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     state: StateSettings = field(default_factory=StateSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -139,6 +148,8 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "inbound": parse_inbound,
     "metrics": parse_metrics,
     "state": parse_state,
+    "tracing": parse_tracing,
+    "logging": parse_logging,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
