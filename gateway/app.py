@@ -53,6 +53,7 @@ from gateway.graphiql import ASSET_PREFIX, asset_endpoint, page_response
 from gateway.http_negotiation import OperationChoice, negotiate, refusal_for, shape_result
 from gateway.observe.endpoint import metrics_route
 from gateway.observe.extension import operation_metrics
+from gateway.observe.logs import AccessLog, OperationLog
 from gateway.observe.metrics import Metrics
 from gateway.observe.tracing import Tracing
 from gateway.protection.http_guard import RequestRefused, send_refusal
@@ -124,6 +125,8 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         if tracing is not None:
             first, last = tracing.extensions()
             head, tail = [first], [last]
+        if settings.logging.json:  # the operation's subject and name in its log lines
+            head.append(OperationLog)
         schema = build_schema(
             extensions=[*head, *counted, ErrorFormatting, OperationChoice, *extensions, *tail],
             mutation=mutation,
@@ -439,7 +442,12 @@ def create_app(
             *routes,
         ],
         lifespan=_lifespan(on_startup, on_shutdown),
-        middleware=[Middleware(RequestIdMiddleware), Middleware(UnexpectedErrors), *middleware],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            *([Middleware(AccessLog)] if settings.logging.json else []),  # JSON access lines
+            Middleware(UnexpectedErrors),
+            *middleware,
+        ],
         exception_handlers={StarletteHTTPException: http_error},
     )
     app.state.schema = graphql.schema
