@@ -24,6 +24,7 @@ protection from settings.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ from gateway.console import mount_console
 from gateway.inbound.service import open_inbound
 from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
+from gateway.observe.tracing import Tracing, open_tracing
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.protection.shared_ratelimit import shared_rate_limiter
 from gateway.settings import Settings, SettingsError
@@ -187,6 +189,7 @@ def assemble(
     routes: Sequence[Route] = (),
     on_shutdown: Sequence[Shutdown] = (),
     change_sink: ChangeSink | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
 
@@ -247,6 +250,7 @@ def assemble(
         change_bus=bus,
         metrics=_metrics(settings, crm, scm),
         probes={"state": state.probe} if state.kind == "shared" else None,
+        tracing=tracing or open_tracing(settings.tracing, os.environ),
     )
     _watch(app.state.metrics, process, sync, bus)
     app.state.order_process = process

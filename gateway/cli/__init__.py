@@ -99,6 +99,7 @@ def worker_count(given: int | None, env: Mapping[str, str]) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.observe.logs import log_config
     from gateway.runtime import freeze_startup, tune_gc
     from gateway.settings.state import workers_refused
     from gateway.workers import WorkerSpec, supervise
@@ -120,6 +121,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         app,
         log_level="info",
+        log_config=log_config(settings.logging),  # [logging] format: text or JSON lines
         workers=1,  # uvicorn would read WEB_CONCURRENCY (and refuse an app object with >1)
         timeout_graceful_shutdown=int(args.graceful_timeout),
         **options,

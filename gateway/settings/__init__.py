@@ -18,6 +18,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
     [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
     [console]   see gateway.settings.console
+    [tracing] [logging]   OpenTelemetry traces, JSON logs, see gateway.settings.observe
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ from gateway.settings.hardening import (
 )
 from gateway.settings.inbound import InboundSettings, parse_inbound
 from gateway.settings.metrics import MetricsSettings, parse_metrics
+from gateway.settings.observe import (
+    LoggingSettings,
+    TracingSettings,
+    parse_logging,
+    parse_tracing,
+)
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
 from gateway.settings.section import SettingsError as SettingsError
@@ -101,6 +108,8 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     state: StateSettings = field(default_factory=StateSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -144,6 +153,8 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "metrics": parse_metrics,
     "state": parse_state,
     "console": parse_console,
+    "tracing": parse_tracing,
+    "logging": parse_logging,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
