@@ -12,6 +12,9 @@ For each mode, `--changes` edits one at a time (an account's Billing_City throug
 API; the clock stops when the ERPNext Address shows the new city, read every 10 ms), then a
 burst of `--burst` edits of distinct accounts at once (the clock stops when all have
 arrived). Prints a Markdown table of p50/p95/max latency and the burst's changes a second.
+In the notifications mode it also times a change reaching a subscriber: an admin subscribed
+to `orderChanged` over SSE; `--changes` Sales_Orders edited in Zoho (their Subject) one at a
+time, the clock stopping at the event naming the order.
 The figures include the bench's own 10 ms read interval.
 """
 
@@ -127,6 +130,46 @@ async def one_at_a_time(systems: Systems, accounts: list[str], tag: str) -> list
     return latencies
 
 
+async def to_subscriber(demo: Demo, systems: Systems, n: int) -> list[float]:
+    """Seconds from a Zoho order edit to the `orderChanged` event a subscriber gets."""
+    listed = await systems.crm.get("/crm/v8/Sales_Orders", params={"fields": "id", "per_page": n})
+    orders = [row["id"] for row in listed.json()["data"]][:n]
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    headers = {"Authorization": f"Bearer {demo.tokens['admin']}", "Accept": "text/event-stream"}
+    document = {"query": "subscription { orderChanged { id } }"}
+    latencies = []
+    async with (
+        httpx.AsyncClient(timeout=DEADLINE_S) as http,
+        http.stream("POST", demo.url, json=document, headers=headers) as stream,
+    ):
+        reader = asyncio.create_task(_events(stream, heard))
+        await asyncio.sleep(0.5)  # the subscription is registered once the stream is open
+        try:
+            for i, order in enumerate(orders):
+                start = time.perf_counter()
+                edit = {"data": [{"Subject": f"Bench subject {i}"}]}
+                (
+                    await systems.crm.put(f"/crm/v8/Sales_Orders/{order}", json=edit)
+                ).raise_for_status()
+                while await heard.get() != order:
+                    pass
+                latencies.append(time.perf_counter() - start)
+        finally:
+            reader.cancel()
+    return latencies
+
+
+async def _events(stream: httpx.Response, heard: asyncio.Queue[str]) -> None:
+    """Order ids of the `next` events of an SSE stream, into `heard`."""
+    kind = ""
+    async for line in stream.aiter_lines():
+        if line.startswith("event:"):
+            kind = line.partition(":")[2].strip()
+        elif line.startswith("data:") and kind == "next":
+            event = json.loads(line.partition(":")[2])
+            heard.put_nowait(event["data"]["orderChanged"]["id"])
+
+
 async def burst(systems: Systems, accounts: list[str], tag: str) -> float:
     cities = {a: f"Burst {tag}-{i}" for i, a in enumerate(accounts)}
     start = time.perf_counter()
@@ -141,15 +184,20 @@ class Row:
     latencies: list[float]
     burst_n: int
     burst_s: float
+    subscriber: list[float] | None = None
 
     def markdown(self) -> str:
-        ms = sorted(x * 1000 for x in self.latencies)
-        p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-        return (
-            f"| {self.mode} | {len(ms)} | {statistics.median(ms):.0f} | {p95:.0f} | "
-            f"{ms[-1]:.0f} | {self.burst_n} in {self.burst_s:.2f} s "
-            f"({self.burst_n / self.burst_s:.0f}/s) |"
-        )
+        burst = f"{self.burst_n} in {self.burst_s:.2f} s ({self.burst_n / self.burst_s:.0f}/s)"
+        line = f"| {self.mode}: Zoho → ERPNext | {_percentiles(self.latencies)} | {burst} |"
+        if self.subscriber:
+            line += f"\n| {self.mode}: Zoho → subscriber | {_percentiles(self.subscriber)} | – |"
+        return line
+
+
+def _percentiles(seconds: list[float]) -> str:
+    ms = sorted(x * 1000 for x in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return f"{len(ms)} | {statistics.median(ms):.0f} | {p95:.0f} | {ms[-1]:.0f}"
 
 
 async def run_mode(
@@ -169,9 +217,12 @@ async def run_mode(
                 async with asyncio.timeout(DEADLINE_S):
                     latencies = await one_at_a_time(systems, accounts[:changes], mode[:4])
                     seconds = await burst(systems, accounts[:burst_n], mode[:4])
+                    heard = None
+                    if demo.settings.inbound.notifications:
+                        heard = await to_subscriber(demo, systems, changes)
             finally:
                 await systems.aclose()
-    return Row(mode, latencies, burst_n, seconds)
+    return Row(mode, latencies, burst_n, seconds, heard)
 
 
 def notifications(settings: Settings) -> Settings:
@@ -204,7 +255,7 @@ def main() -> None:
         f"CRM -> ERP propagation, demo over loopback ({platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} CPUs)\n"
     )
-    print("| mode | edits | p50 ms | p95 ms | max ms | burst |\n|---|---|---|---|---|---|")
+    print("| path | edits | p50 ms | p95 ms | max ms | burst |\n|---|---|---|---|---|---|")
     for row in rows:
         print(row.markdown())
 
