@@ -89,10 +89,13 @@ class RedisChangeBus(ChangeBus):
     async def aclose(self) -> None:
         self.close()
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # again until it ends: a cancellation that lands inside a Redis call can be
+            # absorbed by the client, and the task would wait for the next change forever
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                task.result()
         self._tasks = []
         self._listening = False
 
