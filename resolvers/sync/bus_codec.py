@@ -1,11 +1,12 @@
 """A `Change` as a small JSON message for the change bus across replicas (no pickle).
 
-    data = encode(change, sender="a1b2…")     # bytes for Redis PUBLISH
-    sender, change = decode(data)             # BadMessage when it is not such a message
+    data = encode(change, sender="a1b2…", seq=7)   # bytes for Redis PUBLISH
+    sender, seq, change = decode(data)             # BadMessage when it is not such a message
 
-The message is a JSON object with a format version (`v`), the sending replica's id
-(`from`, so a replica can skip its own messages) and the change's fields: datetimes as
-ISO 8601 with their offset (always aware UTC here), `fields` as a JSON object. `fields`
+The message is a JSON object with a format version (`v`), the sending process's id (`from`,
+so a process can skip its own messages), its sequence number for that sender (`seq`, 1, 2, …:
+a message sent again after a lost reply is recognised and heard once) and the change:
+datetimes as ISO 8601 with their offset (always aware UTC here), `fields` as a JSON object. `fields`
 is a hint from a notification (JSON values already); any other value in it (a datetime, a
 Decimal) is sent as its text. Decoding checks every field against the `Change` types, so a
 message from an unknown or newer sender is refused, never half-read.
@@ -33,11 +34,12 @@ class BadMessage(ValueError):
     """A bus message that is not a change this version understands."""
 
 
-def encode(change: Change, *, sender: str) -> bytes:
-    """The change as compact UTF-8 JSON, tagged with the sending replica's id."""
+def encode(change: Change, *, sender: str, seq: int) -> bytes:
+    """The change as compact UTF-8 JSON, tagged with the sending process's id and number."""
     message = {
         "v": VERSION,
         "from": sender,
+        "seq": seq,
         "system": change.system,
         "entity": change.entity,
         "record_id": change.record_id,
@@ -53,8 +55,8 @@ def encode(change: Change, *, sender: str) -> bytes:
     return data
 
 
-def decode(data: bytes | str) -> tuple[str, Change]:
-    """(sender, change) of a message made by `encode`; BadMessage names what is wrong."""
+def decode(data: bytes | str) -> tuple[str, int, Change]:
+    """(sender, seq, change) of a message made by `encode`; BadMessage names what is wrong."""
     if len(data) > MAX_MESSAGE:
         raise BadMessage(f"message of {len(data)} bytes is over {MAX_MESSAGE}")
     try:
@@ -69,6 +71,9 @@ def decode(data: bytes | str) -> tuple[str, Change]:
     if not isinstance(fields, dict):
         raise BadMessage("fields must be a JSON object")
     version = message.get("version")
+    seq = message.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise BadMessage("seq must be a positive integer")
     change = Change(
         system=cast(System, _choice(message, "system", _SYSTEMS)),
         entity=cast(Entity, _choice(message, "entity", _ENTITIES)),
@@ -79,7 +84,7 @@ def decode(data: bytes | str) -> tuple[str, Change]:
         version=None if version is None else _parse_instant(version, "version"),
         fields=fields,
     )
-    return _text(message, "from"), change
+    return _text(message, "from"), seq, change
 
 
 def _instant(moment: datetime) -> str:

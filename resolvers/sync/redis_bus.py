@@ -4,11 +4,13 @@ Every process (every worker of every replica) has one `RedisChangeBus` with an i
 
     publish(change)   delivers to this process's subscribers at once (as `ChangeBus` does),
                       then queues the change for a publisher task that PUBLISHes it, tagged
-                      with this process's id, on `<key_prefix>changes`, one at a time in
-                      publish order (so every replica hears one publisher's changes in order)
+                      with this process's id and a sequence number, on `<key_prefix>changes`,
+                      in publish order (what waits is sent in one pipeline, up to BATCH)
     listener task     SUBSCRIBEs to that channel and hands every message from another process
                       to this process's subscribers; its own messages are skipped (they were
-                      delivered locally already), so each subscriber hears each change once
+                      delivered locally already), and so is a message whose sequence number
+                      was heard already from its sender (sent again after a lost reply): each
+                      subscriber hears each change once, in each publisher's order
 
 Redis pub/sub delivers at most once: a change published while a replica is cut off from
 Redis does not reach that replica's subscribers (they re-read what they need, as after an
@@ -25,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from resolvers.state.errors import StateUnavailable
@@ -38,6 +41,8 @@ logger = logging.getLogger("crossdock.sync.bus")
 FIRST_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 POLL_S = 1.0  # how long the listener waits for a message before looking again
+BATCH = 100  # changes sent in one pipeline at most
+SENDERS = 10_000  # senders whose last sequence number is remembered (processes come and go)
 
 
 class RedisChangeBus(ChangeBus):
@@ -48,6 +53,8 @@ class RedisChangeBus(ChangeBus):
         self.redis = redis
         self.channel = f"{key_prefix}changes"
         self.sender = uuid.uuid4().hex
+        self._seq = 0
+        self._heard: OrderedDict[str, int] = OrderedDict()  # sender -> last seq delivered
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
         self._outgoing_limit = max(queue_size, 1000)
         self._tasks: list[asyncio.Task[None]] = []
@@ -65,7 +72,7 @@ class RedisChangeBus(ChangeBus):
     def publish(self, change: Change) -> None:
         ChangeBus.publish(self, change)
         try:
-            data = encode(change, sender=self.sender)
+            data = encode(change, sender=self.sender, seq=self._seq + 1)
         except ValueError as exc:
             logger.error("change bus: %s %s not sent to other replicas: %s", *change.key[1:], exc)
             return
@@ -77,6 +84,7 @@ class RedisChangeBus(ChangeBus):
                 *change.key[1:],
             )
             return
+        self._seq += 1
         self._outgoing.put_nowait(data)
 
     async def start(self) -> None:
@@ -149,35 +157,51 @@ class RedisChangeBus(ChangeBus):
 
     def _deliver(self, data: bytes) -> None:
         try:
-            sender, change = decode(data)
+            sender, seq, change = decode(data)
         except BadMessage as exc:
             logger.error("change bus: a message on %s was refused: %s", self.channel, exc)
             return
         if sender == self.sender:
             return  # this process's own change: its subscribers had it at publish
+        if seq <= self._heard.get(sender, 0):
+            return  # sent again (a retry after a lost reply): heard already
+        self._heard[sender] = seq
+        self._heard.move_to_end(sender)
+        if len(self._heard) > SENDERS:
+            self._heard.popitem(last=False)
         self.received += 1
         ChangeBus.publish(self, change)
 
     async def _send(self) -> None:
         while True:
-            data = await self._outgoing.get()
+            batch = [await self._outgoing.get()]
+            while len(batch) < BATCH and not self._outgoing.empty():
+                batch.append(self._outgoing.get_nowait())
             backoff = FIRST_BACKOFF_S
             while True:
                 try:
-                    await self.redis.publish(self.channel, data)
-                    self.sent += 1
+                    await self._publish(batch)
+                    self.sent += len(batch)
                     break
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # keep the change, retry in order
                     logger.error(
-                        "change bus: PUBLISH to %s failed (%s: %s); %d more waiting, retrying "
+                        "change bus: PUBLISH to %s failed (%s: %s); %d changes waiting, retrying "
                         "in %.1f s",
                         self.channel,
                         type(exc).__name__,
                         exc,
-                        self._outgoing.qsize(),
+                        self._outgoing.qsize() + len(batch),
                         backoff,
                     )
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _publish(self, batch: list[bytes]) -> None:
+        """PUBLISH each message, in order, in one round trip. Sent again whole after a failure:
+        what already went out is recognised by its sequence number and skipped."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for data in batch:
+                pipe.publish(self.channel, data)
+            await pipe.execute()

@@ -21,6 +21,7 @@ import redis.asyncio
 
 from resolvers.state.errors import StateUnavailable
 from resolvers.sync import Change
+from resolvers.sync.bus_codec import encode
 from resolvers.sync.redis_bus import RedisChangeBus
 from tests.scaleout.engines import RedisServer
 
@@ -123,12 +124,30 @@ async def test_a_malformed_message_is_dropped_and_the_next_heard(
         try:
             await client.publish(bus.channel, b"\x80\x04K\x01.")  # a pickle: refused
             await client.publish(bus.channel, b'{"v": 1, "from": "x", "entity": "invoice"}')
+            await client.publish(bus.channel, encode(change("no-seq"), sender="x", seq=1)[:-5])
         finally:
             await client.aclose()
         async with bus_on(redis_server.url) as other:
             other.publish(change("O1"))
             await until(lambda: heard.ids == ["O1"], "the well-formed change")
         assert bus.received == 1
+
+
+async def test_a_message_sent_again_is_heard_once(redis_server: RedisServer) -> None:
+    """A publisher whose reply was lost sends its batch again: the sequence number tells."""
+    first, second, third = (
+        encode(change(name), sender="other", seq=seq)
+        for name, seq in (("S1", 1), ("S2", 2), ("S3", 3))
+    )
+    async with bus_on(redis_server.url) as bus, listening(bus) as heard:
+        client = redis.asyncio.Redis.from_url(redis_server.url)
+        try:
+            for data in (first, second, first, second, third):
+                await client.publish(bus.channel, data)
+        finally:
+            await client.aclose()
+        await until(lambda: "S3" in heard.ids, "the last change")
+    assert heard.ids == ["S1", "S2", "S3"]
 
 
 async def test_a_lost_redis_fails_the_probe_and_the_bus_reconnects() -> None:

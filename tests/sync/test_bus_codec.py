@@ -30,20 +30,20 @@ def a_change(**overrides: object) -> Change:
 
 def test_a_change_comes_back_equal_with_its_sender() -> None:
     change = a_change()
-    sender, back = decode(encode(change, sender="replica-a"))
-    assert sender == "replica-a"
+    sender, seq, back = decode(encode(change, sender="replica-a", seq=7))
+    assert (sender, seq) == ("replica-a", 7)
     assert back == change
 
 
 def test_a_change_without_version_or_fields_comes_back_equal() -> None:
     change = a_change(version=None, fields={}, system="crm", entity="order", origin="poll")
-    assert decode(encode(change, sender="x"))[1] == change
+    assert decode(encode(change, sender="x", seq=1))[2] == change
 
 
 def test_the_message_is_plain_json_with_utc_times() -> None:
     berlin = timezone(timedelta(hours=1))
     change = a_change(received_at=NOW.astimezone(berlin))
-    message = json.loads(encode(change, sender="s"))
+    message = json.loads(encode(change, sender="s", seq=1))
     assert message["v"] == 1
     assert message["from"] == "s"
     assert message["received_at"] == NOW.isoformat()  # normalised to UTC
@@ -52,18 +52,18 @@ def test_the_message_is_plain_json_with_utc_times() -> None:
 
 def test_values_that_are_not_json_travel_as_text() -> None:
     change = a_change(fields={"price": Decimal("12.50"), "at": NOW})
-    _, back = decode(encode(change, sender="s"))
+    _, _, back = decode(encode(change, sender="s", seq=1))
     assert back.fields == {"price": "12.50", "at": NOW.isoformat()}
 
 
 def test_a_naive_time_is_not_encoded() -> None:
     with pytest.raises(ValueError, match="aware"):
-        encode(a_change(received_at=datetime.now()), sender="s")  # naive on purpose
+        encode(a_change(received_at=datetime.now()), sender="s", seq=1)  # naive on purpose
 
 
 def test_a_message_over_the_limit_is_not_encoded() -> None:
     with pytest.raises(ValueError, match="over"):
-        encode(a_change(fields={"big": "x" * MAX_MESSAGE}), sender="s")
+        encode(a_change(fields={"big": "x" * MAX_MESSAGE}), sender="s", seq=1)
 
 
 @pytest.mark.parametrize(
@@ -78,10 +78,13 @@ def test_a_message_over_the_limit_is_not_encoded() -> None:
         (lambda m: m.update(received_at="2026-01-01T00:00:00"), "UTC offset"),
         (lambda m: m.update(version="yesterday"), "not an ISO 8601 time"),
         (lambda m: m.update(fields=[1]), "fields must be a JSON object"),
+        (lambda m: m.update(seq=0), "seq must be a positive integer"),
+        (lambda m: m.update(seq="3"), "seq must be a positive integer"),
+        (lambda m: m.pop("seq"), "seq must be a positive integer"),
     ],
 )
 def test_a_malformed_message_is_refused_saying_what(mutate: object, says: str) -> None:
-    message = json.loads(encode(a_change(), sender="s"))
+    message = json.loads(encode(a_change(), sender="s", seq=1))
     mutate(message)  # type: ignore[operator]
     with pytest.raises(BadMessage, match=says):
         decode(json.dumps(message).encode())
