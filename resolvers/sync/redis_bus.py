@@ -42,6 +42,7 @@ FIRST_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 POLL_S = 1.0  # how long the listener waits for a message before looking again
 BATCH = 100  # changes sent in one pipeline at most
+FLUSH_S = 2.0  # at shutdown, how long changes still waiting may take to go out
 SENDERS = 10_000  # senders whose last sequence number is remembered (processes come and go)
 
 
@@ -59,7 +60,7 @@ class RedisChangeBus(ChangeBus):
         self._outgoing_limit = max(queue_size, 1000)
         self._tasks: list[asyncio.Task[None]] = []
         self._listening = False
-        self._last_error = "not started"
+        self._last_error = "not subscribed yet"
         self.sent = 0  # messages PUBLISHed (for tests and figures)
         self.received = 0  # messages from other processes delivered here
         self.dropped = 0  # changes not sent: the outgoing queue was full
@@ -95,7 +96,12 @@ class RedisChangeBus(ChangeBus):
             ]
 
     async def aclose(self) -> None:
+        """End the subscriptions, send what waits (for up to FLUSH_S), stop both tasks."""
         self.close()
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_S):
+                    await self._outgoing.join()
         for task in self._tasks:
             # again until it ends: a cancellation that lands inside a Redis call can be
             # absorbed by the client, and the task would wait for the next change forever
@@ -182,6 +188,8 @@ class RedisChangeBus(ChangeBus):
                 try:
                     await self._publish(batch)
                     self.sent += len(batch)
+                    for _ in batch:
+                        self._outgoing.task_done()
                     break
                 except asyncio.CancelledError:
                     raise

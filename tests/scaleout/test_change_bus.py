@@ -133,6 +133,16 @@ async def test_a_malformed_message_is_dropped_and_the_next_heard(
         assert bus.received == 1
 
 
+async def test_changes_still_waiting_at_shutdown_are_sent(redis_server: RedisServer) -> None:
+    async with bus_on(redis_server.url) as b, listening(b) as on_b:
+        async with bus_on(redis_server.url) as a:
+            for name in ("A1", "A2", "A3"):
+                a.publish(change(name))
+        assert a.sent == 3  # sent before its tasks stopped
+        await until(lambda: len(on_b.ids) == 3, "A's last changes on B")
+    assert on_b.ids == ["A1", "A2", "A3"]
+
+
 async def test_a_message_sent_again_is_heard_once(redis_server: RedisServer) -> None:
     """A publisher whose reply was lost sends its batch again: the sequence number tells."""
     first, second, third = (
