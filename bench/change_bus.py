@@ -2,7 +2,7 @@
 
     python -m bench.change_bus [--changes 500]
 
-Starts a redis-server of its own (tests.scaleout.engines) and two `RedisChangeBus`es, each
+Starts a redis-server of its own (tests.support.engines) and two `RedisChangeBus`es, each
 with its own client, as two replicas would have. One at a time: a change published on A,
 the time until B's subscriber has it (one PUBLISH, Redis, the listener, the subscriber's
 queue). Then a burst: all changes published at once, the time until B has them all.
@@ -21,7 +21,7 @@ import redis.asyncio
 
 from resolvers.sync import Change
 from resolvers.sync.redis_bus import RedisChangeBus
-from tests.scaleout.engines import RedisServer, missing
+from tests.support.engines import RedisServer, missing
 
 
 def _change(i: int) -> Change:

@@ -29,8 +29,8 @@ import pytest
 from backends.erpnext.store import ErpStore
 from gateway.auth.tokens import mint
 from resolvers.state.config import StateSettings
-from tests.scaleout.engines import PostgresServer, RedisServer, free_port
 from tests.scaleout.replicas import Emulations, Replica, write_config
+from tests.support.engines import PostgresServer, RedisServer, free_port
 from tests.support.stack import JWT_SECRET
 
 pytestmark = [pytest.mark.engines, pytest.mark.sockets]

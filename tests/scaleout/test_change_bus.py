@@ -23,7 +23,7 @@ from resolvers.state.errors import StateUnavailable
 from resolvers.sync import Change
 from resolvers.sync.bus_codec import encode
 from resolvers.sync.redis_bus import RedisChangeBus
-from tests.scaleout.engines import RedisServer
+from tests.support.engines import RedisServer
 
 pytestmark = pytest.mark.engines
 DEADLINE_S = 20.0
