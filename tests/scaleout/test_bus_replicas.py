@@ -3,9 +3,11 @@
 Two `crossdock serve` processes share PostgreSQL and Redis; the emulations run in a third.
 Replica A has `[inbound]` on with its own URL as the public one: at start-up it registers the
 ERPNext webhooks, so an edit made through the ERP's API is delivered by the emulation over
-HTTP to A's /hooks/erpnext, and A publishes it on its change bus. Replica B receives nothing
-itself: its subscribers (GraphQL over SSE) hear the change over Redis pub/sub, once each and
-in A's order, and a partner still hears only its carrier's shipments.
+HTTP to A's /hooks/erpnext, and A publishes it on its change bus: directly, or (with `[sync]`
+on in A, one change at a time) after its sync processor took it from the shared inbox.
+Replica B receives nothing itself: its subscribers (GraphQL over SSE) hear the change over
+Redis pub/sub, once each and in A's order, and a partner still hears only its carrier's
+shipments.
 
 Subscribers are known to listen once each has heard a warm-up edit (repeated until heard;
 those events are then set aside). A sentinel edit made last shows that nothing arrived twice.
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from backends.erpnext.store import ErpStore
@@ -42,6 +45,8 @@ _names = itertools.count(1)
 
 @dataclass
 class Pair:
+    mode: str  # "hooks" | "sync"
+    state: StateSettings
     emulations: Emulations
     a: Replica  # receives the webhooks
     b: Replica  # receives nothing itself
@@ -60,10 +65,22 @@ watermarks_path = "{root / "watermarks.sqlite"}"
 """
 
 
-@pytest.fixture(scope="module")
+SYNC = """
+[sync]
+enabled = true
+batch = 1
+idle_s = 1
+"""
+
+
+@pytest.fixture(scope="module", params=["hooks", "sync"])
 def pair(
-    engines: tuple[PostgresServer, RedisServer], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    engines: tuple[PostgresServer, RedisServer],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pair]:
+    """`hooks`: A's receivers publish on its bus directly; `sync`: A's receivers put the change
+    into the shared inbox (PostgreSQL), A's sync processor applies the rules and publishes."""
     pg, redis = engines
     root = tmp_path_factory.mktemp("bus-replicas")
     state = StateSettings(
@@ -73,13 +90,14 @@ def pair(
     port_a = free_port()
     with Emulations.start(root) as emulations:
         url_a = f"http://127.0.0.1:{port_a}"
-        config_a = write_config(root, emulations, inbound(url_a, root), name="a.toml")
+        extra = inbound(url_a, root) + (SYNC if request.param == "sync" else "")
+        config_a = write_config(root, emulations, extra, name="a.toml")
         config_b = write_config(root, emulations, name="b.toml")
         with (
             Replica.start(config_a, state, name="a", port=port_a) as a,
             Replica.start(config_b, state, name="b") as b,
         ):
-            yield Pair(emulations, a, b)
+            yield Pair(request.param, state, emulations, a, b)
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
@@ -221,3 +239,11 @@ async def test_a_webhook_received_by_a_reaches_subscribers_on_b_once_in_order(
     assert {e["carrier"] for e in partner.events} == {"DHL"}
     urls = {e["id"]: e["trackingUrl"] for e in on_b.events}
     assert (urls[ups], urls[dhl]) == (ups_url, dhl_url)  # B read them afresh after the edit
+    if pair.mode == "sync":  # the changes went through the shared inbox and the processor
+        assert pair.state.postgres_url is not None
+        with psycopg.connect(pair.state.postgres_url) as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT record_id FROM sync_inbox WHERE entity = 'shipment'"
+                " AND state = 'done'"
+            ).fetchall()
+        assert {ups, dhl, sentinel} <= {row[0] for row in rows}
