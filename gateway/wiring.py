@@ -14,7 +14,8 @@ the app starts (and resolving those whose outcome was unknown, every few seconds
 
 State (resolvers.state, `[state]`): embedded by default; with PostgreSQL and Redis configured
 the journal, the order process's locks and the rate limits are shared by every worker and
-replica, and /readyz also checks both stores.
+replica, /readyz also checks both stores, and the change bus reaches subscribers on every
+replica over Redis pub/sub.
 
 Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
 operation limits per role, trusted documents, rate limits per caller; backend TLS and
@@ -212,11 +213,13 @@ def assemble(
     starters: list[Startup] = [] if process is None else [process.start]
     if process is not None:
         closers.append(process.close)
-    closers.append(state.aclose)
     service = None if process is None else process.service
-    bus = ChangeBus() if settings.subscriptions.enabled else None
+    # in process, or across replicas over Redis with shared state (resolvers.sync.redis_bus)
+    bus = state.change_bus() if settings.subscriptions.enabled else None
     if bus is not None:
-        closers.append(_closer(bus))
+        starters.append(bus.start)
+        closers.append(bus.aclose)  # subscriptions end; the Redis tasks stop
+    closers.append(state.aclose)
     sync = open_sync(settings.sync, crm, scm, service, bus, state)  # None unless [sync] on
     if sync is not None:
         starters.append(sync.start)
@@ -314,15 +317,6 @@ def _open_state(settings: Settings) -> StateLayer:
         return open_state(settings.state)
     except StateStartError as exc:
         raise SettingsError(str(exc)) from None
-
-
-def _closer(bus: ChangeBus) -> Shutdown:
-    """Shutdown ends every subscription (their streams complete)."""
-
-    async def close() -> None:
-        bus.close()
-
-    return close
 
 
 def _warn_unshared_cursor_key(settings: Settings) -> None:

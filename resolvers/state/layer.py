@@ -5,6 +5,7 @@
     inbox = state.shared_inbox(lease_s=60, backoff=Backoff())   # None: the SQLite file
     locks = state.locks                     # the order process's locks (resolvers.saga.locks)
     state.buckets                           # None (in-process buckets) or RedisBuckets
+    bus = state.change_bus()                # ChangeBus, or RedisChangeBus across replicas
     await state.probe()                     # /readyz: StateUnavailable when a store is gone
     await state.aclose()
 
@@ -24,7 +25,9 @@ from resolvers.saga.settings import SagaSettings
 from .config import StateSettings
 
 if TYPE_CHECKING:
+    from resolvers.sync.bus import ChangeBus
     from resolvers.sync.inbox import Backoff, Inbox
+    from resolvers.sync.redis_bus import RedisChangeBus
 
     from .redis_buckets import RedisBuckets
 
@@ -40,6 +43,10 @@ class StateLayer(Protocol):
 
     def shared_inbox(self, *, lease_s: float, backoff: Backoff) -> Inbox | None:
         """The sync inbox every replica shares; None when the state is embedded."""
+        ...
+
+    def change_bus(self) -> ChangeBus:
+        """The bus subscriptions hear changes on (start it at start-up, aclose at shutdown)."""
         ...
 
     async def probe(self) -> None:
@@ -67,6 +74,11 @@ class EmbeddedState:
     def shared_inbox(self, *, lease_s: float, backoff: Backoff) -> Inbox | None:
         return None
 
+    def change_bus(self) -> ChangeBus:
+        from resolvers.sync.bus import ChangeBus
+
+        return ChangeBus()
+
     async def probe(self) -> None:
         return None
 
@@ -92,6 +104,7 @@ class SharedState:
             redis, prefix=prefix, ttl_s=settings.lock_ttl_s, wait_s=settings.lock_wait_s
         )
         self._journals: list[JournalStore] = []
+        self._buses: list[RedisChangeBus] = []
 
     @property
     def buckets(self) -> RedisBuckets | None:
@@ -113,8 +126,18 @@ class SharedState:
 
         return PostgresInbox(self.pool, lease_s=lease_s, backoff=backoff)
 
+    def change_bus(self) -> ChangeBus:
+        """A bus whose changes reach every replica over Redis pub/sub (resolvers.sync.redis_bus);
+        while it is not subscribed, `probe` fails."""
+        from resolvers.sync.redis_bus import RedisChangeBus
+
+        bus = RedisChangeBus(self.redis, key_prefix=self.settings.key_prefix)
+        self._buses.append(bus)
+        return bus
+
     async def probe(self) -> None:
-        """PING Redis and `SELECT 1` on PostgreSQL (off the event loop), within 3 s each."""
+        """PING Redis and `SELECT 1` on PostgreSQL (off the event loop), within 3 s each; the
+        change buses handed out must be subscribed to their channel."""
         from redis.exceptions import RedisError
 
         from .pg_journal import postgres_unavailable
@@ -130,6 +153,8 @@ class SharedState:
                 await asyncio.to_thread(self._select_one)
         except TimeoutError as exc:
             raise postgres_unavailable(exc) from exc
+        for bus in self._buses:
+            await bus.probe()
 
     def _select_one(self) -> None:
         import psycopg

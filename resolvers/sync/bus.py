@@ -4,6 +4,10 @@ The processor publishes each change after its sync rules ran; every subscriber g
 change published after it subscribed, in order. A slow subscriber does not hold up the
 others or the processor: its queue is bounded, and when it overflows the subscriber is told
 (`Overflow`) and dropped, so it can resubscribe and re-read what it needs.
+
+This bus is one process's. With shared state (`[state] redis_url`), the state layer hands out
+a `RedisChangeBus` (resolvers.sync.redis_bus) instead: the same interface, and changes also
+reach the subscribers of every other worker and replica over Redis pub/sub.
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ class ChangeBus:
             yield _drain(queue)
         finally:
             self._queues.discard(queue)
+
+    async def start(self) -> None:
+        """Nothing to start in process (RedisChangeBus starts its Redis tasks here)."""
+
+    async def aclose(self) -> None:
+        """Shutdown: end every subscription."""
+        self.close()
 
     def close(self) -> None:
         """End every subscription (shutdown): their iterators stop after what is queued."""

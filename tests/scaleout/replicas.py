@@ -101,9 +101,11 @@ class Emulations:
         return sum(int(k["held"]) for k in knobs)
 
 
-def write_config(root: Path, emulations: Emulations, extra: str = "") -> Path:
+def write_config(
+    root: Path, emulations: Emulations, extra: str = "", *, name: str = "crossdock.toml"
+) -> Path:
     """A gateway config over the emulations; state URLs and secrets come from the env."""
-    config = root / "crossdock.toml"
+    config = root / name
     config.write_text(
         f"""
 [server]
@@ -146,11 +148,18 @@ class Replica:
     @classmethod
     @contextlib.contextmanager
     def start(
-        cls, config: Path, state: StateSettings, *, workers: int = 1, name: str = "replica"
+        cls,
+        config: Path,
+        state: StateSettings,
+        *,
+        workers: int = 1,
+        name: str = "replica",
+        port: int | None = None,
     ) -> Iterator[Replica]:
+        """`port`: one chosen beforehand (a config that names the replica's own URL)."""
         assert state.postgres_url is not None
         assert state.redis_url is not None
-        port = free_port()
+        port = port or free_port()
         env = _environ(
             {
                 "CROSSDOCK_POSTGRES_URL": state.postgres_url,
