@@ -80,9 +80,11 @@ async def test_a_burst_over_the_rate_limit_gets_429_with_a_correct_retry_after(
 
     assert [response.status_code for response in allowed] == [200, 200, 200]
     assert refused.status_code == 429
-    assert refused.headers["retry-after"] == "2"  # one token refills in 1 / 0.5 s
+    # one token refills in 1 / 0.5 s = 2 s, less however long the three requests took
+    wait = int(refused.headers["retry-after"])
+    assert 1 <= wait <= 2
     error = refused.json()["errors"][0]
-    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 2}
+    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": wait}
 
 
 async def test_callers_of_one_partner_share_its_bucket_and_roles_get_their_own_rate(
