@@ -1,0 +1,85 @@
+"""Comparing values across systems the way a person would: case, spacing and punctuation do
+not count, a country is the same whether named or coded (`Germany` = `DE`), a postcode is
+the same with or without its space. Only values still different after this are drift.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from resolvers.canonical import COUNTRIES, country_code
+from resolvers.records import Address
+
+from .findings import Difference
+
+_SPACES = re.compile(r"\s+")
+_PUNCTUATION = re.compile(r"[^\w\s&]")
+_ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country")
+# ISO code -> the first name canonical.COUNTRIES lists for it ("DE" -> "Germany"): what a
+# repair writes to a system that stores country names (ERPNext's Country link).
+_NAMES: dict[str, str] = {}
+for _name, _code in COUNTRIES.items():
+    _NAMES.setdefault(_code, _name.title().replace("Of", "of"))
+
+
+def norm_text(value: str | None) -> str:
+    """Case-folded, NFKC-normalised, with runs of white space as one space; None is ""."""
+    if value is None:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip().casefold()
+
+
+def norm_name(value: str | None) -> str:
+    """A company name to compare: `norm_text` without punctuation (`GmbH.` = `gmbh`)."""
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", norm_text(value))).strip()
+
+
+def norm_country(value: str | None) -> str:
+    return (country_code(value) or "").upper()
+
+
+def norm_postcode(value: str | None) -> str:
+    return norm_text(value).replace(" ", "").replace("-", "")
+
+
+def country_name(code: str | None) -> str | None:
+    """A country's name for an ISO code; anything else passes through."""
+    if code is None:
+        return None
+    return _NAMES.get(code.upper(), code) if len(code) == 2 else code
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    return norm_text(a) == norm_text(b)
+
+
+def address_differences(
+    crm: Address | None, erp: Address | None, *, prefix: str = "address"
+) -> list[Difference]:
+    """The address parts that differ after normalisation, as `address.city` etc."""
+    left, right = crm or Address(), erp or Address()
+    return [
+        Difference(f"{prefix}.{part}", getattr(left, part), getattr(right, part))
+        for part in _ADDRESS_PARTS
+        if _norm(part, getattr(left, part)) != _norm(part, getattr(right, part))
+    ]
+
+
+def _norm(part: str, value: str | None) -> str:
+    if part == "country":
+        return norm_country(value)
+    if part == "postal_code":
+        return norm_postcode(value)
+    return norm_text(value)
+
+
+def email_domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return norm_text(email.rsplit("@", 1)[1]) or None
+
+
+def words(value: str | None) -> Iterator[str]:
+    yield from norm_name(value).split()
