@@ -24,9 +24,13 @@ from resolvers.erpnext.wire import Doc, FrappeWire
 from resolvers.records import Address, ErpCustomer, Item, Page
 
 MASTER_CUSTOMER_FIELDS = (
-    "name", "customer_name", "custom_crm_account_id", "customer_primary_address", "tax_id",
+    "name",
+    "customer_name",
+    "custom_crm_account_id",
+    "customer_primary_address",
+    "tax_id",
     "disabled",
-)  # fmt: skip
+)
 
 
 class ErpMasters:

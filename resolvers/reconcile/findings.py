@@ -21,9 +21,16 @@ System = Literal["crm", "erp", "crossdock"]
 # customer, order, product and shipment are the graph's own entities (links into it);
 # the others are records only one system has.
 Kind = Literal[
-    "customer", "order", "product", "shipment", "erp_customer", "sales_order", "item", "bin",
+    "customer",
+    "order",
+    "product",
+    "shipment",
+    "erp_customer",
+    "sales_order",
+    "item",
+    "bin",
     "process",
-]  # fmt: skip
+]
 
 
 class Severity(enum.Enum):
