@@ -89,7 +89,7 @@ def orphan_mirror(mirror: ErpOrder) -> list[Finding]:
     return [
         Finding(
             MIRROR_WITHOUT_ORDER,
-            (mirror.name,),
+            (mirror.name, order_id),
             summary + _reserving(mirror),
             refs,
             _release_fix([mirror], f"the CRM order {order_id} does not exist"),
