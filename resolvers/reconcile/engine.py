@@ -208,7 +208,7 @@ class _Run:
             self.tick("crm products", len(page))
 
     async def orders(self) -> AsyncIterator[Finding]:
-        lines = self.wants(Category.DRIFT, Category.RESERVATIONS)
+        lines = self.wants(Category.MIRRORS, Category.DRIFT, Category.RESERVATIONS)
         ships = self.wants(Category.SHIPMENTS)
         async for page in pages(lambda after: self.crm.list_orders(first=self.size, after=after)):
             for bundle in await order_bundles(
