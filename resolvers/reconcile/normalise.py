@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from decimal import Decimal
 
 from resolvers.canonical import COUNTRIES, country_code
 from resolvers.records import Address
@@ -83,3 +84,8 @@ def email_domain(email: str | None) -> str | None:
 
 def words(value: str | None) -> Iterator[str]:
     yield from norm_name(value).split()
+
+
+def number(value: Decimal) -> str:
+    """A quantity as people write it: 7, 2.5 (not 7.0, 2.50 or 7E+1)."""
+    return format(value.normalize(), "f")

@@ -43,12 +43,21 @@ class NotRecheckable(InvalidInput):
         self.rule_id = rule_id
 
 
-async def _order(reconciler: Reconciler, key: tuple[str, ...]) -> list[Finding]:
-    orders = await reconciler.crm.get_orders([key[0]])
-    if key[0] not in orders:
+def _order_at(position: int) -> Recheck:
+    """Findings about one CRM order, whose id is `key[position]`."""
+
+    async def check(reconciler: Reconciler, key: tuple[str, ...]) -> list[Finding]:
+        return await _order(reconciler, key[position])
+
+    return check
+
+
+async def _order(reconciler: Reconciler, order_id: str) -> list[Finding]:
+    orders = await reconciler.crm.get_orders([order_id])
+    if order_id not in orders:
         return []
     bundles = await order_bundles(
-        reconciler.scm, [orders[key[0]]], with_lines=True, with_shipments=True
+        reconciler.scm, [orders[order_id]], with_lines=True, with_shipments=True
     )
     ctx = reconciler.context()
     return [
@@ -108,7 +117,8 @@ async def _process(reconciler: Reconciler, key: tuple[str, ...]) -> list[Finding
 
 
 _CHECKS: dict[str, Recheck] = {
-    **{rule.id: _order for rule in (*mirrors.RULES, *shipments.RULES, drift.ORDER_LINES)},
+    **{rule.id: _order_at(0) for rule in (*mirrors.RULES, *shipments.RULES, drift.ORDER_LINES)},
+    shipments.SHIPMENT_FOR_CANCELLED.id: _order_at(-1),
     mirrors.MIRROR_WITHOUT_ORDER.id: _orphan,
     counterparts.ACCOUNT_WITHOUT_CUSTOMER.id: _account,
     drift.CUSTOMER.id: _account,

@@ -19,7 +19,7 @@ from resolvers.records import ErpOrder, OrderLine, OrderStatus
 
 from ..bundles import CustomerPair, OrderBundle, ProductPair, docstatus_name
 from ..findings import Category, Difference, Finding, Fix, RecordRef, Rule, Severity
-from ..normalise import address_differences, norm_name, norm_text
+from ..normalise import address_differences, norm_name, norm_text, number
 
 ORDER_LINES = Rule(
     Category.DRIFT,
@@ -79,7 +79,7 @@ def _line_differences(
         qty, rates = crm.get(sku, (_ZERO, frozenset()))
         if qty != erp_qty.get(sku, _ZERO):
             differences.append(
-                Difference(f"lines[{sku}].quantity", _num(qty), _num(erp_qty.get(sku, _ZERO)))
+                Difference(f"lines[{sku}].quantity", number(qty), number(erp_qty.get(sku, _ZERO)))
             )
         theirs = frozenset(erp_rates.get(sku, set()))
         if rates and theirs and rates != theirs:
@@ -176,9 +176,5 @@ def product(pair: ProductPair) -> list[Finding]:
     ]
 
 
-def _num(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def _rates(rates: frozenset[Decimal]) -> str:
-    return ", ".join(_num(r) for r in sorted(rates))
+    return ", ".join(number(r) for r in sorted(rates))

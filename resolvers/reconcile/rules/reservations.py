@@ -19,6 +19,7 @@ from resolvers.records import OrderStatus, StockLevel
 
 from ..bundles import SUBMITTED, OrderBundle
 from ..findings import Category, Difference, Finding, Fix, RecordRef, Rule, Severity
+from ..normalise import number
 
 BIN_MISMATCH = Rule(
     Category.RESERVATIONS,
@@ -78,8 +79,8 @@ def _finding(sku: str, warehouse: str, need: Decimal, reserved: Decimal, orders:
     return Finding(
         BIN_MISMATCH,
         (sku, warehouse),
-        f"The ERP reserves {_num(reserved)} of {sku} in {warehouse}, {_num(abs(gap))} {direction} "
-        f"than the {orders} open approved CRM order(s) there need ({_num(need)}).",
+        f"The ERP reserves {number(reserved)} of {sku} in {warehouse}, {number(abs(gap))} "
+        f"{direction} than the {orders} open approved CRM order(s) there need ({number(need)}).",
         (
             RecordRef("erp", "bin", f"{sku}@{warehouse}", warehouse),
             RecordRef("crm", "product", sku, None),
@@ -91,9 +92,5 @@ def _finding(sku: str, warehouse: str, need: Decimal, reserved: Decimal, orders:
             why="a Bin is the ERP's own ledger, recomputed from its documents; Crossdock cannot "
             "write it and must not guess which document is wrong",
         ),
-        (Difference("reserved", _num(need), _num(reserved)),),
+        (Difference("reserved", number(need), number(reserved)),),
     )
-
-
-def _num(value: Decimal) -> str:
-    return format(value.normalize(), "f")

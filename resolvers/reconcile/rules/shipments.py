@@ -19,6 +19,7 @@ from resolvers.records import OrderStatus, Shipment, ShipmentStatus
 
 from ..bundles import OrderBundle
 from ..findings import Category, Difference, Finding, Fix, RecordRef, Rule, Severity
+from ..normalise import number
 
 SHIPMENT_FOR_CANCELLED = Rule(
     Category.SHIPMENTS,
@@ -62,7 +63,7 @@ def _for_cancelled(bundle: OrderBundle, active: list[Shipment]) -> list[Finding]
     return [
         Finding(
             SHIPMENT_FOR_CANCELLED,
-            (s.id,),
+            (s.id, order.id),
             f"Shipment {s.id} ({s.status.value}, {s.carrier or 'no carrier'}) ships CRM order "
             f"{order.number}, which is Cancelled.",
             (RecordRef("erp", "shipment", s.id, _label(s)), _order_ref(bundle)),
@@ -91,7 +92,9 @@ def _over_shipped(bundle: OrderBundle, active: list[Shipment]) -> list[Finding]:
     if not over:
         return []
     order = bundle.order
-    listed = ", ".join(f"{sku} {shipped[sku]} of {ordered.get(sku, Decimal(0))}" for sku in over)
+    listed = ", ".join(
+        f"{sku} {number(shipped[sku])} of {number(ordered.get(sku, Decimal(0)))}" for sku in over
+    )
     return [
         Finding(
             OVER_SHIPPED,
@@ -105,7 +108,9 @@ def _over_shipped(bundle: OrderBundle, active: list[Shipment]) -> list[Finding]:
                 "logistics and the customer agree",
             ),
             tuple(
-                Difference(f"quantity[{sku}]", str(ordered.get(sku, Decimal(0))), str(shipped[sku]))
+                Difference(
+                    f"quantity[{sku}]", number(ordered.get(sku, Decimal(0))), number(shipped[sku])
+                )
                 for sku in over
             ),
         )
