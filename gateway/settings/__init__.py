@@ -14,6 +14,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
     [subscriptions]   see gateway.settings.subscriptions
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
+    [reconcile]   see gateway.settings.reconcile
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from gateway.settings.hardening import (
     parse_rate_limits,
     parse_trusted_documents,
 )
+from gateway.settings.reconcile import parse_reconcile
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
 from gateway.settings.section import SettingsError as SettingsError
@@ -49,6 +51,7 @@ from gateway.settings.server import ServerSettings, parse_server
 from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
+from resolvers.reconcile.settings import ReconcileSettings
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoOptions
 from schema.cursor_key import MIN_KEY_CHARS
@@ -84,6 +87,7 @@ class Settings:
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -121,6 +125,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
     "subscriptions": parse_subscriptions,
+    "reconcile": parse_reconcile,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 
