@@ -10,6 +10,7 @@ COMMANDS.append(_add_mine)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
     crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
+    crossdock reconcile [--category C] [--json] [--fix C --dry-run|--apply] [--config FILE]
 
 Mistakes are one line on stderr and exit status 2, never a traceback: a configuration error
 names the key and the fix, a port in use names the variable that moves it.
@@ -27,6 +28,7 @@ from typing import Any
 from backends.serve import PortInUse
 from gateway.access.policy import Policy
 from gateway.auth.tokens import mint, parse_ttl
+from gateway.cli.reconcile import add_reconcile
 from gateway.server import uvicorn_options
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.settings.access import parse_auth
@@ -246,7 +248,13 @@ def _add_demo(sub: Subparsers) -> None:
     p.set_defaults(run=_run_demo)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [_add_serve, _add_token, _add_seed, _add_demo]
+COMMANDS: list[Callable[[Subparsers], None]] = [
+    _add_serve,
+    _add_token,
+    _add_seed,
+    _add_demo,
+    add_reconcile,
+]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -74,6 +74,7 @@ def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]
         "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
+        "reconcile": {"store_path": str(data_dir / "reconcile.sqlite"), "every": "1h"},
     }
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)

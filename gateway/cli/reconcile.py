@@ -1,0 +1,283 @@
+"""`crossdock reconcile`: where the CRM and the ERP disagree, from the command line.
+
+    crossdock reconcile                              # every category, against the running demo
+    crossdock reconcile --category mirrors --json    # one category, every finding as JSON
+    crossdock reconcile --fix mirrors --dry-run      # what the repairs would write
+    crossdock reconcile --fix mirrors --apply        # write them (journaled, audited)
+    crossdock reconcile --config crossdock.toml      # a real deployment
+
+Without --config it reads the running `crossdock demo` (its ports, credentials and data
+directory, as `crossdock token` uses its secret). Progress goes to stderr: one line redrawn
+on a terminal, plain lines otherwise. Exit status: 0 when no finding of --severity (default
+warning) or worse remains, 1 when some do, 2 for a usage, configuration or backend problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import resource
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from backends.erpnext.app import ErpSettings
+from backends.serve import Emulations, resolve_port
+from backends.zoho.app import ZohoSettings
+from gateway.cli.demo import demo_settings
+from gateway.reconciliation import Reconciliation, open_reconciliation
+from gateway.settings import Settings, load_settings
+from gateway.wiring import build_backends
+from resolvers.errors import BackendError
+from resolvers.reconcile import Category, Finding, Severity
+from resolvers.reconcile.repairs import RepairOutcome
+from resolvers.saga import Journal, OrderProcessService, Sealer
+
+DEFAULT_DATA_DIR = "var/demo"
+_CATEGORIES = [c.value for c in Category]
+_SEVERITIES = [s.value for s in Severity]
+
+
+def add_reconcile(sub: Any) -> None:
+    p = sub.add_parser("reconcile", help="find (and fix) where the CRM and the ERP disagree")
+    p.add_argument(
+        "--category", action="append", choices=_CATEGORIES, default=[], help="repeatable"
+    )
+    p.add_argument(
+        "--severity",
+        choices=_SEVERITIES,
+        default="warning",
+        help="exit 1 when findings this bad or worse remain (default warning)",
+    )
+    p.add_argument("--json", action="store_true", help="every finding as JSON on stdout")
+    p.add_argument(
+        "--fix",
+        choices=_CATEGORIES,
+        metavar="CATEGORY",
+        help="repair the fixable findings of one category",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="with --fix: plan, write nothing")
+    mode.add_argument("--apply", action="store_true", help="with --fix: write the repairs")
+    p.add_argument("--actor", help="who repairs, for the journal (default cli:<user>)")
+    p.add_argument("--config", metavar="FILE", help="a deployment's settings (default: the demo)")
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the demo's data directory")
+    p.set_defaults(run=run_reconcile)
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    if args.fix and not (args.dry_run or args.apply):
+        print("crossdock reconcile: --fix needs --dry-run or --apply", file=sys.stderr)
+        return 2
+    if (args.dry_run or args.apply) and not args.fix:
+        print("crossdock reconcile: --dry-run and --apply go with --fix CATEGORY", file=sys.stderr)
+        return 2
+    settings = reconcile_settings(args, os.environ)
+    try:
+        return asyncio.run(_reconcile(args, settings))
+    except BackendError as exc:
+        where = "--config's backends" if args.config else "the demo (is `crossdock demo` running?)"
+        print(f"crossdock reconcile: {exc.message} — check {where}", file=sys.stderr)
+        return 2
+
+
+def reconcile_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    """--config's settings, else the running demo's (its ports, credentials, data dir)."""
+    if args.config:
+        return load_settings(args.config, env)
+    host = "127.0.0.1"
+    zoho_port = resolve_port("CROSSDOCK_ZOHO_PORT", None, env)
+    erp_port = resolve_port("CROSSDOCK_ERP_PORT", None, env)
+    emulations = Emulations(
+        f"http://{host}:{zoho_port}",
+        f"http://{host}:{erp_port}",
+        ZohoSettings(),
+        ErpSettings(),
+        None,
+    )
+    return demo_settings(emulations, Path(args.data_dir), env)
+
+
+async def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    backends = build_backends(settings)
+    calls: Counter[str] = Counter()
+    for system, client in zip(("crm", "erp"), backends.clients, strict=True):
+        client.event_hooks["request"].append(_counter(calls, system))
+    journal = _journal(settings)
+    service = None
+    if journal is not None:
+        saga = settings.saga
+        service = OrderProcessService(backends.crm, backends.scm, journal, saga.rules)
+    recon = open_reconciliation(
+        settings, backends.crm, backends.scm, journal=journal, processes=service
+    )
+    try:
+        if recon is None:
+            print("crossdock reconcile: [reconcile] enabled = false", file=sys.stderr)
+            return 2
+        return await _run(args, recon, calls)
+    finally:
+        if recon is not None:
+            await recon.close()
+        if journal is not None:
+            journal.close()
+        await backends.aclose()
+
+
+def _journal(settings: Settings) -> Journal | None:
+    saga = settings.saga
+    if not saga.enabled or not saga.journal_key or not Path(saga.journal_path).exists():
+        return None
+    return Journal(saga.journal_path, Sealer.from_base64(saga.journal_key))
+
+
+def _counter(calls: Counter[str], system: str) -> Any:
+    async def count(request: httpx.Request) -> None:
+        calls[system] += 1
+
+    return count
+
+
+async def _run(args: argparse.Namespace, recon: Reconciliation, calls: Counter[str]) -> int:
+    categories = [Category(args.fix)] if args.fix else [Category(c) for c in args.category]
+    progress = Progress(sys.stderr)
+    found: list[Finding] = []
+    record = await recon.service.run(
+        categories or None, trigger="cli", progress=progress, on_finding=found.append
+    )
+    progress.done(len(found))
+    outcomes: list[RepairOutcome] = []
+    if args.fix:
+        actor = args.actor or f"cli:{getpass.getuser()}"
+        for finding in found:
+            outcomes.append(
+                await recon.service.repair(finding.id, dry_run=args.dry_run, actor=actor)
+            )
+    fixed = {o.finding_id for o in outcomes if o.status in ("applied", "gone")}
+    floor = Severity(args.severity)
+    remaining = [f for f in found if f.id not in fixed and f.severity.at_least(floor)]
+    totals = _totals(record.seconds or 0.0, calls, record.id, recon.store.path)
+    if args.json:
+        json.dump(_as_json(found, outcomes, totals), sys.stdout, indent=2)
+        print()
+    else:
+        _print(found, outcomes, totals, sys.stdout)
+    return 1 if remaining else 0
+
+
+class Progress:
+    """Stage counts on stderr: one line redrawn on a terminal, a plain line per page else."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int) -> None:
+        self.seen[stage] = done
+        if self.tty:
+            parts = " · ".join(f"{name} {count}" for name, count in self.seen.items())
+            self.stream.write(f"\r\x1b[Kreconciling: {parts}")
+        else:
+            self.stream.write(f"reconcile: {stage} {done}\n")
+        self.stream.flush()
+
+    def done(self, findings: int) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(f"reconcile: done, {findings} finding(s)\n")
+        self.stream.flush()
+
+
+def _totals(seconds: float, calls: Counter[str], run_id: int, store: str) -> dict[str, Any]:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "run": run_id,
+        "store": store,
+        "seconds": seconds,
+        "backend_calls": {"total": sum(calls.values()), **dict(calls)},
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+    }
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "category": finding.category.value,
+        "rule": finding.rule.id,
+        "severity": finding.severity.value,
+        "summary": finding.summary,
+        "records": [asdict(r) for r in finding.records],
+        "differences": [asdict(d) for d in finding.differences],
+        "fix": {
+            **asdict(finding.fix),
+            "targets": list(finding.fix.targets),
+            "fixable": finding.fix.fixable,
+        },
+    }
+
+
+def _as_json(
+    found: Sequence[Finding], outcomes: Sequence[RepairOutcome], totals: dict[str, Any]
+) -> dict[str, Any]:
+    counts = Counter(f.severity.value for f in found)
+    return {
+        **totals,
+        "counts": {s: counts.get(s, 0) for s in _SEVERITIES},
+        "findings": [finding_json(f) for f in found],
+        "repairs": [
+            {
+                "finding": o.finding_id,
+                "status": o.status,
+                "message": o.message,
+                "actions": [asdict(a) for a in o.actions],
+                "journal": o.journal_id,
+            }
+            for o in outcomes
+        ],
+    }
+
+
+def _print(
+    found: Sequence[Finding],
+    outcomes: Sequence[RepairOutcome],
+    totals: dict[str, Any],
+    out: TextIO,
+) -> None:
+    for finding in found:
+        out.write(f"{finding.severity.value.upper():8}{finding.rule.id}  {finding.id}\n")
+        out.write(f"        {finding.summary}\n")
+        records = " · ".join(
+            f"{r.system} {r.kind} {r.id}" + (f" ({r.label})" if r.label else "")
+            for r in finding.records
+        )
+        out.write(f"        records: {records}\n")
+        fix = finding.fix
+        if fix.fixable:
+            out.write(f"        fix ({fix.repair}): {fix.action}\n")
+        else:
+            out.write(f"        fix: {fix.action} Who: {fix.who}. Why not Crossdock: {fix.why}.\n")
+    for outcome in outcomes:
+        out.write(f"{outcome.status:12}{outcome.finding_id}  {outcome.message}\n")
+        for action in outcome.actions:
+            change = ", ".join(
+                f"{k} {action.before.get(k)!s} → {action.after.get(k)!s}" for k in action.after
+            )
+            target = f"{action.target.kind} {action.target.id}"
+            out.write(f"            {action.operation} {target}: {change}\n")
+    counts = Counter(f.severity.value for f in found)
+    calls = totals["backend_calls"]
+    out.write(
+        f"{len(found)} finding(s): {counts['error']} error, {counts['warning']} warning, "
+        f"{counts['info']} info; {totals['seconds']:.1f} s, {calls['total']} backend calls "
+        f"(crm {calls.get('crm', 0)}, erp {calls.get('erp', 0)}), peak RSS "
+        f"{totals['peak_rss_mb']} MB; run {totals['run']} stored in {totals['store']}\n"
+    )

@@ -1,0 +1,174 @@
+"""`crossdock reconcile` against emulations served on loopback, with a deployment's --config.
+
+The CLI runs in a worker thread (it starts its own event loop) while the test's loop serves
+the rig's emulations, so planted data and request counts are the rig's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from backends.serve import serving
+from gateway.cli import main
+from resolvers.ports import CRM_CANCELLED
+from resolvers.reconcile.store import ReconcileStore
+from resolvers.saga import Sealer
+from tests.conftest import JOURNAL_KEY, JWT_SECRET
+from tests.reconcile.conftest import Rig
+
+Run = tuple[int, str, str]
+
+
+@pytest.fixture
+async def config(rig: Rig, tmp_path: Path) -> AsyncIterator[Path]:
+    """A deployment's settings file naming the rig's emulations, served on loopback."""
+    async with (
+        serving(rig.zoho.app, "127.0.0.1", 0) as zoho_port,
+        serving(rig.erp.app, "127.0.0.1", 0) as erp_port,
+    ):
+        path = tmp_path / "crossdock.toml"
+        path.write_text(
+            f"""
+[auth]
+hs256_secret = "{JWT_SECRET}"
+[crm]
+accounts_url = "http://127.0.0.1:{zoho_port}"
+base_url = "http://127.0.0.1:{zoho_port}"
+client_id = "crossdock-demo"
+client_secret = "crossdock-demo-secret"
+refresh_token = "crossdock-demo-refresh"
+[scm]
+base_url = "http://127.0.0.1:{erp_port}"
+api_key = "crossdock-demo"
+api_secret = "crossdock-demo-secret"
+[saga]
+journal_path = "{tmp_path / "orders.sqlite"}"
+journal_key = "{JOURNAL_KEY}"
+[reconcile]
+store_path = "{tmp_path / "cli-reconcile.sqlite"}"
+"""
+        )
+        yield path
+
+
+async def reconcile(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> Run:
+    status = await asyncio.to_thread(main, ["reconcile", "--config", str(config), *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+async def test_the_seeded_data_shows_three_findings_and_exits_1(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = await reconcile(capsys, config)
+
+    assert status == 1
+    assert out.count("\n        records: ") == 3
+    assert "3 finding(s): 1 error, 2 warning, 0 info" in out
+    assert "backend calls" in out
+    assert "peak RSS" in out
+    assert "reconcile: crm orders" in err  # plain progress lines: stderr is no terminal
+    assert "\r" not in err
+
+
+async def test_json_lists_every_finding_with_its_records(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = await reconcile(capsys, config, "--json", "--category", "counterparts")
+
+    assert status == 1
+    body = json.loads(out)
+    assert body["counts"] == {"error": 0, "warning": 2, "info": 0}
+    assert {f["rule"] for f in body["findings"]} == {
+        "counterparts.product_without_item",
+        "counterparts.dangling_crosswalk",
+    }
+    [record] = next(f for f in body["findings"] if "SKU-00999" in f["id"])["records"]
+    assert record == {
+        "system": "crm",
+        "kind": "product",
+        "id": "SKU-00999",
+        "label": "Legacy Pallet Jack M999",
+    }
+    assert (
+        body["backend_calls"]["total"]
+        == body["backend_calls"]["crm"] + body["backend_calls"]["erp"]
+    )
+
+
+async def test_only_errors_count_for_the_exit_status_with_severity_error(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, _ = await reconcile(
+        capsys, config, "--category", "counterparts", "--severity", "error"
+    )
+
+    assert status == 0
+
+
+async def test_fix_dry_run_writes_nothing_and_apply_repairs_and_journals(
+    rig: Rig, config: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    order, mirror = await rig.unshipped_approved()
+    await rig.crm.set_order_status(order.id, CRM_CANCELLED)
+    before = rig.writes()
+
+    status, out, _ = await reconcile(capsys, config, "--fix", "mirrors", "--dry-run")
+
+    assert status == 1
+    assert f"cancel sales_order {mirror.name}: docstatus submitted → cancelled" in out
+    assert rig.writes() == before
+    status, out, _ = await reconcile(
+        capsys, config, "--fix", "mirrors", "--apply", "--actor", "ops@example.com"
+    )
+    assert status == 0
+    assert f"applied     mirrors.live_mirror_of_cancelled_order:{order.id}" in out
+    assert rig.writes() > before
+    status, out, _ = await reconcile(capsys, config, "--category", "mirrors")
+    assert status == 0
+    assert "0 finding(s)" in out
+    store = ReconcileStore(tmp_path / "cli-reconcile.sqlite", Sealer.from_base64(JOURNAL_KEY))
+    [repair] = store.repairs()
+    store.close()
+    assert repair.actor == "ops@example.com"
+    assert repair.status == "applied"
+    [action] = repair.detail["actions"]
+    assert action["before"] == {"docstatus": "submitted"}
+    assert action["after"] == {"docstatus": "cancelled"}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--fix", "mirrors"], "--fix needs --dry-run or --apply"),  # no mode: refuse
+        (["--apply"], "go with --fix"),  # a mode without --fix
+    ],
+)
+async def test_usage_mistakes_are_one_line_and_status_2(
+    config: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    status, _, err = await reconcile(capsys, config, *args)
+
+    assert status == 2
+    assert says in err
+    assert err.count("\n") == 1
+
+
+async def test_an_unreachable_backend_is_status_2_naming_it(
+    config: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = await asyncio.to_thread(config.read_text)
+    start = text.index('base_url = "http://127.0.0.1:', text.index("[scm]"))
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        text[:start] + 'base_url = "http://127.0.0.1:9"' + text[text.index("\n", start) :]
+    )
+
+    status, _, err = await reconcile(capsys, broken)
+
+    assert status == 2
+    assert "ERPNext could not be reached" in err.splitlines()[-1]
