@@ -5,7 +5,8 @@ fields) and for `crossdock reconcile`.
     record = await recon.service.run(trigger="cli")
     await recon.close()
 
-The store's payloads are sealed with the order journal's key when there is one. Processes
+Without `[reconcile] store_path` the store is in memory (the last run lasts as long as the
+process). The store's payloads are sealed with the order journal's key when there is one. Processes
 (category 7) are read from the order journal when the order process is on; their repairs
 need the order-process service.
 """
@@ -56,8 +57,9 @@ def open_reconciliation(
         return None
     sealer = Sealer.from_base64(settings.saga.journal_key) if settings.saga.journal_key else None
     try:
-        Path(options.store_path).parent.mkdir(parents=True, exist_ok=True)
-        store = ReconcileStore(options.store_path, sealer)
+        if options.store_path:
+            Path(options.store_path).parent.mkdir(parents=True, exist_ok=True)
+        store = ReconcileStore(options.store_path or ":memory:", sealer)
     except OSError as exc:
         raise SettingsError(
             f"reconcile.store_path {options.store_path} cannot be opened ({exc}); "

@@ -37,6 +37,7 @@ from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
 from gateway.protection.hardening import Hardening, backend_verify
+from gateway.reconciliation import open_reconciliation
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
@@ -180,6 +181,11 @@ def assemble(
     if process is not None:
         closers.append(process.close)
     service = None if process is None else process.service
+    journal = None if process is None else process.journal
+    recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service)
+    if recon is not None:
+        starters.append(recon.start)
+        closers.append(recon.close)
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
         closers.append(_closer(bus))
@@ -202,6 +208,7 @@ def assemble(
         change_bus=bus,
     )
     app.state.order_process = process
+    app.state.reconciliation = recon  # schema.reconcile reads it
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         check_policy(policy, app.state.schema._schema)

@@ -3,7 +3,7 @@
 [reconcile]
 enabled = true
 every = "1h"              # a run every hour in the gateway ("0": no schedule, the default)
-store_path = "var/reconcile.sqlite"   # runs, findings, repair journal; CROSSDOCK_RECONCILE_PATH
+store_path = "var/reconcile.sqlite"   # runs, findings, repair journal (default: in memory)
 page_size = 200           # records per page of each scan
 draft_max_age = "24h"     # a draft mirror older than this is stale
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_PATH = "crossdock-reconcile.sqlite"
+DEFAULT_PATH = ""  # no file: runs and the repair journal live in memory, for this process
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,180 @@
+"""`reconciliation`, `reconciliationRun` and `repairFinding` through the gateway over HTTP,
+with the shipped policy (admin and data_steward may; other roles see no such fields)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from gateway.wiring import assemble
+from resolvers.ports import CRM_CANCELLED
+from resolvers.reconcile.settings import ReconcileSettings
+from tests.conftest import GATEWAY_URL, GraphQLClient, gateway_settings, token_for
+from tests.reconcile.conftest import Rig
+
+FINDINGS = """
+query Findings($first: Int, $after: String, $severity: FindingSeverity,
+               $categories: [ReconcileCategory!]) {
+  reconciliation(first: $first, after: $after, severity: $severity, categories: $categories) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id category rule severity summary
+      records { system kind id label customer { name } order { number status }
+                product { sku name } shipment { id carrier } }
+      differences { field crm erp }
+      fix { action fixable repair who why }
+    }
+  }
+}
+"""
+REPAIR = """
+mutation Repair($id: ID!, $dryRun: Boolean!) {
+  repairFinding(id: $id, dryRun: $dryRun) {
+    findingId status message journalId
+    actions { operation record { kind id } before { field value } after { field value } }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def gateway(rig: Rig, tmp_path: Path) -> AsyncIterator[Starlette]:
+    settings = dataclasses.replace(
+        gateway_settings(tmp_path),
+        reconcile=ReconcileSettings(store_path=str(tmp_path / "reconcile.sqlite")),
+    )
+    app = assemble(settings, crm=rig.crm, scm=rig.scm)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def as_role(gateway: Starlette) -> AsyncIterator[Any]:
+    opened: list[httpx.AsyncClient] = []
+
+    def make(role: str) -> GraphQLClient:
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway),
+            base_url=GATEWAY_URL,
+            headers={"Authorization": f"Bearer {token_for(role)}", "x-crossdock-csrf": "1"},
+        )
+        opened.append(client)
+        return GraphQLClient(client)
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
+async def run(gateway: Starlette) -> None:
+    await gateway.state.reconciliation.service.run(trigger="test")
+
+
+async def test_findings_page_with_links_into_the_graph(gateway: Starlette, as_role: Any) -> None:
+    await run(gateway)
+    admin = as_role("admin")
+
+    first = (await admin.data(FINDINGS, first=2))["reconciliation"]
+    rest = await admin.data(FINDINGS, first=2, after=first["pageInfo"]["endCursor"])
+
+    nodes = first["nodes"] + rest["reconciliation"]["nodes"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert rest["reconciliation"]["pageInfo"]["hasNextPage"] is False
+    assert sorted(n["rule"] for n in nodes) == [
+        "counterparts.dangling_crosswalk",
+        "counterparts.product_without_item",
+        "shipments.shipment_for_cancelled_order",
+    ]
+    shipment = next(n for n in nodes if n["category"] == "SHIPMENTS")
+    assert shipment["severity"] == "ERROR"
+    [ship, order] = shipment["records"]
+    assert ship["shipment"]["id"] == "SHIPMENT-00001"
+    assert ship["order"] is None
+    assert order["order"]["status"] == "CANCELLED"
+    assert shipment["fix"]["fixable"] is False
+    assert shipment["fix"]["who"]
+    product = next(n for n in nodes if "SKU-00999" in n["id"])
+    assert product["records"][0]["product"]["name"] == "Legacy Pallet Jack M999"
+
+
+async def test_severity_and_category_filter_the_findings(gateway: Starlette, as_role: Any) -> None:
+    await run(gateway)
+    admin = as_role("admin")
+
+    errors = await admin.data(FINDINGS, severity="ERROR")
+    counterparts = await admin.data(FINDINGS, categories=["COUNTERPARTS"])
+
+    assert [n["rule"] for n in errors["reconciliation"]["nodes"]] == [
+        "shipments.shipment_for_cancelled_order"
+    ]
+    assert len(counterparts["reconciliation"]["nodes"]) == 2
+
+
+async def test_the_last_runs_counts_are_exposed(gateway: Starlette, as_role: Any) -> None:
+    steward = as_role("data_steward")
+    before = await steward.data("{ reconciliationRun { id } }")
+    await run(gateway)
+
+    body = await steward.data(
+        "{ reconciliationRun { trigger findings errors warnings infos"
+        " byRule { name count } read { name count } } }"
+    )
+
+    assert before == {"reconciliationRun": None}
+    run_ = body["reconciliationRun"]
+    assert (run_["findings"], run_["errors"], run_["warnings"], run_["infos"]) == (3, 1, 2, 0)
+    assert {"name": "crm orders", "count": 300} in run_["read"]
+
+
+@pytest.mark.parametrize("role", ["sales", "logistics", "analyst", "partner"])
+async def test_roles_without_reconcile_scopes_do_not_see_the_fields(
+    gateway: Starlette, as_role: Any, role: str
+) -> None:
+    body = await as_role(role).query("{ reconciliationRun { id } }")
+
+    assert body["errors"][0]["message"] == "Cannot query field 'reconciliationRun' on type 'Query'."
+
+
+async def test_repair_finding_plans_then_applies_then_finds_it_gone(
+    rig: Rig, gateway: Starlette, as_role: Any
+) -> None:
+    order, mirror = await rig.unshipped_approved()
+    await rig.crm.set_order_status(order.id, CRM_CANCELLED)
+    await run(gateway)
+    steward = as_role("data_steward")
+    [node] = (await steward.data(FINDINGS, categories=["MIRRORS"]))["reconciliation"]["nodes"]
+    before = rig.writes()
+
+    planned = (await steward.data(REPAIR, id=node["id"], dryRun=True))["repairFinding"]
+    assert rig.writes() == before
+    applied = (await steward.data(REPAIR, id=node["id"], dryRun=False))["repairFinding"]
+    again = (await steward.data(REPAIR, id=node["id"], dryRun=False))["repairFinding"]
+
+    assert planned["status"] == "PLANNED"
+    assert planned["journalId"] is None
+    assert planned["actions"] == applied["actions"]
+    assert applied["actions"] == [
+        {
+            "operation": "cancel",
+            "record": {"kind": "sales_order", "id": mirror.name},
+            "before": [{"field": "docstatus", "value": "submitted"}],
+            "after": [{"field": "docstatus", "value": "cancelled"}],
+        }
+    ]
+    assert applied["status"] == "APPLIED"
+    assert again["status"] == "GONE"
+    [entry] = gateway.state.reconciliation.store.repairs()
+    assert entry.actor == "graphql:test-data_steward"
+    assert str(entry.id) == applied["journalId"]
+
+
+async def test_an_unknown_finding_id_is_a_user_error(gateway: Starlette, as_role: Any) -> None:
+    body = await as_role("admin").query(REPAIR, id="no.such:rule", dryRun=True)
+
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
