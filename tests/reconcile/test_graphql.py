@@ -3,7 +3,10 @@ with the shipped policy (admin and data_steward may; other roles see no such fie
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -178,3 +181,33 @@ async def test_an_unknown_finding_id_is_a_user_error(gateway: Starlette, as_role
     body = await as_role("admin").query(REPAIR, id="no.such:rule", dryRun=True)
 
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+async def test_the_reconciliation_view_has_one_row_per_finding(
+    gateway: Starlette, fmt: str
+) -> None:
+    await run(gateway)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway), base_url=GATEWAY_URL
+    ) as client:
+        response = await client.get(
+            f"/views/reconciliation.{fmt}",
+            headers={"Authorization": f"Bearer {token_for('data_steward')}"},
+        )
+
+    assert response.status_code == 200, response.text
+    if fmt == "csv":
+        header, *rows = list(csv.reader(io.StringIO(response.text, newline="")))
+        found = [dict(zip(header, row, strict=True)) for row in rows]
+    else:
+        found = [json.loads(line) for line in response.text.splitlines()]
+    assert sorted(row["rule"] for row in found) == [
+        "counterparts.dangling_crosswalk",
+        "counterparts.product_without_item",
+        "shipments.shipment_for_cancelled_order",
+    ]
+    shipment = next(row for row in found if row["category"] == "SHIPMENTS")
+    assert (shipment["record_kind"], shipment["record_id"]) == ("shipment", "SHIPMENT-00001")
+    assert (shipment["other_kind"], shipment["difference"]) == ("order", "order.status")
+    assert shipment["who_must_act"]
