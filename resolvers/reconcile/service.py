@@ -119,6 +119,7 @@ class Schedule:
         self.every_s = every_s
         self.runs = 0
         self._task: asyncio.Task[None] | None = None
+        self._ran = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None and self.every_s > 0:
@@ -136,6 +137,10 @@ class Schedule:
             await asyncio.sleep(self.every_s)
             await self.run_once()
 
+    async def next_run(self) -> None:
+        """Wait until the next scheduled run has been stored."""
+        await self._ran.wait()
+
     async def run_once(self) -> None:
         started = datetime.now(UTC)
         try:
@@ -147,6 +152,8 @@ class Schedule:
             log.exception("reconciliation run started %s failed", started.isoformat())
             return
         self.runs += 1
+        self._ran.set()
+        self._ran = asyncio.Event()
         log.info(
             "reconciliation run %s: %s finding(s) in %.1f s",
             record.id,
