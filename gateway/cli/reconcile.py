@@ -165,6 +165,7 @@ async def _run(args: argparse.Namespace, recon: Reconciliation, calls: Counter[s
     floor = Severity(args.severity)
     remaining = [f for f in found if f.id not in fixed and f.severity.at_least(floor)]
     totals = _totals(record.seconds or 0.0, calls, record.id, recon.store.path)
+    totals["read"] = record.counts.get("read", {})
     if args.json:
         json.dump(_as_json(found, outcomes, totals), sys.stdout, indent=2)
         print()
