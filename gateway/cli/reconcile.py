@@ -38,6 +38,7 @@ from gateway.settings import Settings, load_settings
 from gateway.wiring import build_backends
 from resolvers.errors import BackendError
 from resolvers.reconcile import Category, Finding, Severity
+from resolvers.reconcile.engine import planned_stages
 from resolvers.reconcile.repairs import RepairOutcome
 from resolvers.saga import Journal, OrderProcessService, Sealer
 
@@ -148,7 +149,7 @@ def _counter(calls: Counter[str], system: str) -> Any:
 
 async def _run(args: argparse.Namespace, recon: Reconciliation, calls: Counter[str]) -> int:
     categories = [Category(args.fix)] if args.fix else [Category(c) for c in args.category]
-    progress = Progress(sys.stderr)
+    progress = Progress(sys.stderr, planned_stages(categories or None))
     found: list[Finding] = []
     record = await recon.service.run(
         categories or None, trigger="cli", progress=progress, on_finding=found.append
@@ -175,21 +176,30 @@ async def _run(args: argparse.Namespace, recon: Reconciliation, calls: Counter[s
 
 
 class Progress:
-    """Stage counts on stderr: one line redrawn on a terminal, a plain line per page else."""
+    """On a terminal, a bar over the run's stages with the records read, redrawn in place;
+    otherwise a plain line per page. Both on stderr."""
 
-    def __init__(self, stream: TextIO) -> None:
+    WIDTH = 21
+
+    def __init__(self, stream: TextIO, stages: Sequence[str]) -> None:
         self.stream = stream
         self.tty = stream.isatty()
-        self.seen: dict[str, int] = {}
+        self.stages = list(stages)
 
     def __call__(self, stage: str, done: int) -> None:
-        self.seen[stage] = done
         if self.tty:
-            parts = " · ".join(f"{name} {count}" for name, count in self.seen.items())
-            self.stream.write(f"\r\x1b[Kreconciling: {parts}")
+            self.stream.write("\r\x1b[K" + self.bar(stage, done))
         else:
             self.stream.write(f"reconcile: {stage} {done}\n")
         self.stream.flush()
+
+    def bar(self, stage: str, done: int) -> str:
+        """`[#######--------------] 3/7 crm products 51`: stages before this one are done."""
+        index = self.stages.index(stage) if stage in self.stages else 0
+        total = max(len(self.stages), 1)
+        filled = self.WIDTH * index // total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        return f"[{bar}] {index + 1}/{total} {stage} {done}"
 
     def done(self, findings: int) -> None:
         if self.tty:

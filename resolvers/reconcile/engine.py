@@ -37,6 +37,25 @@ _SHOWN_ORDERS = 5
 _PROCESS_BATCH = 100
 
 
+_C = Category
+# The stages of a run in order, and the categories that need each one.
+STAGES: tuple[tuple[str, tuple[Category, ...]], ...] = (
+    ("crm accounts", (_C.COUNTERPARTS, _C.DRIFT, _C.DUPLICATES)),
+    ("erp customers", (_C.COUNTERPARTS, _C.DUPLICATES)),
+    ("crm products", (_C.COUNTERPARTS, _C.DRIFT)),
+    ("crm orders", (_C.COUNTERPARTS, _C.MIRRORS, _C.SHIPMENTS, _C.DRIFT, _C.RESERVATIONS)),
+    ("erp sales orders", (_C.MIRRORS,)),
+    ("erp items", (_C.COUNTERPARTS, _C.RESERVATIONS)),
+    ("order processes", (_C.PROCESSES,)),
+)
+
+
+def planned_stages(categories: Collection[Category] | None = None) -> list[str]:
+    """The stages a run of these categories (all when None) goes through, in order."""
+    chosen = set(categories or Category)
+    return [name for name, needed_by in STAGES if chosen.intersection(needed_by)]
+
+
 class ProcessReader(Protocol):
     """What reconciliation reads of the order-process journal (resolvers.saga.Journal)."""
 
@@ -151,22 +170,20 @@ class _Run:
         self.progress(stage, self.report.read[stage])
 
     async def stages(self) -> AsyncIterator[Finding]:
-        c = Category
-        steps = (
-            (self.accounts, (c.COUNTERPARTS, c.DRIFT, c.DUPLICATES)),
-            (self.erp_customers, (c.COUNTERPARTS, c.DUPLICATES)),
-            (self.products, (c.COUNTERPARTS, c.DRIFT)),
-            (self.orders, (c.COUNTERPARTS, c.MIRRORS, c.SHIPMENTS, c.DRIFT, c.RESERVATIONS)),
-            (self.erp_orders, (c.MIRRORS,)),
-            (self.items, (c.COUNTERPARTS, c.RESERVATIONS)),
-            (self.journaled, (c.PROCESSES,)),
-        )
-        for stage, needed_by in steps:
-            if self.wants(*needed_by):
-                async for finding in stage():
-                    if finding.category in self.chosen:
-                        yield finding
-        if self.wants(c.DUPLICATES):
+        steps = {
+            "crm accounts": self.accounts,
+            "erp customers": self.erp_customers,
+            "crm products": self.products,
+            "crm orders": self.orders,
+            "erp sales orders": self.erp_orders,
+            "erp items": self.items,
+            "order processes": self.journaled,
+        }
+        for name in planned_stages(self.chosen):
+            async for finding in steps[name]():
+                if finding.category in self.chosen:
+                    yield finding
+        if self.wants(Category.DUPLICATES):
             for finding in self.duplicates.findings():
                 yield finding
 

@@ -6,6 +6,7 @@ the rig's emulations, so planted data and request counts are the rig's."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,10 @@ import pytest
 
 from backends.serve import serving
 from gateway.cli import main
+from gateway.cli.reconcile import Progress
 from resolvers.ports import CRM_CANCELLED
+from resolvers.reconcile import Category
+from resolvers.reconcile.engine import planned_stages
 from resolvers.reconcile.store import ReconcileStore
 from resolvers.saga import Sealer
 from tests.conftest import JOURNAL_KEY, JWT_SECRET
@@ -172,3 +176,42 @@ async def test_an_unreachable_backend_is_status_2_naming_it(
 
     assert status == 2
     assert "ERPNext could not be reached" in err.splitlines()[-1]
+
+
+class Terminal(io.StringIO):
+    """What stderr is when a person watches: a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_progress_is_one_bar_redrawn_over_the_planned_stages() -> None:
+    screen = Terminal()
+    progress = Progress(screen, planned_stages([Category.MIRRORS]))
+
+    progress("crm orders", 200)
+    progress("crm orders", 400)
+    progress("erp sales orders", 200)
+    progress.done(1)
+
+    frames = screen.getvalue().split("\r\x1b[K")
+    assert frames[1:4] == [
+        "[---------------------] 1/2 crm orders 200",
+        "[---------------------] 1/2 crm orders 400",
+        "[##########-----------] 2/2 erp sales orders 200",
+    ]
+    assert frames[-1] == "reconcile: done, 1 finding(s)\n"
+    assert "\n" not in "".join(frames[:-1])
+
+
+def test_every_category_plans_every_stage_in_order() -> None:
+    assert planned_stages() == [
+        "crm accounts",
+        "erp customers",
+        "crm products",
+        "crm orders",
+        "erp sales orders",
+        "erp items",
+        "order processes",
+    ]
+    assert planned_stages([Category.SHIPMENTS]) == ["crm orders"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow.parquet
 import pytest
 from starlette.applications import Starlette
 
@@ -183,7 +184,7 @@ async def test_an_unknown_finding_id_is_a_user_error(gateway: Starlette, as_role
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet"])
 async def test_the_reconciliation_view_has_one_row_per_finding(
     gateway: Starlette, fmt: str
 ) -> None:
@@ -200,6 +201,8 @@ async def test_the_reconciliation_view_has_one_row_per_finding(
     if fmt == "csv":
         header, *rows = list(csv.reader(io.StringIO(response.text, newline="")))
         found = [dict(zip(header, row, strict=True)) for row in rows]
+    elif fmt == "parquet":
+        found = pyarrow.parquet.read_table(io.BytesIO(response.content)).to_pylist()
     else:
         found = [json.loads(line) for line in response.text.splitlines()]
     assert sorted(row["rule"] for row in found) == [
