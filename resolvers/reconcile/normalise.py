@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from decimal import Decimal
 
 from resolvers.canonical import COUNTRIES, country_code
@@ -80,10 +79,6 @@ def email_domain(email: str | None) -> str | None:
     if not email or "@" not in email:
         return None
     return norm_text(email.rsplit("@", 1)[1]) or None
-
-
-def words(value: str | None) -> Iterator[str]:
-    yield from norm_name(value).split()
 
 
 def number(value: Decimal) -> str:
