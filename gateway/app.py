@@ -47,6 +47,9 @@ from gateway.errors import (
 )
 from gateway.graphiql import ASSET_PREFIX, asset_endpoint, page_response
 from gateway.http_negotiation import OperationChoice, negotiate, refusal_for, shape_result
+from gateway.observe.endpoint import metrics_route
+from gateway.observe.extension import operation_metrics
+from gateway.observe.metrics import Metrics
 from gateway.protection.http_guard import RequestRefused, send_refusal
 from gateway.protection.ratelimit import RateLimiter, client_address, rate_limited
 from gateway.request_id import RequestIdMiddleware, request_id_of
@@ -65,7 +68,7 @@ from gateway.subscriptions import (
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from schema.build import Extension, build_schema
-from schema.context import GatewayContext, RowFilters
+from schema.context import Access, GatewayContext, RowFilters
 from schema.cursor_key import CursorKey
 from schema.principal import ANONYMOUS, Principal
 from schema.root import Query
@@ -106,13 +109,17 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         query: type[Any] | None = None,
         rate_limiter: RateLimiter | None = None,
         change_bus: Any = None,
+        metrics: Metrics | None = None,
     ) -> None:
         ide = None if settings.server.graphiql == "off" else settings.server.graphiql
+        # operation metrics first: their count ends after the errors are formatted
+        counted = [] if metrics is None else [operation_metrics(metrics)]
         schema = build_schema(
-            extensions=[ErrorFormatting, OperationChoice, *extensions],
+            extensions=[*counted, ErrorFormatting, OperationChoice, *extensions],
             mutation=mutation,
             query=Query if query is None else query,
             subscription=None if change_bus is None else Subscription,
+            federation=settings.graphql.federation,
         )
         init_wait = timedelta(seconds=settings.subscriptions.connection_init_timeout_s)
         super().__init__(
@@ -130,6 +137,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self.row_rules = row_rules
         self.order_process = order_process
         self.rate_limiter = rate_limiter
+        self.metrics = metrics
         self.cursor_key = CursorKey.from_setting(settings.graphql.cursor_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -233,7 +241,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             crm=self.crm,
             scm=self.scm,
             principal=principal,
-            row_filters=filters,
+            access=Access(row_filters=filters),
             max_first=self.settings.graphql.max_first,
             default_first=self.settings.graphql.default_first,
             request_id=request_id_of(request),
@@ -254,6 +262,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         address = client_address(request.scope.get("client"))
         decision = failed.check(address)
         if not decision.allowed:
+            self._refused("failed_auth")
             raise rate_limited(decision, "Too many failed authentications from this address")
         try:
             return await authenticate(request)
@@ -268,7 +277,12 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         client = request.client.host if request.client else "unknown"
         decision = self.rate_limiter.check_principal(principal, fallback_key=f"client:{client}")
         if not decision.allowed:
+            self._refused("requests")
             raise rate_limited(decision, "Too many requests")
+
+    def _refused(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.refused(reason)
 
     def _asks_for_ide(self, request: Request) -> bool:
         """A browser loading the GraphiQL page (no operation in it) needs no token."""
@@ -357,6 +371,7 @@ def create_app(
     middleware: Sequence[Middleware] = (),
     recovering: Callable[[], bool] | None = None,
     change_bus: Any = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
@@ -365,7 +380,8 @@ def create_app(
     for unexpected errors (gateway.errors.UnexpectedErrors) (CORS, HTTP guard);
     while `recovering()` is true, /readyz answers 503 `{"status": "recovering"}`;
     with a `change_bus` (resolvers.sync.ChangeBus) /graphql also serves subscriptions
-    (`app.state.change_bus`; gateway.subscriptions).
+    (`app.state.change_bus`; gateway.subscriptions); with `metrics` (gateway.observe) the
+    operations and backend calls are counted and `/metrics` serves them.
     """
     graphql = GraphQLApp(
         settings,
@@ -379,8 +395,13 @@ def create_app(
         query=query,
         rate_limiter=rate_limiter,
         change_bus=change_bus,
+        metrics=metrics,
     )
     ide_routes = []
+    metrics_routes = []
+    if metrics is not None:
+        metrics_routes.append(metrics_route(metrics, settings.metrics.allow))
+        crm.requester.observe = scm.requester.observe = metrics.backend
     if settings.server.graphiql == "graphiql":
         ide_routes.append(Route(ASSET_PREFIX + "{name}", asset_endpoint, methods=["GET"]))
     app = Starlette(
@@ -390,6 +411,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", _readiness(crm, scm, recovering), methods=["GET"]),
             *ide_routes,
+            *metrics_routes,
             *routes,
         ],
         lifespan=_lifespan(on_startup, on_shutdown),
@@ -398,4 +420,5 @@ def create_app(
     )
     app.state.schema = graphql.schema
     app.state.change_bus = change_bus
+    app.state.metrics = metrics
     return app

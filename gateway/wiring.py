@@ -36,6 +36,7 @@ from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
+from gateway.observe.metrics import Metrics
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.reconciliation import open_reconciliation
 from gateway.settings import Settings, SettingsError
@@ -206,6 +207,7 @@ def assemble(
         middleware=hardening.middleware,
         recovering=None if process is None else process.recovering,
         change_bus=bus,
+        metrics=_metrics(settings, crm, scm),
     )
     app.state.order_process = process
     app.state.reconciliation = recon  # schema.reconcile reads it
@@ -217,6 +219,16 @@ def assemble(
     if settings.views.enabled:
         _mount_views(app, settings, policy)
     return app
+
+
+def _metrics(settings: Settings, crm: CrmPort, scm: ErpPort) -> Metrics | None:
+    """The app's metrics (`[metrics]`), with each backend's breaker read when scraped."""
+    if not settings.metrics.enabled:
+        return None
+    return Metrics(
+        max_operations=settings.metrics.max_operations,
+        breakers=lambda: {"crm": crm.requester.breaker, "scm": scm.requester.breaker},
+    )
 
 
 def _closer(bus: ChangeBus) -> Shutdown:

@@ -85,8 +85,51 @@ class Limit(NamedTuple):
     deadline: str
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One HTTP try to a backend, as observers see it (metrics, traces): the route is the
+    path with record ids folded (`/crm/v8/Sales_Orders/{id}`), so its values stay few; the
+    outcome is the HTTP status, or `timeout` / `unreachable` when no answer came."""
+
+    system: str
+    method: str
+    route: str
+    outcome: str
+    seconds: float
+    retry: int  # 0 for the first try
+
+
+Observe = Callable[[Attempt], None]
+
+
+def route_template(path: str) -> str:
+    """`path` with its record ids folded: Zoho's numeric ids become `{id}`, a Frappe document
+    name after `/api/resource/<DocType>/` becomes `{name}`."""
+    parts = path.split("/")
+    if parts[1:3] == ["api", "resource"] and len(parts) > 4:
+        return "/".join([*parts[:4], "{name}"])
+    return "/".join("{id}" if part.isdigit() else part for part in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Try:
+    """One HTTP try as the requester makes it: the request, where it goes (`where`, for
+    messages), how many retries came before, whether it may be repeated, and its deadline."""
+
+    method: str
+    url: str
+    request: dict[str, Any]
+    where: str
+    retries: int
+    safe: bool
+    limit: Limit
+
+
 class Requester:
-    """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name."""
+    """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name.
+    `observe`, when set (the gateway's metrics), is told of every HTTP try."""
+
+    observe: Observe | None = None
 
     def __init__(
         self,
@@ -135,7 +178,8 @@ class Requester:
             limit = self._limit()
             if limit.seconds <= 0:  # nothing sent: not the backend's failure
                 raise self._out_of_time(where, retries)
-            outcome = await self._guarded(method, url, request, where, retries, safe, limit)
+            one = Try(method, url, request, where, retries, safe, limit)
+            outcome = await self._guarded(one)
             retry_after = None
             if isinstance(outcome, httpx.Response):
                 if not _retryable(outcome.status_code, safe):
@@ -178,39 +222,37 @@ class Requester:
             system=self.system,
         )
 
-    async def _guarded(
-        self,
-        method: str,
-        url: str,
-        request: dict[str, Any],
-        where: str,
-        retries: int,
-        safe: bool,
-        limit: Limit,
-    ) -> httpx.Response | tuple[BackendError, bool]:
+    async def _guarded(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
         """One try through the breaker: raises while it is open, else records the outcome."""
         if self.breaker is None:
-            return await self._attempt(method, url, request, where, retries, safe, limit)
+            return await self._observed(one)
         self.breaker.before_call()
-        outcome = await self._attempt(method, url, request, where, retries, safe, limit)
+        outcome = await self._observed(one)
         ok = isinstance(outcome, httpx.Response) and not _struggling(outcome.status_code)
         self.breaker.record(success=ok)
         return outcome
 
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        request: dict[str, Any],
-        where: str,
-        retries: int,
-        safe: bool,
-        limit: Limit,
-    ) -> httpx.Response | tuple[BackendError, bool]:
-        """One try within `limit`: the response, or the failure and whether it may be retried."""
+    async def _observed(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
+        """`_attempt`, told to the observer (if any) with its route, outcome and duration."""
+        observe = self.observe
+        if observe is None:
+            return await self._attempt(one)
+        started = time.perf_counter()
+        outcome = await self._attempt(one)
+        seconds = time.perf_counter() - started
+        route = route_template(one.where.partition(" ")[2])
+        observe(Attempt(self.system, one.method, route, _outcome(outcome), seconds, one.retries))
+        return outcome
+
+    async def _attempt(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
+        """One try within its limit: the response, or the failure and whether it may be
+        retried."""
+        where, retries, safe, limit = one.where, one.retries, one.safe, one.limit
         try:
             async with asyncio.timeout(limit.seconds):
-                return await self.client.request(method, url, timeout=self.timeout, **request)
+                return await self.client.request(
+                    one.method, one.url, timeout=self.timeout, **one.request
+                )
         except TimeoutError as exc:  # only asyncio's: httpx's own timeouts are not TimeoutError
             message = f"{self.label} did not finish {where} within {limit.deadline}"
             failure = BackendTimeout(f"{message}; {_retried(retries)}", system=self.system)
@@ -275,6 +317,12 @@ def with_query(url: str, params: Mapping[str, str]) -> str:
 def _caused(failure: BackendError, exc: Exception) -> BackendError:
     failure.__cause__ = exc
     return failure
+
+
+def _outcome(outcome: httpx.Response | tuple[BackendError, bool]) -> str:
+    if isinstance(outcome, httpx.Response):
+        return str(outcome.status_code)
+    return "timeout" if isinstance(outcome[0], BackendTimeout) else "unreachable"
 
 
 def _retryable(status: int, safe: bool) -> bool:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from resolvers.http import Requester
 from resolvers.records import (
     Address,
     CatalogProduct,
@@ -47,6 +48,8 @@ CRM_CANCELLED = "Cancelled"
 
 class CrmPort(Protocol):
     """Customers (accounts), sales orders and the product catalog of the CRM."""
+
+    requester: Requester  # its HTTP client: breaker, retries, and the observer of each try
 
     async def ping(self) -> None: ...
 
@@ -102,6 +105,8 @@ class CrmPort(Protocol):
 class ErpPort(Protocol):
     """Items, stock, warehouses and shipments of the ERP, and the mirrors of CRM orders."""
 
+    requester: Requester  # its HTTP client: breaker, retries, and the observer of each try
+
     async def ping(self) -> None: ...
 
     # items and stock
@@ -137,6 +142,9 @@ class ErpPort(Protocol):
 
     # customers and sales orders (the mirrors of CRM orders)
     async def find_customer(self, crm_account_id: str) -> ErpCustomer | None: ...
+    async def list_customers(self, *, first: int, after: str | None) -> Page[ErpCustomer]: ...
+    async def list_items(self, *, first: int, after: str | None) -> Page[Item]: ...
+    async def create_item(self, product: CatalogProduct) -> Item: ...
     async def create_customer(self, *, customer_name: str, crm_account_id: str) -> ErpCustomer: ...
     async def erp_orders_by_crm_ids(
         self, crm_order_ids: Sequence[str], *, with_lines: bool = True
@@ -156,10 +164,8 @@ class ErpPort(Protocol):
     async def cancel_sales_order(self, name: str) -> ErpOrder: ...
     async def delete_sales_order(self, name: str) -> None: ...
 
-    # reconciliation: whole tables in pages (keyset cursors), every mirror of a CRM order,
-    # customers by crosswalk, and the master-data repairs
-    async def list_items(self, *, first: int, after: str | None) -> Page[Item]: ...
-    async def list_customers(self, *, first: int, after: str | None) -> Page[ErpCustomer]: ...
+    # reconciliation: whole tables in pages (list_items, list_customers above; keyset cursors),
+    # every mirror of a CRM order, customers by crosswalk, and the master-data repairs
     async def customers_by_crm_ids(
         self, crm_account_ids: Sequence[str]
     ) -> dict[str, list[ErpCustomer]]: ...

@@ -13,20 +13,31 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, print_schema
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.extensions import SchemaExtension
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.execution import BatchedExecutionContext, DeferredMiddleware
+from schema.federation import FEDERATION_VERSION, resolve_entities
 from schema.root import Query
 from schema.scalars import SCALAR_MAP
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
+# What declaring `@key` on the entity types adds to a strawberry schema.
+FEDERATION_NAMES = frozenset({"key", "_FieldSet"})
 
-__all__ = ["CrossdockSchema", "DeferredMiddleware", "ReleaseContext", "build_schema"]
+
+__all__ = [
+    "CrossdockSchema",
+    "CrossdockSubgraphSchema",
+    "DeferredMiddleware",
+    "ReleaseContext",
+    "build_schema",
+]
 
 
 class ReleaseContext(SchemaExtension):
@@ -47,7 +58,24 @@ class ReleaseContext(SchemaExtension):
 
 class CrossdockSchema(strawberry.Schema):
     """A strawberry Schema that leaves error reporting to the gateway's error extension,
-    and runs per-field hooks only for operations that need them (`DeferredMiddleware`)."""
+    and runs per-field hooks only for operations that need them (`DeferredMiddleware`).
+
+    The entity types carry their federation `@key`s (`schema.federation`); the standalone
+    graph has no use for them: it drops the federation vocabulary (the `@key` directive and
+    its `_FieldSet` scalar) from the executable schema, so that introspection and `sdl()`
+    show only Crossdock's own graph, and does not warn about them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not isinstance(self, strawberry.federation.Schema):
+            self._drop_federation_vocabulary()
+
+    def _drop_federation_vocabulary(self) -> None:
+        graph = self._schema
+        graph.directives = tuple(d for d in graph.directives if d.name not in FEDERATION_NAMES)
+        for name in FEDERATION_NAMES:
+            graph.type_map.pop(name, None)
 
     def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
         return DeferredMiddleware(extensions)
@@ -57,6 +85,27 @@ class CrossdockSchema(strawberry.Schema):
     ) -> None:
         return None
 
+    def _warn_for_federation_directives(self) -> None:
+        return None
+
+    def sdl(self) -> str:
+        """The schema's SDL, as a client's tools would print it from introspection."""
+        return print_schema(self._schema)
+
+
+class CrossdockSubgraphSchema(CrossdockSchema, strawberry.federation.Schema):
+    """The same graph as an Apollo Federation v2 subgraph: `_service { sdl }` and
+    `_entities`, whose representations resolve through the request's loaders, batched."""
+
+    async def entities_resolver(  # type: ignore[override]
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        return await resolve_entities(info, representations)
+
+    def sdl(self) -> str:
+        """The subgraph SDL, with its `@link` and `@key`s: what `_service { sdl }` answers."""
+        return self.as_str()
+
 
 def build_schema(
     *,
@@ -65,6 +114,7 @@ def build_schema(
     query: type[Any] = Query,
     batched: bool = True,
     subscription: type[Any] | None = None,
+    federation: bool = False,
 ) -> CrossdockSchema:
     """The Crossdock schema; `mutation` is the Mutation root once the order saga provides it.
 
@@ -72,12 +122,16 @@ def build_schema(
     Queries run batched (`schema.execution`); `batched=False` leaves them to graphql-core's
     own per-field execution, as the reference the batched executor is tested against.
     `subscription` is the Subscription root (schema.subscriptions) when the gateway serves it.
+    `federation` builds it as a Federation v2 subgraph (`schema.federation`).
     """
-    return CrossdockSchema(
-        query=query,
-        mutation=mutation,
-        subscription=subscription,
-        extensions=[ReleaseContext, *extensions],
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        execution_context_class=BatchedExecutionContext if batched else None,
-    )
+    options: dict[str, Any] = {
+        "query": query,
+        "mutation": mutation,
+        "subscription": subscription,
+        "extensions": [ReleaseContext, *extensions],
+        "config": StrawberryConfig(scalar_map=SCALAR_MAP),
+        "execution_context_class": BatchedExecutionContext if batched else None,
+    }
+    if federation:
+        return CrossdockSubgraphSchema(federation_version=FEDERATION_VERSION, **options)
+    return CrossdockSchema(**options)

@@ -1,15 +1,20 @@
-"""The per-request context every resolver reads: who asks, and the loaders that fetch."""
+"""The per-request context every resolver reads: who asks, what they may read (`Access`),
+and the loaders that fetch; `ExportContext` adds what a view export's pages share."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from resolvers.loaders import Loaders
 from resolvers.ports import CrmPort, ErpPort
+from resolvers.saga.service import OrderProcessService
+from resolvers.sync.bus import ChangeBus
 from schema.cursor_key import PROCESS_KEY, CursorKey
 from schema.principal import ANONYMOUS, Principal
 
@@ -17,52 +22,61 @@ from schema.principal import ANONYMOUS, Principal
 RowFilters = Mapping[str, Mapping[str, str | None]]
 
 
+@dataclass(frozen=True)
+class Access:
+    """What the access policy decided for one request: computed once, then only read.
+
+    `row_filters` follow from the caller alone: the gateway computes them when it builds the
+    request's context (`gateway.app`, `gateway.subscriptions`). The rest follows from the
+    operation and is set once before execution by the access extension, which walks the
+    whole document: the `Type.field` coordinates it reaches that are `denied` (no resolver
+    runs for them and no load starts for them: `schema.selection.prefetches`), those that
+    need the per-field check (`attention`: denied, masked, row-filtered, audited,
+    introspection), and whether the walk was `complete` (False: every field is checked).
+    """
+
+    row_filters: RowFilters = field(default_factory=dict)
+    denied: frozenset[str] = frozenset()
+    attention: frozenset[str] = frozenset()
+    complete: bool = False
+
+
 @dataclass
 class GatewayContext:
-    """Built once per request (never shared): principal, row rules, loaders, paging limits.
+    """One request's context, built once (never shared): who asks, what they may read,
+    the loaders that fetch, paging limits and the order process.
 
-    `row_filters` come from the access policy and are pushed into backend queries by the
-    loaders; `order_process` is the order saga service used by mutations.
+    `access.row_filters` are pushed into backend queries by the loaders; `order_process` is
+    the order saga service used by mutations (None when the gateway runs without it).
     """
 
     crm: CrmPort
     scm: ErpPort
     principal: Principal = ANONYMOUS
-    row_filters: RowFilters = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
     max_first: int = 200
     default_first: int = 20
     request_id: str = "-"
-    order_process: Any = None
+    order_process: OrderProcessService | None = None
     cursor_key: CursorKey = field(default=PROCESS_KEY, repr=False)  # signs connection cursors
     backend_details: bool = False  # the caller is shown backends' own error messages
-    request: Any = None
-    response: Any = None
-    # `Type.field` coordinates access control denies in this operation: never prefetched
-    denied: frozenset[str] = frozenset()
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
     # `Type.field` coordinates whose value disclosed finance data its rule alone does not
     # guard (amounts in approval reasons): the access extension audits them with the rest
     disclosed: set[str] = field(default_factory=set)
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # per request
-    # told (response key, hasNextPage, endCursor) by root connections as soon as their page
-    # is known: a view export starts its next page then, while this one resolves its nodes
-    page_listener: Callable[[str, bool, str | None], None] | None = field(default=None, repr=False)
-    # an earlier page's loaders whose reference data this request's pages share (exports)
-    dimensions: Loaders | None = field(default=None, repr=False)
+    # (owner, answer) per key: `schema.selection.remember`
+    memo: dict[tuple[object, ...], tuple[object, object]] = field(default_factory=dict, repr=False)
     # subscriptions (schema.subscriptions): the bus processed changes arrive on, the
     # graphql-transport-ws connection_init payload, and when the caller's token ends (epoch s)
-    change_bus: Any = field(default=None, repr=False)
-    connection_params: Any = field(default=None, repr=False)
+    change_bus: ChangeBus | None = field(default=None, repr=False)
+    connection_params: object = field(default=None, repr=False)
     expires_at: float | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     _loaders_filters: RowFilters | None = field(default=None, repr=False)
 
     def release(self) -> None:
-        """Drop what this operation read (its loaders, the memo): for a context that outlives
-        its operation, such as the first page of an export. The first release keeps the
-        loaders as `dimensions`, the reference data later pages share."""
-        if self.dimensions is None:
-            self.dimensions = self._loaders
-        self.page_listener = None
+        """Drop what this operation read (its loaders, the memo), when it ends."""
         self._loaders = None
         self._loaders_filters = None
         self.memo.clear()
@@ -75,14 +89,45 @@ class GatewayContext:
 
     @property
     def loaders(self) -> Loaders:
-        """Built on first use, so row filters set by an extension before execution apply;
-        built again (empty caches) if the row filters are replaced after that."""
-        if self._loaders is None or self._loaders_filters is not self.row_filters:
-            self._loaders = Loaders(self.crm, self.scm, row_filters=self.row_filters)
-            self._loaders_filters = self.row_filters
-            if self.dimensions is not None:
-                self._loaders.share_dimensions(self.dimensions)
+        """Built on first use, so the row filters the context carries when execution starts
+        apply; built again (empty caches) if they are replaced after that."""
+        filters = self.access.row_filters
+        if self._loaders is None or self._loaders_filters is not filters:
+            self._loaders = self._new_loaders(filters)
+            self._loaders_filters = filters
         return self._loaders
+
+    def _new_loaders(self, filters: RowFilters) -> Loaders:
+        return Loaders(self.crm, self.scm, row_filters=filters)
+
+
+# (response key, hasNextPage, endCursor) of a root connection page
+PageListener = Callable[[str, bool, str | None], None]
+
+
+@dataclass
+class ExportContext(GatewayContext):
+    """The context of one page of a view export (`gateway.views.export`).
+
+    Root connections tell `page_listener` their page's cursor as soon as it is known, so
+    the export starts its next page while this one resolves its nodes; `dimensions` are an
+    earlier page's loaders whose reference data (customers, products, stock, warehouses)
+    this page shares, read once per export rather than once per page.
+    """
+
+    page_listener: PageListener | None = field(default=None, repr=False)
+    dimensions: Loaders | None = field(default=None, repr=False)
+
+    def release(self) -> None:
+        """As for any operation, and the page no longer announces."""
+        self.page_listener = None
+        super().release()
+
+    def _new_loaders(self, filters: RowFilters) -> Loaders:
+        loaders = super()._new_loaders(filters)
+        if self.dimensions is not None:
+            loaders.share_dimensions(self.dimensions)
+        return loaders
 
 
 Info = strawberry.Info[GatewayContext, None]
@@ -97,7 +142,7 @@ def make_context(
     max_first: int = 200,
     default_first: int = 20,
     request_id: str = "-",
-    order_process: Any = None,
+    order_process: OrderProcessService | None = None,
 ) -> GatewayContext:
     """A fresh context with fresh loaders, e.g. for `schema.execute(query, context_value=...)`."""
     filters = row_filters or {}
@@ -105,7 +150,7 @@ def make_context(
         crm=crm,
         scm=scm,
         principal=principal,
-        row_filters=filters,
+        access=Access(row_filters=filters),
         max_first=max_first,
         default_first=default_first,
         request_id=request_id,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from resolvers import records
 from resolvers.fulfillment import derive_fulfillment
@@ -22,7 +24,7 @@ from schema.common import Address, Money
 from schema.connections import Connection, connection_window, from_list, paginate
 from schema.context import Info
 from schema.enums import FulfillmentStatus, OrderStatus, ShipmentStatus
-from schema.execution.batch_resolvers import batch_resolver, each, resolve_one
+from schema.execution.batch_resolvers import batched, each
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
@@ -34,7 +36,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # never shown: only `id` and `name` ar
 # -- customers ---------------------------------------------------------------------------------
 
 
-@strawberry.type(description="A customer account from the CRM (Zoho CRM `Accounts`).")
+@strawberry.type(
+    description="A customer account from the CRM (Zoho CRM `Accounts`).",
+    directives=[Key(fields=FieldSet("id"))],
+)
 class Customer:
     record: strawberry.Private[records.Customer]
     id: strawberry.ID = strawberry.field(description="The CRM account id.")
@@ -100,7 +105,7 @@ LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
 def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
     """The customer from a record's account lookup, when the query asks only `id` and `name`
     and no row rule binds customers; None when the account itself must be read."""
-    if name is None or "Customer" in info.context.row_filters:
+    if name is None or "Customer" in info.context.access.row_filters:
         return None
     if not selected_names(info) <= LOOKUP_FIELDS:
         return None
@@ -133,6 +138,10 @@ async def load_customers(info: Info, ids: list[str]) -> list[Customer | Exceptio
 # -- orders ------------------------------------------------------------------------------------
 
 
+def lines_products(lines: list[OrderLine], info: Info) -> list[Any]:
+    return [each(line._product, info) for line in lines]
+
+
 @strawberry.type(description="One line of a sales order.")
 class OrderLine:
     record: strawberry.Private[records.OrderLine]
@@ -153,90 +162,29 @@ class OrderLine:
     def total(self) -> Money:
         return Money.required(self.record.total)
 
-    @resolver("The product (CRM catalog merged with the SCM item).")
-    def product(self, info: Info) -> Product | None:
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast("Product | None", self._product(info))
+    product: Product | None = batched(
+        lines_products, "The product (CRM catalog merged with the SCM item)."
+    )
 
     def _product(self, info: Info) -> Product | Awaitable[Product | None] | None:
         if self.preloaded is not None:  # loaded with the order's other lines
             return self.preloaded.get()
-        return load_product(info, self.sku)
+        return load_product(info, self.sku, referenced=True)
 
 
-@batch_resolver("OrderLine", "product")
-def lines_products(lines: list[OrderLine], info: Info) -> list[Any]:
-    return [each(line._product, info) for line in lines]
-
-
-@strawberry.type(description="A sales order from the CRM (Zoho `Sales_Orders`).")
-class Order:
-    record: strawberry.Private[records.Order]
-    id: strawberry.ID = strawberry.field(description="The CRM order id.")
-    number: str = strawberry.field(description="The order number people quote.")
-    status: OrderStatus = strawberry.field(description="The CRM status, canonical.")
-    placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-
-    @classmethod
-    def of(cls, r: records.Order) -> Order:
-        return cls(
-            record=r,
-            id=strawberry.ID(r.id),
-            number=r.number,
-            status=r.status,
-            placed_at=r.placed_at,
-            updated_at=r.updated_at,
-        )
-
-    @resolver("Sum of the lines before tax.")
-    def subtotal(self) -> Money:
-        return Money.required(self.record.subtotal)
-
-    @resolver("Tax.")
-    def tax(self) -> Money:
-        return Money.required(self.record.tax)
-
-    @resolver("Grand total.")
-    def total(self) -> Money:
-        return Money.required(self.record.total)
-
-    @resolver("The ordered items.")
-    async def lines(self, info: Info) -> list[OrderLine]:
-        lines: list[OrderLine] = await resolve_one(order_lines, self, info)
-        return lines
-
-    @resolver("The customer who placed the order.")
-    async def customer(self, info: Info) -> Customer | None:
-        customer: Customer | None = await resolve_one(order_customers, self, info)
-        return customer
-
-    @resolver("Shipments for this order (SCM).")
-    async def shipments(self, info: Info) -> list[Shipment] | None:
-        shipments: list[Shipment] | None = await resolve_one(order_shipments, self, info)
-        return shipments
-
-    @resolver("Fulfillment, derived from the ERP mirror and shipments (SCM).")
-    async def fulfillment(self, info: Info) -> FulfillmentStatus | None:
-        status: FulfillmentStatus | None = await resolve_one(order_fulfillment, self, info)
-        return status
-
-
-@batch_resolver("Order", "lines")
 async def order_lines(orders: list[Order], info: Info) -> list[list[OrderLine]]:
     """Every order's lines; the products of all of them loaded at once when selected."""
     product = ("OrderLine", "product")
     skus = [line.sku for order in orders for line in order.record.lines]
     if not skus or not prefetches(info, product):
         return [[OrderLine.of(line) for line in order.record.lines] for order in orders]
-    found = await load_products(info, skus, under=(product,))
+    found = await load_products(info, skus, under=(product,), referenced=True)
     await let_io_progress()  # completing the lines is CPU-heavy; shipments' calls go first
     return [
         [OrderLine.of(line, found[line.sku]) for line in order.record.lines] for order in orders
     ]
 
 
-@batch_resolver("Order", "customer")
 def order_customers(orders: list[Order], info: Info) -> Any:
     """Every order's customer: from the order's account lookup when the query asks only its id
     and name, else read, all orders' accounts in one loader batch."""
@@ -262,7 +210,6 @@ async def _read_customers(
     return named
 
 
-@batch_resolver("Order", "shipments")
 async def order_shipments(orders: list[Order], info: Info) -> list[Any]:
     """Every order's shipments from one loader batch; a failed load fails its order alone."""
     found = await shipments_loader(info).load_each(order.record.id for order in orders)
@@ -272,7 +219,6 @@ async def order_shipments(orders: list[Order], info: Info) -> list[Any]:
     ]
 
 
-@batch_resolver("Order", "fulfillment")
 async def order_fulfillment(orders: list[Order], info: Info) -> list[Any]:
     """Every order's fulfillment, from its ERP mirror and shipments (both batched)."""
     ids = [order.record.id for order in orders]
@@ -288,6 +234,48 @@ def _fulfillment(mirror: Any, shipments: Any) -> FulfillmentStatus | Exception |
     if isinstance(shipments, Exception):
         return shipments
     return derive_fulfillment(mirror, shipments or [])
+
+
+@strawberry.type(
+    description="A sales order from the CRM (Zoho `Sales_Orders`).",
+    directives=[Key(fields=FieldSet("id")), Key(fields=FieldSet("number"))],
+)
+class Order:
+    record: strawberry.Private[records.Order]
+    id: strawberry.ID = strawberry.field(description="The CRM order id.")
+    number: str = strawberry.field(description="The order number people quote.")
+    status: OrderStatus = strawberry.field(description="The CRM status, canonical.")
+    placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    lines: list[OrderLine] = batched(order_lines, "The ordered items.")
+    customer: Customer | None = batched(order_customers, "The customer who placed the order.")
+    shipments: list[Shipment] | None = batched(order_shipments, "Shipments for this order (SCM).")
+    fulfillment: FulfillmentStatus | None = batched(
+        order_fulfillment, "Fulfillment, derived from the ERP mirror and shipments (SCM)."
+    )
+
+    @classmethod
+    def of(cls, r: records.Order) -> Order:
+        return cls(
+            record=r,
+            id=strawberry.ID(r.id),
+            number=r.number,
+            status=r.status,
+            placed_at=r.placed_at,
+            updated_at=r.updated_at,
+        )
+
+    @resolver("Sum of the lines before tax.")
+    def subtotal(self) -> Money:
+        return Money.required(self.record.subtotal)
+
+    @resolver("Tax.")
+    def tax(self) -> Money:
+        return Money.required(self.record.tax)
+
+    @resolver("Grand total.")
+    def total(self) -> Money:
+        return Money.required(self.record.total)
 
 
 def shipments_loader(info: Info) -> KeyedLoader[str, list[records.Shipment]]:
@@ -324,10 +312,13 @@ class ShipmentLine:
 
     @resolver("The product (CRM catalog merged with the SCM item).")
     async def product(self, info: Info) -> Product | None:
-        return await load_product(info, self.sku)
+        return await load_product(info, self.sku, referenced=True)
 
 
-@strawberry.type(description="A shipment from the SCM (ERPNext `Shipment` and delivery notes).")
+@strawberry.type(
+    description="A shipment from the SCM (ERPNext `Shipment` and delivery notes).",
+    directives=[Key(fields=FieldSet("id"))],
+)
 class Shipment:
     record: strawberry.Private[records.Shipment]
     id: strawberry.ID = strawberry.field(description="The ERPNext shipment name.")

@@ -12,22 +12,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from resolvers import records
 from schema.common import Money
 from schema.context import Info
-from schema.execution.batch_resolvers import batch_resolver, each
+from schema.execution.batch_resolvers import batched, each
 from schema.fields import resolver
 from schema.prefetch import Outcome, settle
-from schema.selection import prefetches
+from schema.selection import names_under, prefetches, selected_names
 
 Warehouses = dict[str, records.Warehouse]
 
 
-@strawberry.type(description="A warehouse in the SCM (ERPNext `Warehouse`).")
+@strawberry.type(
+    description="A warehouse in the SCM (ERPNext `Warehouse`).",
+    directives=[Key(fields=FieldSet("id"))],
+)
 class Warehouse:
     id: strawberry.ID = strawberry.field(description='The ERPNext name, e.g. "Stores - AC".')
     name: str = strawberry.field(description='The warehouse name, e.g. "Stores".')
@@ -36,6 +41,27 @@ class Warehouse:
     @classmethod
     def of(cls, r: records.Warehouse) -> Warehouse:
         return cls(id=strawberry.ID(r.id), name=r.name, company=r.company)
+
+
+# What a product's selection may ask for and still cost no catalog or item lookup, when its
+# parent (an order or shipment line) references its SKU: the SKU itself, and ERP stock.
+HELD_BY_REFERENCE = frozenset({"sku", "stock", "available", "__typename"})
+# What the Bin row answers about its warehouse: a selection of no more costs no Warehouse call.
+HELD_BY_BIN = frozenset({"id", "__typename"})
+
+
+def products_stock(products: list[Product], info: Info) -> list[Any]:
+    return [each(product._stock, info) for product in products]
+
+
+def products_available(products: list[Product], info: Info) -> list[Any]:
+    return [each(product._available, info) for product in products]
+
+
+def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
+    if selected_names(info) <= HELD_BY_BIN:  # each Bin names its warehouse: no list to read
+        return [level._warehouse(None) for level in levels]
+    return [each(level._warehouse_for, info) for level in levels]
 
 
 @strawberry.type(description="Stock of one product in one warehouse (ERPNext `Bin`).")
@@ -47,6 +73,7 @@ class StockLevel:
     projected: float = strawberry.field(description="Expected after open orders and receipts.")
 
     known: strawberry.Private[Outcome[Warehouses] | None] = None
+    warehouse: Warehouse = batched(stock_warehouses, "The warehouse holding this stock.")
 
     @classmethod
     def of(cls, r: records.StockLevel, known: Outcome[Warehouses] | None = None) -> StockLevel:
@@ -58,11 +85,6 @@ class StockLevel:
             projected=float(r.projected),
             known=known,
         )
-
-    @resolver("The warehouse holding this stock.")
-    def warehouse(self, info: Info) -> Warehouse:
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast(Warehouse, self._warehouse_for(info))
 
     def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:
@@ -84,7 +106,8 @@ class StockLevel:
 
 
 @strawberry.type(
-    description="A product, keyed by SKU: catalog data from the CRM, cost and stock from the SCM."
+    description="A product, keyed by SKU: catalog data from the CRM, cost and stock from the SCM.",
+    directives=[Key(fields=FieldSet("sku"))],
 )
 class Product:
     sku: strawberry.ID = strawberry.field(
@@ -94,6 +117,10 @@ class Product:
     preloaded_item: strawberry.Private[records.Item | None] = None
     bins: strawberry.Private[Outcome[list[records.StockLevel] | None] | None] = None
     warehouses: strawberry.Private[Outcome[Warehouses] | None] = None
+    stock: list[StockLevel] | None = batched(products_stock, "Stock per warehouse (SCM).")
+    available: float | None = batched(
+        products_available, "Quantity available across all warehouses (SCM)."
+    )
 
     async def _item(self, info: Info) -> records.Item | None:
         if self.preloaded_item is not None:
@@ -135,19 +162,10 @@ class Product:
         item = await self._item(info)
         return Money.of(item.unit_cost) if item else None
 
-    @resolver("Stock per warehouse (SCM).")
-    def stock(self, info: Info) -> list[StockLevel] | None:
-        # graphql-core awaits an awaitable a resolver returns; the field type stays the same
-        return cast("list[StockLevel] | None", self._stock(info))
-
     def _stock(self, info: Info) -> list[StockLevel] | Awaitable[list[StockLevel]] | None:
         if self.bins is not None:
             return [StockLevel.of(b, self.warehouses) for b in self.bins.get() or []]
         return self._later(info, self._levels)
-
-    @resolver("Quantity available across all warehouses (SCM).")
-    def available(self, info: Info) -> float | None:
-        return cast("float | None", self._available(info))
 
     def _available(self, info: Info) -> float | Awaitable[float] | None:
         if self.bins is not None:
@@ -163,21 +181,6 @@ class Product:
         return then(await info.context.loaders.bins.load(str(self.sku)))
 
 
-@batch_resolver("Product", "stock")
-def products_stock(products: list[Product], info: Info) -> list[Any]:
-    return [each(product._stock, info) for product in products]
-
-
-@batch_resolver("Product", "available")
-def products_available(products: list[Product], info: Info) -> list[Any]:
-    return [each(product._available, info) for product in products]
-
-
-@batch_resolver("StockLevel", "warehouse")
-def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
-    return [each(level._warehouse_for, info) for level in levels]
-
-
 def _total(bins: list[records.StockLevel] | None) -> float:
     return float(sum((b.available for b in bins or []), Decimal(0)))
 
@@ -185,40 +188,53 @@ def _total(bins: list[records.StockLevel] | None) -> float:
 Steps = tuple[tuple[str, str], ...]  # (Type, field) steps from the resolving field
 
 
-async def load_product(info: Info, sku: str) -> Product | None:
+async def load_product(info: Info, sku: str, *, referenced: bool = False) -> Product | None:
     """The product for a SKU: the CRM half if the catalog has it, else the ERP item alone.
 
     Stock and warehouses, when selected, load in parallel with the catalog lookup.
+    `referenced`: the parent holds this SKU (see `load_products`).
     """
-    return (await load_products(info, [sku]))[sku].get()
+    return (await load_products(info, [sku], referenced=referenced))[sku].get()
 
 
 async def load_products(
-    info: Info, skus: Sequence[str], *, under: Steps = ()
+    info: Info, skus: Sequence[str], *, under: Steps = (), referenced: bool = False
 ) -> dict[str, Outcome[Product]]:
     """Products for many SKUs with one await each for catalog, items, stock and warehouses.
 
     `under` is the path from the resolving field to the products (e.g. from `Order.lines`:
     `(("OrderLine", "product"),)`), so only what is selected below them is loaded. A failed
     catalog or item load fails every product; failed stock fails only `stock`/`available`.
+
+    `referenced`: the parent (an order or shipment line) holds the SKU. A selection answered
+    by what the parent holds costs no call: when it asks for nothing but `sku` and ERP stock
+    (`HELD_BY_REFERENCE`), the catalog and item lookups are skipped and every SKU is a
+    product. (A root lookup by SKU always looks up: there, existence is the question.)
     """
     loaders = info.context.loaders
     unique = list(dict.fromkeys(skus))
+    path = tuple(name for _, name in under)
     stock = (*under, ("Product", "stock"))
     wants_bins = prefetches(info, *stock) or prefetches(info, *under, ("Product", "available"))
     bins = asyncio.ensure_future(settle(loaders.bins.load_many(unique))) if wants_bins else None
     warehouses = None
-    if prefetches(info, *stock, ("StockLevel", "warehouse")):
+    if prefetches(info, *stock, ("StockLevel", "warehouse")) and not (
+        names_under(info, *path, "stock", "warehouse") <= HELD_BY_BIN
+    ):
         warehouses = asyncio.ensure_future(settle(loaders.warehouses()))
-    halves = await settle(_halves(info, unique))
+    looked_up = not (referenced and names_under(info, *path) <= HELD_BY_REFERENCE)
+    if looked_up:
+        halves = await settle(_halves(info, unique))
+    else:
+        halves = Outcome(value=[(None, None)] * len(unique))
     found_bins = None if bins is None else await bins
     found_warehouses = None if warehouses is None else await warehouses
     if halves.error is not None:
         return {sku: Outcome(error=halves.error) for sku in unique}
     result: dict[str, Outcome[Product]] = {}
     for n, (sku, (catalog, item)) in enumerate(zip(unique, halves.value or [], strict=True)):
-        if catalog is None and item is None:
-            result[sku] = Outcome()
+        if catalog is None and item is None and looked_up:
+            result[sku] = Outcome()  # neither system knows the SKU
             continue
         product = Product(
             sku=strawberry.ID(sku),

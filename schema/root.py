@@ -9,7 +9,7 @@ import strawberry
 from resolvers import records
 from resolvers.errors import InvalidInput
 from schema.connections import Announce, Connection, connection_window, paginate
-from schema.context import Info
+from schema.context import ExportContext, Info
 from schema.enums import OrderStatus, ShipmentStatus
 from schema.fields import resolver
 from schema.order_mutations import OrderMutations, OrderProcessQuery
@@ -29,7 +29,8 @@ class Viewer:
 
 def root_page_listener(info: Info) -> Announce | None:
     """The context's listener for this root connection's page, if one listens."""
-    listener = info.context.page_listener
+    context = info.context
+    listener = context.page_listener if isinstance(context, ExportContext) else None
     if listener is None:
         return None
     key = str(info.path.key)  # the response key: a view names its connection by it

@@ -8,7 +8,7 @@ and, under it, `warehouse` (through any fragment or inline fragment, whatever th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from graphql import (
     BREAK,
@@ -22,6 +22,8 @@ from graphql import (
     Visitor,
     visit,
 )
+
+from schema.context import GatewayContext
 
 T = TypeVar("T")
 
@@ -73,14 +75,14 @@ def _memo(info: Any, key: tuple[Any, ...], answer: Callable[[], T]) -> T:
 
 def remember(info: Any, key: tuple[Any, ...], owner: object, answer: Callable[[], T]) -> T:
     """`answer()`, memoised on the request context under `key` while `owner` is the same."""
-    memo: dict[Any, Any] | None = getattr(info.context, "memo", None)
-    if memo is None:
+    context = info.context
+    if not isinstance(context, GatewayContext):  # a test schema's own context: no memo
         return answer()
+    memo = context.memo
     found = memo.get(key)
     if found is None or found[0] is not owner:
         found = memo[key] = (owner, answer())
-    value: T = found[1]
-    return value
+    return cast(T, found[1])
 
 
 def selected_names(info: Any) -> frozenset[str]:
@@ -97,6 +99,30 @@ def selected_names(info: Any) -> frozenset[str]:
     return _memo(info, ("names",), names)
 
 
+def names_under(info: Any, *path: str) -> frozenset[str]:
+    """The field names selected at the end of `path` below the current field (aliases
+    resolved, fragments included): `names_under(info, "stock", "warehouse")`; with no path,
+    what the current field selects directly."""
+    raw = getattr(info, "_raw_info", info)
+
+    def names() -> frozenset[str]:
+        current = list(raw.field_nodes)
+        for name in path:
+            current = [
+                child
+                for node in current
+                for child in _fields(node.selection_set, raw.fragments)
+                if child.name.value == name
+            ]
+        return frozenset(
+            child.name.value
+            for node in current
+            for child in _fields(node.selection_set, raw.fragments)
+        )
+
+    return _memo(info, ("names_under", *path), names)
+
+
 def selects(info: Any, *path: str) -> bool:
     """True when the field being resolved selects `path` (see `selects_under`).
 
@@ -109,34 +135,52 @@ def selects(info: Any, *path: str) -> bool:
     )
 
 
+# operation_selects' answers, per parsed operation: they depend on the document and the schema
+# only, and the gateway parses a repeated document once (gateway.protection.limits caches it),
+# so a repeated query walks its document once, not once per request. Bounded: cleared when full.
+_DOCUMENT_ANSWERS: dict[int, tuple[object, dict[tuple[int, str, str], bool]]] = {}
+MAX_DOCUMENTS = 512
+
+
 def operation_selects(info: Any, type_name: str, name: str) -> bool:
     """True when the operation selects `type_name.name` anywhere (fragments included), by the
     field's parent type: `Shipment.lines` is not `Order.lines`.
 
     For loads shared by several fields: the connector fetches what any of them may need.
-    Answered once per request (memoised on the context).
+    Answered once per parsed document (`_DOCUMENT_ANSWERS`).
     """
     raw = getattr(info, "_raw_info", info)
+    operation = raw.operation
+    entry = _DOCUMENT_ANSWERS.get(id(operation))
+    if entry is None or entry[0] is not operation:  # a new document (or a reused id)
+        if len(_DOCUMENT_ANSWERS) >= MAX_DOCUMENTS:
+            _DOCUMENT_ANSWERS.clear()
+        entry = _DOCUMENT_ANSWERS[id(operation)] = (operation, {})
+    answers = entry[1]
+    key = (id(raw.schema), type_name, name)
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = _selects_anywhere(raw, type_name, name)
+    return found
 
-    def anywhere() -> bool:
-        found: list[bool] = []
-        type_info = TypeInfo(raw.schema)
 
-        class Finder(Visitor):
-            def enter_field(self, node: FieldNode, *_: Any) -> Any:
-                parent = type_info.get_parent_type()
-                if node.name.value == name and parent is not None and parent.name == type_name:
-                    found.append(True)
-                    return BREAK
-                return None
+def _selects_anywhere(raw: Any, type_name: str, name: str) -> bool:
+    found: list[bool] = []
+    type_info = TypeInfo(raw.schema)
 
-        for definition in (raw.operation, *raw.fragments.values()):
-            visit(definition, TypeInfoVisitor(type_info, Finder()))
-            if found:
-                return True
-        return False
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> Any:
+            parent = type_info.get_parent_type()
+            if node.name.value == name and parent is not None and parent.name == type_name:
+                found.append(True)
+                return BREAK
+            return None
 
-    return remember(info, ("operation_selects", type_name, name), raw.operation, anywhere)
+    for definition in (raw.operation, *raw.fragments.values()):
+        visit(definition, TypeInfoVisitor(type_info, Finder()))
+        if found:
+            return True
+    return False
 
 
 def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
@@ -145,7 +189,7 @@ def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
 
         prefetches(info, ("Product", "stock"), ("StockLevel", "warehouse"))
     """
-    denied: frozenset[str] = getattr(info.context, "denied", frozenset())
+    denied = _denied(info)
     if any(f"{type_name}.{name}" in denied for type_name, name in steps):
         return False
     return selects(info, *(name for _, name in steps))
@@ -157,5 +201,10 @@ def operation_reads(info: Any, type_name: str, name: str) -> bool:
 
         operation_reads(info, "Shipment", "destination")  # the Address call, or not
     """
-    denied: frozenset[str] = getattr(info.context, "denied", frozenset())
-    return f"{type_name}.{name}" not in denied and operation_selects(info, type_name, name)
+    return f"{type_name}.{name}" not in _denied(info) and operation_selects(info, type_name, name)
+
+
+def _denied(info: Any) -> frozenset[str]:
+    """The coordinates access control denies in this operation (none outside the gateway)."""
+    context = info.context
+    return context.access.denied if isinstance(context, GatewayContext) else frozenset()

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from dataclasses import replace
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
@@ -31,6 +32,7 @@ from graphql import (
     get_named_type,
     print_ast,
 )
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
 from gateway.access import (
@@ -40,24 +42,29 @@ from gateway.access import (
     FieldDecision,
     Forbidden,
     analyse_operation,
-    row_filters,
     row_visible,
 )
 from gateway.access.audit import AuditLog
 from gateway.access.policy import MASKS, Policy
 from gateway.access.visibility import scrub_errors, validated_against, visible_schema
-from schema.principal import ANONYMOUS, Principal
+from schema.context import Access, RowFilters
+from schema.principal import Principal
 
 OPERATION_FORBIDDEN = "OPERATION_FORBIDDEN"
 Mode = Literal["hide", "null", "reject"]
 Info = GraphQLResolveInfo[Any]
 
 
-def principal_of(context: Any) -> Principal:
-    """The request's principal, from a context object or a dict context; anonymous if absent."""
-    found = context.get("principal") if isinstance(context, Mapping) else None
-    found = found or getattr(context, "principal", None)
-    return found if isinstance(found, Principal) else ANONYMOUS
+@runtime_checkable
+class AccessContext(Protocol):
+    """What the extension reads and writes on a request's context (`schema.context.
+    GatewayContext` has it): the caller, the request's `Access` (row filters set when the
+    context was built; the operation's part set here, once, before execution), and the
+    coordinates resolvers report as disclosed (audited with the rest)."""
+
+    principal: Principal
+    access: Access
+    disclosed: set[str]
 
 
 def is_operation_forbidden(errors: Any) -> bool:
@@ -79,10 +86,10 @@ def _refusal(denial: Denial) -> GraphQLError:
     )
 
 
-def _set_status(context: Any, status: int) -> None:
+def _set_status(context: AccessContext, status: int) -> None:
     """Strawberry's sub-response (context.response) carries the HTTP status of the answer."""
-    response = getattr(context, "response", None)
-    if response is not None and hasattr(response, "status_code"):
+    response = getattr(context, "response", None)  # absent outside HTTP (tests, exports)
+    if isinstance(response, Response):
         response.status_code = status
 
 
@@ -102,12 +109,11 @@ class AccessControl(SchemaExtension):
     policy: ClassVar[Policy]
     mode: ClassVar[Mode] = "hide"
     audit: ClassVar[AuditLog | None] = None
-    _plain: bool = False  # True: no field of this operation needs the per-field checks
-    _complete: bool = False  # the operation was walked: the fields it reaches are known
+    _access: Access = Access()  # the request's, once the operation is analysed
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        p = principal_of(ctx.context)
+        p = self._context().principal
         if self.mode == "hide" and p.authenticated:  # validated as if the rest did not exist
             ctx.validation_rules = (validated_against(self._visible_to(p), ctx.validation_rules),)
         yield
@@ -117,35 +123,49 @@ class AccessControl(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        self._principal = principal_of(ctx.context)
+        context = self._context()
+        self._principal = context.principal
         self._decider = Decider(self.policy, self._principal, self._schema())
-        self._filters = row_filters(self.policy, self._principal)
+        self._filters: RowFilters = context.access.row_filters  # the caller's, computed once
         self._returned: set[str] = set()
-        if hasattr(ctx.context, "row_filters"):
-            ctx.context.row_filters = self._filters  # the loaders push these into backend queries
         if ctx.graphql_document is not None:
             analysis = analyse_operation(ctx.graphql_document, self._decider, ctx.operation_name)
             denials = analysis.denials
-            if hasattr(ctx.context, "denied"):  # resolvers never prefetch for these
-                ctx.context.denied = frozenset(d.coordinate for d in denials)
+            context.access = replace(
+                context.access,
+                denied=frozenset(d.coordinate for d in denials),
+                attention=frozenset(
+                    f"{parent.name}.{name}"
+                    for parent, name in analysis.reached
+                    if self._attention(parent, name)
+                ),
+                complete=analysis.complete,
+            )
             if denials and self.mode == "reject":
                 ctx.result = GraphQLExecutionResult(None, [_refusal(d) for d in denials])
-                _set_status(ctx.context, 403)
-            self._complete = analysis.complete
-            self._plain = analysis.complete and not any(
-                self._attention(parent, name) for parent, name in analysis.reached
-            )
+                _set_status(context, 403)
+        self._access = context.access
         yield
-        self._write_audit()
+        self._write_audit(context)
 
     def needs_field_hook(self) -> bool:
         """Asked by the schema once execution starts: False skips `resolve` for every field."""
-        return not self._plain
+        return not (self._access.complete and not self._access.attention)
 
     def needs_field_hook_at(self, parent: GraphQLObjectType, field_name: str) -> bool:
         """Asked by the batched executor per field, when `needs_field_hook` said yes: `resolve`
         only passes through fields that need no attention, so those may skip it."""
-        return not self._complete or self._attention(parent, field_name)
+        access = self._access
+        return not access.complete or f"{parent.name}.{field_name}" in access.attention
+
+    def _context(self) -> AccessContext:
+        context = self.execution_context.context
+        if not isinstance(context, AccessContext):
+            raise TypeError(
+                "the access extension needs a context with principal, access and disclosed "
+                f"(schema.context.GatewayContext), not {type(context).__name__}"
+            )
+        return context
 
     def _attention(self, parent: GraphQLObjectType, field_name: str) -> bool:
         """Whether `parent.field` needs the hook: denied, masked, row-filtered, audited, meta."""
@@ -168,7 +188,7 @@ class AccessControl(SchemaExtension):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if self._plain:  # decided for the whole operation before execution
+        if not self.needs_field_hook():  # decided for the whole operation before execution
             return _next(root, info, *args, **kwargs)
         verdict = self._decider.decide(info.parent_type, info.field_name)
         coordinate = f"{info.parent_type.name}.{info.field_name}"
@@ -220,9 +240,9 @@ class AccessControl(SchemaExtension):
             return [v for v in value if v is None or row_visible(filters, v)]
         return value if row_visible(filters, value) else None
 
-    def _write_audit(self) -> None:
+    def _write_audit(self, context: AccessContext) -> None:
         ctx = self.execution_context
-        fields = self._returned | set(getattr(ctx.context, "disclosed", ()))
+        fields = self._returned | context.disclosed
         if self.audit is None or not fields:
             return
         document = ctx.query or (print_ast(ctx.graphql_document) if ctx.graphql_document else "")

@@ -30,6 +30,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLUnionType,
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
     SchemaDefinitionNode,
@@ -123,13 +124,14 @@ def _allowed_fields(schema: GraphQLSchema, decider: Decider) -> dict[str, set[st
 
 
 def _settle(schema: GraphQLSchema, kept: dict[str, set[str]]) -> None:
-    """Interfaces keep the fields all their kept implementers keep; empty objects go."""
+    """Interfaces keep the fields all their kept implementers keep; empty objects and unions
+    with no kept member go, and so do the fields that return them."""
     for name in list(kept):
         named = schema.get_type(name)
         if isinstance(named, GraphQLInterfaceType):
             impls = [t.name for t in schema.get_possible_types(named) if t.name in kept]
             kept[name] = set(named.fields).intersection(*(kept[i] for i in impls))
-    while empty := [n for n, f in kept.items() if not f and _has_fields(schema, n)]:
+    while empty := [n for n in kept if _empty(schema, kept, n)]:
         for name in empty:
             del kept[name]
         for name, fields in kept.items():
@@ -138,8 +140,13 @@ def _settle(schema: GraphQLSchema, kept: dict[str, set[str]]) -> None:
                 fields -= {f for f in fields if get_named_type(named.fields[f].type).name in empty}
 
 
-def _has_fields(schema: GraphQLSchema, name: str) -> bool:
-    return isinstance(schema.get_type(name), GraphQLObjectType | GraphQLInterfaceType)
+def _empty(schema: GraphQLSchema, kept: dict[str, set[str]], name: str) -> bool:
+    named = schema.get_type(name)
+    if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+        return not kept[name]
+    if isinstance(named, GraphQLUnionType):
+        return not any(member.name in kept for member in named.types)
+    return False
 
 
 def _referenced(gql_field: GraphQLField) -> list[GraphQLNamedType]:
@@ -188,11 +195,23 @@ def _build(
 ) -> GraphQLSchema:
     viewer = Principal(subject="<introspection>", roles=roles, scopes=scopes)
     kept = _allowed_fields(schema, Decider(policy, viewer, schema))
+    for name in _directive_argument_types(schema):
+        kept.setdefault(name, set())
     document = parse(print_schema(schema))
     definitions = [d for d in (_filter(d, kept) for d in document.definitions) if d is not None]
     built = build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
     _keep_scalars(built, schema)
     return built
+
+
+def _directive_argument_types(schema: GraphQLSchema) -> set[str]:
+    """The input types the schema's directives take (a subgraph's `@key` takes `_FieldSet`):
+    the visible schema keeps the directives, so it keeps their argument types."""
+    return {
+        get_named_type(argument.type).name
+        for directive in schema.directives
+        for argument in directive.args.values()
+    }
 
 
 def _keep_scalars(visible: GraphQLSchema, full: GraphQLSchema) -> None:

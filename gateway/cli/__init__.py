@@ -10,7 +10,9 @@ COMMANDS.append(_add_mine)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
     crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
-    crossdock reconcile [--category C] [--json] [--fix C --dry-run|--apply] [--config FILE]
+    crossdock sdl [--federation] [--config FILE]
+    crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info]
+                        [--fix C [--apply]] [--config FILE]
 
 Mistakes are one line on stderr and exit status 2, never a traceback: a configuration error
 names the key and the fix, a port in use names the variable that moves it.
@@ -29,6 +31,7 @@ from backends.serve import PortInUse
 from gateway.access.policy import Policy
 from gateway.auth.tokens import mint, parse_ttl
 from gateway.cli.reconcile import add_reconcile
+from gateway.cli.sdl import add_sdl
 from gateway.server import uvicorn_options
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.settings.access import parse_auth
@@ -253,6 +256,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     _add_token,
     _add_seed,
     _add_demo,
+    add_sdl,
     add_reconcile,
 ]
 

@@ -1,15 +1,20 @@
 """`crossdock reconcile`: where the CRM and the ERP disagree, from the command line.
 
     crossdock reconcile                              # every category, against the running demo
-    crossdock reconcile --category mirrors --json    # one category, every finding as JSON
-    crossdock reconcile --fix mirrors --dry-run      # what the repairs would write
+    crossdock reconcile --category product_without_item --json   # one category, as JSON
+    crossdock reconcile --category mirrors           # a whole group of categories
+    crossdock reconcile --fail-on warning            # exit 1 if a warning or worse remains
+    crossdock reconcile --fix product_without_item   # what the repairs would write (dry run)
     crossdock reconcile --fix mirrors --apply        # write them (journaled, audited)
     crossdock reconcile --config crossdock.toml      # a real deployment
 
-Without --config it reads the running `crossdock demo` (its ports, credentials and data
-directory, as `crossdock token` uses its secret). Progress goes to stderr: one line redrawn
-on a terminal, plain lines otherwise. Exit status: 0 when no finding of --severity (default
-warning) or worse remains, 1 when some do, 2 for a usage, configuration or backend problem.
+`--category` and `--fix` take a finding category (a rule: `product_without_item`,
+`stale_draft`, …) or a group of them (`counterparts`, `mirrors`, …). Without --config it
+reads the running `crossdock demo` (its ports, credentials and data directory, as `crossdock
+token` uses its secret). `--json` prints every finding with the ids and names of its
+records. Progress goes to stderr: a bar redrawn on a terminal, plain lines otherwise. Exit
+status: 0 when no finding at or above --fail-on (default error) remains after the repairs,
+1 when some do, 2 for a usage, configuration or backend problem.
 """
 
 from __future__ import annotations
@@ -37,47 +42,50 @@ from gateway.reconciliation import Reconciliation, open_reconciliation
 from gateway.settings import Settings, load_settings
 from gateway.wiring import build_backends
 from resolvers.errors import BackendError
-from resolvers.reconcile import Category, Finding, Severity
+from resolvers.reconcile import Finding, Severity
 from resolvers.reconcile.engine import planned_stages
 from resolvers.reconcile.repairs import RepairOutcome
+from resolvers.reconcile.rules import CATEGORIES, GROUPS, select
 from resolvers.saga import Journal, OrderProcessService, Sealer
 
 DEFAULT_DATA_DIR = "var/demo"
-_CATEGORIES = [c.value for c in Category]
+_CHOICES = [*CATEGORIES, *GROUPS]
 _SEVERITIES = [s.value for s in Severity]
 
 
 def add_reconcile(sub: Any) -> None:
     p = sub.add_parser("reconcile", help="find (and fix) where the CRM and the ERP disagree")
     p.add_argument(
-        "--category", action="append", choices=_CATEGORIES, default=[], help="repeatable"
+        "--category",
+        action="append",
+        choices=_CHOICES,
+        default=[],
+        metavar="CATEGORY",
+        help="only this finding category or group (repeatable)",
     )
+    p.add_argument("--json", action="store_true", help="every finding as JSON, with record ids")
     p.add_argument(
-        "--severity",
+        "--fail-on",
         choices=_SEVERITIES,
-        default="warning",
-        help="exit 1 when findings this bad or worse remain (default warning)",
+        default="error",
+        help="exit 1 when a finding this severe or worse remains (default: error)",
     )
-    p.add_argument("--json", action="store_true", help="every finding as JSON on stdout")
     p.add_argument(
         "--fix",
-        choices=_CATEGORIES,
+        choices=_CHOICES,
         metavar="CATEGORY",
-        help="repair the fixable findings of one category",
+        help="repair this category's (or group's) findings where Crossdock can",
     )
     mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--apply", action="store_true", help="with --fix: write (default: dry run)")
     mode.add_argument("--dry-run", action="store_true", help="with --fix: plan, write nothing")
-    mode.add_argument("--apply", action="store_true", help="with --fix: write the repairs")
     p.add_argument("--actor", help="who repairs, for the journal (default cli:<user>)")
-    p.add_argument("--config", metavar="FILE", help="a deployment's settings (default: the demo)")
+    p.add_argument("--config", metavar="FILE", help="these backends (default: the running demo's)")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the demo's data directory")
     p.set_defaults(run=run_reconcile)
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
-    if args.fix and not (args.dry_run or args.apply):
-        print("crossdock reconcile: --fix needs --dry-run or --apply", file=sys.stderr)
-        return 2
     if (args.dry_run or args.apply) and not args.fix:
         print("crossdock reconcile: --dry-run and --apply go with --fix CATEGORY", file=sys.stderr)
         return 2
@@ -148,22 +156,22 @@ def _counter(calls: Counter[str], system: str) -> Any:
 
 
 async def _run(args: argparse.Namespace, recon: Reconciliation, calls: Counter[str]) -> int:
-    categories = [Category(args.fix)] if args.fix else [Category(c) for c in args.category]
-    progress = Progress(sys.stderr, planned_stages(categories or None))
+    categories = args.category or None
+    progress = Progress(sys.stderr, planned_stages(categories))
     found: list[Finding] = []
     record = await recon.service.run(
-        categories or None, trigger="cli", progress=progress, on_finding=found.append
+        categories, trigger="cli", progress=progress, on_finding=found.append
     )
     progress.done(len(found))
     outcomes: list[RepairOutcome] = []
     if args.fix:
         actor = args.actor or f"cli:{getpass.getuser()}"
-        for finding in found:
-            outcomes.append(
-                await recon.service.repair(finding.id, dry_run=args.dry_run, actor=actor)
-            )
+        dry_run = not args.apply
+        fixing = select([args.fix])
+        for finding in (f for f in found if fixing.wants(f)):
+            outcomes.append(await recon.service.repair(finding.id, dry_run=dry_run, actor=actor))
     fixed = {o.finding_id for o in outcomes if o.status in ("applied", "gone")}
-    floor = Severity(args.severity)
+    floor = Severity(args.fail_on)
     remaining = [f for f in found if f.id not in fixed and f.severity.at_least(floor)]
     totals = _totals(record.seconds or 0.0, calls, record.id, recon.store.path)
     totals["read"] = record.counts.get("read", {})
@@ -220,19 +228,27 @@ def _totals(seconds: float, calls: Counter[str], run_id: int, store: str) -> dic
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:
+    """A finding as `--json` prints it: the fields of `Query.reconciliation` (category,
+    severity, summary, fix, the records' ids per system, the evidence) and the rest."""
+    fix = finding.fix
     return {
         "id": finding.id,
-        "category": finding.category.value,
-        "rule": finding.rule.id,
+        "category": finding.rule.name,
         "severity": finding.severity.value,
         "summary": finding.summary,
+        "fix": fix.text,
+        "crm": finding.sides("crm"),
+        "erp": finding.sides("erp"),
+        "values": finding.values,
+        "group": finding.category.value,
+        "rule": finding.rule.id,
         "records": [asdict(r) for r in finding.records],
         "differences": [asdict(d) for d in finding.differences],
-        "fix": {
-            **asdict(finding.fix),
-            "targets": list(finding.fix.targets),
-            "fixable": finding.fix.fixable,
-        },
+        "fixable": fix.fixable,
+        "repair": fix.repair,
+        "targets": list(fix.targets),
+        "who": fix.who,
+        "why": fix.why,
     }
 
 
@@ -264,7 +280,7 @@ def _print(
     out: TextIO,
 ) -> None:
     for finding in found:
-        out.write(f"{finding.severity.value.upper():8}{finding.rule.id}  {finding.id}\n")
+        out.write(f"{finding.severity.value.upper():8}{finding.rule.name}  {finding.id}\n")
         out.write(f"        {finding.summary}\n")
         records = " · ".join(
             f"{r.system} {r.kind} {r.id}" + (f" ({r.label})" if r.label else "")

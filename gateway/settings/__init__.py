@@ -7,12 +7,12 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
 
     [server]   host, port, graphiql, environment ("development" | "production"), csrf,
                cors_origins, tls_cert_file, tls_key_file
-    [graphql]  max_first, default_first, operation_deadline_s (0 = none), cursor_key
+    [graphql]  max_first, default_first, operation_deadline_s (0 = none), cursor_key, federation
                (CROSSDOCK_CURSOR_KEY)
     [crm] [scm] each backend's connector options (resolvers.zoho.ZohoOptions,
                resolvers.erpnext.ERPNextOptions), see gateway.settings.backends
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
-    [subscriptions]   see gateway.settings.subscriptions
+    [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
     [reconcile]   see gateway.settings.reconcile
 """
@@ -41,6 +41,7 @@ from gateway.settings.hardening import (
     parse_rate_limits,
     parse_trusted_documents,
 )
+from gateway.settings.metrics import MetricsSettings, parse_metrics
 from gateway.settings.reconcile import parse_reconcile
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
@@ -63,12 +64,14 @@ CURSOR_KEY_ENV = "CROSSDOCK_CURSOR_KEY"
 class GraphQLSettings:
     """Connection paging: `first` defaults to `default_first` and may not exceed `max_first`;
     a query's backend calls end within `operation_deadline_s` (0: no operation deadline);
-    cursors are signed with `cursor_key` (None: a random key per process, see schema.cursor_key)."""
+    cursors are signed with `cursor_key` (None: a random key per process, see schema.cursor_key);
+    `federation` serves the graph as an Apollo Federation v2 subgraph (schema.federation)."""
 
     max_first: int = 200
     default_first: int = 20
     operation_deadline_s: float = 30.0
     cursor_key: str | None = field(default=None, repr=False)
+    federation: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Settings:
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -97,6 +101,7 @@ def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
         default_first=s.integer("default_first", 20, low=0),
         operation_deadline_s=s.number("operation_deadline_s", GraphQLSettings.operation_deadline_s),
         cursor_key=s.optional_text("cursor_key", env=CURSOR_KEY_ENV),
+        federation=s.flag("federation", False),
     )
     s.check_unknown()
     if result.cursor_key is not None and len(result.cursor_key.encode()) < MIN_KEY_CHARS:
@@ -126,6 +131,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "views": parse_views,
     "subscriptions": parse_subscriptions,
     "reconcile": parse_reconcile,
+    "metrics": parse_metrics,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 

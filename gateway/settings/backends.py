@@ -74,6 +74,7 @@ def parse_scm(table: Table, env: Mapping[str, str]) -> ERPNextOptions:
         site_tz=site_tz,
         company_currency=s.text("currency", "USD"),
         company=s.optional_text("company"),
+        item_group=s.text("item_group", "Products"),
         page_size=s.integer("page_size", 500, low=1),
         timeouts=_timeouts(s),
         retry=_retry(s),

@@ -34,10 +34,10 @@ from gateway.views.flatten import Flattener, Row
 from gateway.views.plan import ViewPlan
 from gateway.views.validate import INCREMENTAL_VARIABLE
 from resolvers.errors import CrossdockError
-from schema.context import GatewayContext
+from schema.context import Access, ExportContext, GatewayContext
 from schema.scalars import serialize_datetime
 
-# The context of the next page: the request's own for the first, then fresh_context copies.
+# The context of the next page: a fresh_context copy of the export request's.
 ContextFactory = Callable[[], Awaitable[Any]]
 
 # Rows between full garbage collections (a few % of an export's time): counted in rows, not
@@ -82,7 +82,6 @@ _CARRIED = (
     "crm",
     "scm",
     "principal",
-    "row_filters",
     "max_first",
     "default_first",
     "request_id",
@@ -94,7 +93,7 @@ _CARRIED = (
 )
 
 
-def fresh_context(context: GatewayContext) -> GatewayContext:
+def fresh_context(context: GatewayContext) -> ExportContext:
     """The request's context for one more page: same caller, new loaders and memo.
 
     Authentication, rate limiting and row rules happened once, for the export request; the
@@ -102,10 +101,12 @@ def fresh_context(context: GatewayContext) -> GatewayContext:
     while reference data (customers, products, stock, warehouses) is shared with the first
     page's loaders (`Loaders.share_dimensions`): read once per export, not once per page.
     """
-    if context.dimensions is None:  # the first page's loaders: the export's reference data
-        context.dimensions = context.loaders
     carried = {name: getattr(context, name) for name in _CARRIED}
-    return GatewayContext(**carried, dimensions=context.dimensions)
+    return ExportContext(
+        **carried,
+        access=Access(row_filters=context.access.row_filters),  # the operation's part: anew
+        dimensions=context.loaders,  # the export's reference data, shared by every page
+    )
 
 
 def watermark_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
@@ -173,7 +174,7 @@ class Export:
 
     async def _page(self, variables: dict[str, Any], announced: list[bool]) -> list[Row]:
         context = await self.contexts()
-        if isinstance(context, GatewayContext):
+        if isinstance(context, ExportContext):
             context.page_listener = partial(self._announce, announced)
         # the schema releases the page's context when the operation ends (ReleaseContext)
         result = await self.schema.execute(

@@ -28,7 +28,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Send
 
-from gateway.access.extension import principal_of
 from gateway.access.policy import Policy
 from gateway.auth import AuthError, unauthorized_response
 from gateway.protection.http_guard import RequestRefused
@@ -40,9 +39,10 @@ from gateway.views.params import ExportParams, parse_params
 from gateway.views.plan import ViewPlan, plan_view
 from gateway.views.validate import is_incremental
 from resolvers.errors import CrossdockError, InvalidInput
+from schema.context import GatewayContext
 
 logger = logging.getLogger("crossdock.views")
-RequestContextFactory = Callable[[Request], Awaitable[Any]]
+RequestContextFactory = Callable[[Request], Awaitable[GatewayContext]]
 OMITTED_HEADER = "Crossdock-Omitted-Columns"
 WATERMARK_HEADER = "Crossdock-Watermark"
 
@@ -84,7 +84,7 @@ class ViewEndpoints:
         policy: Policy | None = None,
         options: ViewOptions = ViewOptions(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        renew: Callable[[Any], Any] = fresh_context,
+        renew: Callable[[GatewayContext], GatewayContext] = fresh_context,
     ) -> None:
         self.schema = schema
         self.renew = renew
@@ -98,8 +98,8 @@ class ViewEndpoints:
         self.incremental = {view.name: is_incremental(view) for view in catalog}
         self.types = {view.name: column_types(view, schema._schema) for view in catalog}
 
-    def _plans(self, context: Any) -> dict[str, ViewPlan]:
-        principal, gql = principal_of(context), self.schema._schema
+    def _plans(self, context: GatewayContext) -> dict[str, ViewPlan]:
+        principal, gql = context.principal, self.schema._schema
         plans = (plan_view(view, gql, principal, self.policy) for view in self.catalog)
         return {plan.view.name: plan for plan in plans if plan is not None}
 
@@ -115,11 +115,11 @@ class ViewEndpoints:
             "links": {fmt: f"/views/{view.name}.{fmt}" for fmt in sorted(self.encoders)},
         }
 
-    async def _context(self, request: Request) -> Any:
+    async def _context(self, request: Request) -> GatewayContext | Response:
         """The request's context, or the refusal (401, 429) to answer instead."""
         try:
             context = await self.contexts(request)
-            if self.policy is not None and not principal_of(context).authenticated:
+            if self.policy is not None and not context.principal.authenticated:
                 raise AuthError("missing bearer token")
         except AuthError as err:
             return unauthorized_response(err)
@@ -202,13 +202,12 @@ class ViewEndpoints:
         return error_response(403, "FORBIDDEN", message, columns=names, scopes=scopes)
 
     async def _stream(
-        self, context: Any, plan: ViewPlan, encoder: Encoder, params: ExportParams
+        self, context: GatewayContext, plan: ViewPlan, encoder: Encoder, params: ExportParams
     ) -> Response:
         watermark = watermark_now(self.clock)
-        pending = [context]
 
         async def contexts() -> Any:
-            return pending.pop() if pending else self.renew(context)
+            return self.renew(context)
 
         export = Export(self.schema, plan, contexts, params.updated_since, params.limit)
         try:

@@ -60,6 +60,7 @@ from resolvers.errors import InvalidInput
 from resolvers.http import Requester, Sleep
 from resolvers.records import (
     Address,
+    CatalogProduct,
     ErpCustomer,
     ErpOrder,
     Item,
@@ -239,6 +240,21 @@ class ERPNext:
         }
 
     # writes (the order saga)
+
+    async def create_item(self, product: CatalogProduct) -> Item:
+        """The ERP item of a CRM product (code, name, description, unit), enabled as the
+        product is active; a stock item in the options' item group."""
+        doc = {
+            "item_code": product.sku,
+            "item_name": product.name,
+            "item_group": self.options.item_group,
+            "stock_uom": product.uom or "Nos",
+            "description": product.description,
+            "is_stock_item": 1,
+            "disabled": 0 if product.active else 1,
+        }
+        row = await self.wire.insert("Item", doc)
+        return to_item(row, tz=self.tz, currency=self.options.company_currency)
 
     async def find_customer(self, crm_account_id: str) -> ErpCustomer | None:
         rows = await self.wire.get_list(

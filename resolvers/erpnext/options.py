@@ -29,6 +29,7 @@ class ERPNextOptions:
     site_tz: str = "Europe/Berlin"
     company_currency: str = "USD"
     company: str | None = None
+    item_group: str = "Products"  # where an item created from a CRM product goes
     page_size: int = 500
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)

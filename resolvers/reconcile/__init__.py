@@ -6,14 +6,24 @@ order mirrors, shipments, drift, reservations, duplicates, order processes. Each
 (resolvers.reconcile.findings) carries the records on each side, the differing values and a
 fix; `Repairer` applies the fixes Crossdock can make safely, through the same connectors and
 the order process's compensation, journaled and audited.
+
+    findings = [f async for f in Reconciler(crm, scm).run()]                 # everything
+    findings = [f async for f in Reconciler(crm, scm).run(["product_without_item"])]
+
+A finding's public category is its rule's name (`product_without_item`, `stale_draft`, …;
+`CATEGORIES`); a run, the CLI and the graph choose categories by those names or by group
+(`Category`: `counterparts`, `mirrors`, …), see `rules.select`.
 """
 
 from __future__ import annotations
 
 from .engine import ProcessReader, Progress, Reconciler, RunReport
 from .findings import Category, Difference, Finding, Fix, RecordRef, Rule, Severity
+from .rules import CATEGORIES, GROUPS, UnknownCategory, select
 
 __all__ = [
+    "CATEGORIES",
+    "GROUPS",
     "Category",
     "Difference",
     "Finding",
@@ -25,4 +35,6 @@ __all__ = [
     "Rule",
     "RunReport",
     "Severity",
+    "UnknownCategory",
+    "select",
 ]

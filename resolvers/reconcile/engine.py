@@ -4,31 +4,43 @@ counts of what was read and found.
     reconciler = Reconciler(crm, scm, processes=journal)
     async for finding in reconciler.run({Category.MIRRORS}, progress=print_progress):
         ...
+    reconciler.run(["product_without_item", "shipments"])   # finding categories or groups
     reconciler.report    # counts per rule, severity and stage of the last run
 
 Stages run in this order, each only when a chosen category needs it: CRM accounts (with their
 ERP customers), ERP customers, CRM products (with their ERP items), CRM orders (with every
-mirror and, for shipments, the shipments), ERP sales orders, ERP items (with their Bins), the
-order-process journal. Memory holds one page, the per-(SKU, warehouse) needs, the accounts
-without an ERP customer and the duplicate keys; never a table.
+mirror and, for shipments, the shipments), ERP sales orders, ERP shipments, ERP items (with
+their Bins), the order-process journal. Memory holds one page, the per-(SKU, warehouse)
+needs, the accounts without an ERP customer and the duplicate keys; never a table.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from resolvers.ports import CrmPort, ErpPort
-from resolvers.records import Customer, Order, OrderStatus
+from resolvers.records import Customer, Order, OrderStatus, Page, Shipment
 from resolvers.saga.state import ProcessState
 
 from .bundles import LIVE, Context, CustomerPair, OrderBundle, ProductPair
 from .findings import Category, Finding
-from .rules import counterparts, drift, duplicates, mirrors, processes, reservations, shipments
+from .rules import (
+    CATEGORIES,
+    Selection,
+    counterparts,
+    drift,
+    duplicates,
+    mirrors,
+    processes,
+    reservations,
+    select,
+    shipments,
+)
 from .scans import order_bundles, pages
 
 Progress = Callable[[str, int], None]
@@ -45,14 +57,15 @@ STAGES: tuple[tuple[str, tuple[Category, ...]], ...] = (
     ("crm products", (_C.COUNTERPARTS, _C.DRIFT)),
     ("crm orders", (_C.COUNTERPARTS, _C.MIRRORS, _C.SHIPMENTS, _C.DRIFT, _C.RESERVATIONS)),
     ("erp sales orders", (_C.MIRRORS,)),
+    ("erp shipments", (_C.SHIPMENTS,)),
     ("erp items", (_C.COUNTERPARTS, _C.RESERVATIONS)),
     ("order processes", (_C.PROCESSES,)),
 )
 
 
-def planned_stages(categories: Collection[Category] | None = None) -> list[str]:
-    """The stages a run of these categories (all when None) goes through, in order."""
-    chosen = set(categories or Category)
+def planned_stages(categories: Collection[Category | str] | None = None) -> list[str]:
+    """The stages a run of these categories or groups (all when None) goes through, in order."""
+    chosen = select(categories).groups
     return [name for name, needed_by in STAGES if chosen.intersection(needed_by)]
 
 
@@ -72,7 +85,7 @@ def _utcnow() -> datetime:
 class RunReport:
     """What one run read and found; `finished_at` is None while it runs."""
 
-    categories: tuple[Category, ...]
+    categories: tuple[str, ...]  # the finding categories (rule names) it checked
     started_at: datetime
     finished_at: datetime | None = None
     seconds: float = 0.0
@@ -126,15 +139,19 @@ class Reconciler:
         return Context(now=self.clock(), draft_max_age=self.draft_max_age)
 
     async def run(
-        self, categories: Collection[Category] | None = None, *, progress: Progress | None = None
+        self,
+        categories: Collection[Category | str] | None = None,
+        *,
+        progress: Progress | None = None,
     ) -> AsyncIterator[Finding]:
-        """Every finding of the chosen categories (all when None), as the stages find them."""
-        chosen = frozenset(categories or Category)
-        order = tuple(c for c in Category if c in chosen)
+        """Every finding of the chosen categories or groups (all when None), as the stages
+        find them; UnknownCategory (a ValueError) for a name no rule or group has."""
+        selection = select(categories)
+        order = tuple(name for name in CATEGORIES if name in selection.names)
         report = RunReport(order, self.clock())
         self.report = report
         started = time.perf_counter()
-        run = _Run(self, chosen, report, progress or _quiet)
+        run = _Run(self, selection, report, progress or _quiet)
         async for finding in run.stages():
             report.count(finding)
             yield finding
@@ -150,12 +167,13 @@ class _Run:
     """The state of one run: which categories, what has been accumulated across pages."""
 
     def __init__(
-        self, owner: Reconciler, chosen: frozenset[Category], report: RunReport, progress: Progress
+        self, owner: Reconciler, selection: Selection, report: RunReport, progress: Progress
     ) -> None:
         self.crm, self.scm, self.size = owner.crm, owner.scm, owner.page_size
         self.journal = owner.processes
         self.ctx = owner.context()
-        self.chosen = chosen
+        self.selection = selection
+        self.chosen = selection.groups
         self.report = report
         self.progress = progress
         self.unmatched: dict[str, _Unmatched] = {}
@@ -176,16 +194,18 @@ class _Run:
             "crm products": self.products,
             "crm orders": self.orders,
             "erp sales orders": self.erp_orders,
+            "erp shipments": self.erp_shipments,
             "erp items": self.items,
             "order processes": self.journaled,
         }
         for name in planned_stages(self.chosen):
             async for finding in steps[name]():
-                if finding.category in self.chosen:
+                if self.selection.wants(finding):
                     yield finding
         if self.wants(Category.DUPLICATES):
             for finding in self.duplicates.findings():
-                yield finding
+                if self.selection.wants(finding):
+                    yield finding
 
     async def accounts(self) -> AsyncIterator[Finding]:
         async for page in pages(lambda after: self.crm.list_accounts(first=self.size, after=after)):
@@ -209,7 +229,7 @@ class _Run:
                 known = await self.crm.get_accounts(ids, with_email=False)
             for customer in page:
                 if customer.crm_account_id and customer.crm_account_id not in known:
-                    for finding in counterparts.dangling_crosswalk(customer):
+                    for finding in counterparts.customer_without_account(customer):
                         yield finding
                 self.duplicates.add_customer(customer)
             self.tick("erp customers", len(page))
@@ -268,6 +288,21 @@ class _Run:
                     for finding in mirrors.orphan_mirror(mirror):
                         yield finding
             self.tick("erp sales orders", len(page))
+
+    async def erp_shipments(self) -> AsyncIterator[Finding]:
+        """Shipments whose CRM order does not exist (the order stage sees only existing ones)."""
+
+        def fetch(after: str | None) -> Awaitable[Page[Shipment]]:
+            return self.scm.list_shipments(first=self.size, after=after, with_destination=False)
+
+        async for page in pages(fetch):
+            ids = list({s.order_id for s in page if s.order_id})
+            found = await self.crm.get_orders(ids) if ids else {}
+            for shipment in page:
+                if shipment.order_id and shipment.order_id not in found:
+                    for finding in shipments.shipment_without_order(shipment):
+                        yield finding
+            self.tick("erp shipments", len(page))
 
     async def items(self) -> AsyncIterator[Finding]:
         async for page in pages(lambda after: self.scm.list_items(first=self.size, after=after)):

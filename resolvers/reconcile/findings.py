@@ -1,6 +1,7 @@
 """What a reconciliation run reports: findings, each a rule's verdict with its evidence.
 
-A finding names its category and rule, a severity, the records on each side (system, kind,
+A finding names its category (its rule's name, e.g. `product_without_item`, unique across
+the seven groups of `Category`) and rule, a severity, the records on each side (system, kind,
 id, a label to read), the values that differ, and a fix: either a repair Crossdock can apply
 (`Fix.repair` names it) or who must act and why. Its id is stable across runs (rule plus
 the keys of the records it is about), so a repair can find it again on fresh data and a
@@ -109,6 +110,11 @@ class Fix:
     def fixable(self) -> bool:
         return self.repair is not None
 
+    @property
+    def text(self) -> str:
+        """What should be done, and by whom (the `fix` of the CLI and the graph)."""
+        return self.action if self.who is None else f"{self.action} Who: {self.who}."
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -130,6 +136,24 @@ class Finding:
     @property
     def severity(self) -> Severity:
         return self.rule.severity
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The evidence by name: each difference as `crm.<field>` and `erp.<field>`."""
+        found: dict[str, str] = {}
+        for d in self.differences:
+            for side, value in (("crm", d.crm), ("erp", d.erp)):
+                if value is not None:
+                    found[f"{side}.{d.field}"] = value
+        return found
+
+    def sides(self, system: System) -> dict[str, str]:
+        """The ids of its records in one system by kind (several of a kind: comma-separated)."""
+        found: dict[str, str] = {}
+        for r in self.records:
+            if r.system == system:
+                found[r.kind] = f"{found[r.kind]},{r.id}" if r.kind in found else r.id
+        return found
 
 
 def finding_id(rule_id: str, key: tuple[str, ...]) -> str:

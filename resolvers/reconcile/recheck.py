@@ -2,7 +2,7 @@
 keys (not a whole scan) and the same rule is applied. A repair starts here, so it never acts
 on what a run saw an hour ago; None means the finding is gone.
 
-    finding = await recheck(reconciler, "drift.product:SKU-00001")
+    finding = await recheck(reconciler, "drift.product_differs:SKU-00001")
 """
 
 from __future__ import annotations
@@ -117,7 +117,11 @@ async def _process(reconciler: Reconciler, key: tuple[str, ...]) -> list[Finding
 
 
 _CHECKS: dict[str, Recheck] = {
-    **{rule.id: _order_at(0) for rule in (*mirrors.RULES, *shipments.RULES, drift.ORDER_LINES)},
+    **{
+        rule.id: _order_at(0)
+        for rule in (*mirrors.RULES, *shipments.RULES, drift.ORDER_LINES)
+        if rule is not shipments.SHIPMENT_WITHOUT_ORDER  # no order to read; never repaired
+    },
     shipments.SHIPMENT_FOR_CANCELLED.id: _order_at(-1),
     mirrors.MIRROR_WITHOUT_ORDER.id: _orphan,
     counterparts.ACCOUNT_WITHOUT_CUSTOMER.id: _account,

@@ -308,6 +308,23 @@ async def _copy_product(job: _Job) -> list[_Step]:
     return [_Step(Action("update", target, before, after), run)]
 
 
+async def _create_item(job: _Job) -> list[_Step]:
+    """The ERP item of an active CRM product (code, name, description, unit; `[scm]
+    item_group`), through the ERP port's create_item."""
+    sku = job.finding.key[0]
+    product = (await job.repairer.crm.products_by_sku([sku])).get(sku)
+    if product is None:
+        return []
+    target = RecordRef("erp", "item", sku, product.name)
+    after: dict[str, str | None] = {"item_code": sku, "item_name": product.name}
+
+    async def run() -> dict[str, str | None]:
+        item = await job.repairer.scm.create_item(product)
+        return {"item_code": item.sku, "item_name": item.name}
+
+    return [_Step(Action("create", target, {}, after), run)]
+
+
 def _process_plan(operation: str) -> Plan:
     async def plan(job: _Job) -> list[_Step]:
         fixer = job.repairer.processes
@@ -333,6 +350,7 @@ _PLANS: dict[str, Plan] = {
     "release_mirrors": _release_mirrors,
     "submit_draft_mirror": _submit_draft,
     "create_erp_customer": _create_customer,
+    "create_erp_item": _create_item,
     "copy_customer_to_erp": _copy_customer,
     "copy_product_to_erp": _copy_product,
     "resolve_process": _process_plan("resolve"),

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from .engine import Progress, Reconciler
 from .findings import Category, Finding, Severity
 from .repairs import Repairer, RepairOutcome
+from .rules import CATEGORIES, RULES_BY_NAME, select
 from .store import ReconcileStore, RunRecord
 
 log = logging.getLogger("crossdock.reconcile")
@@ -49,7 +50,7 @@ class ReconcileService:
 
     async def run(
         self,
-        categories: Collection[Category] | None = None,
+        categories: Collection[Category | str] | None = None,
         *,
         trigger: str,
         progress: Progress | None = None,
@@ -59,11 +60,12 @@ class ReconcileService:
         if self._running.locked():
             raise RunInProgress("a reconciliation run is already under way")
         async with self._running:
-            chosen = tuple(categories or Category)
-            run_id = self.store.begin_run(chosen, trigger, self.reconciler.clock())
+            chosen = select(categories).names
+            names = [name for name in CATEGORIES if name in chosen]
+            run_id = self.store.begin_run(names, trigger, self.reconciler.clock())
             pending: list[Finding] = []
             seq = 0
-            async for finding in self.reconciler.run(chosen, progress=progress):
+            async for finding in self.reconciler.run(names, progress=progress):
                 if on_finding is not None:
                     on_finding(finding)
                 pending.append(finding)
@@ -86,28 +88,37 @@ class ReconcileService:
         self,
         run_id: int,
         *,
-        categories: Collection[Category] = (),
+        categories: Collection[Category | str] = (),
         severity: Severity = Severity.INFO,
         offset: int = 0,
         limit: int = 50,
     ) -> list[Finding]:
-        names = [c.value for c in categories]
+        """A stored run's findings of these categories or groups (all when empty)."""
+        rules = _rule_ids(categories)
         return self.store.findings(
-            run_id, categories=names, severity=severity, offset=offset, limit=limit
+            run_id, rules=rules, severity=severity, offset=offset, limit=limit
         )
 
     def count(
         self,
         run_id: int,
         *,
-        categories: Collection[Category] = (),
+        categories: Collection[Category | str] = (),
         severity: Severity = Severity.INFO,
     ) -> int:
-        names = [c.value for c in categories]
-        return self.store.count_findings(run_id, categories=names, severity=severity)
+        rules = _rule_ids(categories)
+        return self.store.count_findings(run_id, rules=rules, severity=severity)
 
     async def repair(self, finding_id: str, *, dry_run: bool, actor: str) -> RepairOutcome:
         return await self.repairer.repair(finding_id, dry_run=dry_run, actor=actor)
+
+
+def _rule_ids(categories: Collection[Category | str]) -> list[str]:
+    """The rule ids of these categories or groups; none (no filter) for everything."""
+    chosen = select(categories)
+    if chosen.everything:
+        return []
+    return sorted(RULES_BY_NAME[name].id for name in chosen.names)
 
 
 class Schedule:

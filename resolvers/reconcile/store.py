@@ -23,7 +23,7 @@ from typing import Any
 from resolvers.saga.sealing import Sealer
 
 from .engine import RunReport
-from .findings import Category, Difference, Finding, Fix, RecordRef, Severity
+from .findings import Difference, Finding, Fix, RecordRef, Severity
 from .rules import ALL_RULES
 
 _SCHEMA = """
@@ -107,8 +107,9 @@ class ReconcileStore:
 
     # runs and findings
 
-    def begin_run(self, categories: Collection[Category], trigger: str, at: datetime) -> int:
-        names = json.dumps([c.value for c in categories])
+    def begin_run(self, categories: Collection[str], trigger: str, at: datetime) -> int:
+        """A new run of these finding categories (rule names)."""
+        names = json.dumps(list(categories))
         cursor = self._db.execute(
             "INSERT INTO runs (trigger, categories, started_at) VALUES (?, ?, ?)",
             (trigger, names, at.isoformat()),
@@ -152,12 +153,13 @@ class ReconcileStore:
         self,
         run_id: int,
         *,
-        categories: Collection[str] = (),
+        rules: Collection[str] = (),
         severity: Severity = Severity.INFO,
         offset: int = 0,
         limit: int = 50,
     ) -> list[Finding]:
-        where, params = _filter(run_id, categories, severity)
+        """The run's findings of these rules (rule ids; all when empty) in the order found."""
+        where, params = _filter(run_id, rules, severity)
         rows = self._db.execute(
             f"SELECT seq, payload FROM findings WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
             [*params, limit, offset],
@@ -165,9 +167,9 @@ class ReconcileStore:
         return [decode_finding(self._open(f"finding:{run_id}:{seq}", blob)) for seq, blob in rows]
 
     def count_findings(
-        self, run_id: int, *, categories: Collection[str] = (), severity: Severity = Severity.INFO
+        self, run_id: int, *, rules: Collection[str] = (), severity: Severity = Severity.INFO
     ) -> int:
-        where, params = _filter(run_id, categories, severity)
+        where, params = _filter(run_id, rules, severity)
         row = self._db.execute(f"SELECT COUNT(*) FROM findings WHERE {where}", params).fetchone()  # noqa: S608
         return int(row[0])
 
@@ -240,12 +242,12 @@ class ReconcileStore:
         return self._sealer.open(record_id, blob) if self._sealer else bytes(blob)
 
 
-def _filter(run_id: int, categories: Collection[str], severity: Severity) -> tuple[str, list[Any]]:
+def _filter(run_id: int, rules: Collection[str], severity: Severity) -> tuple[str, list[Any]]:
     where = "run_id = ? AND severity >= ?"
     params: list[Any] = [run_id, severity.rank]
-    if categories:
-        where += f" AND category IN ({','.join('?' for _ in categories)})"
-        params += list(categories)
+    if rules:
+        where += f" AND rule IN ({','.join('?' for _ in rules)})"
+        params += list(rules)
     return where, params
 
 

@@ -1,45 +1,53 @@
-"""Resolvers that answer a field for many parents at once, for the batched executor.
+"""Fields that answer for many parents at once, declared on the field itself.
 
 A field's ordinary strawberry resolver answers for one parent; the batched executor calls it
 once per parent. Where one call for every parent saves real work (one loader call instead of
-one task per order, one prefetch decision instead of one per order), a module registers a
-batch resolver for the field: `function(parents, info) -> values`, one value per parent, in
+one task per order, one prefetch decision instead of one per order), the field is declared
+with its batch resolver: `function(parents, info) -> values`, one value per parent, in
 order. A value may be an exception (that parent's field fails, alone) or an awaitable; the
 whole result may be awaitable. `info` describes the field, with the first parent's path.
 
-    @batch_resolver("Order", "shipments")
     async def order_shipments(orders: list[Order], info: Info) -> list[Any]:
         ...
 
-The ordinary resolver stays the field's definition (graphql-core calls it when the executor
-is not batched, or when an extension's per-field hook must see every field), so the two must
-answer alike: the usual way is for the ordinary resolver to call the batch one with `[self]`.
+    @strawberry.type
+    class Order:
+        shipments: list[Shipment] | None = batched(order_shipments, "Shipments (SCM).")
+
+The field's single-parent resolver, which graphql-core calls when the executor is not
+batched (or when an extension's per-field hook must see every field), is derived from the
+batch one (`resolve_one`), so both executors answer alike by construction. The batched
+executor finds the batch resolver in the field's metadata (`batch_of`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from inspect import isawaitable
-from typing import Any, TypeVar
+from typing import Any
+
+import strawberry
 
 BatchResolver = Callable[[list[Any], Any], Any]
-F = TypeVar("F", bound=BatchResolver)
 
-_REGISTERED: dict[tuple[str, str], BatchResolver] = {}
-
-
-def batch_resolver(type_name: str, field_name: str) -> Callable[[F], F]:
-    """Register `function` as the batch resolver of `type_name.field_name` (GraphQL names)."""
-
-    def register(function: F) -> F:
-        _REGISTERED[(type_name, field_name)] = function
-        return function
-
-    return register
+BATCH = "crossdock.batch"  # the key of the batch resolver in a field's metadata
 
 
-def batch_resolver_for(type_name: str, field_name: str) -> BatchResolver | None:
-    return _REGISTERED.get((type_name, field_name))
+def batched(batch: BatchResolver, description: str) -> Any:
+    """A field answered by `batch` for all its parents at once; declare its type on the
+    attribute (`lines: list[OrderLine] = batched(order_lines, "...")`)."""
+
+    def resolve(root: Any, info: strawberry.Info) -> Any:
+        return resolve_one(batch, root, info)
+
+    resolve.__name__ = batch.__name__
+    return strawberry.field(resolver=resolve, description=description, metadata={BATCH: batch})
+
+
+def batch_of(metadata: Mapping[str, Any] | None) -> BatchResolver | None:
+    """The batch resolver a field was declared with (its strawberry metadata), if any."""
+    found = None if metadata is None else metadata.get(BATCH)
+    return found if callable(found) else None
 
 
 def each(resolve: Callable[[Any], Any], info: Any) -> Any:
@@ -51,15 +59,21 @@ def each(resolve: Callable[[Any], Any], info: Any) -> Any:
         return error
 
 
-async def resolve_one(resolver: BatchResolver, parent: Any, info: Any) -> Any:
-    """The field for one parent through its batch resolver (the ordinary resolver's body):
-    awaited where awaitable, raised where it failed."""
-    values = resolver([parent], info)
+def resolve_one(batch: BatchResolver, parent: Any, info: Any) -> Any:
+    """The field for one parent through its batch resolver: the value, raised where it
+    failed; an awaitable (graphql-core awaits it) only where the batch's answer is one."""
+    values = batch([parent], info)
     if isawaitable(values):
-        values = await values
-    value = values[0]
-    if isawaitable(value):
-        value = await value
+        return _first(values)
+    return _value(values[0])
+
+
+async def _first(values: Awaitable[list[Any]]) -> Any:
+    value = _value((await values)[0])
+    return await value if isawaitable(value) else value
+
+
+def _value(value: Any) -> Any:
     if isinstance(value, Exception):
         raise value
     return value

@@ -32,7 +32,7 @@ from graphql import (
 )
 from graphql.pyutils import inspect
 
-from schema.execution.batch_resolvers import BatchResolver, batch_resolver_for
+from schema.execution.batch_resolvers import BatchResolver, batch_of
 
 LEAF, OBJECT, LIST, DELEGATE = "leaf", "object", "list", "delegate"
 
@@ -187,11 +187,12 @@ def build_plan(parent_type: GraphQLObjectType, name: str, field_def: GraphQLFiel
     shape = shape_of(field_def.type)
     if shape.delegates:  # graphql-core completes the whole field, as it would
         shape = Shape(DELEGATE, shape.non_null)
+    definition = field_def.extensions.get("strawberry-definition")
     return FieldPlan(
         field_def,
         shape,
         plain_attribute(field_def),
         direct_call(field_def),
-        batch_resolver_for(parent_type.name, name),
-        field_def.extensions.get("strawberry-definition"),
+        batch_of(getattr(definition, "metadata", None)),  # declared on the field
+        definition,
     )

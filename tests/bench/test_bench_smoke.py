@@ -23,7 +23,7 @@ from bench.report import Row, profile_summary, table, targets
 from bench.workloads import GatewayClient, Workload, mismatch, order_list, order_page
 from gateway.settings import Settings
 from gateway.settings.hardening import parse_limits
-from tests.conftest import ERP_URL, ZOHO_URL, GraphQLClient, gateway_settings
+from tests.support.stack import ERP_URL, ZOHO_URL, GraphQLClient, gateway_settings
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,8 @@ from starlette.applications import Starlette
 from backends.serve import serving
 from gateway.server import protocol_options
 from gateway.settings.server import ServerSettings
-from tests.conftest import token_for
+from tests.support.npm import node_with
+from tests.support.stack import token_for
 
 HERE = Path(__file__).parent
 AUDIT_TIMEOUT_S = 120.0
@@ -40,21 +39,7 @@ pytestmark = pytest.mark.sockets
 @pytest.fixture(scope="session")
 def audit_script() -> Path:
     """audit.mjs with its pinned dependencies installed; skips only without node and npm."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed to run the graphql-http audit suite (not on PATH)")
-    if not (HERE / "node_modules" / "graphql-http" / "package.json").exists():
-        installed = subprocess.run(  # noqa: S603 - fixed arguments, lockfile-pinned install
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HERE,
-            timeout=300,
-            capture_output=True,
-            text=True,
-        )
-        if installed.returncode != 0:
-            pytest.fail(
-                f"npm ci in {HERE} failed (is the npm registry reachable?):\n{installed.stderr}"
-            )
+    node_with(HERE, "graphql-http", "run the graphql-http audit suite")
     return HERE / "audit.mjs"
 
 

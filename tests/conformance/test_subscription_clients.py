@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -27,7 +25,8 @@ from backends.serve import serving
 from gateway.server import protocol_options
 from gateway.settings.server import ServerSettings
 from resolvers.sync import Change, ChangeBus
-from tests.conftest import token_for
+from tests.support.npm import node_with
+from tests.support.stack import token_for
 
 HERE = Path(__file__).parent
 DEADLINE_S = 60.0
@@ -39,21 +38,7 @@ pytestmark = pytest.mark.sockets
 @pytest.fixture(scope="session")
 def client_script() -> Path:
     """subscribe.mjs with its pinned clients installed; skips only without node and npm."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed to run the graphql-ws / graphql-sse clients")
-    if not (HERE / "node_modules" / "graphql-sse" / "package.json").exists():
-        installed = subprocess.run(  # noqa: S603 - fixed arguments, lockfile-pinned install
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HERE,
-            timeout=300,
-            capture_output=True,
-            text=True,
-        )
-        if installed.returncode != 0:
-            pytest.fail(
-                f"npm ci in {HERE} failed (is the npm registry reachable?):\n{installed.stderr}"
-            )
+    node_with(HERE, "graphql-sse", "run the graphql-ws / graphql-sse clients")
     return HERE / "subscribe.mjs"
 
 

@@ -7,12 +7,13 @@ can prove that a denied field cost no resolver call.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
 
+from schema.context import Access, RowFilters
 from schema.principal import ANONYMOUS, Principal
 
 
@@ -21,8 +22,13 @@ class ContractContext:
     """The per-request context the access extension reads and the resolvers count into."""
 
     principal: Principal = ANONYMOUS
-    row_filters: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
+    disclosed: set[str] = field(default_factory=set)
     calls: Counter[str] = field(default_factory=Counter)
+
+    def resolver_filters(self) -> RowFilters:
+        """The row filters resolvers apply, as the real loaders push them into queries."""
+        return self.access.row_filters
 
 
 def hit(info: strawberry.Info) -> ContractContext:

@@ -13,6 +13,9 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from gateway.access import row_filters
+from gateway.access.extension import AccessControl
+from schema.context import Access, RowFilters
 from schema.principal import ANONYMOUS, Principal
 from tests.gateway.contract_fields import ContractContext, hit
 from tests.gateway.contract_types import (
@@ -161,14 +164,26 @@ def contract_schema(extensions: Sequence[type[SchemaExtension]] = ()) -> strawbe
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=list(extensions))
 
 
+def _filters(schema: strawberry.Schema, principal: Principal) -> RowFilters:
+    for extension in schema.extensions:
+        if isinstance(extension, type) and issubclass(extension, AccessControl):
+            return row_filters(extension.policy, principal)
+    return {}
+
+
 async def run(
     schema: strawberry.Schema,
     query: str,
     principal: Principal = ANONYMOUS,
     variables: dict[str, Any] | None = None,
+    context_type: type[ContractContext] = ContractContext,
 ) -> tuple[ExecutionResult, ContractContext]:
-    """Execute `query` as `principal`; the context tells which resolvers ran."""
-    context = ContractContext(principal=principal)
+    """Execute `query` as `principal`; the context tells which resolvers ran. Its row
+    filters are the principal's under the schema's access policy, computed when the context
+    is built, as the gateway does."""
+    context = context_type(
+        principal=principal, access=Access(row_filters=_filters(schema, principal))
+    )
     result = await schema.execute(query, variable_values=variables, context_value=context)
     return result, context
 

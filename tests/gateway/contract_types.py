@@ -1,6 +1,6 @@
 """The object types of the contract test double (DESIGN.md names) over in-memory rows.
 
-Shipment resolvers honour `context.row_filters` the way the real loaders push them into the
+Shipment resolvers honour `context.resolver_filters()` the way the real loaders push them into the
 Frappe query.
 """
 
@@ -116,7 +116,7 @@ class ShipmentLine:
 
 def _visible(context: ContractContext, row: Mapping[str, Any]) -> bool:
     """What the real loaders do with a row filter: a None value hides every row."""
-    for key, wanted in context.row_filters.get("Shipment", {}).items():
+    for key, wanted in context.resolver_filters().get("Shipment", {}).items():
         if wanted is None or row.get(key) != wanted:
             return False
     return True

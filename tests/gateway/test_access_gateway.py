@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from gateway.settings import Settings
-from tests.conftest import gateway_settings, token_for
+from tests.support.stack import gateway_settings, token_for
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 import gateway.access.visibility
 from gateway.access.policy import Policy
 from gateway.access.visibility import visible_schema
-from tests.conftest import ClientFor, GraphQLClient
 from tests.gateway.test_access_table import ROLES, TABLE
+from tests.support.stack import ClientFor, GraphQLClient
 
 CANNOT = re.compile(r"Cannot query field '(?P<field>\w+)' on type '(?P<type>\w+)'\.")
 SUGGESTED = re.compile(r" Did you mean (.*)\?$")

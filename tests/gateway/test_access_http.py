@@ -12,10 +12,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway.access import row_filters
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy
 from gateway.auth import Authenticator, AuthError, AuthSettings, auth_exception_handler
 from gateway.auth.tokens import mint
+from schema.context import Access
 from tests.gateway.contract_schema import ContractContext, contract_schema
 
 SECRET = "http-test-secret-0123456789-0123456789-0123456789"
@@ -28,15 +30,20 @@ class HttpContext(ContractContext):
 
 class ContractGraphQL(GraphQL[HttpContext, None]):
     authenticate: Callable[..., Any]
+    policy: Policy
 
     async def get_context(self, request: Any, response: Any) -> HttpContext:
-        return HttpContext(principal=await self.authenticate(request), response=response)
+        """As the gateway builds it: the caller, and the caller's row filters, once."""
+        principal = await self.authenticate(request)
+        access = Access(row_filters=row_filters(self.policy, principal))
+        return HttpContext(principal=principal, access=access, response=response)
 
 
 def _app(mode: Literal["null", "reject"]) -> Starlette:
     policy = Policy.load(None)
     graphql = ContractGraphQL(contract_schema([access_extension(policy, mode=mode)]))
     graphql.authenticate = Authenticator(AuthSettings(hs256_secret=SECRET), policy)
+    graphql.policy = policy
     return Starlette(
         routes=[Route("/graphql", graphql, methods=["POST"])],
         exception_handlers={AuthError: auth_exception_handler},

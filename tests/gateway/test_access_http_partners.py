@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.settings import Settings
-from tests.conftest import ClientFor, GraphQLClient, gateway_settings
+from tests.support.stack import ClientFor, GraphQLClient, gateway_settings
 
 MINE = "DHL"
 

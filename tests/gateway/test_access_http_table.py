@@ -16,8 +16,8 @@ import pytest
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from gateway.settings import Settings
-from tests.conftest import ClientFor, gateway_settings
 from tests.gateway.test_access_table import ROLES, TABLE
+from tests.support.stack import ClientFor, gateway_settings
 
 # The order process rows run real writes: they are covered in test_wiring_orders.py.
 READS = [row for row in TABLE if not row[0].startswith("mutation") and "orderProcess" not in row[0]]

@@ -18,8 +18,9 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
+from schema.context import Access
 from schema.principal import Principal
-from tests.conftest import GATEWAY_URL
+from tests.support.stack import GATEWAY_URL
 
 
 async def test_healthz_answers_while_the_process_is_up(
@@ -196,7 +197,7 @@ class BindToUps(SchemaExtension):
     """Sets row filters on the context once the operation starts, as access control does."""
 
     def on_operation(self) -> Iterator[None]:
-        self.execution_context.context.row_filters = {"Shipment": {"carrier": "UPS"}}
+        self.execution_context.context.access = Access(row_filters={"Shipment": {"carrier": "UPS"}})
         yield
 
 

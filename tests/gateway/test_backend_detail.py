@@ -19,10 +19,10 @@ import pytest
 from backends.erpnext.app import ErpEmulator
 from gateway.settings import Settings, parse_settings
 from gateway.settings.saga import parse_saga
-from tests.conftest import JOURNAL_KEY, ClientFor, GraphQLClient, gateway_settings
 from tests.gateway.test_settings import minimal
 from tests.gateway.test_wiring_orders import PLACE, order_input
 from tests.gateway.test_wiring_orders import seeded_stores as seeded_stores  # fresh per test
+from tests.support.stack import JOURNAL_KEY, ClientFor, GraphQLClient, gateway_settings
 
 APPROVE = """mutation($id: ID!) { approveOrder(id: $id) { status error { code step message } } }"""
 PROCESS = """query($id: ID!) { orderProcess(id: $id) {

@@ -19,7 +19,7 @@ from gateway.settings.access import parse_auth
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import GATEWAY_URL
+from tests.support.stack import GATEWAY_URL
 
 OTHER_SECRET = "another-teams-secret-0123456789-0123456789-xyz"
 

@@ -128,7 +128,7 @@ def test_a_second_demo_says_in_one_line_which_port_is_taken_and_what_moves_it(
         (
             ["--role", "salse"],
             "crossdock token: unknown role 'salse': the policy's roles are admin, analyst, "
-            "data_steward, logistics, partner, sales (--force mints it anyway)",
+            "data_steward, logistics, partner, router, sales (--force mints it anyway)",
         ),
         (
             ["--role", "partner"],

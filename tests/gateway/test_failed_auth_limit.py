@@ -32,7 +32,7 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
 from schema.principal import Principal
-from tests.conftest import GATEWAY_URL, gateway_settings, token_for
+from tests.support.stack import GATEWAY_URL, gateway_settings, token_for
 
 ACCEPT = {"accept": "application/graphql-response+json", "x-crossdock-csrf": "1"}
 VIEWER = {"query": "{ viewer { subject } }"}

@@ -27,8 +27,8 @@ from gateway.settings.server import parse_server
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import gateway_settings
 from tests.gateway.test_failed_auth_limit import ACCEPT, BAD, VIEWER, with_failed_auth
+from tests.support.stack import gateway_settings
 
 pytestmark = pytest.mark.sockets
 

@@ -21,7 +21,7 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy
 from resolvers.zoho import ZohoCRM, ZohoOptions
-from tests.conftest import ERP_URL, ZOHO_URL, gateway_settings, no_sleep, token_for
+from tests.support.stack import ERP_URL, ZOHO_URL, gateway_settings, no_sleep, token_for
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis runs the fuzz test")
 MAX_EXAMPLES = 100

@@ -22,7 +22,7 @@ from gateway import graphiql
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import GATEWAY_URL, gateway_settings
+from tests.support.stack import GATEWAY_URL, gateway_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -26,7 +26,7 @@ import pytest
 from starlette.applications import Starlette
 
 from backends.serve import serving
-from tests.conftest import token_for
+from tests.support.stack import token_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

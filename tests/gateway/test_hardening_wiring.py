@@ -25,7 +25,7 @@ from resolvers.breaker import Protection
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy
 from resolvers.zoho import ZohoCRM
-from tests.conftest import ERP_URL, GATEWAY_URL, gateway_settings, no_sleep, token_for
+from tests.support.stack import ERP_URL, GATEWAY_URL, gateway_settings, no_sleep, token_for
 
 ACCEPT = {"accept": "application/graphql-response+json", "x-crossdock-csrf": "1"}
 VIEWER = "{ viewer { roles } }"

@@ -28,7 +28,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.errors import InvalidInput
 from resolvers.zoho import ZohoCRM
 from schema.build import build_schema
-from tests.conftest import GATEWAY_URL
+from tests.support.stack import GATEWAY_URL
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 ACCEPT = {"accept": GRAPHQL_RESPONSE}

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import token_for
+from tests.support.stack import token_for
 
 JSON_TYPES = ("application/json", "application/graphql-response+json")
 EXPORT_TYPES = ("text/csv", "application/x-ndjson")

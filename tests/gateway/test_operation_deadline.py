@@ -17,8 +17,8 @@ from resolvers.breaker import Protection
 from resolvers.deadline import time_left
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import ClientFor, gateway_settings
 from tests.gateway.test_settings import EXAMPLE, SECRET_ENV, minimal
+from tests.support.stack import ClientFor, gateway_settings
 
 DEADLINE_S = 1.0
 # One byte every 200 ms: each reply would take minutes; the attempt deadlines (15 s by

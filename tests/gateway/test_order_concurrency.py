@@ -23,7 +23,7 @@ from backends.zoho.store import ZohoStore
 from gateway.auth.tokens import mint
 from gateway.settings import Settings
 from gateway.settings.saga import parse_saga
-from tests.conftest import (
+from tests.support.stack import (
     GATEWAY_URL,
     JOURNAL_KEY,
     JWT_SECRET,

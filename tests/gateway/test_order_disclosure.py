@@ -26,7 +26,8 @@ from backends.zoho.store import ZohoStore
 from gateway.auth.tokens import mint
 from gateway.settings import Settings
 from gateway.settings.saga import parse_saga
-from tests.conftest import (
+from tests.gateway.test_wiring_orders import order_input
+from tests.support.stack import (
     GATEWAY_URL,
     JOURNAL_KEY,
     JWT_SECRET,
@@ -35,7 +36,6 @@ from tests.conftest import (
     SeededStores,
     gateway_settings,
 )
-from tests.gateway.test_wiring_orders import order_input
 
 PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
   placeOrder(input: $input, idempotencyKey: $key) {

@@ -27,7 +27,7 @@ from gateway.settings.server import ConnectionLimits, ServerSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import gateway_settings
+from tests.support.stack import gateway_settings
 
 pytestmark = pytest.mark.sockets
 DEADLINE_S = 10.0  # a client's patience: ten times every limit the tests set

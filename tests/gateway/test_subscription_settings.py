@@ -13,8 +13,8 @@ from gateway.settings import SettingsError, load_settings, parse_settings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import GATEWAY_URL, gateway_settings, token_for
 from tests.gateway.test_settings import EXAMPLE, SECRET_ENV, minimal
+from tests.support.stack import GATEWAY_URL, gateway_settings, token_for
 
 
 def test_the_example_file_has_the_defaults() -> None:

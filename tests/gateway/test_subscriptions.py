@@ -41,7 +41,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.sync import Change, ChangeBus
 from resolvers.sync.change import Entity, System
 from resolvers.zoho import ZohoCRM
-from tests.conftest import JWT_SECRET, SEED_SCALE, SeededStores, gateway_settings
+from tests.support.stack import JWT_SECRET, SEED_SCALE, SeededStores, gateway_settings
 
 pytestmark = pytest.mark.sockets
 DEADLINE_S = 15.0

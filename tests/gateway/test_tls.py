@@ -30,7 +30,7 @@ from gateway.cli import uvicorn_options
 from gateway.settings import Settings, SettingsError, parse_settings
 from gateway.wiring import build_backends
 from resolvers.errors import BackendError
-from tests.conftest import JWT_SECRET, token_for
+from tests.support.stack import JWT_SECRET, token_for
 
 pytestmark = pytest.mark.sockets
 

@@ -16,7 +16,7 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoCRM
-from tests.conftest import GATEWAY_URL, ClientFor, token_for
+from tests.support.stack import GATEWAY_URL, ClientFor, token_for
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "gateway" / "access" / "policy_default.toml"
 ROOTS = "{ __schema { queryType { fields { name } } mutationType { name } } }"

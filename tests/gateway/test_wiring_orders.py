@@ -28,7 +28,8 @@ from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import LineInput, OrderInput, OrderProcessService, ProcessStatus, SimulatedCrash
 from resolvers.zoho import ZohoCRM
-from tests.conftest import (
+from tests.support.saga import crash_at
+from tests.support.stack import (
     JOURNAL_KEY,
     ClientFor,
     GraphQLClient,
@@ -36,7 +37,6 @@ from tests.conftest import (
     gateway_settings,
     token_for,
 )
-from tests.saga.conftest import crash_at
 
 PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
   placeOrder(input: $input, idempotencyKey: $key) {

@@ -21,8 +21,8 @@ from resolvers.reconcile import Category
 from resolvers.reconcile.engine import planned_stages
 from resolvers.reconcile.store import ReconcileStore
 from resolvers.saga import Sealer
-from tests.conftest import JOURNAL_KEY, JWT_SECRET
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
+from tests.support.stack import JOURNAL_KEY, JWT_SECRET
 
 Run = tuple[int, str, str]
 
@@ -72,7 +72,7 @@ async def test_the_seeded_data_shows_three_findings_and_exits_1(
 
     assert status == 1
     assert out.count("\n        records: ") == 3
-    assert "3 finding(s): 1 error, 2 warning, 0 info" in out
+    assert "3 finding(s): 2 error, 1 warning, 0 info" in out
     assert "backend calls" in out
     assert "peak RSS" in out
     assert "reconcile: crm orders" in err  # plain progress lines: stderr is no terminal
@@ -86,12 +86,19 @@ async def test_json_lists_every_finding_with_its_records(
 
     assert status == 1
     body = json.loads(out)
-    assert body["counts"] == {"error": 0, "warning": 2, "info": 0}
+    assert body["counts"] == {"error": 1, "warning": 1, "info": 0}
     assert {f["rule"] for f in body["findings"]} == {
         "counterparts.product_without_item",
-        "counterparts.dangling_crosswalk",
+        "counterparts.customer_without_account",
     }
-    [record] = next(f for f in body["findings"] if "SKU-00999" in f["id"])["records"]
+    product = next(f for f in body["findings"] if "SKU-00999" in f["id"])
+    assert product["category"] == "product_without_item"
+    assert product["group"] == "counterparts"
+    assert product["crm"] == {"product": "SKU-00999"}
+    assert product["erp"] == {}
+    assert product["values"] == {"crm.item": "SKU-00999"}
+    assert product["fixable"] is True
+    [record] = product["records"]
     assert record == {
         "system": "crm",
         "kind": "product",
@@ -104,14 +111,40 @@ async def test_json_lists_every_finding_with_its_records(
     )
 
 
-async def test_only_errors_count_for_the_exit_status_with_severity_error(
+async def test_the_exit_status_counts_findings_at_fail_on_or_worse(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, _, _ = await reconcile(
-        capsys, config, "--category", "counterparts", "--severity", "error"
-    )
+    only = ("--category", "customer_without_account")
+    warned, out, _ = await reconcile(capsys, config, *only, "--fail-on", "warning")
+    passed, _, _ = await reconcile(capsys, config, *only)  # --fail-on error by default
 
-    assert status == 0
+    assert warned == 1
+    assert "Lost Horizon Imports Ltd" in out
+    assert "1 finding(s)" in out
+    assert passed == 0  # only a warning remains
+
+
+async def test_the_seeded_missing_item_is_created_by_fix_and_a_dry_run_is_the_default(
+    rig: Rig, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = rig.writes()
+    dry, out, _ = await reconcile(capsys, config, "--fix", "product_without_item")
+    assert rig.writes() == before
+    applied, printed, _ = await reconcile(
+        capsys, config, "--fix", "product_without_item", "--apply", "--json"
+    )
+    again, _, _ = await reconcile(capsys, config, "--category", "product_without_item")
+
+    assert dry == 1  # a dry run repairs nothing: the error remains
+    assert "create item SKU-00999: item_code None → SKU-00999" in out
+    body = json.loads(printed)
+    assert [(r["finding"], r["status"]) for r in body["repairs"]] == [
+        ("counterparts.product_without_item:SKU-00999", "applied")
+    ]
+    assert applied == 1  # the shipment for a cancelled order needs people
+    assert again == 0
+    item = await rig.scm.get_items(["SKU-00999"])
+    assert item["SKU-00999"].name == "Legacy Pallet Jack M999"
 
 
 async def test_fix_dry_run_writes_nothing_and_apply_repairs_and_journals(
@@ -122,12 +155,18 @@ async def test_fix_dry_run_writes_nothing_and_apply_repairs_and_journals(
     before = rig.writes()
 
     status, out, _ = await reconcile(capsys, config, "--fix", "mirrors", "--dry-run")
+    assert status == 1
+    assert f"cancel sales_order {mirror.name}: docstatus submitted → cancelled" in out
+    assert rig.writes() == before
+    status, out, _ = await reconcile(capsys, config, "--category", "mirrors", "--fix", "mirrors")
 
     assert status == 1
     assert f"cancel sales_order {mirror.name}: docstatus submitted → cancelled" in out
     assert rig.writes() == before
     status, out, _ = await reconcile(
-        capsys, config, "--fix", "mirrors", "--apply", "--actor", "ops@example.com"
+        capsys,
+        config,
+        *("--category", "mirrors", "--fix", "mirrors", "--apply", "--actor", "ops@example.com"),
     )
     assert status == 0
     assert f"applied     mirrors.live_mirror_of_cancelled_order:{order.id}" in out
@@ -148,8 +187,8 @@ async def test_fix_dry_run_writes_nothing_and_apply_repairs_and_journals(
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--fix", "mirrors"], "--fix needs --dry-run or --apply"),  # no mode: refuse
         (["--apply"], "go with --fix"),  # a mode without --fix
+        (["--dry-run"], "go with --fix"),
     ],
 )
 async def test_usage_mistakes_are_one_line_and_status_2(
@@ -211,7 +250,9 @@ def test_every_category_plans_every_stage_in_order() -> None:
         "crm products",
         "crm orders",
         "erp sales orders",
+        "erp shipments",
         "erp items",
         "order processes",
     ]
-    assert planned_stages([Category.SHIPMENTS]) == ["crm orders"]
+    assert planned_stages([Category.SHIPMENTS]) == ["crm orders", "erp shipments"]
+    assert planned_stages(["product_without_item"]) == planned_stages([Category.COUNTERPARTS])

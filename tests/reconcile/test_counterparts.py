@@ -7,7 +7,7 @@ from decimal import Decimal
 from backends.seed_names import ORPHAN_CUSTOMER, UNMATCHED_SKU
 from resolvers.reconcile import Category, Finding
 from resolvers.records import OrderStatus
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 COUNTERPARTS = {Category.COUNTERPARTS}
 SEEDED = {(UNMATCHED_SKU,), (ORPHAN_CUSTOMER,)}  # the seed's own mismatches (test_seeded)
@@ -31,7 +31,25 @@ async def test_an_active_crm_product_without_item_is_found_an_inactive_one_is_no
     assert finding.rule.id == "counterparts.product_without_item"
     assert finding.key == ("SKU-07001",)
     assert finding.records[0].label == "Crate"
-    assert not finding.fix.fixable
+    assert finding.fix.repair == "create_erp_item"
+
+
+async def test_a_product_without_item_gets_its_item_created_once_and_a_dry_run_writes_nothing(
+    rig: Rig,
+) -> None:
+    [finding] = await rig.findings(["product_without_item"])  # the seeded SKU-00999
+
+    applied = await rig.assert_repaired(finding)
+
+    [action] = applied.actions
+    assert (action.operation, action.target.kind, action.target.id) == (
+        "create",
+        "item",
+        UNMATCHED_SKU,
+    )
+    item = await rig.scm.wire.get_doc("Item", UNMATCHED_SKU)
+    assert item["item_group"] == "Products"  # [scm] item_group's default
+    assert item["disabled"] == 0
 
 
 async def test_an_enabled_erp_item_without_crm_product_is_found_a_disabled_one_is_not(
@@ -108,7 +126,7 @@ async def test_an_erp_customer_pointing_to_no_account_is_found(rig: Rig) -> None
     found = [f for f in await rig.findings(COUNTERPARTS) if f.key == ("Nowhere GmbH",)]
 
     [finding] = found
-    assert finding.rule.id == "counterparts.dangling_crosswalk"
+    assert finding.rule.id == "counterparts.customer_without_account"
     assert finding.differences[0].erp == "5725767000777777777"
     outcome = await rig.repair(finding)
     assert outcome.status == "not_fixable"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from resolvers.ports import CRM_APPROVED
 from resolvers.reconcile import Category
 from resolvers.records import Customer, OrderStatus
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 DRIFT = {Category.DRIFT}
 
@@ -45,7 +45,7 @@ async def test_a_renamed_customer_and_a_moved_address_are_written_back_from_the_
 
     [finding] = await rig.findings(DRIFT)
 
-    assert finding.rule.id == "drift.customer"
+    assert finding.rule.id == "drift.customer_differs"
     assert finding.key == (account.id, customer)
     assert {d.field: (d.crm, d.erp) for d in finding.differences} == {
         "name": (account.name, "Somebody Else GmbH"),
@@ -67,7 +67,7 @@ async def test_a_renamed_or_disabled_item_is_written_back_from_the_crm(rig: Rig)
 
     [finding] = await rig.findings(DRIFT)
 
-    assert finding.rule.id == "drift.product"
+    assert finding.rule.id == "drift.product_differs"
     assert finding.key == ("SKU-00002",)
     assert {d.field: d.erp for d in finding.differences} == {
         "name": "Something else",
@@ -85,7 +85,7 @@ async def test_mirror_lines_that_differ_from_the_crm_order_are_found(rig: Rig) -
 
     [finding] = await rig.findings(DRIFT)
 
-    assert finding.rule.id == "drift.order_lines"
+    assert finding.rule.id == "drift.order_lines_differ"
     assert finding.key == (order.id, mirror.name)
     first = order.lines[0]
     difference = next(d for d in finding.differences if d.field == f"lines[{first.sku}].quantity")

@@ -1,5 +1,6 @@
-"""`reconciliation`, `reconciliationRun` and `repairFinding` through the gateway over HTTP,
-with the shipped policy (admin and data_steward may; other roles see no such fields)."""
+"""`reconciliation`, `reconciliationFindings`, `reconciliationRun` and `repairFinding` through
+the gateway over HTTP, with the shipped policy (admin and data_steward may; other roles see no
+such fields)."""
 
 from __future__ import annotations
 
@@ -19,20 +20,28 @@ from starlette.applications import Starlette
 from gateway.wiring import assemble
 from resolvers.ports import CRM_CANCELLED
 from resolvers.reconcile.settings import ReconcileSettings
-from tests.conftest import GATEWAY_URL, GraphQLClient, gateway_settings, token_for
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
+from tests.support.stack import (
+    GATEWAY_URL,
+    ClientFor,
+    GraphQLClient,
+    gateway_settings,
+    token_for,
+)
 
+FRESH = """query ($c: [String!]) { reconciliation(categories: $c) {
+  id category severity summary fix crm { kind id } erp { kind id } values { name value } } }"""
 FINDINGS = """
-query Findings($first: Int, $after: String, $severity: FindingSeverity,
-               $categories: [ReconcileCategory!]) {
-  reconciliation(first: $first, after: $after, severity: $severity, categories: $categories) {
+query Findings($first: Int, $after: String, $severity: FindingSeverity, $categories: [String!]) {
+  reconciliationFindings(
+    first: $first, after: $after, severity: $severity, categories: $categories
+  ) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id category rule severity summary
+      id category group rule severity summary fix fixable repair who why
       records { system kind id label customer { name } order { number status }
                 product { sku name } shipment { id carrier } }
       differences { field crm erp }
-      fix { action fixable repair who why }
     }
   }
 }
@@ -84,25 +93,27 @@ async def test_findings_page_with_links_into_the_graph(gateway: Starlette, as_ro
     await run(gateway)
     admin = as_role("admin")
 
-    first = (await admin.data(FINDINGS, first=2))["reconciliation"]
+    first = (await admin.data(FINDINGS, first=2))["reconciliationFindings"]
     rest = await admin.data(FINDINGS, first=2, after=first["pageInfo"]["endCursor"])
 
-    nodes = first["nodes"] + rest["reconciliation"]["nodes"]
+    nodes = first["nodes"] + rest["reconciliationFindings"]["nodes"]
     assert first["pageInfo"]["hasNextPage"] is True
-    assert rest["reconciliation"]["pageInfo"]["hasNextPage"] is False
+    assert rest["reconciliationFindings"]["pageInfo"]["hasNextPage"] is False
     assert sorted(n["rule"] for n in nodes) == [
-        "counterparts.dangling_crosswalk",
+        "counterparts.customer_without_account",
         "counterparts.product_without_item",
         "shipments.shipment_for_cancelled_order",
     ]
-    shipment = next(n for n in nodes if n["category"] == "SHIPMENTS")
+    shipment = next(n for n in nodes if n["category"] == "shipment_for_cancelled_order")
+    assert shipment["group"] == "SHIPMENTS"
     assert shipment["severity"] == "ERROR"
     [ship, order] = shipment["records"]
     assert ship["shipment"]["id"] == "SHIPMENT-00001"
     assert ship["order"] is None
     assert order["order"]["status"] == "CANCELLED"
-    assert shipment["fix"]["fixable"] is False
-    assert shipment["fix"]["who"]
+    assert shipment["fixable"] is False
+    assert shipment["who"]
+    assert shipment["who"] in shipment["fix"]
     product = next(n for n in nodes if "SKU-00999" in n["id"])
     assert product["records"][0]["product"]["name"] == "Legacy Pallet Jack M999"
 
@@ -112,12 +123,19 @@ async def test_severity_and_category_filter_the_findings(gateway: Starlette, as_
     admin = as_role("admin")
 
     errors = await admin.data(FINDINGS, severity="ERROR")
-    counterparts = await admin.data(FINDINGS, categories=["COUNTERPARTS"])
+    counterparts = await admin.data(FINDINGS, categories=["counterparts"])
+    one = await admin.data(FINDINGS, categories=["customer_without_account"])
+    bad = await admin.query(FINDINGS, categories=["COUNTERPARTS"])
 
-    assert [n["rule"] for n in errors["reconciliation"]["nodes"]] == [
-        "shipments.shipment_for_cancelled_order"
+    assert sorted(n["category"] for n in errors["reconciliationFindings"]["nodes"]) == [
+        "product_without_item",
+        "shipment_for_cancelled_order",
     ]
-    assert len(counterparts["reconciliation"]["nodes"]) == 2
+    assert len(counterparts["reconciliationFindings"]["nodes"]) == 2
+    assert [n["category"] for n in one["reconciliationFindings"]["nodes"]] == [
+        "customer_without_account"
+    ]
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_the_last_runs_counts_are_exposed(gateway: Starlette, as_role: Any) -> None:
@@ -132,7 +150,7 @@ async def test_the_last_runs_counts_are_exposed(gateway: Starlette, as_role: Any
 
     assert before == {"reconciliationRun": None}
     run_ = body["reconciliationRun"]
-    assert (run_["findings"], run_["errors"], run_["warnings"], run_["infos"]) == (3, 1, 2, 0)
+    assert (run_["findings"], run_["errors"], run_["warnings"], run_["infos"]) == (3, 2, 1, 0)
     assert {"name": "crm orders", "count": 300} in run_["read"]
 
 
@@ -152,7 +170,8 @@ async def test_repair_finding_plans_then_applies_then_finds_it_gone(
     await rig.crm.set_order_status(order.id, CRM_CANCELLED)
     await run(gateway)
     steward = as_role("data_steward")
-    [node] = (await steward.data(FINDINGS, categories=["MIRRORS"]))["reconciliation"]["nodes"]
+    found = await steward.data(FINDINGS, categories=["mirrors"])
+    [node] = found["reconciliationFindings"]["nodes"]
     before = rig.writes()
 
     planned = (await steward.data(REPAIR, id=node["id"], dryRun=True))["repairFinding"]
@@ -206,11 +225,52 @@ async def test_the_reconciliation_view_has_one_row_per_finding(
     else:
         found = [json.loads(line) for line in response.text.splitlines()]
     assert sorted(row["rule"] for row in found) == [
-        "counterparts.dangling_crosswalk",
+        "counterparts.customer_without_account",
         "counterparts.product_without_item",
         "shipments.shipment_for_cancelled_order",
     ]
-    shipment = next(row for row in found if row["category"] == "SHIPMENTS")
+    shipment = next(row for row in found if row["category"] == "shipment_for_cancelled_order")
+    assert shipment["group"] == "SHIPMENTS"
     assert (shipment["record_kind"], shipment["record_id"]) == ("shipment", "SHIPMENT-00001")
-    assert (shipment["other_kind"], shipment["difference"]) == ("order", "order.status")
+    assert (shipment["other_kind"], shipment["difference"]) == ("order", "status")
     assert shipment["who_must_act"]
+
+
+async def test_a_data_steward_reads_the_findings_afresh(client_for: ClientFor) -> None:
+    """Main's `reconciliation(categories)`: read from both systems on every call, no run
+    stored first; its categories are the rules' names."""
+    data = await client_for("data_steward").data(FRESH)
+    found = {f["category"]: f for f in data["reconciliation"]}
+    assert sorted(found) == [
+        "customer_without_account",
+        "product_without_item",
+        "shipment_for_cancelled_order",
+    ]
+    shipment = found["shipment_for_cancelled_order"]
+    assert shipment["severity"] == "ERROR"
+    assert shipment["erp"] == [{"kind": "shipment", "id": "SHIPMENT-00001"}]
+    assert {"name": "crm.status", "value": "CANCELLED"} in shipment["values"]
+    assert "logistics" in shipment["fix"]
+
+
+async def test_fresh_categories_narrow_and_unknown_ones_are_a_client_error(
+    client_for: ClientFor,
+) -> None:
+    steward = client_for("data_steward")
+    narrowed = await steward.data(FRESH, c=["product_without_item"])
+    group = await steward.data(FRESH, c=["counterparts"])
+    bad = await steward.query(FRESH, c=["nope"])
+
+    assert [f["category"] for f in narrowed["reconciliation"]] == ["product_without_item"]
+    assert sorted(f["category"] for f in group["reconciliation"]) == [
+        "customer_without_account",
+        "product_without_item",
+    ]
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "known: product_without_item" in bad["errors"][0]["message"]
+
+
+async def test_sales_may_not_read_findings(client_for: ClientFor) -> None:
+    body = await client_for("sales").query(FRESH)
+    assert body.get("data") is None
+    assert "Cannot query field 'reconciliation'" in body["errors"][0]["message"]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from resolvers.ports import CRM_APPROVED, CRM_CANCELLED
 from resolvers.reconcile import Category, Severity
 from resolvers.records import OrderStatus
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 MIRRORS = {Category.MIRRORS}
 

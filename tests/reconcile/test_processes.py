@@ -22,8 +22,8 @@ from resolvers.saga import (
     ProcessStatus,
     Sealer,
 )
-from tests.conftest import JOURNAL_KEY
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
+from tests.support.stack import JOURNAL_KEY
 
 PROCESSES = {Category.PROCESSES}
 
@@ -60,7 +60,7 @@ async def test_a_process_needing_attention_is_found_and_resolved(
 
     [finding] = await rig.findings(PROCESSES, processes=journal)
 
-    assert finding.rule.id == "processes.needs_attention"
+    assert finding.rule.id == "processes.process_needs_attention"
     assert finding.key == (process_id,)
     assert [r.kind for r in finding.records][:2] == ["process", "order"]
     await rig.assert_repaired(finding, processes=journal, fixer=service)
@@ -81,7 +81,7 @@ async def test_an_ended_process_whose_order_is_live_again_is_reopened(
     found = await rig.findings(PROCESSES, processes=journal)
 
     [finding] = found
-    assert finding.rule.id == "processes.live_after_end"
+    assert finding.rule.id == "processes.process_live_after_end"
     assert {d.field: d.crm for d in finding.differences} == {"order.status": "APPROVED"}
     await rig.assert_repaired(finding, processes=journal, fixer=service)
     [order] = (await rig.crm.get_orders([cancelled.order.id])).values()

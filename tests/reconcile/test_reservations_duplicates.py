@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from resolvers.reconcile import Category, Severity
 from resolvers.records import OrderStatus
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 
 async def test_stock_reserved_by_an_erp_only_sales_order_is_found(rig: Rig) -> None:
@@ -56,7 +56,7 @@ async def test_crm_accounts_with_one_name_and_country_are_reported_never_merged(
 
     [finding] = await rig.findings({Category.DUPLICATES})
 
-    assert finding.rule.id == "duplicates.crm_accounts"
+    assert finding.rule.id == "duplicates.duplicate_accounts"
     assert finding.severity is Severity.INFO
     assert finding.key == tuple(sorted((account.id, twin_id)))
     assert {d.field for d in finding.differences} == {"name", "country"}

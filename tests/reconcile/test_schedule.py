@@ -11,7 +11,7 @@ from gateway.settings import SettingsError
 from gateway.settings.reconcile import parse_reconcile
 from resolvers.reconcile.service import ReconcileService, Schedule
 from resolvers.reconcile.store import ReconcileStore
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backends.seed import MISMATCHES
 from backends.seed_names import MISMATCH_SHIPMENT, ORPHAN_ACCOUNT_ID, ORPHAN_CUSTOMER, UNMATCHED_SKU
 from resolvers.reconcile import Category, Severity
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 # seed mismatch kind -> the rule that must find it
 EXPECTED = {
     "crm_product_without_item": "counterparts.product_without_item",
     "shipment_for_cancelled_order": "shipments.shipment_for_cancelled_order",
-    "dangling_customer_crosswalk": "counterparts.dangling_crosswalk",
+    "dangling_customer_crosswalk": "counterparts.customer_without_account",
 }
 
 
@@ -29,9 +31,8 @@ async def test_each_seeded_finding_carries_its_evidence(rig: Rig) -> None:
     item = found["counterparts.product_without_item"]
     assert item.records[0].system == "crm"
     assert item.records[0].id == UNMATCHED_SKU
-    assert item.severity is Severity.WARNING
-    assert not item.fix.fixable
-    assert item.fix.who
+    assert item.severity is Severity.ERROR  # it cannot be ordered
+    assert item.fix.repair == "create_erp_item"
 
     shipment = found["shipments.shipment_for_cancelled_order"]
     kinds = {(r.system, r.kind) for r in shipment.records}
@@ -41,7 +42,7 @@ async def test_each_seeded_finding_carries_its_evidence(rig: Rig) -> None:
     assert shipment.severity is Severity.ERROR
     assert not shipment.fix.fixable
 
-    dangling = found["counterparts.dangling_crosswalk"]
+    dangling = found["counterparts.customer_without_account"]
     assert dangling.records[0].id == ORPHAN_CUSTOMER
     assert dangling.differences[0].erp == ORPHAN_ACCOUNT_ID
     assert "no CRM account" in dangling.summary
@@ -51,6 +52,19 @@ async def test_a_category_filter_runs_only_that_category(rig: Rig) -> None:
     found = await rig.findings({Category.SHIPMENTS})
 
     assert [f.rule.id for f in found] == ["shipments.shipment_for_cancelled_order"]
+
+
+async def test_categories_and_groups_choose_and_unknown_ones_are_named(rig: Rig) -> None:
+    one = await rig.findings(["product_without_item"])
+    group = await rig.findings(["counterparts"])
+
+    assert [f.rule.name for f in one] == ["product_without_item"]
+    assert sorted(f.rule.name for f in group) == [
+        "customer_without_account",
+        "product_without_item",
+    ]
+    with pytest.raises(ValueError, match="unknown reconciliation categories \\['nope'\\]"):
+        await rig.findings(["nope"])
 
 
 async def test_a_run_reads_every_record_once_and_writes_nothing(rig: Rig) -> None:

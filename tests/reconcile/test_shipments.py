@@ -3,13 +3,14 @@ Crossdock: each finding says who must act."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backends.seed_names import MISMATCH_SHIPMENT
 from resolvers.ports import CRM_CANCELLED
 from resolvers.reconcile import Category, Finding
 from resolvers.records import Order, OrderStatus, Shipment
-from tests.reconcile.conftest import Rig
+from tests.support.reconcile import Rig
 
 SHIPMENTS = {Category.SHIPMENTS}
 
@@ -100,3 +101,33 @@ def _shipment(order: Order, customer: str, note: str) -> dict[str, Any]:
         "shipment_delivery_note": [{"delivery_note": note}],
         "shipment_parcel": [{"length": 40, "width": 30, "height": 20, "weight": 4, "count": 1}],
     }
+
+
+async def test_a_shipment_naming_no_crm_order_is_found_and_left_to_logistics(rig: Rig) -> None:
+    order, _ = await shipped(rig, OrderStatus.DELIVERED)
+    customer = await rig.erp_customer_of(order)
+    ghost = replace(order, id="5725767000999999999")  # no such CRM order
+    note = await rig.scm.wire.insert("Delivery Note", _note(ghost, customer, order.lines[0].sku))
+    made = await rig.scm.wire.insert("Shipment", _shipment(ghost, customer, str(note["name"])))
+
+    [finding] = await new_findings(rig)
+
+    assert finding.rule.name == "shipment_without_order"
+    assert finding.key == (made["name"], ghost.id)
+    assert finding.values == {"erp.custom_crm_order_id": ghost.id}
+    outcome = await rig.repair(finding)
+    assert outcome.status == "not_fixable"
+
+
+async def test_calls_grow_with_pages_not_rows(rig: Rig) -> None:
+    await rig.findings(["product_without_item"])  # the OAuth token first
+    rig.zoho.stats.reset()
+    rig.erp.stats.reset()
+
+    await rig.findings(SHIPMENTS)
+
+    orders = rig.zoho.store.count("Sales_Orders")
+    shipments = rig.erp.store.count("Shipment")
+    pages = -(-orders // 200) + -(-shipments // 200)
+    assert rig.erp.stats.total <= 4 * pages + 2  # a page and its batched joins
+    assert rig.zoho.stats.total <= 2 * pages + 2

@@ -15,8 +15,8 @@ from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendError, BackendUnavailable
 from resolvers.http import RetryPolicy
 from resolvers.zoho import ZohoCRM
-from tests.resolvers.conftest import ERP_URL, SleepSpy, erp_item, erp_options, zoho_options
 from tests.resolvers.test_breaker import FakeClock
+from tests.support.connectors import ERP_URL, SleepSpy, erp_item, erp_options, zoho_options
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendTimeout, BackendUnavailable
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.zoho import ZohoCRM
-from tests.resolvers.conftest import SleepSpy, erp_options, zoho_options
+from tests.support.connectors import SleepSpy, erp_options, zoho_options
 
 # One byte every 200 ms: even `{"data":[]}` takes 2 s, and bytes keep coming faster than
 # the read timeout below (0.5 s), so only a deadline on the whole reply ends it.

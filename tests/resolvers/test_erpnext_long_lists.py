@@ -14,7 +14,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.erpnext.wire import LONG_QUERY
 from resolvers.errors import BackendRejected, BackendUnavailable
 from resolvers.http import RetryPolicy
-from tests.resolvers.conftest import RecordingTransport, SleepSpy, erp_bin, erp_item, erp_options
+from tests.support.connectors import RecordingTransport, SleepSpy, erp_bin, erp_item, erp_options
 
 GET_LIST = "POST /api/method/frappe.client.get_list"
 GET_BIN = "GET /api/resource/Bin"

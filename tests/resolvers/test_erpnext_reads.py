@@ -15,7 +15,7 @@ from backends.erpnext.store import ErpStore
 from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendUnavailable
 from resolvers.records import Address, Money, ShipmentLine, ShipmentStatus
-from tests.resolvers.conftest import (
+from tests.support.connectors import (
     RecordingTransport,
     SleepSpy,
     erp_bin,

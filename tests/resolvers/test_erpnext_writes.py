@@ -11,7 +11,7 @@ import pytest
 from backends.erpnext.store import ErpStore
 from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendAuthError, BackendRejected
-from tests.resolvers.conftest import ERP_TODAY, erp_bin, erp_item, erp_options
+from tests.support.connectors import ERP_TODAY, erp_bin, erp_item, erp_options
 
 DELIVERY = (ERP_TODAY + timedelta(days=9)).date()
 

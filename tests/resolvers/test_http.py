@@ -19,7 +19,7 @@ from backends.zoho.app import ZohoEmulator
 from resolvers.erpnext import ERPNext
 from resolvers.errors import BackendTimeout, BackendUnavailable
 from resolvers.http import Requester, RetryPolicy, Timeouts
-from tests.resolvers.conftest import ZOHO_URL, SleepSpy, erp_options
+from tests.support.connectors import ZOHO_URL, SleepSpy, erp_options
 
 
 def requester(client: httpx.AsyncClient, spy: SleepSpy, **policy: float) -> Requester:

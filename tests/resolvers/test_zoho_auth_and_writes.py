@@ -15,7 +15,7 @@ from resolvers.http import Requester, RetryPolicy, Timeouts
 from resolvers.records import OrderStatus
 from resolvers.zoho import ZohoCRM
 from resolvers.zoho.auth import ZohoTokenSource
-from tests.resolvers.conftest import ZOHO_URL, SleepSpy, account, product, zoho_id, zoho_options
+from tests.support.connectors import ZOHO_URL, SleepSpy, account, product, zoho_id, zoho_options
 
 
 def token_calls(emulator: ZohoEmulator) -> int:

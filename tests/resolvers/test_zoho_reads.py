@@ -13,7 +13,7 @@ from resolvers.cursors import encode_cursor
 from resolvers.errors import BackendRejected, InvalidInput
 from resolvers.records import Address, Money, OrderStatus
 from resolvers.zoho import ZohoCRM
-from tests.resolvers.conftest import (
+from tests.support.connectors import (
     RecordingTransport,
     account,
     contact,

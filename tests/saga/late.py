@@ -35,8 +35,8 @@ from resolvers.saga import ApprovalRules, Journal, OrderProcessService, ProcessS
 from resolvers.saga.outcomes import Patience
 from resolvers.saga.process import StepHook
 from resolvers.zoho import ZohoCRM, ZohoOptions
-from tests.saga.conftest import FAST_RETRY, Systems, _erp_data, _zoho_data
 from tests.saga.faults import FaultInjector
+from tests.support.saga import FAST_RETRY, Systems, _erp_data, _zoho_data
 
 READ_S = 0.15  # the gateway's read timeout in these tests
 HOLD_MS = 400  # a held write lands this long after it arrived, well after READ_S

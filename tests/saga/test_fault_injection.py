@@ -15,7 +15,7 @@ import pytest
 from resolvers.records import OrderStatus
 from resolvers.saga import ProcessStatus, SimulatedCrash
 from resolvers.saga.state import LineInput, OrderInput
-from tests.saga.conftest import Systems, crash_at
+from tests.support.saga import Systems, crash_at
 
 # The connector writes orders by insert on the unique External_Ref (see ZohoCRM.upsert_order).
 ZOHO_INSERT = r"^/crm/v8/Sales_Orders$"

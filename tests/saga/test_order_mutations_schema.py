@@ -3,17 +3,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.errors import CrossdockError
+from schema.build import CrossdockSchema
 from schema.context import make_context
 from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.principal import Principal
 from schema.scalars import SCALAR_MAP
-from tests.saga.conftest import Systems
+from tests.support.saga import Systems
 
-SCHEMA = strawberry.Schema(
+# Crossdock's schema class: the entity types' federation keys are its to handle
+SCHEMA = CrossdockSchema(
     query=OrderProcessQuery, mutation=OrderMutations, config=StrawberryConfig(scalar_map=SCALAR_MAP)
 )
 PLACE = """

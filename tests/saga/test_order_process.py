@@ -9,7 +9,7 @@ from resolvers.errors import InvalidInput
 from resolvers.records import OrderStatus
 from resolvers.saga import ApprovalRules, IdempotencyConflict, ProcessStatus
 from resolvers.saga.state import LineInput, OrderInput
-from tests.saga.conftest import Systems
+from tests.support.saga import Systems
 
 
 def order(customer: str, *lines: tuple[str, str], notes: str | None = None) -> OrderInput:

@@ -12,7 +12,7 @@ from resolvers.errors import InvalidInput
 from resolvers.saga import ProcessStatus
 from resolvers.saga.quantities import OrderLimits
 from resolvers.saga.state import LineInput, OrderInput
-from tests.saga.conftest import Systems
+from tests.support.saga import Systems
 
 
 def order(customer: str, *lines: tuple[str, str]) -> OrderInput:

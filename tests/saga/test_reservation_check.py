@@ -14,7 +14,7 @@ from resolvers.records import OrderStatus
 from resolvers.saga import ProcessStatus
 from resolvers.saga.locks import LocalLocks
 from resolvers.saga.state import LineInput, OrderInput
-from tests.saga.conftest import Systems
+from tests.support.saga import Systems
 
 WH = "Stores - AC"
 

@@ -16,7 +16,7 @@ import pytest
 
 from resolvers.saga import ApprovalRules, ProcessStatus
 from resolvers.saga.state import LineInput, OrderInput
-from tests.saga.conftest import Systems
+from tests.support.saga import Systems
 
 SKU = "SKU-RUSH"
 WAREHOUSES = ("Stores - AC", "Finished Goods - AC", "Overflow - AC")

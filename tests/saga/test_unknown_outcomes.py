@@ -26,8 +26,8 @@ from resolvers.saga import OrderProcessService, PlaceOrderOutcome, ProcessStatus
 from resolvers.saga.outcomes import Patience
 from resolvers.saga.recovery import Resolver
 from resolvers.saga.state import LineInput, OrderInput
-from tests.saga.conftest import FAST_RETRY
 from tests.saga.late import HOLD_MS, Late, late_systems
+from tests.support.saga import FAST_RETRY
 
 ZOHO_INSERT = r"^/crm/v8/Sales_Orders$"
 ZOHO_ORDER = r"^/crm/v8/Sales_Orders/\d+$"

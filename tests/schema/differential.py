@@ -33,8 +33,8 @@ from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import CrossdockSchema, Extension, build_schema
 from schema.context import GatewayContext, make_context
-from tests.conftest import ERP_URL, ZOHO_URL, no_sleep
 from tests.schema.querygen import ArgumentValues, Document
+from tests.support.stack import ERP_URL, ZOHO_URL, no_sleep
 
 ErrorKey = tuple[str, str, str, str]
 Execute = Callable[[Document], Awaitable[tuple[Any, list[ErrorKey]]]]

@@ -18,9 +18,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from schema.build import CrossdockSchema, build_schema
-from tests.conftest import GATEWAY_URL
 from tests.schema.differential import Answer, Backends, detached_work, error_key
 from tests.schema.querygen import Document
+from tests.support.stack import GATEWAY_URL
 
 
 def graphql_view(app: Starlette) -> Any:

@@ -14,7 +14,7 @@ import pytest
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from resolvers.erpnext import ERPNext
-from tests.conftest import GraphQLClient
+from tests.support.stack import GraphQLClient
 
 ORDER_LIST = """
 query OrderList($first: Int!) {

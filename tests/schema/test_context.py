@@ -9,7 +9,7 @@ from backends.erpnext.app import ErpEmulator
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
 from schema.build import build_schema
-from schema.context import make_context
+from schema.context import Access, make_context
 
 
 async def test_loaders_used_before_the_row_filters_are_set_are_rebuilt_with_them(
@@ -18,7 +18,7 @@ async def test_loaders_used_before_the_row_filters_are_set_are_rebuilt_with_them
     context = make_context(crm=crm, scm=scm)
     early = context.loaders
     assert not early.shipment_scope.restricted
-    context.row_filters = {"Shipment": {"carrier": None}}  # e.g. set by access control
+    context.access = Access(row_filters={"Shipment": {"carrier": None}})  # a new caller's
     scm_emulator.stats.reset()
     page = await context.loaders.list_shipments(first=5, after=None, status=None, carrier=None)
     assert context.loaders is not early
@@ -62,15 +62,13 @@ async def test_an_operations_loaders_are_freed_when_it_ends_without_a_collection
     """graphql-core's executor and strawberry's execution context form reference cycles that
     reach the context; the schema releases the context's loaders when the operation ends."""
     context = make_context(crm=crm, scm=scm)
+    gone = weakref.ref(context.loaders)  # the loaders the operation will use
     gc.disable()
     try:
         result = await build_schema().execute(
             "{ products(first: 3) { nodes { sku name } } }", context_value=context
         )
         assert result.errors is None  # the answer is kept; the operation's loaders must not be
-        gone = weakref.ref(context.dimensions) if context.dimensions is not None else None
-        assert gone is not None  # the released loaders stay reachable only as `dimensions`
-        context.dimensions = None
-        assert gone() is None  # freed by reference counting alone
+        assert gone() is None  # released when it ended, freed by reference counting alone
     finally:
         gc.enable()

@@ -23,6 +23,7 @@ from graphql import GraphQLObjectType
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
+from gateway.access import row_filters
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy
 from gateway.settings import Settings
@@ -30,7 +31,6 @@ from gateway.wiring import assemble
 from schema.build import CrossdockSchema
 from schema.context import GatewayContext, make_context
 from schema.principal import Principal
-from tests.conftest import gateway_settings, token_for
 from tests.schema.differential import (
     Answer,
     Backends,
@@ -44,6 +44,7 @@ from tests.schema.differential import (
 from tests.schema.gateway_twin import graphql_view, post, run_by_graphql_core
 from tests.schema.querygen import Document, generate
 from tests.schema.sabotage import MODES, Sabotage, SabotagedContext
+from tests.support.stack import gateway_settings, token_for
 
 
 @pytest.fixture
@@ -284,7 +285,9 @@ async def test_access_control_denies_masks_and_filters_the_same_way(
     who = principal(role, partner_id)
 
     def context() -> GatewayContext:
-        return make_context(crm=backends.crm, scm=backends.scm, principal=who)
+        """As the gateway builds it: the caller's row filters computed with the context."""
+        filters = row_filters(POLICY, who)
+        return make_context(crm=backends.crm, scm=backends.scm, principal=who, row_filters=filters)
 
     divergences: list[str] = []
     for seed in range(3000, 3040):

@@ -8,7 +8,7 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
-from tests.conftest import GraphQLClient
+from tests.support.stack import GraphQLClient
 
 LISTINGS = {
     # one per connection root field; the key field identifies a node

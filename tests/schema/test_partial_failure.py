@@ -20,7 +20,7 @@ from gateway.settings import Settings
 from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.zoho import ZohoCRM
-from tests.conftest import GATEWAY_URL, GraphQLClient, no_sleep
+from tests.support.stack import GATEWAY_URL, GraphQLClient, no_sleep
 
 ORDER_PAGE = """{ orders(first: 5) { nodes { number total { amount }
   customer { name }

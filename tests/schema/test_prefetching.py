@@ -8,7 +8,7 @@ from typing import Any
 
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from tests.conftest import GraphQLClient
+from tests.support.stack import GraphQLClient
 
 ORDER_PAGE = """query Page($id: ID!) { order(id: $id) {
   number lines { product { name stock { onHand warehouse { name } } } }

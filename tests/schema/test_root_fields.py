@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from backends.zoho.app import ZohoEmulator
-from tests.conftest import ClientFor, GraphQLClient, SeededStores
+from tests.support.stack import ClientFor, GraphQLClient, SeededStores
 
 RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
 

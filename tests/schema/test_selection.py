@@ -5,16 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import strawberry
 
+from schema import selection
+from schema.context import Access, GatewayContext
 from schema.selection import operation_selects, prefetches, selected_names, selects
+from tests.support.stack import GraphQLClient
 
 
 @dataclass
-class Context:
-    denied: frozenset[str] = frozenset()
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+class Context(GatewayContext):
+    """The gateway's context over no backend (nothing here loads), with what resolvers saw."""
+
     seen: dict[str, Any] = field(default_factory=dict)
+
+
+def new_context(denied: frozenset[str] = frozenset()) -> Context:
+    return Context(crm=None, scm=None, access=Access(denied=denied))  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -46,7 +54,7 @@ SCHEMA = strawberry.Schema(Query)
 
 
 async def seen_for(query: str, context: Context | None = None) -> dict[str, Any]:
-    context = context or Context()
+    context = context or new_context()
     result = await SCHEMA.execute(query, context_value=context)
     assert result.errors is None, result.errors
     return context.seen
@@ -71,19 +79,38 @@ async def test_a_path_that_stops_short_is_not_selected() -> None:
 async def test_a_denied_step_is_never_prefetched_though_selected() -> None:
     query = "{ product { stock { warehouse } } }"
     assert (await seen_for(query))["prefetch"] is True
-    denied = Context(denied=frozenset({"Level.warehouse"}))
+    denied = new_context(frozenset({"Level.warehouse"}))
     assert (await seen_for(query, denied))["prefetch"] is False
 
 
-async def test_operation_wide_answers_are_kept_for_the_request() -> None:
-    context = Context()
+async def test_field_answers_are_kept_for_the_request() -> None:
+    context = new_context()
     await seen_for("{ product { sku } }", context)
-    assert context.memo[("operation_selects", "Level", "onHand")][1] is False
-    assert len(context.memo) == 4  # direct names, the stock.warehouse path, two operation-wide
+    assert len(context.memo) == 2  # direct names, the stock.warehouse path
+
+
+async def test_operation_wide_answers_are_kept_per_document_across_requests(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway parses a repeated document once; its operation-wide answers are walked
+    once too, not once per request."""
+    walks: list[tuple[str, str]] = []
+    walk = selection._selects_anywhere
+
+    def spy(raw: Any, type_name: str, name: str) -> bool:
+        walks.append((type_name, name))
+        return walk(raw, type_name, name)
+
+    monkeypatch.setattr(selection, "_selects_anywhere", spy)
+    query = "{ shipments(first: 2) { nodes { id lines { sku } } } }"
+    for _ in range(3):
+        await gql.data(query)
+    assert walks  # the shipments ask whether destination / lines are read anywhere
+    assert len(walks) == len(set(walks))  # each question walked once for the three requests
 
 
 async def test_a_context_reused_for_another_document_gets_fresh_answers() -> None:
-    context = Context()
+    context = new_context()
     await seen_for("{ product { sku } }", context)
     seen = await seen_for("{ product { stock { onHand warehouse } } }", context)
     assert seen["anywhere"] is True

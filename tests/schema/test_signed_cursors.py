@@ -23,8 +23,8 @@ from gateway.wiring import _warn_unshared_cursor_key
 from resolvers.errors import BadCursor
 from schema.connections import window
 from schema.cursor_key import CursorKey, binding
-from tests.conftest import GraphQLClient, gateway_settings
 from tests.gateway.test_settings import minimal
+from tests.support.stack import GraphQLClient, gateway_settings
 
 ORDERS = """query($a: String, $s: OrderStatus) {
   orders(first: 2, after: $a, status: $s) { nodes { id } pageInfo { endCursor } } }"""

@@ -11,7 +11,7 @@ import pytest
 from backends.erpnext.app import ErpEmulator
 from gateway.settings import Settings
 from gateway.views import ViewCatalog, ViewOptions, parse_view_catalog
-from tests.views.conftest import ViewsClient, ndjson, token
+from tests.support.views import ViewsClient, ndjson, token
 
 SHIPMENT_MONEY = ["value", "currency"]
 CRM_ONLY = token(scopes=["crm:read"])  # orders, but no products, stock or shipments

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backends.serve import serving
 from backends.zoho.app import ZohoEmulator
 from gateway.views import ViewCatalog, load_views
-from tests.views.conftest import ViewsClient, token
+from tests.support.views import ViewsClient, token
 from tests.views.test_exports import EXPECTED, _expected_rows
 
 ADMIN = token("admin")

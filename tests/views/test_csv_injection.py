@@ -12,8 +12,8 @@ from backends.erpnext.store import ErpStore
 from backends.seed import seed
 from backends.zoho.store import ZohoStore
 from gateway.views import ViewOptions
-from tests.conftest import SeededStores
-from tests.views.conftest import ViewsClient, csv_rows, ndjson, token
+from tests.support.stack import SeededStores
+from tests.support.views import ViewsClient, csv_rows, ndjson, token
 
 ADMIN = token("admin")
 FORMULA = '=HYPERLINK("http://evil.test","x")'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.views.export import fresh_context
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
@@ -17,12 +19,13 @@ def test_a_page_context_keeps_the_caller_and_drops_the_last_pages_caches(
     first = make_context(crm=crm, scm=scm, principal=caller, row_filters=filters, request_id="r1")
     loaders = first.loaders
     first.memo[("names", 1)] = (object(), frozenset({"id"}))
-    first.denied = frozenset({"Shipment.value"})
+    first.access = replace(first.access, denied=frozenset({"Shipment.value"}))
 
     page = fresh_context(first)
     assert page.principal is caller
-    assert page.row_filters is filters
+    assert page.access.row_filters is filters
     assert page.request_id == "r1"
     assert page.memo == {}
-    assert page.denied == frozenset()
+    assert page.access.denied == frozenset()
+    assert page.dimensions is loaders  # reference data: shared by every page
     assert page.loaders is not loaders

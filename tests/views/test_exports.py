@@ -15,8 +15,8 @@ from gateway.settings import Settings
 from gateway.settings.hardening import RateLimitSettings
 from gateway.views import ViewCatalog
 from gateway.views.encode import csv_cell, defuse_formula
-from tests.conftest import gateway_settings
-from tests.views.conftest import ViewsClient, csv_rows, ndjson, token
+from tests.support.stack import gateway_settings
+from tests.support.views import ViewsClient, csv_rows, ndjson, token
 
 ADMIN = token("admin")
 

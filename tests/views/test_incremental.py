@@ -14,8 +14,8 @@ from backends.seed import seed
 from backends.zoho.app import ZohoEmulator
 from backends.zoho.store import ZohoStore
 from resolvers.zoho import ZohoCRM
-from tests.conftest import ERP_URL, SeededStores
-from tests.views.conftest import ViewsClient, csv_rows, ndjson, token
+from tests.support.stack import ERP_URL, SeededStores
+from tests.support.views import ViewsClient, csv_rows, ndjson, token
 
 ADMIN = token("admin")
 

@@ -15,7 +15,7 @@ from gateway.settings.views import ViewSettings, parse_views
 from gateway.views import ViewOptions
 from gateway.views.mount import context_factory, graphql_endpoint
 from schema.scalars import parse_datetime
-from tests.views.conftest import ViewsClient, token
+from tests.support.views import ViewsClient, token
 
 
 @pytest.fixture

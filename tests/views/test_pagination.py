@@ -12,7 +12,7 @@ import strawberry
 from gateway.views.export import Export, ExportFailed
 from gateway.views.model import Column, View
 from gateway.views.plan import ViewPlan
-from schema.context import GatewayContext
+from schema.context import ExportContext
 
 DOCUMENT = """query Things($first: Int!, $after: String) {
   things(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } }"""
@@ -153,7 +153,7 @@ ANNOUNCING = strawberry.Schema(query=AnnouncingQuery)
 
 
 async def _gateway_context() -> Any:
-    return GatewayContext(crm=None, scm=None)  # type: ignore[arg-type]  # never loads
+    return ExportContext(crm=None, scm=None)  # type: ignore[arg-type]  # never loads
 
 
 async def test_a_page_starts_as_soon_as_the_page_before_announces_its_cursor() -> None:

@@ -17,7 +17,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.loaders import Loaders
 from resolvers.zoho import ZohoCRM
 from schema.context import GatewayContext
-from tests.views.conftest import ViewsClient, token
+from tests.support.views import ViewsClient, token
 
 PAGE = 50  # orders per page: the 300 seeded orders make 6 pages
 

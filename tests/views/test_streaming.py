@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from backends.erpnext.app import ErpEmulator
 from backends.zoho.app import ZohoEmulator
 from gateway.views import ViewCatalog, load_views
-from tests.views.conftest import ViewsClient, token
+from tests.support.views import ViewsClient, token
 
 ADMIN = token("admin")
 PAGE = 50  # orders per page here: the 300 seeded orders make 6 pages to count

@@ -1,11 +1,12 @@
 """Category 1, missing counterparts: a record one system needs the other to hold.
 
-- product_without_item: an active CRM product whose SKU is no ERP Item (it cannot be
-  ordered through Crossdock: validation refuses a SKU without an ERP item).
+- product_without_item (error): an active CRM product whose SKU is no ERP Item (it cannot be
+  ordered through Crossdock: validation refuses a SKU without an ERP item); repaired by
+  creating the item from the CRM product (code, name, description, unit, `[scm] item_group`).
 - item_without_product: an enabled ERP Item whose SKU is no CRM product.
 - account_without_customer: a CRM account with open (not cancelled) orders and no ERP
   Customer whose `custom_crm_account_id` names it; repaired by creating that customer.
-- dangling_crosswalk: an ERP Customer whose `custom_crm_account_id` names no CRM account.
+- customer_without_account: an ERP Customer whose `custom_crm_account_id` names no CRM account.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..findings import Category, Difference, Finding, Fix, RecordRef, Rule, Seve
 PRODUCT_WITHOUT_ITEM = Rule(
     Category.COUNTERPARTS,
     "product_without_item",
-    Severity.WARNING,
+    Severity.ERROR,
     "An active CRM product has no ERP item with its SKU.",
 )
 ITEM_WITHOUT_PRODUCT = Rule(
@@ -35,13 +36,18 @@ ACCOUNT_WITHOUT_CUSTOMER = Rule(
     Severity.WARNING,
     "A CRM account with open orders has no ERP customer (custom_crm_account_id).",
 )
-DANGLING_CROSSWALK = Rule(
+CUSTOMER_WITHOUT_ACCOUNT = Rule(
     Category.COUNTERPARTS,
-    "dangling_crosswalk",
+    "customer_without_account",
     Severity.WARNING,
     "An ERP customer's custom_crm_account_id names no CRM account.",
 )
-RULES = (PRODUCT_WITHOUT_ITEM, ITEM_WITHOUT_PRODUCT, ACCOUNT_WITHOUT_CUSTOMER, DANGLING_CROSSWALK)
+RULES = (
+    PRODUCT_WITHOUT_ITEM,
+    ITEM_WITHOUT_PRODUCT,
+    ACCOUNT_WITHOUT_CUSTOMER,
+    CUSTOMER_WITHOUT_ACCOUNT,
+)
 _CATALOG_OWNER = "the product data steward (catalog owner in the CRM and item master in the ERP)"
 _SHOWN_ORDERS = 5
 
@@ -58,10 +64,11 @@ def product_without_item(pair: ProductPair) -> list[Finding]:
             f"{pair.sku}: orders for it cannot be mirrored or reserved.",
             (RecordRef("crm", "product", pair.sku, product.name),),
             Fix(
-                f"Create ERP item {pair.sku} or deactivate the CRM product.",
-                who=_CATALOG_OWNER,
-                why="an ERP item needs an item group, a stock unit and a valuation that only "
-                "the item master's owner can choose; Crossdock does not invent them",
+                f"Create ERP item {pair.sku} from the CRM product (crossdock reconcile --fix "
+                "product_without_item --apply does), or deactivate the CRM product; catalog "
+                "owners decide which.",
+                repair="create_erp_item",
+                targets=(pair.sku,),
             ),
             (Difference("item", pair.sku, None),),
         )
@@ -120,11 +127,11 @@ def account_without_customer(
     ]
 
 
-def dangling_crosswalk(customer: ErpCustomer) -> list[Finding]:
+def customer_without_account(customer: ErpCustomer) -> list[Finding]:
     account_id = customer.crm_account_id or ""
     return [
         Finding(
-            DANGLING_CROSSWALK,
+            CUSTOMER_WITHOUT_ACCOUNT,
             (customer.name,),
             f"ERP customer {customer.customer_name!r} has custom_crm_account_id {account_id}, "
             "which is no CRM account.",

@@ -1,12 +1,12 @@
 """Category 4, drift: the same thing held differently by the two systems, after
 normalisation (case, spacing, punctuation, country names vs ISO codes, postcode spacing).
 
-- order_lines: a live mirror's lines (SKU, quantity, rate) differ from its CRM order's
+- order_lines_differ: a live mirror's lines (SKU, quantity, rate) differ from its CRM order's
   lines, compared per SKU. A submitted Sales Order cannot be edited, so someone decides.
-- customer: a CRM account's name or shipping address differs from the ERP customer that
+- customer_differs: a CRM account's name or shipping address differs from the ERP customer that
   points to it (its name and primary address). The CRM is the customer master: the repair
   writes the CRM's values to the ERP customer.
-- product: a CRM product's name or active flag differs from the ERP item's name and
+- product_differs: a CRM product's name or active flag differs from the ERP item's name and
   disabled flag. The CRM is the catalog master: the repair writes them to the ERP item.
 """
 
@@ -23,19 +23,19 @@ from ..normalise import address_differences, norm_name, norm_text, number
 
 ORDER_LINES = Rule(
     Category.DRIFT,
-    "order_lines",
+    "order_lines_differ",
     Severity.WARNING,
     "A live ERP mirror's lines (SKU, quantity, rate) differ from its CRM order's lines.",
 )
 CUSTOMER = Rule(
     Category.DRIFT,
-    "customer",
+    "customer_differs",
     Severity.WARNING,
     "A customer's name or address differs between the CRM and the ERP.",
 )
 PRODUCT = Rule(
     Category.DRIFT,
-    "product",
+    "product_differs",
     Severity.WARNING,
     "A product's name or active flag differs between the CRM and the ERP.",
 )

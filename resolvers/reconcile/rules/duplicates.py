@@ -20,13 +20,13 @@ from ..normalise import email_domain, norm_country, norm_name, norm_text
 
 CRM_ACCOUNTS = Rule(
     Category.DUPLICATES,
-    "crm_accounts",
+    "duplicate_accounts",
     Severity.INFO,
     "CRM accounts with the same normalised name and the same country, email domain or tax id.",
 )
 ERP_CUSTOMERS = Rule(
     Category.DUPLICATES,
-    "erp_customers",
+    "duplicate_customers",
     Severity.INFO,
     "ERP customers with the same normalised name and the same country or tax id.",
 )

@@ -1,10 +1,10 @@
 """Category 7, order processes: a process the journal shows as stuck, or ended while one of
 the systems still shows its side effects.
 
-- needs_attention (error): the process is NEEDS_ATTENTION (an undo or the CRM approval
+- process_needs_attention (error): the process is NEEDS_ATTENTION (an undo or the CRM approval
   failed). The repair runs the resolver's pass for it, forward or back, as the background
   resolver does.
-- live_after_end (error): the process is FAILED, CANCELLED or REJECTED but its CRM order
+- process_live_after_end (error): the process is FAILED, CANCELLED or REJECTED but its CRM order
   exists and is not Cancelled, or one of its ERP mirrors is a draft or submitted. The repair
   reopens it and compensates again.
 """
@@ -21,13 +21,13 @@ from ..findings import Category, Difference, Finding, Fix, RecordRef, Rule, Seve
 
 NEEDS_ATTENTION = Rule(
     Category.PROCESSES,
-    "needs_attention",
+    "process_needs_attention",
     Severity.ERROR,
     "An order process is NEEDS_ATTENTION.",
 )
 LIVE_AFTER_END = Rule(
     Category.PROCESSES,
-    "live_after_end",
+    "process_live_after_end",
     Severity.ERROR,
     "An ended (failed, cancelled, rejected) order process still has a live CRM order or "
     "ERP mirror.",

@@ -1,6 +1,8 @@
 """Category 3, shipments: what left the warehouse agrees with the CRM order it ships.
 
 - shipment_for_cancelled_order (error): a shipment not cancelled whose CRM order is Cancelled.
+- shipment_without_order (error): a shipment not cancelled whose `custom_crm_order_id` names
+  no CRM order.
 - over_shipped (error): the shipments of an order (not cancelled ones) carry more of a SKU
   than the CRM order line asks for.
 - delivered_not_delivered (warning): a CRM order Delivered while one of its shipments (not
@@ -27,6 +29,12 @@ SHIPMENT_FOR_CANCELLED = Rule(
     Severity.ERROR,
     "A shipment (not cancelled) belongs to a Cancelled CRM order.",
 )
+SHIPMENT_WITHOUT_ORDER = Rule(
+    Category.SHIPMENTS,
+    "shipment_without_order",
+    Severity.ERROR,
+    "A shipment (not cancelled) names a CRM order that does not exist.",
+)
 OVER_SHIPPED = Rule(
     Category.SHIPMENTS,
     "over_shipped",
@@ -39,7 +47,7 @@ DELIVERED_NOT_DELIVERED = Rule(
     Severity.WARNING,
     "A CRM order is Delivered while one of its shipments is not.",
 )
-RULES = (SHIPMENT_FOR_CANCELLED, OVER_SHIPPED, DELIVERED_NOT_DELIVERED)
+RULES = (SHIPMENT_FOR_CANCELLED, SHIPMENT_WITHOUT_ORDER, OVER_SHIPPED, DELIVERED_NOT_DELIVERED)
 _LOGISTICS = "logistics"
 
 
@@ -74,9 +82,32 @@ def _for_cancelled(bundle: OrderBundle, active: list[Shipment]) -> list[Finding]
                 why="the goods may already be on their way: only the carrier can stop them, "
                 "and whether the customer keeps them is a sales decision",
             ),
-            (Difference("order.status", order.status.value, s.status.value),),
+            (Difference("status", order.status.value, s.status.value),),
         )
         for s in active
+    ]
+
+
+def shipment_without_order(shipment: Shipment) -> list[Finding]:
+    """A live shipment whose CRM order (by `custom_crm_order_id`) does not exist."""
+    if shipment.status is ShipmentStatus.CANCELLED or not shipment.order_id:
+        return []
+    order_id = shipment.order_id
+    return [
+        Finding(
+            SHIPMENT_WITHOUT_ORDER,
+            (shipment.id, order_id),
+            f"Shipment {shipment.id} ({_label(shipment)}) names CRM order {order_id}, which does "
+            "not exist.",
+            (RecordRef("erp", "shipment", shipment.id, _label(shipment)),),
+            Fix(
+                "Find the order the shipment belongs to and correct its custom_crm_order_id, "
+                "or stop the shipment.",
+                who=_LOGISTICS,
+                why="only the people who packed it know which order the goods belong to",
+            ),
+            (Difference("custom_crm_order_id", None, order_id),),
+        )
     ]
 
 

@@ -9,8 +9,7 @@ import pytest
 from backends.controls import Controls
 from backends.erpnext.app import ErpEmulator, ErpSettings, classify, create_app
 from backends.erpnext.store import ErpStore
-
-from .conftest import AUTH, messages, sales_order, seed
+from tests.support.erpnext_emulation import AUTH, messages, sales_order, seed
 
 BASIC = base64.b64encode(b"crossdock-demo:crossdock-demo-secret").decode()
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 import httpx
 
 from backends.erpnext.store import ErpStore
-
-from .conftest import messages, q, sales_order
+from tests.support.erpnext_emulation import messages, q, sales_order
 
 
 async def test_get_by_url_encoded_name_with_spaces(client: httpx.AsyncClient) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from backends.erpnext.store import ErpStore
+from tests.support.erpnext_emulation import messages, q
 
-from .conftest import messages, q
 from .test_hostile_input import HOSTILE_LISTS
 
 GET_LIST = "/api/method/frappe.client.get_list"

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.backends.erpnext.conftest import messages, sales_order
+from tests.support.erpnext_emulation import messages, sales_order
 
 DEEP = "[" * 5000 + "]" * 5000
 

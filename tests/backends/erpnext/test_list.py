@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from backends.erpnext.store import ErpStore
-
-from .conftest import messages, q
+from tests.support.erpnext_emulation import messages, q
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import messages, q, sales_order
+from tests.support.erpnext_emulation import messages, q, sales_order
 
 
 async def bin_of(client: httpx.AsyncClient, item_code: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
-from tests.backends.zoho.conftest import BASE_URL, token_for
+from tests.support.zoho_emulation import BASE_URL, token_for
 
 GRANT = {
     "grant_type": "refresh_token",

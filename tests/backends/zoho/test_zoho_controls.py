@@ -6,7 +6,7 @@ import httpx
 
 from backends.zoho.app import ZohoEmulator, ZohoSettings, classify
 from backends.zoho.store import ZohoStore
-from tests.backends.zoho.conftest import BASE_URL, seed_accounts, token_for
+from tests.support.zoho_emulation import BASE_URL, seed_accounts, token_for
 
 
 async def test_throttling_answers_429_with_zohos_envelope_and_retry_after(

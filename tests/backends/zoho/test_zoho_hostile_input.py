@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from backends.zoho.store import ZohoStore
-from tests.backends.zoho.conftest import seed_accounts
+from tests.support.zoho_emulation import seed_accounts
 
 # Python's float() takes each of these; Zoho's criteria parser does not.
 NOT_NUMBERS = [

@@ -7,7 +7,7 @@ import pytest
 
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
-from tests.backends.zoho.conftest import BASE_URL, account, seed_accounts, token_for
+from tests.support.zoho_emulation import BASE_URL, account, seed_accounts, token_for
 
 INFO_KEYS = {
     "per_page",

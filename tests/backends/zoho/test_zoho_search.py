@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from backends.zoho.store import ZohoStore
-from tests.backends.zoho.conftest import account, seed_accounts
+from tests.support.zoho_emulation import account, seed_accounts
 
 
 def _names(reply: httpx.Response, field: str = "Account_Name") -> list[str]:

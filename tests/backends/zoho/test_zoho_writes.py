@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from backends.zoho.store import ZohoStore
-from tests.backends.zoho.conftest import seed_accounts, seed_products
+from tests.support.zoho_emulation import seed_accounts, seed_products
 
 
 async def get_record(client: httpx.AsyncClient, module: str, record_id: str) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""The gateway's Prometheus metrics, named as operators expect (units in names, `_total`
+counters, histograms with buckets that fit a gateway's latencies).
+
+One `Metrics` per app, on its own registry (several apps in one process, as in tests, never
+mix). Label values stay few: operation names are folded to `other` past `max_operations`
+distinct names (a client choosing names at random cannot grow the metrics), backend routes
+are path templates (`/crm/v8/Sales_Orders/{id}`), error codes are the gateway's own.
+
+    crossdock_graphql_operations_total{operation, type, outcome}
+    crossdock_graphql_operation_duration_seconds{operation, type}        histogram
+    crossdock_graphql_errors_total{code}
+    crossdock_backend_requests_total{system, route, method, outcome}
+    crossdock_backend_request_duration_seconds{system, route, method}    histogram
+    crossdock_backend_retries_total{system}
+    crossdock_backend_breaker_state{system, state}                       1 for the current
+    crossdock_rate_limit_refusals_total{reason}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from resolvers.breaker import CircuitBreaker
+from resolvers.http import Attempt
+
+ANONYMOUS = "anonymous"  # an operation without a name
+OTHER = "other"  # names past the bound
+OPERATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+BACKEND_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BREAKER_STATES = ("closed", "open", "half_open")
+
+Breakers = Callable[[], Mapping[str, CircuitBreaker | None]]
+
+
+class Metrics:
+    """The metric families of one gateway; `render()` is the `/metrics` body."""
+
+    def __init__(self, *, max_operations: int = 100, breakers: Breakers | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.max_operations = max_operations
+        self._names: set[str] = set()
+        r = self.registry
+        self.operations = Counter(
+            "crossdock_graphql_operations",
+            "GraphQL operations by name, type and outcome (ok, error, refused).",
+            ("operation", "type", "outcome"),
+            registry=r,
+        )
+        self.operation_seconds = Histogram(
+            "crossdock_graphql_operation_duration_seconds",
+            "Time from parse to answer of a GraphQL operation.",
+            ("operation", "type"),
+            buckets=OPERATION_BUCKETS,
+            registry=r,
+        )
+        self.errors = Counter(
+            "crossdock_graphql_errors", "GraphQL errors by code.", ("code",), registry=r
+        )
+        self.backend_requests = Counter(
+            "crossdock_backend_requests",
+            "HTTP tries to the backends, by system, route template, method and outcome.",
+            ("system", "route", "method", "outcome"),
+            registry=r,
+        )
+        self.backend_seconds = Histogram(
+            "crossdock_backend_request_duration_seconds",
+            "Duration of one HTTP try to a backend.",
+            ("system", "route", "method"),
+            buckets=BACKEND_BUCKETS,
+            registry=r,
+        )
+        self.backend_retries = Counter(
+            "crossdock_backend_retries", "HTTP tries that were retries.", ("system",), registry=r
+        )
+        self.refusals = Counter(
+            "crossdock_rate_limit_refusals",
+            "Requests refused by a rate limit, by reason (requests, failed_auth).",
+            ("reason",),
+            registry=r,
+        )
+        if breakers is not None:
+            r.register(_BreakerCollector(breakers))
+
+    def operation_label(self, name: str | None) -> str:
+        """The label for an operation name: bounded, so the series stay few."""
+        if not name:
+            return ANONYMOUS
+        if name in self._names:
+            return name
+        if len(self._names) >= self.max_operations:
+            return OTHER
+        self._names.add(name)
+        return name
+
+    def operation(self, name: str | None, kind: str, outcome: str, seconds: float) -> None:
+        label = self.operation_label(name)
+        self.operations.labels(label, kind, outcome).inc()
+        self.operation_seconds.labels(label, kind).observe(seconds)
+
+    def error_codes(self, codes: Iterable[str]) -> None:
+        for code in codes:
+            self.errors.labels(code).inc()
+
+    def backend(self, attempt: Attempt) -> None:
+        """The requesters' observer: one HTTP try."""
+        labels = (attempt.system, attempt.route, attempt.method)
+        self.backend_requests.labels(*labels, attempt.outcome).inc()
+        self.backend_seconds.labels(*labels).observe(attempt.seconds)
+        if attempt.retry:
+            self.backend_retries.labels(attempt.system).inc()
+
+    def refused(self, reason: str) -> None:
+        self.refusals.labels(reason).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _BreakerCollector(Collector):
+    """Each backend's breaker state, read when scraped (1 for the current state)."""
+
+    def __init__(self, breakers: Breakers) -> None:
+        self.breakers = breakers
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "crossdock_backend_breaker_state",
+            "Circuit breaker state per backend (1 for the current state; none when disabled).",
+            labels=("system", "state"),
+        )
+        for system, breaker in self.breakers().items():
+            if breaker is None:
+                continue
+            current = breaker.state
+            for state in BREAKER_STATES:
+                family.add_metric((system, state), 1.0 if state == current else 0.0)
+        yield family
