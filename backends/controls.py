@@ -16,6 +16,7 @@ or over `/_emulator/*` when the admin endpoint is enabled (it is off by default)
     GET  /_emulator/held           late writes (backends.held_writes) and their counters
     POST /_emulator/held           {"method": "PUT", "path": "^/api/resource/Sales Order/",
                                     "hold_ms": 300, "skip": 0, "count": 1}
+    GET|POST /_emulator/notifications   notification knobs and counters (backends.notify)
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import asyncio
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .held_writes import HeldWrite
@@ -159,13 +160,14 @@ class ControlMiddleware:
         classify: RouteClassifier,
         error_response: ErrorFactory,
         admin_enabled: bool = False,
+        admin_routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
         self.controls = controls
         self.stats = stats
         self.classify = classify
         self.error_response = error_response
-        self.admin = _admin_app(controls, stats) if admin_enabled else None
+        self.admin = _admin_app(controls, stats, admin_routes) if admin_enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -250,7 +252,7 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await Response("Not Found", status_code=404)(scope, receive, send)
 
 
-def _admin_app(controls: Controls, stats: RequestStats) -> ASGIApp:
+def _admin_app(controls: Controls, stats: RequestStats, extra: Sequence[BaseRoute] = ()) -> ASGIApp:
     from starlette.applications import Starlette
 
     async def get_stats(request: Request) -> Response:
@@ -291,5 +293,6 @@ def _admin_app(controls: Controls, stats: RequestStats) -> ASGIApp:
             Route(ADMIN_PREFIX + "/stats/reset", reset_stats, methods=["POST"]),
             Route(ADMIN_PREFIX + "/faults", faults, methods=["GET", "POST"]),
             Route(ADMIN_PREFIX + "/held", held, methods=["GET", "POST"]),
+            *extra,
         ]
     )

@@ -126,8 +126,9 @@ async def emulations_running(
     zoho, erp = _open_stores(data_dir, zoho_settings, erp_settings)
     try:
         report = seed_if_empty(zoho, erp, scale=scale)
-        zoho_app = ZohoEmulator(zoho, zoho_settings).app
-        erp_app = ErpEmulator(erp, erp_settings).app
+        zoho_emulator = ZohoEmulator(zoho, zoho_settings)
+        erp_emulator = ErpEmulator(erp, erp_settings)
+        zoho_app, erp_app = zoho_emulator.app, erp_emulator.app
         ports = (
             resolve_port("CROSSDOCK_ZOHO_PORT", zoho_port, env),
             resolve_port("CROSSDOCK_ERP_PORT", erp_port, env),
@@ -144,6 +145,8 @@ async def emulations_running(
             yield Emulations(
                 f"http://{host}:{zp}", f"http://{host}:{ep}", zoho_settings, erp_settings, report
             )
+        await zoho_emulator.aclose()  # their notification workers and clients
+        await erp_emulator.aclose()
     finally:
         zoho.close()
         erp.close()

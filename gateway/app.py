@@ -5,9 +5,13 @@ GraphiQL's page and assets (`/graphiql/...`, gateway.graphiql) unless `[server] 
 
 Connectors are built by the caller (the CLI builds them from settings; tests hand in
 connectors over in-process emulations). `authenticate` turns a request into a Principal
-(it may raise starlette's HTTPException(401)); `row_rules` turns a Principal into the row
-filters the loaders push into backend queries; `extensions` are strawberry SchemaExtensions
+(it may raise starlette's HTTPException(401)); `extensions` are strawberry SchemaExtensions
 (access control, limits) run after error formatting has been attached.
+
+The request pipeline: token → principal (`get_context`, once per request: one context per
+operation) → analysis (the access extension's `on_execute`: one frozen
+`schema.analysis.RequestAnalysis` with the caller's row filters and every field verdict) →
+execution, which only reads it (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -68,7 +72,7 @@ from gateway.subscriptions import (
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
 from schema.build import Extension, build_schema
-from schema.context import Access, GatewayContext, RowFilters
+from schema.context import GatewayContext
 from schema.cursor_key import CursorKey
 from schema.principal import ANONYMOUS, Principal
 from schema.root import Query
@@ -76,7 +80,6 @@ from schema.subscriptions import Subscription
 
 logger = logging.getLogger("crossdock.gateway")
 Authenticate = Callable[[Request], Awaitable[Principal]]
-RowRules = Callable[[Principal], RowFilters]
 Shutdown = Callable[[], Awaitable[None]]
 Startup = Callable[[], Awaitable[None]]
 
@@ -103,7 +106,6 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         scm: ErpPort,
         extensions: Sequence[Extension],
         authenticate: Authenticate | None,
-        row_rules: RowRules | None,
         mutation: type[Any] | None,
         order_process: Any,
         query: type[Any] | None = None,
@@ -134,7 +136,6 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         self.crm = crm
         self.scm = scm
         self.authenticate = authenticate
-        self.row_rules = row_rules
         self.order_process = order_process
         self.rate_limiter = rate_limiter
         self.metrics = metrics
@@ -178,7 +179,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         """`connection_init`: the token (payload, else the upgrade's header), the slot."""
         if self.authenticate is not None:  # else an open gateway (tests): no token to check
             leeway = self.settings.auth.leeway_s
-            await accept_ws(context, self.authenticate, self.row_rules, leeway)
+            await accept_ws(context, self.authenticate, leeway)
         return UnsetType()  # UNSET: a plain connection_ack
 
     async def _sse(self, request: Request) -> Response:
@@ -235,13 +236,11 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         ):
             principal = await self._authenticate(request, self.authenticate)
         if isinstance(request, Request) and not self._asks_for_ide(request):
-            self._take_token(request, principal)
-        filters = self.row_rules(principal) if self.row_rules else {}
+            await self._take_token(request, principal)
         return GatewayContext(
             crm=self.crm,
             scm=self.scm,
             principal=principal,
-            access=Access(row_filters=filters),
             max_first=self.settings.graphql.max_first,
             default_first=self.settings.graphql.default_first,
             request_id=request_id_of(request),
@@ -260,7 +259,7 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         if failed is None or "authorization" not in request.headers:
             return await authenticate(request)
         address = client_address(request.scope.get("client"))
-        decision = failed.check(address)
+        decision = await failed.admit(address)
         if not decision.allowed:
             self._refused("failed_auth")
             raise rate_limited(decision, "Too many failed authentications from this address")
@@ -268,14 +267,14 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
             return await authenticate(request)
         except Exception as error:
             if is_failed_authentication(error):
-                failed.failed(address)
+                await failed.record_failure(address)
             raise
 
-    def _take_token(self, request: Request, principal: Principal) -> None:
+    async def _take_token(self, request: Request, principal: Principal) -> None:
         if self.rate_limiter is None:
             return
         client = request.client.host if request.client else "unknown"
-        decision = self.rate_limiter.check_principal(principal, fallback_key=f"client:{client}")
+        decision = await self.rate_limiter.take(principal, fallback_key=f"client:{client}")
         if not decision.allowed:
             self._refused("requests")
             raise rate_limited(decision, "Too many requests")
@@ -311,15 +310,25 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+Probe = Callable[[], Awaitable[None]]
+
+
 def _readiness(
-    crm: CrmPort, scm: ErpPort, recovering: Callable[[], bool] | None = None
+    crm: CrmPort,
+    scm: ErpPort,
+    recovering: Callable[[], bool] | None = None,
+    probes: Mapping[str, Probe] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
+    extra = dict(probes or {})
+
     async def readyz(request: Request) -> Response:
         if recovering is not None and recovering():
             recovery = {"status": "recovering", "detail": "interrupted order processes"}
             return JSONResponse(recovery, status_code=503)
-        systems = ("crm", "scm")
-        results = await asyncio.gather(crm.ping(), scm.ping(), return_exceptions=True)
+        systems = ("crm", "scm", *extra)
+        results = await asyncio.gather(
+            crm.ping(), scm.ping(), *(probe() for probe in extra.values()), return_exceptions=True
+        )
         failing: dict[str, str] = {}
         for system, result in zip(systems, results, strict=True):
             if isinstance(result, CrossdockError):
@@ -359,7 +368,6 @@ def create_app(
     crm: CrmPort,
     scm: ErpPort,
     authenticate: Authenticate | None = None,
-    row_rules: RowRules | None = None,
     extensions: Sequence[Extension] = (),
     mutation: type[Any] | None = None,
     order_process: Any = None,
@@ -372,6 +380,7 @@ def create_app(
     recovering: Callable[[], bool] | None = None,
     change_bus: Any = None,
     metrics: Metrics | None = None,
+    probes: Mapping[str, Probe] | None = None,
 ) -> Starlette:
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
@@ -381,7 +390,9 @@ def create_app(
     while `recovering()` is true, /readyz answers 503 `{"status": "recovering"}`;
     with a `change_bus` (resolvers.sync.ChangeBus) /graphql also serves subscriptions
     (`app.state.change_bus`; gateway.subscriptions); with `metrics` (gateway.observe) the
-    operations and backend calls are counted and `/metrics` serves them.
+    operations and backend calls are counted and `/metrics` serves them; `probes` are more
+    readiness checks by name (e.g. "state": shared PostgreSQL and Redis), each raising when
+    not ready.
     """
     graphql = GraphQLApp(
         settings,
@@ -389,7 +400,6 @@ def create_app(
         scm=scm,
         extensions=extensions,
         authenticate=authenticate,
-        row_rules=row_rules,
         mutation=mutation,
         order_process=order_process,
         query=query,
@@ -409,7 +419,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", _readiness(crm, scm, recovering), methods=["GET"]),
+            Route("/readyz", _readiness(crm, scm, recovering, probes), methods=["GET"]),
             *ide_routes,
             *metrics_routes,
             *routes,

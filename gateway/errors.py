@@ -34,18 +34,19 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.protection.http_guard import RequestRefused, refusal_response, send_refusal
 from resolvers.errors import BackendError, CrossdockError, neutral_message
+from schema.context import GatewayContext
 
 logger = logging.getLogger("crossdock.errors")
 MASKED = "Unexpected error."
 
 
-def _request_id(context: Any) -> str:
-    return str(getattr(context, "request_id", None) or "-")
+def _request_id(context: object) -> str:
+    return context.request_id if isinstance(context, GatewayContext) else "-"
 
 
-def backend_details(context: Any) -> bool:
+def backend_details(context: object) -> bool:
     """Whether this request's caller is shown backends' own error messages."""
-    return getattr(context, "backend_details", False) is True
+    return isinstance(context, GatewayContext) and context.backend_details
 
 
 def format_error(error: GraphQLError, request_id: str, *, details: bool = False) -> GraphQLError:

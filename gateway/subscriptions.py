@@ -42,7 +42,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Messag
 from strawberry.types import ExecutionResult
 
 from gateway.auth import AuthError
-from schema.context import Access, GatewayContext
+from schema.context import GatewayContext
 from schema.principal import Principal
 
 Clock = Callable[[], float]
@@ -161,7 +161,6 @@ class TransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
 async def accept_ws(
     context: GatewayContext,
     authenticate: Callable[[Any], Awaitable[Principal]],
-    row_rules: Callable[[Principal], Any] | None,
     leeway_s: float,
     clock: Clock = time.time,
 ) -> None:
@@ -180,7 +179,6 @@ async def accept_ws(
     connection.slots.take(principal.subject)
     connection.subject = principal.subject
     context.principal = principal
-    context.access = Access(row_filters=row_rules(principal) if row_rules else {})
     context.expires_at = expires_at(principal, leeway_s)
     if context.expires_at is not None:
         connection.watchdog = asyncio.create_task(_close_at(websocket, context.expires_at, clock))

@@ -12,6 +12,10 @@ process over an encrypted journal, serves subscriptions from the change bus
 enabled = false`, recovering interrupted processes in the background once
 the app starts (and resolving those whose outcome was unknown, every few seconds).
 
+State (resolvers.state, `[state]`): embedded by default; with PostgreSQL and Redis configured
+the journal, the order process's locks and the rate limits are shared by every worker and
+replica, and /readyz also checks both stores.
+
 Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
 operation limits per role, trusted documents, rate limits per caller; backend TLS and
 protection from settings.
@@ -22,13 +26,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from gateway.access import row_filters
 from gateway.access.audit import AuditLog
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy, PolicyError
@@ -36,18 +38,24 @@ from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
+from gateway.inbound.service import open_inbound
+from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
 from gateway.protection.hardening import Hardening, backend_verify
+from gateway.protection.shared_ratelimit import shared_rate_limiter
 from gateway.reconciliation import open_reconciliation
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
+from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
 from resolvers.ports import CrmPort, ErpPort
-from resolvers.saga import Journal, OrderProcessService
+from resolvers.saga import OrderProcessService
+from resolvers.saga.journal import JournalStore
 from resolvers.saga.recovery import Resolver
-from resolvers.sync import ChangeBus
+from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
+from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.zoho import ZohoCRM
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -100,7 +108,7 @@ class OrderProcess:
     background resolver: start-up recovery, then a pass every `resolve_interval_s`."""
 
     service: OrderProcessService
-    journal: Journal
+    journal: JournalStore
     resolver: Resolver
 
     async def start(self) -> None:
@@ -116,15 +124,19 @@ class OrderProcess:
         self.journal.close()
 
 
-def open_order_process(settings: Settings, crm: CrmPort, scm: ErpPort) -> OrderProcess | None:
-    """The order process over its journal, or None when `[saga] enabled = false`."""
+def open_order_process(
+    settings: Settings, crm: CrmPort, scm: ErpPort, state: StateLayer | None = None
+) -> OrderProcess | None:
+    """The order process over its journal, or None when `[saga] enabled = false`; with a
+    shared `state`, the journal is in PostgreSQL and the locks in Redis."""
     saga = settings.saga
     if not saga.enabled:
         return None
     if saga.missing_key:
         raise missing_key_error()
+    state = state or EmbeddedState()
     try:
-        journal = saga.open_journal()
+        journal = state.open_journal(saga)
     except CrossdockError as exc:
         raise SettingsError(exc.message) from None
     except OSError as exc:
@@ -141,6 +153,7 @@ def open_order_process(settings: Settings, crm: CrmPort, scm: ErpPort) -> OrderP
         recovery_wait_s=saga.recovery_wait_s,
         limits=saga.limits,
         on_short_reservation=saga.on_short_reservation,
+        locks=state.locks,
     )
     return OrderProcess(service, journal, Resolver(service, interval_s=saga.resolve_interval_s))
 
@@ -164,8 +177,13 @@ def assemble(
     extensions: Sequence[Extension] = (),
     routes: Sequence[Route] = (),
     on_shutdown: Sequence[Shutdown] = (),
+    change_sink: ChangeSink | None = None,
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
+
+    With `[inbound] enabled`, /hooks/zoho, /hooks/erpnext and the catch-up poll put changes
+    into `change_sink` if given, else into the sync inbox (`[sync] enabled`), else straight
+    onto the subscriptions' change bus (gateway.inbound).
 
     `extensions` run after access control and the hardening's own (trusted documents,
     limits); SettingsError when the configuration cannot work (bad policy, missing journal
@@ -177,10 +195,12 @@ def assemble(
     closers: list[Shutdown] = []
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
     access = access_extension(policy, mode=settings.policy.mode, audit=audit)
-    process = open_order_process(settings, crm, scm)
+    state = _open_state(settings)
+    process = open_order_process(settings, crm, scm, state)
     starters: list[Startup] = [] if process is None else [process.start]
     if process is not None:
         closers.append(process.close)
+    closers.append(state.aclose)
     service = None if process is None else process.service
     journal = None if process is None else process.journal
     recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service)
@@ -190,12 +210,26 @@ def assemble(
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
         closers.append(_closer(bus))
+    sync = open_sync(settings.sync, crm, scm, service, bus)  # None unless [sync] enabled
+    if sync is not None:
+        starters.append(sync.start)
+        closers.insert(0, sync.close)
+    inbound = open_inbound(
+        settings,
+        crm=crm,
+        scm=scm,
+        sink=_sink(settings, change_sink or sync, bus),
+        watermarks=sync.inbox if sync is not None else None,
+    )
+    if inbound is not None:
+        routes = [*routes, *inbound.routes()]
+        starters.append(inbound.start)
+        closers.insert(0, inbound.stop)
     app = create_app(
         settings,
         crm=crm,
         scm=scm,
         authenticate=_authenticator(settings, policy, closers),
-        row_rules=partial(row_filters, policy),
         extensions=[access, *hardening.extensions, *extensions],
         mutation=None if service is None else Mutation,
         query=None if service is None else QueryWithOrderProcess,
@@ -203,14 +237,18 @@ def assemble(
         on_startup=starters,
         on_shutdown=[*closers, *on_shutdown],
         routes=routes,
-        rate_limiter=hardening.rate_limiter,
+        rate_limiter=shared_rate_limiter(hardening.rate_limiter, state.buckets),
         middleware=hardening.middleware,
         recovering=None if process is None else process.recovering,
         change_bus=bus,
         metrics=_metrics(settings, crm, scm),
+        probes={"state": state.probe} if state.kind == "shared" else None,
     )
     app.state.order_process = process
     app.state.reconciliation = recon  # schema.reconcile reads it
+    app.state.sync = sync
+    app.state.inbound = inbound
+    app.state.state_layer = state
     app.add_exception_handler(AuthError, auth_exception_handler)
     try:
         check_policy(policy, app.state.schema._schema)
@@ -229,6 +267,26 @@ def _metrics(settings: Settings, crm: CrmPort, scm: ErpPort) -> Metrics | None:
         max_operations=settings.metrics.max_operations,
         breakers=lambda: {"crm": crm.requester.breaker, "scm": scm.requester.breaker},
     )
+
+
+def _sink(settings: Settings, given: ChangeSink | None, bus: ChangeBus | None) -> ChangeSink:
+    """Where received changes go: the given sink, else the change bus."""
+    if given is not None:
+        return given
+    if bus is None and settings.inbound.enabled:
+        raise SettingsError(
+            "inbound.enabled needs somewhere to put changes: turn on [sync] (the inbox and its "
+            "rules) or [subscriptions], or set [inbound] enabled = false"
+        )
+    return BusSink(bus or ChangeBus())
+
+
+def _open_state(settings: Settings) -> StateLayer:
+    """The state layer of `[state]`; a shared store that cannot be used is a start-up error."""
+    try:
+        return open_state(settings.state)
+    except StateStartError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _closer(bus: ChangeBus) -> Shutdown:

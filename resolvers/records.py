@@ -115,6 +115,7 @@ class CatalogProduct:
     description: str | None = None
     uom: str | None = None
     list_price: Money | None = None
+    reorder_level: Decimal | None = None  # the CRM's Reorder_Level, when it is set
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +183,18 @@ class ErpCustomer:
     name: str
     customer_name: str
     crm_account_id: str | None
-    address: Address | None = None  # its primary address (customer_primary_address), when read
+    address: ErpAddress | None = None  # its primary address (customer_primary_address), when read
     tax_id: str | None = None
     disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ErpAddress:
+    """An ERPNext `Address` linked to a customer: its kind ("Billing" or "Shipping")."""
+
+    name: str
+    kind: str
+    address: Address
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ the unexpected ones once, with the request id.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import strawberry
@@ -18,8 +18,11 @@ from graphql.execution.middleware import MiddlewareManager
 from strawberry.extensions import SchemaExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from schema.context import GatewayContext
 from schema.execution import BatchedExecutionContext, DeferredMiddleware
 from schema.federation import FEDERATION_VERSION, resolve_entities
 from schema.root import Query
@@ -51,9 +54,9 @@ class ReleaseContext(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        release = getattr(self.execution_context.context, "release", None)
-        if release is not None:
-            release()
+        context = self.execution_context.context
+        if isinstance(context, GatewayContext):
+            context.release()
 
 
 class CrossdockSchema(strawberry.Schema):
@@ -79,6 +82,34 @@ class CrossdockSchema(strawberry.Schema):
 
     def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
         return DeferredMiddleware(extensions)
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """strawberry's `stream` (subscriptions), each operation on its own context.
+
+        A graphql-transport-ws connection has one context and runs every operation it
+        carries with it; an operation's analysis, loaders and memo are its own, so each
+        runs on a copy for the same caller (`GatewayContext.for_operation`).
+        """
+        if isinstance(context_value, GatewayContext):
+            context_value = context_value.for_operation()
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -1,10 +1,11 @@
-"""The per-request context every resolver reads: who asks, what they may read (`Access`),
-and the loaders that fetch; `ExportContext` adds what a view export's pages share."""
+"""The per-operation context every resolver reads: who asks, what they may do (the
+operation's `RequestAnalysis`), and the loaders that fetch; `ExportContext` adds what a view
+export's pages share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import strawberry
 from starlette.requests import Request
@@ -15,45 +16,32 @@ from resolvers.loaders import Loaders
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga.service import OrderProcessService
 from resolvers.sync.bus import ChangeBus
+from schema.analysis import RequestAnalysis, RowFilters, unrestricted
 from schema.cursor_key import PROCESS_KEY, CursorKey
 from schema.principal import ANONYMOUS, Principal
 
-# {"Shipment": {"carrier": "DHL"}}: rows a caller may see; a None value means no rows at all.
-RowFilters = Mapping[str, Mapping[str, str | None]]
 
-
-@dataclass(frozen=True)
-class Access:
-    """What the access policy decided for one request: computed once, then only read.
-
-    `row_filters` follow from the caller alone: the gateway computes them when it builds the
-    request's context (`gateway.app`, `gateway.subscriptions`). The rest follows from the
-    operation and is set once before execution by the access extension, which walks the
-    whole document: the `Type.field` coordinates it reaches that are `denied` (no resolver
-    runs for them and no load starts for them: `schema.selection.prefetches`), those that
-    need the per-field check (`attention`: denied, masked, row-filtered, audited,
-    introspection), and whether the walk was `complete` (False: every field is checked).
-    """
-
-    row_filters: RowFilters = field(default_factory=dict)
-    denied: frozenset[str] = frozenset()
-    attention: frozenset[str] = frozenset()
-    complete: bool = False
+class AnalysisError(RuntimeError):
+    """A context was given a second analysis, or one after its loaders were built: a fault
+    of the gateway's wiring (one context per operation, analysed before it executes)."""
 
 
 @dataclass
 class GatewayContext:
-    """One request's context, built once (never shared): who asks, what they may read,
-    the loaders that fetch, paging limits and the order process.
+    """One operation's context, built once (never shared): who asks, what they may do, the
+    loaders that fetch, paging limits and the order process.
 
-    `access.row_filters` are pushed into backend queries by the loaders; `order_process` is
-    the order saga service used by mutations (None when the gateway runs without it).
+    `analysis` (`schema.analysis.RequestAnalysis`) is what access control decided for this
+    operation: given once before execution (`analysed`), then only read. Its `row_filters`
+    are pushed into backend queries by the loaders, built on first use from it. Without
+    access control (tests, an open gateway) there is none: no row filters, nothing denied.
+    `order_process` is the order saga service used by mutations (None without it).
     """
 
     crm: CrmPort
     scm: ErpPort
     principal: Principal = ANONYMOUS
-    access: Access = field(default_factory=Access)
+    analysis: RequestAnalysis | None = None
     max_first: int = 200
     default_first: int = 20
     request_id: str = "-"
@@ -72,13 +60,36 @@ class GatewayContext:
     change_bus: ChangeBus | None = field(default=None, repr=False)
     connection_params: object = field(default=None, repr=False)
     expires_at: float | None = None
-    _loaders: Loaders | None = field(default=None, repr=False)
-    _loaders_filters: RowFilters | None = field(default=None, repr=False)
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
+
+    def analysed(self, analysis: RequestAnalysis) -> None:
+        """Give the context its operation's analysis: once, before any loader is built."""
+        if self.analysis is analysis:
+            return
+        if self.analysis is not None:
+            raise AnalysisError("this context already has its operation's analysis")
+        if self._loaders is not None:
+            raise AnalysisError("the loaders were built before the operation was analysed")
+        self.analysis = analysis
+
+    @property
+    def row_filters(self) -> RowFilters:
+        """The rows the caller may see (the analysis'), none without access control."""
+        return {} if self.analysis is None else self.analysis.row_filters
+
+    @property
+    def denied(self) -> frozenset[str]:
+        """The `Type.field` coordinates access control denies in this operation."""
+        return frozenset() if self.analysis is None else self.analysis.denied
+
+    def for_operation(self) -> GatewayContext:
+        """A copy for one more operation of the same caller (a graphql-transport-ws
+        connection serves several): no analysis yet, nothing read, nothing disclosed."""
+        return replace(self, analysis=None, disclosed=set(), memo={})
 
     def release(self) -> None:
         """Drop what this operation read (its loaders, the memo), when it ends."""
         self._loaders = None
-        self._loaders_filters = None
         self.memo.clear()
 
     def refresh(self) -> None:
@@ -89,12 +100,9 @@ class GatewayContext:
 
     @property
     def loaders(self) -> Loaders:
-        """Built on first use, so the row filters the context carries when execution starts
-        apply; built again (empty caches) if they are replaced after that."""
-        filters = self.access.row_filters
-        if self._loaders is None or self._loaders_filters is not filters:
-            self._loaders = self._new_loaders(filters)
-            self._loaders_filters = filters
+        """Built on first use, with the analysis' row filters (given before execution)."""
+        if self._loaders is None:
+            self._loaders = self._new_loaders(self.row_filters)
         return self._loaders
 
     def _new_loaders(self, filters: RowFilters) -> Loaders:
@@ -107,7 +115,8 @@ PageListener = Callable[[str, bool, str | None], None]
 
 @dataclass
 class ExportContext(GatewayContext):
-    """The context of one page of a view export (`gateway.views.export`).
+    """The context of one page of a view export (`gateway.views.export`): it carries the
+    export's one analysis (its view plan's), so no page analyses again.
 
     Root connections tell `page_listener` their page's cursor as soon as it is known, so
     the export starts its next page while this one resolves its nodes; `dimensions` are an
@@ -144,13 +153,16 @@ def make_context(
     request_id: str = "-",
     order_process: OrderProcessService | None = None,
 ) -> GatewayContext:
-    """A fresh context with fresh loaders, e.g. for `schema.execute(query, context_value=...)`."""
-    filters = row_filters or {}
+    """A fresh context with fresh loaders, e.g. for `schema.execute(query, context_value=...)`.
+
+    `row_filters` are for a schema without access control (an analysis that restricts
+    rows and nothing else); with the access extension, leave them out: it analyses."""
+    analysis = None if row_filters is None else unrestricted(principal, row_filters=row_filters)
     return GatewayContext(
         crm=crm,
         scm=scm,
         principal=principal,
-        access=Access(row_filters=filters),
+        analysis=analysis,
         max_first=max_first,
         default_first=default_first,
         request_id=request_id,

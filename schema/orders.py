@@ -105,7 +105,7 @@ LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
 def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
     """The customer from a record's account lookup, when the query asks only `id` and `name`
     and no row rule binds customers; None when the account itself must be read."""
-    if name is None or "Customer" in info.context.access.row_filters:
+    if name is None or "Customer" in info.context.row_filters:
         return None
     if not selected_names(info) <= LOOKUP_FIELDS:
         return None
@@ -162,8 +162,8 @@ class OrderLine:
     def total(self) -> Money:
         return Money.required(self.record.total)
 
-    product: Product | None = batched(
-        lines_products, "The product (CRM catalog merged with the SCM item)."
+    product = batched(
+        lines_products, "The product (CRM catalog merged with the SCM item).", "Product | None"
     )
 
     def _product(self, info: Info) -> Product | Awaitable[Product | None] | None:
@@ -247,12 +247,6 @@ class Order:
     status: OrderStatus = strawberry.field(description="The CRM status, canonical.")
     placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-    lines: list[OrderLine] = batched(order_lines, "The ordered items.")
-    customer: Customer | None = batched(order_customers, "The customer who placed the order.")
-    shipments: list[Shipment] | None = batched(order_shipments, "Shipments for this order (SCM).")
-    fulfillment: FulfillmentStatus | None = batched(
-        order_fulfillment, "Fulfillment, derived from the ERP mirror and shipments (SCM)."
-    )
 
     @classmethod
     def of(cls, r: records.Order) -> Order:
@@ -276,6 +270,15 @@ class Order:
     @resolver("Grand total.")
     def total(self) -> Money:
         return Money.required(self.record.total)
+
+    lines = batched(order_lines, "The ordered items.", "list[OrderLine]")
+    customer = batched(order_customers, "The customer who placed the order.", "Customer | None")
+    shipments = batched(order_shipments, "Shipments for this order (SCM).", "list[Shipment] | None")
+    fulfillment = batched(
+        order_fulfillment,
+        "Fulfillment, derived from the ERP mirror and shipments (SCM).",
+        "FulfillmentStatus | None",
+    )
 
 
 def shipments_loader(info: Info) -> KeyedLoader[str, list[records.Shipment]]:

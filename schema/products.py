@@ -73,7 +73,6 @@ class StockLevel:
     projected: float = strawberry.field(description="Expected after open orders and receipts.")
 
     known: strawberry.Private[Outcome[Warehouses] | None] = None
-    warehouse: Warehouse = batched(stock_warehouses, "The warehouse holding this stock.")
 
     @classmethod
     def of(cls, r: records.StockLevel, known: Outcome[Warehouses] | None = None) -> StockLevel:
@@ -85,6 +84,8 @@ class StockLevel:
             projected=float(r.projected),
             known=known,
         )
+
+    warehouse = batched(stock_warehouses, "The warehouse holding this stock.", "Warehouse")
 
     def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:
@@ -117,10 +118,6 @@ class Product:
     preloaded_item: strawberry.Private[records.Item | None] = None
     bins: strawberry.Private[Outcome[list[records.StockLevel] | None] | None] = None
     warehouses: strawberry.Private[Outcome[Warehouses] | None] = None
-    stock: list[StockLevel] | None = batched(products_stock, "Stock per warehouse (SCM).")
-    available: float | None = batched(
-        products_available, "Quantity available across all warehouses (SCM)."
-    )
 
     async def _item(self, info: Info) -> records.Item | None:
         if self.preloaded_item is not None:
@@ -161,6 +158,11 @@ class Product:
     async def unit_cost(self, info: Info) -> Money | None:
         item = await self._item(info)
         return Money.of(item.unit_cost) if item else None
+
+    stock = batched(products_stock, "Stock per warehouse (SCM).", "list[StockLevel] | None")
+    available = batched(
+        products_available, "Quantity available across all warehouses (SCM).", "float | None"
+    )
 
     def _stock(self, info: Info) -> list[StockLevel] | Awaitable[list[StockLevel]] | None:
         if self.bins is not None:

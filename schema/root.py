@@ -17,6 +17,7 @@ from schema.orders import Customer, Order, Shipment, load_customer, load_order, 
 from schema.products import Product, Warehouse, load_product, product_of
 from schema.reconcile import ReconciliationMutations, ReconciliationQuery
 from schema.selection import operation_reads
+from schema.sync import SyncStatus, sync_status_field
 
 
 @strawberry.type(description="Who is asking, as the gateway verified it.")
@@ -167,6 +168,8 @@ class Query(ReconciliationQuery):
         filters = {"status": status, "carrier": carrier, "updatedSince": updated_since}
         win = connection_window(info, "Query.shipments", first, after, **filters)
         return await paginate(win, fetch, Shipment.of, announce=root_page_listener(info))
+
+    sync_status: SyncStatus | None = sync_status_field
 
     @resolver("The caller, as authenticated.")
     def viewer(self, info: Info) -> Viewer:

@@ -198,13 +198,20 @@ def prefetches(info: Any, *steps: tuple[str, str]) -> bool:
 def operation_reads(info: Any, type_name: str, name: str) -> bool:
     """True when the operation selects `name` anywhere and access control does not deny
     `type_name.name`: what a shared load may fetch for it (a denied field costs no call).
+    Answered from the request's analysis (access control's walk: what the operation runs)
+    when there is one, else from the document.
 
         operation_reads(info, "Shipment", "destination")  # the Address call, or not
     """
+    context = info.context
+    analysis = context.analysis if isinstance(context, GatewayContext) else None
+    known = None if analysis is None else analysis.reads(type_name, name)
+    if known is not None:  # what access control's walk found the operation runs
+        return known
     return f"{type_name}.{name}" not in _denied(info) and operation_selects(info, type_name, name)
 
 
 def _denied(info: Any) -> frozenset[str]:
     """The coordinates access control denies in this operation (none outside the gateway)."""
     context = info.context
-    return context.access.denied if isinstance(context, GatewayContext) else frozenset()
+    return context.denied if isinstance(context, GatewayContext) else frozenset()

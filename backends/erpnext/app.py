@@ -3,6 +3,9 @@
 store = ErpStore("erpnext.sqlite3")
 emulator = ErpEmulator(store, ErpSettings(admin_enabled=True))
 uvicorn.run(emulator.app, port=8102)
+
+Webhooks (the `Webhook` DocType, backends.erpnext.webhooks) are sent in the background
+through `emulator.outbox` (backends.notify, with its fault knobs) over `notify_client`.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import httpx
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from ..controls import ControlMiddleware, Controls, RequestStats
+from ..controls import ADMIN_PREFIX, ControlMiddleware, Controls, RequestStats
+from ..notify import Outbox, admin_route
 from .errors import status_error
 from .routes import Api
 from .store import ErpStore
+from .webhooks import Webhooks
 
 _RESOURCE = re.compile(r"^(/api(?:/v1)?/resource/[^/]+)(/.+)?$")
 
@@ -30,6 +36,7 @@ class ErpSettings:
     tz: str = "Europe/Berlin"
     company: str = "Acme Corp"
     admin_enabled: bool = False
+    webhook_backoff_scale: float = 1.0  # Frappe waits 1 s, then 4 s between tries; tests: 0
 
 
 def classify(method: str, path: str) -> str:
@@ -49,6 +56,7 @@ class ErpEmulator:
         settings: ErpSettings = ErpSettings(),
         *,
         controls: Controls | None = None,
+        notify_client: httpx.AsyncClient | None = None,
     ) -> None:
         if settings.tz != store.tz.key:
             raise ValueError(
@@ -59,11 +67,19 @@ class ErpEmulator:
         self.settings = settings
         self.controls = controls or Controls()
         self.stats = RequestStats()
+        self.outbox = Outbox()
+        self.webhooks = Webhooks(
+            store,
+            self.outbox,
+            client=notify_client,
+            backoff_scale=settings.webhook_backoff_scale,
+        )
         api = Api(
             store,
             api_key=settings.api_key,
             api_secret=settings.api_secret,
             company=settings.company,
+            webhooks=self.webhooks,
         )
         self.app: ASGIApp = ControlMiddleware(
             Starlette(routes=api.routes()),
@@ -72,7 +88,12 @@ class ErpEmulator:
             classify=classify,
             error_response=status_error,
             admin_enabled=settings.admin_enabled,
+            admin_routes=[admin_route(ADMIN_PREFIX + "/notifications", self.outbox)],
         )
+
+    async def aclose(self) -> None:
+        """Stop the webhook worker and close the client it opened."""
+        await self.webhooks.aclose()
 
 
 def create_app(store: ErpStore, settings: ErpSettings = ErpSettings()) -> ASGIApp:

@@ -17,13 +17,23 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
+# A document event for webhooks: (doctype, name, Frappe's method name such as "on_update").
+Event = tuple[str, str, str]
+
+
 @dataclass
 class Context:
-    """What a hook may use: the store, the default company, and messages for the reply."""
+    """What a hook may use: the store, the default company, messages for the reply, and the
+    document events the request fired (backends.erpnext.webhooks sends them after commit)."""
 
     store: ErpStore
     company: str
     messages: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    trashed: dict[tuple[str, str], Row] = field(default_factory=dict)
+
+    def fire(self, doctype: str, name: str, *events: str) -> None:
+        self.events += [(doctype, name, event) for event in events]
 
     def value(self, doctype: str, name: Any, column: str) -> Any:
         rows = self.store.query(f'SELECT "{column}" FROM "tab{doctype}" WHERE name = ?', (name,))  # noqa: S608
@@ -140,6 +150,53 @@ def validate_reservation(ctx: Context, doc: Row) -> None:
     doc["status"] = "Draft"
 
 
+DOC_EVENTS = (
+    "after_insert",
+    "on_update",
+    "on_submit",
+    "on_cancel",
+    "on_trash",
+    "on_update_after_submit",
+    "on_change",
+)
+_SUBMIT_EVENTS = ("on_submit", "on_cancel", "on_update_after_submit")
+
+
+def validate_webhook(ctx: Context, doc: Row) -> None:
+    """Frappe's Webhook.validate, minus what the emulation does not run (conditions)."""
+    from .doctypes import DOCTYPES
+
+    target = DOCTYPES.get(doc.get("webhook_doctype") or "")
+    if target is None or target.is_child:
+        raise FrappeError("ValidationError", f"DocType {doc.get('webhook_doctype')} not found")
+    event = doc.get("webhook_docevent")
+    if event not in DOC_EVENTS:
+        raise FrappeError("ValidationError", f"Doc Event must be one of {', '.join(DOC_EVENTS)}")
+    if event in _SUBMIT_EVENTS and not target.submittable:
+        raise FrappeError(
+            "ValidationError", "DocType must be Submittable for the selected Doc Event"
+        )
+    _check_choice(doc, "request_method", ("POST", "PUT", "DELETE"))
+    _check_choice(doc, "request_structure", ("", "Form URL-Encoded", "JSON"))
+    if (doc.get("condition") or "").strip():
+        raise FrappeError(
+            "ValidationError",
+            "Condition: the emulation does not evaluate Python conditions; leave it empty",
+        )
+    if doc.get("request_structure") == "Form URL-Encoded":
+        doc["webhook_json"] = None
+    doc["timeout"] = doc.get("timeout") or 5
+
+
+def _check_choice(doc: Row, field_name: str, choices: tuple[str, ...]) -> None:
+    value = doc.get(field_name) or ""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise FrappeError(
+            "ValidationError", f"{field_name} must be one of {allowed}, not {value!r}"
+        )
+
+
 VALIDATE: dict[str, Hook] = {
     "Item": validate_item,
     "Customer": validate_customer,
@@ -147,4 +204,5 @@ VALIDATE: dict[str, Hook] = {
     "Delivery Note": validate_delivery_note,
     "Shipment": validate_shipment,
     "Stock Reservation Entry": validate_reservation,
+    "Webhook": validate_webhook,
 }

@@ -168,6 +168,59 @@ STOCK_RESERVATION_ENTRY = DocType("Stock Reservation Entry", (
     _aos("status", "Select", default="Draft"),
 ), naming="series:MAT-SRE-.YYYY.-.#####", submittable=True)  # fmt: skip
 
+WEBHOOK_HEADER = DocType(
+    "Webhook Header",
+    (_f("key", reqd=True), _f("value", "Text")),
+    is_child=True,
+    parents=("Webhook",),
+)
+
+WEBHOOK_DATA = DocType(
+    "Webhook Data",
+    (_f("fieldname", reqd=True), _f("key", reqd=True)),
+    is_child=True,
+    parents=("Webhook",),
+)
+
+# Frappe's Webhook (frappe/integrations/doctype/webhook, v15); backends.erpnext.webhooks runs it.
+WEBHOOK = DocType(
+    "Webhook",
+    (
+        _f("webhook_doctype", reqd=True),
+        _f("webhook_docevent", "Select", reqd=True),
+        _num("enabled", "Check", default=1),
+        _f("condition", "Text"),
+        _f("request_url", "Text", reqd=True),
+        _num("is_dynamic_url", "Check"),
+        _num("timeout", "Int", default=5),
+        _f("request_method", "Select", default="POST"),
+        _f("request_structure", "Select", default=""),
+        _f("webhook_json", "Text"),
+        _num("enable_security", "Check"),
+        _f("webhook_secret"),
+        _f("webhook_headers", "Table", "Webhook Header"),
+        _f("webhook_data", "Table", "Webhook Data"),
+    ),
+    naming="prompt",
+)
+
+# One row per delivery attempt; written by the emulation only (read over /api/resource).
+WEBHOOK_REQUEST_LOG = DocType(
+    "Webhook Request Log",
+    (
+        _f("webhook", indexed=True),
+        _f("reference_doctype"),
+        _f("reference_document", indexed=True),
+        _f("headers", "Text"),
+        _f("data", "Text"),
+        _f("user"),
+        _f("url", "Text"),
+        _f("response", "Text"),
+        _f("error", "Text"),
+    ),
+    read_only=True,
+)
+
 DOCTYPES: dict[str, DocType] = {
     d.name: d
     for d in (
@@ -188,6 +241,10 @@ DOCTYPES: dict[str, DocType] = {
         SHIPMENT_PARCEL,
         SHIPMENT,
         STOCK_RESERVATION_ENTRY,
+        WEBHOOK_HEADER,
+        WEBHOOK_DATA,
+        WEBHOOK,
+        WEBHOOK_REQUEST_LOG,
     )
 }
 

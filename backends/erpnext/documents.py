@@ -66,6 +66,8 @@ class Documents:
         doc = blank_row(d)
         doc.update(cast_row(d, body))
         doc.update(docstatus=0, owner=ADMIN, creation=self.store.now())
+        if d.naming == "prompt":
+            doc["name"] = _prompted_name(d, body)
         doc = self._with_children(d, doc, body, {})
         with self.store.transaction():
             self._validate(d, doc)
@@ -73,6 +75,9 @@ class Documents:
             self._store(d, doc, new=True)
             if target == 1:
                 self._submit(d, doc)
+        # Frappe's insert: after_insert, then on_update (+ on_submit), then on_change
+        submitted = ("on_submit",) if target == 1 else ()
+        self.ctx.fire(d.name, doc["name"], "after_insert", "on_update", *submitted, "on_change")
         return self.get(doctype, doc["name"])
 
     def update(self, doctype: str, name: str, body: Row) -> Row:
@@ -100,6 +105,7 @@ class Documents:
                 self._store(d, doc, new=False)
             else:
                 self._cancel(d, old)
+        self.ctx.fire(d.name, name, *_save_events(before, target), "on_change")
         return self.get(doctype, name)
 
     def delete(self, doctype: str, name: str) -> None:
@@ -114,6 +120,8 @@ class Documents:
             self._check_not_linked(d, name)
             bins.on_trash(self.store, d.name, name)
             self.store.delete(doctype, name)
+        self.ctx.trashed[(d.name, name)] = doc  # webhooks render the document as it was
+        self.ctx.fire(d.name, name, "on_trash")
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -199,6 +207,20 @@ class Documents:
             )
             sql = f'SELECT {who} FROM {other.table} WHERE "{column}" = ? LIMIT 1'  # noqa: S608
             refuse_linked(self.ctx, sql, name, d.name)
+
+
+def _save_events(before: int, target: int) -> tuple[str, ...]:
+    """What Frappe's run_post_save_methods fires for a save (on_change follows each)."""
+    if before == 0:
+        return ("on_update", "on_submit") if target == 1 else ("on_update",)
+    return ("on_update_after_submit",) if target == 1 else ("on_cancel",)
+
+
+def _prompted_name(d: DocType, body: Row) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise FrappeError("ValidationError", f"{d.name}: Name not set via prompt (send `name`)")
+    return name.strip()
 
 
 def _docstatus(value: Any) -> int:

@@ -49,7 +49,8 @@ class Field:
 
 @dataclass(frozen=True)
 class DocType:
-    """A DocType: `naming` is "field:<f>", "series:<PREFIX-.YYYY.-.#####>", "hash" or "custom"."""
+    """A DocType: `naming` is "field:<f>", "series:<PREFIX-.YYYY.-.#####>", "hash", "custom"
+    (a rule of its own in backends.erpnext.naming) or "prompt" (the creator sends `name`)."""
 
     name: str
     fields: tuple[Field, ...]

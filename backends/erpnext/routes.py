@@ -28,6 +28,7 @@ from .documents import Documents
 from .errors import FrappeError, error_response, server_messages, status_error
 from .store import ErpStore
 from .values import loads
+from .webhooks import Webhooks
 
 logger = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -36,9 +37,18 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class Api:
     """The endpoints, bound to one store and one API key pair."""
 
-    def __init__(self, store: ErpStore, *, api_key: str, api_secret: str, company: str) -> None:
+    def __init__(
+        self,
+        store: ErpStore,
+        *,
+        api_key: str,
+        api_secret: str,
+        company: str,
+        webhooks: Webhooks | None = None,
+    ) -> None:
         self.store = store
         self.company = company
+        self.webhooks = webhooks
         self._credentials = f"{api_key}:{api_secret}"
 
     def routes(self) -> list[BaseRoute]:
@@ -93,6 +103,11 @@ class Api:
     def _documents(self) -> Documents:
         return Documents(self.store, company=self.company)
 
+    def _published(self, docs: Documents, since: str) -> None:
+        """After a write committed: its document events go to the webhooks (background)."""
+        if self.webhooks is not None:
+            self.webhooks.publish(docs.ctx.events, docs.ctx.trashed, since=since)
+
     async def list_docs(self, request: Request) -> Response:
         docs = self._documents()
         return _reply(docs.list(request.path_params["doctype"], request.query_params), docs)
@@ -104,16 +119,25 @@ class Api:
     async def create_doc(self, request: Request) -> Response:
         docs = self._documents()
         body = await _body(request)
-        return _reply(docs.create(request.path_params["doctype"], body), docs)
+        since = self.store.last_stamp()
+        created = docs.create(request.path_params["doctype"], body)
+        self._published(docs, since)
+        return _reply(created, docs)
 
     async def put_doc(self, request: Request) -> Response:
         docs = self._documents()
         body = await _body(request)
         doctype, name = request.path_params["doctype"], request.path_params["name"]
-        return _reply(docs.update(doctype, name, body), docs)
+        since = self.store.last_stamp()
+        updated = docs.update(doctype, name, body)
+        self._published(docs, since)
+        return _reply(updated, docs)
 
     async def delete_doc(self, request: Request) -> Response:
-        self._documents().delete(request.path_params["doctype"], request.path_params["name"])
+        docs = self._documents()
+        since = self.store.last_stamp()
+        docs.delete(request.path_params["doctype"], request.path_params["name"])
+        self._published(docs, since)
         return JSONResponse({"data": "ok"}, status_code=202)
 
     async def get_list(self, request: Request) -> Response:
@@ -133,14 +157,20 @@ class Api:
         if not isinstance(doc, dict):
             raise FrappeError("ValidationError", "doc must be a document object")
         doctype, name = _arg(doc, "doctype"), _arg(doc, "name")
-        submitted = self._documents().update(str(doctype), str(name), {**doc, "docstatus": 1})
+        docs = self._documents()
+        since = self.store.last_stamp()
+        submitted = docs.update(str(doctype), str(name), {**doc, "docstatus": 1})
+        self._published(docs, since)
         return JSONResponse({"message": submitted})
 
     async def cancel(self, request: Request) -> Response:
         """`frappe.client.cancel(doctype, name)`: answers `{}` like a method returning None."""
         body = await _body(request)
         doctype, name = str(_arg(body, "doctype")), str(_arg(body, "name"))
-        self._documents().update(doctype, name, {"docstatus": 2})
+        docs = self._documents()
+        since = self.store.last_stamp()
+        docs.update(doctype, name, {"docstatus": 2})
+        self._published(docs, since)
         return JSONResponse({})
 
     async def logged_user(self, request: Request) -> Response:

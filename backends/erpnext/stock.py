@@ -19,8 +19,9 @@ Hook = Callable[[Context, Row], None]
 
 
 def set_values(ctx: Context, doctype: str, name: str, **values: Any) -> None:
-    """Frappe's `db_set`: write columns directly and touch `modified`."""
+    """Frappe's `db_set`: write columns directly and touch `modified`; fires `on_change`."""
     values["modified"] = ctx.store.now()
+    ctx.fire(doctype, name, "on_change")
     cols = ", ".join(f'"{c}" = ?' for c in values)
     ctx.store.execute(f'UPDATE "tab{doctype}" SET {cols} WHERE name = ?', (*values.values(), name))  # noqa: S608
 

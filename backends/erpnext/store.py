@@ -71,6 +71,10 @@ class ErpStore:
         self._last = stamp
         return stamp
 
+    def last_stamp(self) -> str:
+        """The last stamp `now()` gave: everything written later has a greater `modified`."""
+        return self._last
+
     def today(self) -> str:
         return self._clock().strftime("%Y-%m-%d")
 

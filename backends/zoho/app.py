@@ -4,6 +4,10 @@ store = ZohoStore("zoho.sqlite3")
 emulator = ZohoEmulator(store, ZohoSettings(token_ttl_s=1))
 client = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator.app),
                            base_url="http://zoho.test")
+
+Writes notify the watch channels (`/crm/v8/actions/watch`, backends.zoho.watch) in the
+background through `emulator.outbox` (backends.notify: its knobs drop, delay, repeat and
+reorder callbacks); `notify_client` is the HTTP client the callbacks are POSTed with.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,8 +24,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from backends.controls import ControlMiddleware, Controls, RequestStats
+from backends.controls import ADMIN_PREFIX, ControlMiddleware, Controls, RequestStats
+from backends.notify import Outbox, admin_route
 from backends.zoho.auth import TokenIssuer
+from backends.zoho.callbacks import Callbacks
 from backends.zoho.clock import TenantClock
 from backends.zoho.envelopes import (
     ZohoError,
@@ -33,6 +40,7 @@ from backends.zoho.fields import MODULES, Module
 from backends.zoho.routes_read import Reader
 from backends.zoho.routes_write import Writer
 from backends.zoho.store import ZohoStore
+from backends.zoho.watch import Channels, WatchApi
 
 API = "/crm/v8"
 _ID = re.compile(r"^\d+$")
@@ -64,6 +72,7 @@ class ZohoEmulator:
         settings: ZohoSettings = ZohoSettings(),
         *,
         controls: Controls | None = None,
+        notify_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -80,6 +89,10 @@ class ZohoEmulator:
         )
         self.reader = Reader(store)
         self.writer = Writer(store)
+        self.channels = Channels(store.connection, store.clock)
+        self.watch = WatchApi(self.channels)
+        self.outbox = Outbox()
+        self.callbacks = Callbacks(self.channels, self.outbox, client=notify_client)
         self.app: ASGIApp = ControlMiddleware(
             self._starlette(),
             controls=self.controls,
@@ -87,15 +100,22 @@ class ZohoEmulator:
             classify=classify,
             error_response=fault_response,
             admin_enabled=settings.admin_enabled,
+            admin_routes=[admin_route(ADMIN_PREFIX + "/notifications", self.outbox)],
         )
 
     def expire_tokens(self) -> None:
         """Invalidate every access token issued so far (the next API call gets 401)."""
         self.tokens.expire_all()
 
+    async def aclose(self) -> None:
+        """Stop the callback worker and close the client it opened."""
+        await self.callbacks.aclose()
+
     def _starlette(self) -> Starlette:
+        watch_methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         routes = [
             Route("/oauth/v2/token", self.tokens.token_endpoint, methods=["POST"]),
+            Route(API + "/actions/watch", self._watch, methods=watch_methods),
             Route(API + "/{module}", self._collection, methods=["GET", "POST", "PUT", "DELETE"]),
             Route(API + "/{module}/search", self._search, methods=["GET"]),
             Route(API + "/{module}/upsert", self._upsert, methods=["POST"]),
@@ -112,22 +132,38 @@ class ZohoEmulator:
             raise ZohoError(400, "INVALID_MODULE", message, {"resource_path_index": 0})
         return module
 
+    async def _watch(self, request: Request) -> Response:
+        self.tokens.check(request.headers.get("Authorization"))
+        return await self.watch.handle(request)
+
+    def _published(self, response: Response) -> Response:
+        """Hands the request's saved records to the callbacks (sent in the background)."""
+        self.callbacks.publish(self.writer.take_changes())
+        return response
+
     async def _collection(self, request: Request) -> Response:
         module = self._guard(request)
         if request.method == "GET":
             return self.reader.list_records(request, module)
-        if request.method == "POST":
-            return await self.writer.insert(request, module)
-        if request.method == "PUT":
-            return await self.writer.update_many(request, module)
-        ids = [i.strip() for i in request.query_params.get("ids", "").split(",") if i.strip()]
-        return self.writer.delete(module, ids)
+        try:
+            if request.method == "POST":
+                return self._published(await self.writer.insert(request, module))
+            if request.method == "PUT":
+                return self._published(await self.writer.update_many(request, module))
+            ids = [i.strip() for i in request.query_params.get("ids", "").split(",") if i.strip()]
+            return self._published(self.writer.delete(module, ids))
+        finally:
+            self.writer.take_changes()  # a failed request leaves nothing for the next one
 
     async def _search(self, request: Request) -> Response:
         return self.reader.search(request, self._guard(request))
 
     async def _upsert(self, request: Request) -> Response:
-        return await self.writer.upsert(request, self._guard(request))
+        module = self._guard(request)
+        try:
+            return self._published(await self.writer.upsert(request, module))
+        finally:
+            self.writer.take_changes()
 
     async def _record(self, request: Request) -> Response:
         record_id = request.path_params["record_id"]
@@ -138,9 +174,12 @@ class ZohoEmulator:
         module = self._guard(request)
         if request.method == "GET":
             return self.reader.get(request, module, record_id)
-        if request.method == "PUT":
-            return await self.writer.update_one(request, module, record_id)
-        return self.writer.delete(module, [record_id])
+        try:
+            if request.method == "PUT":
+                return self._published(await self.writer.update_one(request, module, record_id))
+            return self._published(self.writer.delete(module, [record_id]))
+        finally:
+            self.writer.take_changes()
 
 
 def create_app(store: ZohoStore, settings: ZohoSettings = ZohoSettings()) -> ASGIApp:

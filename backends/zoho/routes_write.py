@@ -6,6 +6,7 @@ inserted, 200 when all succeeded otherwise, 207 when some failed, 400 when all f
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from backends.zoho.callbacks import RecordChange
 from backends.zoho.envelopes import invalid_data, limit_exceeded, required_param
 from backends.zoho.fields import Module
 from backends.zoho.lines import Subform, apply_totals
@@ -21,6 +23,7 @@ from backends.zoho.validation import FieldChecker, RecordError, lookup_value, mi
 
 MAX_RECORDS = 100
 _UNIQUE_COLUMNS = {"External_Ref": "external_ref"}
+_BOOKKEEPING = frozenset({"Modified_Time", "Modified_By"})  # not "affected fields" of an edit
 Doc = dict[str, Any]
 Result = dict[str, Any]
 
@@ -32,6 +35,13 @@ class Writer:
         self.store = store
         self.checker = FieldChecker(store)
         self.subform = Subform(self.checker)
+        self.changes: list[RecordChange] = []  # what the writes saved, for the callbacks
+
+    def take_changes(self) -> list[RecordChange]:
+        """The records written since the last call (a request's writes: handlers do not
+        await between writing and taking)."""
+        changes, self.changes = self.changes, []
+        return changes
 
     async def insert(self, request: Request, module: Module) -> Response:
         records, _ = await _records(request)
@@ -67,6 +77,7 @@ class Writer:
             raise limit_exceeded("ids", MAX_RECORDS)
         found = self.store.get(module.api_name, ids)
         self.store.delete(module.api_name, [i for i in ids if i in found])
+        self.changes += [RecordChange(module.api_name, i, "delete") for i in ids if i in found]
         results = [
             {
                 "code": "SUCCESS",
@@ -93,6 +104,7 @@ class Writer:
             doc["SO_Number"] = self.store.next_so_number()
             doc.setdefault("Status", "Created")
         self._finish(module, doc, raw, path, created=True)
+        self.changes.append(RecordChange(module.api_name, doc["id"], "insert"))
         return _success(doc, "record added")
 
     def _update_id(self, module: Module, record_id: Any, raw: Any, path: str) -> Result:
@@ -110,8 +122,13 @@ class Writer:
         return _success(existing, "record updated")
 
     def _update(self, module: Module, doc: Doc, raw: Any, path: str) -> None:
+        before = copy.deepcopy(doc)
         doc.update(self.checker.fields(module, raw, path))
         self._finish(module, doc, raw, path, created=False)
+        changed = {
+            k: v for k, v in doc.items() if k not in _BOOKKEEPING and before.get(k, None) != v
+        }
+        self.changes.append(RecordChange(module.api_name, doc["id"], "update", changed))
 
     def _upsert(self, module: Module, checks: list[str], raw: Any, path: str) -> Result:
         fields = self.checker.fields(module, raw, path)

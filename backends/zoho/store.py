@@ -52,6 +52,11 @@ class ZohoStore:
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection, for the emulation's own tables (watch channels)."""
+        return self._db
+
     def new_id(self) -> str:
         self._last_id += 1
         return str(self._last_id)

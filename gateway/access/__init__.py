@@ -1,17 +1,19 @@
 """Access decisions: one mechanism reading the policy, applied to a whole operation.
 
 `Decider` answers "may this principal read `Type.field`?" (allow, mask or deny with the
-scopes that would allow it). `analyse` walks an operation — fragments, inline fragments and
-aliases included — before anything runs and lists every denied response path.
-`row_filters` turns the policy's row rules and the caller's claims into backend filters.
+scopes that would allow it). `analyse_operation` walks an operation — fragments, inline
+fragments and aliases included — before anything runs: every denied response path and every
+`(type, field)` it reaches. `row_filters` turns the policy's row rules and the caller's
+claims into backend filters. `gateway.access.analysis.analyse_request` puts these together
+into the request's one `schema.analysis.RequestAnalysis`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -28,15 +30,9 @@ from graphql import (
     get_named_type,
 )
 
-from gateway.access.policy import (
-    AUTHENTICATED,
-    NEVER,
-    ROOT_TYPES,
-    Policy,
-    Requirement,
-    root_aliases,
-)
+from gateway.access.policy import ROOT_TYPES, Policy, root_aliases
 from resolvers.errors import CrossdockError
+from schema.analysis import ALLOW, AUTHENTICATED, NEVER, Denial, FieldDecision, Requirement
 from schema.principal import Principal
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
@@ -54,27 +50,6 @@ class Forbidden(CrossdockError):
             requiredScopes=required.as_lists(),
         )
         self.required = required
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDecision:
-    """The verdict on one `Type.field` for one principal."""
-
-    verdict: Literal["allow", "mask", "deny"]
-    required: Requirement = AUTHENTICATED
-    mask: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Denial:
-    """A denied field at its response path (aliases, no list indices)."""
-
-    path: tuple[str, ...]
-    coordinate: str
-    required: Requirement
-
-
-ALLOW = FieldDecision("allow")
 
 
 class Decider:
@@ -150,6 +125,7 @@ class _Walker:
         self.fragments = fragments
         self.denials: dict[tuple[str, ...], Denial] = {}
         self.reached: set[tuple[GraphQLObjectType, str]] = set()
+        self.paths: dict[tuple[str, ...], set[str]] = {}  # response path → coordinates there
         self._active: set[str] = set()
 
     def walk(
@@ -204,6 +180,7 @@ class _Walker:
         children: list[GraphQLObjectType] = []
         for parent in parents:
             self.reached.add((parent, node.name.value))
+            self.paths.setdefault(here, set()).add(f"{parent.name}.{node.name.value}")
             verdict = self.decider.decide(parent, node.name.value)
             if verdict.verdict == "deny":
                 coordinate = f"{parent.name}.{node.name.value}"
@@ -229,8 +206,9 @@ class _Walker:
 
 
 @dataclass(frozen=True, slots=True)
-class Analysis:
-    """What an operation asks for: its denied paths, and every `(parent type, field)` it reaches.
+class Walk:
+    """What an operation asks for: its denied paths, and every `(parent type, field)` it reaches
+    (`gateway.access.analysis.analyse_request` turns it into the request's analysis).
 
     `complete` is False when the operation could not be walked (unknown operation name, no
     root type): callers must then treat every field as needing attention.
@@ -239,15 +217,18 @@ class Analysis:
     denials: tuple[Denial, ...]
     reached: frozenset[tuple[GraphQLObjectType, str]]
     complete: bool = True
+    # the `Type.field` coordinates reached at each response path (several under an abstract
+    # type); a denied field's children are not reached: they never run
+    paths: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
 
 
-INCOMPLETE = Analysis(denials=(), reached=frozenset(), complete=False)
+INCOMPLETE = Walk(denials=(), reached=frozenset(), complete=False)
 
 
 def analyse_operation(
     document: DocumentNode, decider: Decider, operation_name: str | None = None
-) -> Analysis:
-    """Walk the operation once, before anything executes (see `Analysis`)."""
+) -> Walk:
+    """Walk the operation once, before anything executes (see `Walk`)."""
     op = _operation(document, operation_name)
     if op is None:
         return INCOMPLETE
@@ -259,7 +240,8 @@ def analyse_operation(
     }
     walker = _Walker(decider, fragments)
     walker.walk(op.selection_set, [root], ())
-    return Analysis(tuple(walker.denials.values()), frozenset(walker.reached))
+    paths = {path: frozenset(coordinates) for path, coordinates in walker.paths.items()}
+    return Walk(tuple(walker.denials.values()), frozenset(walker.reached), paths=paths)
 
 
 def analyse(

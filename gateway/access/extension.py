@@ -1,13 +1,15 @@
 """The strawberry extension that enforces the access policy on every operation.
 
 In "hide" mode (the default) an authenticated caller's document is validated against the
-schema it may see (`gateway.access.visibility`): a denied field or type is refused exactly like one
-that does not exist. Before execution it analyses the whole operation (`gateway.access.analyse`):
-in "reject" mode any denied field refuses the operation (errors coded OPERATION_FORBIDDEN, one
-per denied path: the app answers 403, see `is_operation_forbidden`); in "null" mode (and for
-anonymous callers in "hide" mode) a denied field resolves to null with a FORBIDDEN error at
-its path, naming the scopes that would allow it, without calling its resolver. Allowed values
-then pass through masks, the row-rule re-check and the audit of sensitive fields.
+schema it may see (`gateway.access.visibility`): a denied field or type is refused exactly
+like one that does not exist. Before execution it has the request's one analysis
+(`gateway.access.analysis.analyse_request`, a frozen `schema.analysis.RequestAnalysis` given
+to the context): in "reject" mode any denied field refuses the operation (errors coded
+OPERATION_FORBIDDEN, one per denied path: the app answers 403, see `is_operation_forbidden`);
+in "null" mode (and for anonymous callers in "hide" mode) a denied field resolves to null
+with a FORBIDDEN error at its path, naming the scopes that would allow it, without calling
+its resolver. Allowed values then pass through masks, the row-rule re-check and the audit of
+sensitive fields, each read from the analysis (nothing is decided again during execution).
 Introspection is answered from the caller's visible schema, and validation suggestions are
 scrubbed.
 
@@ -20,8 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
@@ -35,36 +36,18 @@ from graphql import (
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
-from gateway.access import (
-    INTROSPECTION_ROOTS,
-    Decider,
-    Denial,
-    FieldDecision,
-    Forbidden,
-    analyse_operation,
-    row_visible,
-)
+from gateway.access import Forbidden, row_visible
+from gateway.access.analysis import analyse_request
 from gateway.access.audit import AuditLog
 from gateway.access.policy import MASKS, Policy
 from gateway.access.visibility import scrub_errors, validated_against, visible_schema
-from schema.context import Access, RowFilters
+from schema.analysis import DENY, Denial, FieldDecision, RequestAnalysis
+from schema.context import GatewayContext
 from schema.principal import Principal
 
 OPERATION_FORBIDDEN = "OPERATION_FORBIDDEN"
 Mode = Literal["hide", "null", "reject"]
 Info = GraphQLResolveInfo[Any]
-
-
-@runtime_checkable
-class AccessContext(Protocol):
-    """What the extension reads and writes on a request's context (`schema.context.
-    GatewayContext` has it): the caller, the request's `Access` (row filters set when the
-    context was built; the operation's part set here, once, before execution), and the
-    coordinates resolvers report as disclosed (audited with the rest)."""
-
-    principal: Principal
-    access: Access
-    disclosed: set[str]
 
 
 def is_operation_forbidden(errors: Any) -> bool:
@@ -86,13 +69,6 @@ def _refusal(denial: Denial) -> GraphQLError:
     )
 
 
-def _set_status(context: AccessContext, status: int) -> None:
-    """Strawberry's sub-response (context.response) carries the HTTP status of the answer."""
-    response = getattr(context, "response", None)  # absent outside HTTP (tests, exports)
-    if isinstance(response, Response):
-        response.status_code = status
-
-
 def _then(value: Any, after: Callable[[Any], Any]) -> Any:
     if inspect.isawaitable(value):
 
@@ -104,12 +80,17 @@ def _then(value: Any, after: Callable[[Any], Any]) -> Any:
 
 
 class AccessControl(SchemaExtension):
-    """Applies one policy to each operation; build a configured subclass with `access_extension`."""
+    """Applies one policy to each operation; build a configured subclass with `access_extension`.
+
+    `on_execute` gets the request's `RequestAnalysis` (`analyse_request`, or the one the
+    context already has for this very document: an export's pages) and every later step
+    reads it: the field hook, the re-check of rows, masks and the audit.
+    """
 
     policy: ClassVar[Policy]
     mode: ClassVar[Mode] = "hide"
     audit: ClassVar[AuditLog | None] = None
-    _access: Access = Access()  # the request's, once the operation is analysed
+    _analysis: RequestAnalysis | None = None  # the operation's, once on_execute has it
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -124,61 +105,59 @@ class AccessControl(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         context = self._context()
-        self._principal = context.principal
-        self._decider = Decider(self.policy, self._principal, self._schema())
-        self._filters: RowFilters = context.access.row_filters  # the caller's, computed once
+        analysis = self._analysis = self._analysis_of(context)
         self._returned: set[str] = set()
-        if ctx.graphql_document is not None:
-            analysis = analyse_operation(ctx.graphql_document, self._decider, ctx.operation_name)
-            denials = analysis.denials
-            context.access = replace(
-                context.access,
-                denied=frozenset(d.coordinate for d in denials),
-                attention=frozenset(
-                    f"{parent.name}.{name}"
-                    for parent, name in analysis.reached
-                    if self._attention(parent, name)
-                ),
-                complete=analysis.complete,
-            )
-            if denials and self.mode == "reject":
-                ctx.result = GraphQLExecutionResult(None, [_refusal(d) for d in denials])
-                _set_status(context, 403)
-        self._access = context.access
+        if analysis.denials and self.mode == "reject":
+            ctx.result = GraphQLExecutionResult(None, [_refusal(d) for d in analysis.denials])
+            if isinstance(context.response, Response):  # the HTTP status of the answer
+                context.response.status_code = 403
         yield
-        self._write_audit(context)
+        self._write_audit(context, analysis)
+
+    def _analysis_of(self, context: GatewayContext) -> RequestAnalysis:
+        """The context's analysis when it was made for this document, else a new one (given
+        to the context, once: the loaders and `schema.selection` read it there)."""
+        ctx = self.execution_context
+        found = context.analysis
+        if found is not None and self._serves(found, context):
+            return found
+        if ctx.graphql_document is None:  # nothing to walk: every field is denied
+            made = RequestAnalysis(principal=context.principal, complete=False)
+        else:
+            made = analyse_request(
+                self.policy,
+                context.principal,
+                self._schema(),
+                ctx.graphql_document,
+                query=ctx.query,
+                operation_name=ctx.operation_name,
+            )
+        context.analysed(made)
+        return made
+
+    def _serves(self, analysis: RequestAnalysis, context: GatewayContext) -> bool:
+        """Whether `analysis` was made for this caller and this very document."""
+        ctx = self.execution_context
+        same_caller = analysis.principal == context.principal
+        return same_caller and analysis.made_for(ctx.query, ctx.operation_name)
 
     def needs_field_hook(self) -> bool:
         """Asked by the schema once execution starts: False skips `resolve` for every field."""
-        return not (self._access.complete and not self._access.attention)
+        return self._analysis is None or not self._analysis.plain
 
     def needs_field_hook_at(self, parent: GraphQLObjectType, field_name: str) -> bool:
         """Asked by the batched executor per field, when `needs_field_hook` said yes: `resolve`
         only passes through fields that need no attention, so those may skip it."""
-        access = self._access
-        return not access.complete or f"{parent.name}.{field_name}" in access.attention
+        return self._analysis is None or self._analysis.needs_hook(parent.name, field_name)
 
-    def _context(self) -> AccessContext:
+    def _context(self) -> GatewayContext:
         context = self.execution_context.context
-        if not isinstance(context, AccessContext):
+        if not isinstance(context, GatewayContext):
             raise TypeError(
-                "the access extension needs a context with principal, access and disclosed "
-                f"(schema.context.GatewayContext), not {type(context).__name__}"
+                "the access extension needs the gateway's context (schema.context."
+                f"GatewayContext), not {type(context).__name__}"
             )
         return context
-
-    def _attention(self, parent: GraphQLObjectType, field_name: str) -> bool:
-        """Whether `parent.field` needs the hook: denied, masked, row-filtered, audited, meta."""
-        if field_name in INTROSPECTION_ROOTS or field_name.startswith("__"):
-            return field_name != "__typename"
-        if self._decider.decide(parent, field_name).verdict != "allow":
-            return True
-        gql_field = parent.fields.get(field_name)
-        if gql_field is None:
-            return True
-        target = get_named_type(gql_field.type).name
-        coordinate = f"{parent.name}.{field_name}"
-        return target in self._filters or coordinate in self.policy.audit_fields
 
     def resolve(
         self,
@@ -188,48 +167,52 @@ class AccessControl(SchemaExtension):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if not self.needs_field_hook():  # decided for the whole operation before execution
+        analysis = self._analysis
+        if analysis is None:  # no analysis, no field: on_execute did not run
+            raise Forbidden(f"{info.parent_type.name}.{info.field_name}", DENY.required)
+        if analysis.plain:  # decided for the whole operation before execution
             return _next(root, info, *args, **kwargs)
-        verdict = self._decider.decide(info.parent_type, info.field_name)
+        verdict = analysis.decision(info.parent_type.name, info.field_name)
         coordinate = f"{info.parent_type.name}.{info.field_name}"
         if verdict.verdict == "deny":
             raise Forbidden(coordinate, verdict.required)
         if info.field_name == "__schema":
-            return self._visible()
+            return self._visible_to(analysis.principal)
         if info.field_name == "__type":
-            return self._visible().get_type(str(kwargs.get("name", "")))
+            return self._visible_to(analysis.principal).get_type(str(kwargs.get("name", "")))
         value = _next(root, info, *args, **kwargs)
-        if self._needs_after(verdict, info, coordinate):
-            return _then(value, lambda v: self._after(v, verdict, info, coordinate))
+        if self._needs_after(analysis, verdict, info, coordinate):
+            return _then(value, lambda v: self._after(analysis, v, verdict, info, coordinate))
         return value
 
     def _schema(self) -> GraphQLSchema:
         return self.execution_context.schema._schema
 
-    def _visible(self) -> GraphQLSchema:
-        return self._visible_to(self._principal)
-
     def _visible_to(self, p: Principal) -> GraphQLSchema:
         return visible_schema(self._schema(), self.policy, p.scopes, roles=p.roles)
 
-    def _needs_after(self, verdict: FieldDecision, info: Info, coord: str) -> bool:
+    @staticmethod
+    def _needs_after(
+        analysis: RequestAnalysis, verdict: FieldDecision, info: Info, coord: str
+    ) -> bool:
         target = get_named_type(info.return_type).name
         return (
-            verdict.verdict == "mask"
-            or target in self._filters
-            or coord in self.policy.audit_fields
+            verdict.verdict == "mask" or target in analysis.row_filters or coord in analysis.audited
         )
 
-    def _after(self, value: Any, verdict: FieldDecision, info: Info, coord: str) -> Any:
+    def _after(
+        self, analysis: RequestAnalysis, value: Any, verdict: FieldDecision, info: Info, coord: str
+    ) -> Any:
         if value is None:
             return None
         if verdict.mask is not None:
             mask = MASKS[verdict.mask]
             return [mask(v) for v in value] if isinstance(value, list) else mask(value)
         target = get_named_type(info.return_type).name
-        if target in self._filters:
-            value = self._rows(value, self._filters[target])
-        if coord in self.policy.audit_fields and value not in (None, []):
+        filters = analysis.row_filters.get(target)
+        if filters is not None:
+            value = self._rows(value, filters)
+        if coord in analysis.audited and value not in (None, []):
             self._returned.add(coord)
         return value
 
@@ -240,14 +223,14 @@ class AccessControl(SchemaExtension):
             return [v for v in value if v is None or row_visible(filters, v)]
         return value if row_visible(filters, value) else None
 
-    def _write_audit(self, context: AccessContext) -> None:
+    def _write_audit(self, context: GatewayContext, analysis: RequestAnalysis) -> None:
         ctx = self.execution_context
         fields = self._returned | context.disclosed
         if self.audit is None or not fields:
             return
         document = ctx.query or (print_ast(ctx.graphql_document) if ctx.graphql_document else "")
         self.audit.record(
-            principal=self._principal,
+            principal=analysis.principal,
             operation_name=ctx.operation_name,
             document=document,
             fields=fields,

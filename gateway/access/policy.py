@@ -23,6 +23,7 @@ from graphql import GraphQLSchema
 
 from gateway.toml_files import read_toml
 from resolvers.errors import CrossdockError
+from schema.analysis import AUTHENTICATED, NEVER, Requirement
 
 ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
@@ -31,37 +32,6 @@ class PolicyError(CrossdockError):
     """The policy file is malformed or does not fit the schema; the message names the fix."""
 
     code = "POLICY_ERROR"
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """Alternatives of all-of scope sets: satisfied when any one set is wholly held.
-
-    `Requirement(())` (no alternative) is never satisfied: default deny.
-    `Requirement((frozenset(),))` (one empty set) is satisfied by any valid token.
-    """
-
-    alternatives: tuple[frozenset[str], ...]
-
-    def satisfied_by(self, scopes: Iterable[str]) -> bool:
-        held = frozenset(scopes)
-        return any(alt <= held for alt in self.alternatives)
-
-    def both(self, other: Requirement) -> Requirement:
-        """The conjunction, kept minimal (no alternative that contains another)."""
-        combos = {a | b for a in self.alternatives for b in other.alternatives}
-        minimal = [c for c in combos if not any(o < c for o in combos)]
-        return Requirement(tuple(sorted(minimal, key=lambda s: (len(s), sorted(s)))))
-
-    def as_lists(self) -> list[list[str]]:
-        return [sorted(alt) for alt in self.alternatives]
-
-    def scopes(self) -> frozenset[str]:
-        return frozenset().union(*self.alternatives)
-
-
-NEVER = Requirement(())
-AUTHENTICATED = Requirement((frozenset(),))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,17 @@ def _add_mine(sub: Subparsers) -> None:
 COMMANDS.append(_add_mine)
 
     crossdock serve --config crossdock.toml     (HTTPS with [server] tls_cert_file/tls_key_file)
+    crossdock serve --workers 4                 (or WEB_CONCURRENCY=4; needs [state], see
+                                                 gateway.workers and docs/scale-out.md)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
     crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
     crossdock sdl [--federation] [--config FILE]
     crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info]
                         [--fix C [--apply]] [--config FILE]
+    crossdock sync status|retry|replay [...] [--config FILE | --inbox PATH]
+    crossdock sync register [--config FILE] [--force]
+    crossdock migrate --config crossdock.toml   (the shared state's PostgreSQL migrations)
 
 Mistakes are one line on stderr and exit status 2, never a traceback: a configuration error
 names the key and the fix, a port in use names the variable that moves it.
@@ -30,8 +35,10 @@ from typing import Any
 from backends.serve import PortInUse
 from gateway.access.policy import Policy
 from gateway.auth.tokens import mint, parse_ttl
+from gateway.cli.migrate import add_migrate
 from gateway.cli.reconcile import add_reconcile
 from gateway.cli.sdl import add_sdl
+from gateway.cli.sync import add_sync
 from gateway.server import uvicorn_options
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.settings.access import parse_auth
@@ -74,20 +81,50 @@ def prepare_directories(settings: Settings) -> list[Path]:
     return created
 
 
+def worker_count(given: int | None, env: Mapping[str, str]) -> int:
+    """--workers, else WEB_CONCURRENCY (as platforms set it), else 1."""
+    if given is not None:
+        count, where = given, "--workers"
+    else:
+        raw = env.get("WEB_CONCURRENCY", "").strip() or "1"
+        where = "WEB_CONCURRENCY"
+        try:
+            count = int(raw)
+        except ValueError:
+            raise SettingsError(f"WEB_CONCURRENCY must be a whole number, got {raw!r}") from None
+    if count < 1:
+        raise SettingsError(f"{where} must be at least 1, got {count}")
+    return count
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.runtime import freeze_startup, tune_gc
+    from gateway.settings.state import workers_refused
+    from gateway.workers import WorkerSpec, supervise
 
     tune_gc()
     settings = load_settings(args.config, os.environ)
+    workers = worker_count(args.workers, os.environ)
+    if workers > 1 and not settings.state.shared:
+        raise workers_refused(workers)
     for folder in prepare_directories(settings):
         print(f"crossdock: created {folder}/ (named by the configuration)", file=sys.stderr)
     options = uvicorn_options(settings, host=args.host, port=args.port)
+    if workers > 1:
+        spec = WorkerSpec(args.config, args.host, args.port, graceful_s=args.graceful_timeout)
+        return supervise(spec, workers)
     backends = build_backends(settings)
     app = assemble(settings, crm=backends.crm, scm=backends.scm, on_shutdown=[backends.aclose])
     freeze_startup()
-    uvicorn.run(app, log_level="info", **options)
+    uvicorn.run(
+        app,
+        log_level="info",
+        workers=1,  # uvicorn would read WEB_CONCURRENCY (and refuse an app object with >1)
+        timeout_graceful_shutdown=int(args.graceful_timeout),
+        **options,
+    )
     return 0
 
 
@@ -96,6 +133,18 @@ def _add_serve(sub: Subparsers) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML settings file (crossdock.example.toml)")
     p.add_argument("--host", help="override [server] host")
     p.add_argument("--port", type=int, help="override [server] port")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: WEB_CONCURRENCY, else 1); more than one needs [state]",
+    )
+    p.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="on SIGTERM, finish requests under way for up to S seconds (default 30)",
+    )
     p.set_defaults(run=_run_serve)
 
 
@@ -258,6 +307,8 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     _add_demo,
     add_sdl,
     add_reconcile,
+    add_sync,
+    add_migrate,
 ]
 
 

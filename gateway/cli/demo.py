@@ -16,9 +16,11 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shlex
 import signal
-from collections.abc import AsyncIterator, Mapping
+import socket
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +31,7 @@ from gateway.auth.tokens import mint
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
+from gateway.settings.server import ServerSettings
 from gateway.wiring import assemble, build_backends
 from resolvers.saga.sealing import KEY_ENV, Sealer
 
@@ -56,8 +59,20 @@ def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]) -> Settings:
+def demo_settings(
+    emulations: Emulations,
+    data_dir: Path,
+    env: Mapping[str, str],
+    *,
+    gateway_url: str | None = None,
+) -> Settings:
     """Development settings pointing at the running emulations, state kept in `data_dir`.
+
+    With `gateway_url` (where the gateway will listen), `[inbound]` and `[sync]` are on: the
+    emulations notify the gateway (registered at its startup, with a token and a webhook
+    secret made for this run unless CROSSDOCK_INBOUND_* set them), the catch-up poll runs
+    every 30 s, and the sync rules carry each change to the other system (inbox in
+    `data_dir/sync.sqlite`).
 
     The only settings that may verify tokens with the published demo secret (when
     CROSSDOCK_JWT_SECRET is not set): `crossdock serve` refuses it."""
@@ -76,6 +91,16 @@ def demo_settings(emulations: Emulations, data_dir: Path, env: Mapping[str, str]
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
         "reconcile": {"store_path": str(data_dir / "reconcile.sqlite"), "every": "1h"},
     }
+    if gateway_url is not None:
+        document["inbound"] = {
+            "enabled": True,
+            "public_url": gateway_url,
+            "zoho_token": secrets.token_urlsafe(24),
+            "erpnext_secret": secrets.token_urlsafe(32),
+            "poll_interval_s": 30,
+            "watermarks_path": str(data_dir / "watermarks.sqlite"),
+        }
+        document["sync"] = {"enabled": True, "inbox_path": str(data_dir / "sync.sqlite")}
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
     return parse_settings(document, environ, demo=True)
@@ -110,7 +135,7 @@ def curl(url: str, token_var: str, query: str, variables: Mapping[str, Any] | No
     )
 
 
-def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str:
+def banner(url: str, tokens: Mapping[str, str], order_number: str | None, sync_inbox: str) -> str:
     """What the demo prints: where to go, how to authenticate, what to run."""
     lines = [
         f"Crossdock gateway   {url}  (open it in a browser for GraphiQL;",
@@ -128,6 +153,11 @@ def banner(url: str, tokens: Mapping[str, str], order_number: str | None) -> str
         "  " + curl(url, "ADMIN_TOKEN", ORDER_LIST),
         "Stock by warehouse (as logistics):",
         "  " + curl(url, "LOGISTICS_TOKEN", STOCK_BY_WAREHOUSE),
+        "",
+        "Changes made through either emulation's own API notify the gateway (POST /hooks/zoho,",
+        "/hooks/erpnext; registered at startup); the sync rules carry them to the other system",
+        "and they reach subscriptions, e.g. orderChanged. See what waits or failed with:",
+        f"  crossdock sync status --inbox {sync_inbox}",
         "",
         "Ctrl-C stops the gateway and both emulations.",
     ]
@@ -153,8 +183,10 @@ async def demo_running(
     env: Mapping[str, str] | None = None,
     port: int | None = None,
     emulation_ports: tuple[int | None, int | None] = (None, None),
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> AsyncIterator[Demo]:
-    """Emulations (seeded once) and the gateway on loopback until the block exits."""
+    """Emulations (seeded once) and the gateway on loopback until the block exits. `adjust`
+    changes the demo's settings before the gateway is built (a bench polling only, say)."""
     environ = dict(os.environ if env is None else env)
     async with emulations_running(
         data_dir=data_dir,
@@ -163,25 +195,44 @@ async def demo_running(
         zoho_port=emulation_ports[0],
         erp_port=emulation_ports[1],
     ) as emulations:
-        settings = demo_settings(emulations, data_dir, environ)
+        server = demo_settings(emulations, data_dir, environ).server
+        host = server.host
+        bound = port if port is not None else server.port
+        try:
+            ensure_free(host, bound)
+        except PortInUse as exc:
+            raise exc.named("CROSSDOCK_PORT") from None
+        bound = bound or free_port(host)  # the emulations must know it before it listens
+        gateway_url = f"{server_scheme(server)}://{host}:{bound}"
+        settings = demo_settings(emulations, data_dir, environ, gateway_url=gateway_url)
+        if adjust is not None:
+            settings = adjust(settings)
         backends = build_backends(settings)
         try:
             app = assemble(settings, crm=backends.crm, scm=backends.scm)
             first = await backends.crm.list_orders(first=1, after=None)
             number = first.items[0].number if first.items else None
-            host = settings.server.host
-            bound = port if port is not None else settings.server.port
-            try:
-                ensure_free(host, bound)
-            except PortInUse as exc:
-                raise exc.named("CROSSDOCK_PORT") from None
             options = protocol_options(settings.server)
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
                 tokens = role_tokens(settings)
-                yield Demo(url, emulations, settings, tokens, banner(url, tokens, number))
+                text = banner(url, tokens, number, settings.sync.inbox_path)
+                yield Demo(url, emulations, settings, tokens, text)
         finally:
             await backends.aclose()
+
+
+def free_port(host: str) -> int:
+    """A port the OS says is free now (for a gateway asked to listen on port 0)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def server_scheme(server: ServerSettings) -> str:
+    return "https" if server.tls_cert_file else "http"
 
 
 def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:

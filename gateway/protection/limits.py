@@ -48,6 +48,7 @@ from strawberry.schema.schema import validate_document
 
 from gateway.protection.argument_ranges import argument_errors
 from gateway.protection.cost import COST_CEILING, OperationMetrics, measure_document
+from schema.context import GatewayContext
 
 INPUT_NESTING_ALLOWANCE = 16  # brackets beyond selection depth: arguments, input objects, lists
 _SCAN = re.compile(
@@ -190,11 +191,9 @@ def limit_rule(limits: Limits) -> type[ValidationRule]:
     return OperationLimitsRule
 
 
-def roles_from_context(context: Any) -> Iterable[str]:
-    """Roles of `context.principal` (GatewayContext), or none."""
-    principal = getattr(context, "principal", None)
-    roles = getattr(principal, "roles", None)
-    return roles if isinstance(roles, frozenset | set | list | tuple) else ()
+def roles_from_context(context: object) -> Iterable[str]:
+    """The caller's roles (a GatewayContext's principal); none for any other context."""
+    return context.principal.roles if isinstance(context, GatewayContext) else ()
 
 
 def measured_schema(ctx: Any) -> GraphQLSchema:

@@ -118,6 +118,11 @@ class RateLimiter:
             keys.append(f"partner:{principal.partner_id}")
         return self.check_keys(keys, self.rate_for(principal.roles))
 
+    async def take(self, principal: Principal, *, fallback_key: str) -> RateDecision:
+        """What the app awaits per request: `check_principal` here; a round trip to Redis in
+        the shared limiter (gateway.protection.shared_ratelimit)."""
+        return self.check_principal(principal, fallback_key=fallback_key)
+
     def check_keys(self, keys: Iterable[str], rate: Rate) -> RateDecision:
         """Take one token from each bucket in `keys` if all have one."""
         now = self._clock()
@@ -201,6 +206,14 @@ class FailedAuthLimiter:
     def failed(self, address: str) -> None:
         """An authentication from `address` failed: take a token (none left: nothing to take)."""
         self._buckets.check_keys([address], self.rate)
+
+    async def admit(self, address: str) -> RateDecision:
+        """What the app awaits before verifying credentials (`check`, or Redis when shared)."""
+        return self.check(address)
+
+    async def record_failure(self, address: str) -> None:
+        """What the app awaits after a failed authentication (`failed`, or Redis)."""
+        self.failed(address)
 
     def __len__(self) -> int:
         return len(self._buckets)

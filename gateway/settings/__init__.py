@@ -13,8 +13,11 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
                resolvers.erpnext.ERPNextOptions), see gateway.settings.backends
     [limits] [rate_limits] [trusted_documents]   see gateway.settings.hardening
     [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
+    [inbound]  changes in from both systems (notifications, catch-up poll), gateway.settings.inbound
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
-    [reconcile]   see gateway.settings.reconcile
+    [reconcile]       see gateway.settings.reconcile (rules, schedule, repairs)
+    [sync]            see gateway.settings.sync (inbox, processor, sync rules)
+    [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from gateway.settings.hardening import (
     parse_rate_limits,
     parse_trusted_documents,
 )
+from gateway.settings.inbound import InboundSettings, parse_inbound
 from gateway.settings.metrics import MetricsSettings, parse_metrics
 from gateway.settings.reconcile import parse_reconcile
 from gateway.settings.saga import missing_key_error, parse_saga
@@ -49,7 +53,9 @@ from gateway.settings.section import SettingsError as SettingsError
 from gateway.settings.server import GRAPHIQL_CHOICES as GRAPHIQL_CHOICES
 from gateway.settings.server import GraphiQL as GraphiQL
 from gateway.settings.server import ServerSettings, parse_server
+from gateway.settings.state import StateSettings, parse_state
 from gateway.settings.subscriptions import SubscriptionSettings, parse_subscriptions
+from gateway.settings.sync import SyncSettings, parse_sync
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
 from resolvers.reconcile.settings import ReconcileSettings
@@ -91,7 +97,10 @@ class Settings:
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    state: StateSettings = field(default_factory=StateSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -131,7 +140,10 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "views": parse_views,
     "subscriptions": parse_subscriptions,
     "reconcile": parse_reconcile,
+    "sync": parse_sync,
+    "inbound": parse_inbound,
     "metrics": parse_metrics,
+    "state": parse_state,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 

@@ -34,11 +34,11 @@ from gateway.views.flatten import Flattener, Row
 from gateway.views.plan import ViewPlan
 from gateway.views.validate import INCREMENTAL_VARIABLE
 from resolvers.errors import CrossdockError
-from schema.context import Access, ExportContext, GatewayContext
+from schema.context import ExportContext, GatewayContext
 from schema.scalars import serialize_datetime
 
 # The context of the next page: a fresh_context copy of the export request's.
-ContextFactory = Callable[[], Awaitable[Any]]
+ContextFactory = Callable[[], Awaitable[ExportContext]]
 
 # Rows between full garbage collections (a few % of an export's time): counted in rows, not
 # pages, so that the garbage between two collections is the same whatever the page size.
@@ -76,35 +76,28 @@ class ExportFailed(CrossdockError):
         return _STATUS.get(self.code, 500)
 
 
-# What a page's context takes over from the export request's: who asks and with what.
-# Everything else (loaders, memo, per-operation access state) starts empty on every page.
-_CARRIED = (
-    "crm",
-    "scm",
-    "principal",
-    "max_first",
-    "default_first",
-    "request_id",
-    "order_process",
-    "cursor_key",
-    "backend_details",
-    "request",
-    "response",
-)
-
-
 def fresh_context(context: GatewayContext) -> ExportContext:
     """The request's context for one more page: same caller, new loaders and memo.
 
-    Authentication, rate limiting and row rules happened once, for the export request; the
+    Authentication, rate limiting and the access analysis happened once, for the export
+    request (the analysis is the view plan's, made for the document every page runs); the
     caches of orders and shipments start empty so that a page's objects die with the page,
     while reference data (customers, products, stock, warehouses) is shared with the first
     page's loaders (`Loaders.share_dimensions`): read once per export, not once per page.
     """
-    carried = {name: getattr(context, name) for name in _CARRIED}
-    return ExportContext(
-        **carried,
-        access=Access(row_filters=context.access.row_filters),  # the operation's part: anew
+    return ExportContext(  # the caller and its settings; loaders, memo, disclosures anew
+        crm=context.crm,
+        scm=context.scm,
+        principal=context.principal,
+        max_first=context.max_first,
+        default_first=context.default_first,
+        request_id=context.request_id,
+        order_process=context.order_process,
+        cursor_key=context.cursor_key,
+        backend_details=context.backend_details,
+        request=context.request,
+        response=context.response,
+        analysis=context.analysis,  # the export's one analysis (its plan's), for every page
         dimensions=context.loaders,  # the export's reference data, shared by every page
     )
 
@@ -174,8 +167,7 @@ class Export:
 
     async def _page(self, variables: dict[str, Any], announced: list[bool]) -> list[Row]:
         context = await self.contexts()
-        if isinstance(context, ExportContext):
-            context.page_listener = partial(self._announce, announced)
+        context.page_listener = partial(self._announce, announced)
         # the schema releases the page's context when the operation ends (ReleaseContext)
         result = await self.schema.execute(
             self.plan.document, variable_values=variables, context_value=context

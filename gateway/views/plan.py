@@ -1,10 +1,11 @@
 """Per caller: which columns of a view may be read, decided before anything runs.
 
 The view's document goes through the same analysis as every GraphQL operation
-(`gateway.access.analyse`). A column whose path crosses a denied field is omitted, and that
-field is pruned from the document, so it costs no backend call and raises no error; masked
-fields stay (the access extension masks their values during execution). A view is unreadable
-when its connection, its rows path or every column is denied.
+(`gateway.access.analysis.analyse_request`), once per export. A column whose path crosses a
+denied field is omitted, and that field is pruned from the document, so it costs no backend
+call and raises no error; masked fields stay (the access extension masks their values during
+execution). A view is unreadable when its connection, its rows path or every column is
+denied. The plan keeps the analysis: every page of the export runs on it.
 
     plan = plan_view(view, schema, principal, policy)
     plan.columns, plan.omitted, plan.document    # document: the pruned query text
@@ -13,7 +14,7 @@ when its connection, its rows path or every column is denied.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from graphql import (
@@ -27,10 +28,11 @@ from graphql import (
     print_ast,
 )
 
-from gateway.access import Decider, Denial, analyse
+from gateway.access.analysis import analyse_request
 from gateway.access.policy import Policy
 from gateway.views.model import Column, View
 from gateway.views.validate import parse_document, response_key
+from schema.analysis import Denial, RequestAnalysis, unrestricted
 from schema.principal import Principal
 
 Path = tuple[str, ...]
@@ -45,6 +47,8 @@ class ViewPlan:
     omitted: tuple[Column, ...]
     document: str
     denials: tuple[Denial, ...] = ()
+    # what access control decided for `document`: every page of the export runs on it
+    analysis: RequestAnalysis | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -74,22 +78,44 @@ def _prune(selections: SelectionSetNode, here: Path, denied: Collection[Path]) -
     return SelectionSetNode(selections=tuple(kept))
 
 
-def pruned(document: DocumentNode, denied: Collection[Path]) -> DocumentNode:
-    """The document without the fields at `denied` response paths (nor emptied parents)."""
+def _operation(document: DocumentNode) -> OperationDefinitionNode:
     op = document.definitions[0]
     assert isinstance(op, OperationDefinitionNode)  # checked at startup (validate.operation_of)
+    return op
+
+
+def pruned(document: DocumentNode, denied: Collection[Path]) -> DocumentNode:
+    """The document without the fields at `denied` response paths (nor emptied parents)."""
+    op = _operation(document)
     op = dataclasses.replace(op, selection_set=_prune(op.selection_set, (), denied))
     return DocumentNode(definitions=(op,))
+
+
+def _paths(selections: SelectionSetNode, here: Path) -> Iterator[Path]:
+    """The response path of every field a view's query selects (no named fragments)."""
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            path = (*here, response_key(selection))
+            yield path
+            if selection.selection_set is not None:
+                yield from _paths(selection.selection_set, path)
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _paths(selection.selection_set, here)
 
 
 def plan_view(
     view: View, schema: GraphQLSchema, principal: Principal, policy: Policy | None
 ) -> ViewPlan | None:
-    """The caller's plan for `view`, or None when the caller may not read the view at all."""
+    """The caller's plan for `view`, or None when the caller may not read the view at all.
+
+    The view's document is analysed once (`analyse_request`); the plan keeps that analysis
+    for the pruned document its export runs, page after page."""
     document = parse_document(view)
     if policy is None:
-        return ViewPlan(view, view.columns, (), print_ast(document))
-    denials = tuple(analyse(document, Decider(policy, principal, schema)))
+        text = print_ast(document)
+        return ViewPlan(view, view.columns, (), text, analysis=unrestricted(principal, text))
+    analysis = analyse_request(policy, principal, schema, document)
+    denials = analysis.denials
     denied = {d.path for d in denials}
     spine = (view.connection, "nodes", *(s for s in view.rows if not s.isdigit()))
     if _crosses(spine, denied):
@@ -98,4 +124,7 @@ def plan_view(
     if not columns:
         return None
     omitted = tuple(c for c in view.columns if c not in columns)
-    return ViewPlan(view, columns, omitted, print_ast(pruned(document, denied)), denials)
+    query = pruned(document, denied)
+    kept = frozenset(_paths(_operation(query).selection_set, ()))
+    text = print_ast(query)
+    return ViewPlan(view, columns, omitted, text, denials, analysis.serving(text, kept))

@@ -39,7 +39,7 @@ from gateway.views.params import ExportParams, parse_params
 from gateway.views.plan import ViewPlan, plan_view
 from gateway.views.validate import is_incremental
 from resolvers.errors import CrossdockError, InvalidInput
-from schema.context import GatewayContext
+from schema.context import ExportContext, GatewayContext
 
 logger = logging.getLogger("crossdock.views")
 RequestContextFactory = Callable[[Request], Awaitable[GatewayContext]]
@@ -84,7 +84,7 @@ class ViewEndpoints:
         policy: Policy | None = None,
         options: ViewOptions = ViewOptions(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        renew: Callable[[GatewayContext], GatewayContext] = fresh_context,
+        renew: Callable[[GatewayContext], ExportContext] = fresh_context,
     ) -> None:
         self.schema = schema
         self.renew = renew
@@ -99,9 +99,14 @@ class ViewEndpoints:
         self.types = {view.name: column_types(view, schema._schema) for view in catalog}
 
     def _plans(self, context: GatewayContext) -> dict[str, ViewPlan]:
-        principal, gql = context.principal, self.schema._schema
-        plans = (plan_view(view, gql, principal, self.policy) for view in self.catalog)
+        plans = (self._plan(context, view) for view in self.catalog)
         return {plan.view.name: plan for plan in plans if plan is not None}
+
+    def _plan(self, context: GatewayContext, view: View | None) -> ViewPlan | None:
+        """The caller's plan of one view (its one analysis), None if unknown or unreadable."""
+        if view is None:
+            return None
+        return plan_view(view, self.schema._schema, context.principal, self.policy)
 
     def _describe(self, plan: ViewPlan) -> dict[str, Any]:
         view = plan.view
@@ -145,10 +150,9 @@ class ViewEndpoints:
         if isinstance(context, Response):
             return context
         name, _, extension = str(request.path_params["file"]).partition(".")
-        plans = self._plans(context)
-        plan = plans.get(name)
+        plan = self._plan(context, self.catalog.get(name))
         if plan is None:  # unreadable views are not named, like unknown ones
-            readable = sorted(plans)
+            readable = sorted(self._plans(context))
             message = f"No view {name[:64]!r}. Views you may read: {', '.join(readable) or 'none'}."
             return error_response(404, "NOT_FOUND", message, views=readable)
         accept = request.headers.get("accept", "")
@@ -205,8 +209,10 @@ class ViewEndpoints:
         self, context: GatewayContext, plan: ViewPlan, encoder: Encoder, params: ExportParams
     ) -> Response:
         watermark = watermark_now(self.clock)
+        if plan.analysis is not None:  # the plan's analysis: the export's, for every page
+            context.analysed(plan.analysis)
 
-        async def contexts() -> Any:
+        async def contexts() -> ExportContext:
             return self.renew(context)
 
         export = Export(self.schema, plan, contexts, params.updated_since, params.limit)

@@ -46,7 +46,7 @@ from resolvers.erpnext.mapping import (
     to_stock_level,
     to_warehouse,
 )
-from resolvers.erpnext.masters import ErpMasters
+from resolvers.erpnext.masters import ERPNextMasterReads, ERPNextMasterWrites
 from resolvers.erpnext.mirrors import ErpMirrors
 from resolvers.erpnext.options import ERPNextOptions
 from resolvers.erpnext.shipments import ShipmentAssembler
@@ -59,7 +59,6 @@ from resolvers.erpnext.wire import Doc, Filter, FrappeWire
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, Sleep
 from resolvers.records import (
-    Address,
     CatalogProduct,
     ErpCustomer,
     ErpOrder,
@@ -75,8 +74,10 @@ from resolvers.records import (
 MAX_FIRST = 500
 
 
-class ERPNext:
-    """Reads items, stock, warehouses and shipments; writes customers and sales orders."""
+class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
+    """Reads items, stock, warehouses and shipments; writes customers and sales orders (and,
+    for the sync rules and reconciliation's repairs, customers' names and addresses and items;
+    whole master tables for reconciliation: `resolvers.erpnext.masters`)."""
 
     def __init__(
         self,
@@ -107,7 +108,6 @@ class ERPNext:
             page_size=options.page_size,
         )
         self.shipments = ShipmentAssembler(self.wire, options=options, tz=self.tz)
-        self.masters = ErpMasters(self.wire, tz=self.tz, currency=options.company_currency)
         self.mirrors = ErpMirrors(self.wire, tz=self.tz)
 
     # stock
@@ -324,19 +324,8 @@ class ERPNext:
         path = f"{quote('Sales Order')}/{quote(name, safe='')}"
         await self.wire.call("DELETE", path, idempotent=False)
 
-    # reconciliation: scans in pages, every mirror per CRM order, master-data repairs
-    # (resolvers.erpnext.masters, resolvers.erpnext.mirrors)
-
-    async def list_items(self, *, first: int, after: str | None) -> Page[Item]:
-        return await self.masters.list_items(first=first, after=after)
-
-    async def list_customers(self, *, first: int, after: str | None) -> Page[ErpCustomer]:
-        return await self.masters.list_customers(first=first, after=after)
-
-    async def customers_by_crm_ids(
-        self, crm_account_ids: Sequence[str]
-    ) -> dict[str, list[ErpCustomer]]:
-        return await self.masters.customers_by_crm_ids(crm_account_ids)
+    # reconciliation: sales orders in pages, every mirror per CRM order (resolvers.erpnext.mirrors;
+    # items and customers in pages and by crosswalk: resolvers.erpnext.masters)
 
     async def list_sales_orders(self, *, first: int, after: str | None) -> Page[ErpOrder]:
         return await self.mirrors.list_sales_orders(first=first, after=after)
@@ -345,16 +334,6 @@ class ERPNext:
         self, crm_order_ids: Sequence[str], *, with_lines: bool = True
     ) -> dict[str, list[ErpOrder]]:
         return await self.mirrors.mirrors_by_crm_ids(crm_order_ids, with_lines=with_lines)
-
-    async def update_item(self, sku: str, *, item_name: str, disabled: bool) -> Item:
-        return await self.masters.update_item(sku, item_name=item_name, disabled=disabled)
-
-    async def update_customer(
-        self, name: str, *, customer_name: str, address: Address | None = None
-    ) -> ErpCustomer:
-        return await self.masters.update_customer(
-            name, customer_name=customer_name, address=address
-        )
 
     def _order(self, doc: Doc) -> ErpOrder:
         items = doc.get("items")

@@ -24,6 +24,7 @@ from resolvers.canonical import (
 )
 from resolvers.records import (
     Address,
+    ErpAddress,
     ErpCustomer,
     ErpOrder,
     ErpOrderLine,
@@ -191,7 +192,7 @@ def order_rank(doc: Doc) -> tuple[int, str]:
     return preference, str(doc.get("modified") or "")
 
 
-def to_erp_customer(doc: Doc, address: Address | None = None) -> ErpCustomer:
+def to_erp_customer(doc: Doc, address: ErpAddress | None = None) -> ErpCustomer:
     name = str(doc.get("name"))
     return ErpCustomer(
         name=name,

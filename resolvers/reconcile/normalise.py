@@ -9,7 +9,7 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from resolvers.canonical import COUNTRIES, country_code
+from resolvers.canonical import country_code
 from resolvers.records import Address
 
 from .findings import Difference
@@ -17,11 +17,6 @@ from .findings import Difference
 _SPACES = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s&]")
 _ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country")
-# ISO code -> the first name canonical.COUNTRIES lists for it ("DE" -> "Germany"): what a
-# repair writes to a system that stores country names (ERPNext's Country link).
-_NAMES: dict[str, str] = {}
-for _name, _code in COUNTRIES.items():
-    _NAMES.setdefault(_code, _name.title().replace("Of", "of"))
 
 
 def norm_text(value: str | None) -> str:
@@ -42,13 +37,6 @@ def norm_country(value: str | None) -> str:
 
 def norm_postcode(value: str | None) -> str:
     return norm_text(value).replace(" ", "").replace("-", "")
-
-
-def country_name(code: str | None) -> str | None:
-    """A country's name for an ISO code; anything else passes through."""
-    if code is None:
-        return None
-    return _NAMES.get(code.upper(), code) if len(code) == 2 else code
 
 
 def same_text(a: str | None, b: str | None) -> bool:

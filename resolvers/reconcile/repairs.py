@@ -22,12 +22,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from resolvers.errors import CrossdockError, InvalidInput
-from resolvers.records import Address
 
 from .bundles import DRAFT, SUBMITTED
 from .engine import Reconciler
 from .findings import Finding, RecordRef, split_id
-from .normalise import country_name
 from .recheck import NotRecheckable, recheck
 from .rules import ALL_RULES
 from .store import ReconcileStore
@@ -258,36 +256,36 @@ async def _create_customer(job: _Job) -> list[_Step]:
 
 
 async def _copy_customer(job: _Job) -> list[_Step]:
-    finding = job.finding
+    """The CRM account's name, and its shipping address onto the customer's primary address,
+    through the sync rules' writes (`update_customer`, `save_address`)."""
+    finding, scm = job.finding, job.repairer.scm
     account_id, erp_name = finding.key[0], finding.key[1]
     account = (await job.repairer.crm.get_accounts([account_id], with_email=False)).get(account_id)
-    if account is None:
+    customers = (await scm.customers_by_crm_ids([account_id])).get(account_id, [])
+    customer = next((c for c in customers if c.name == erp_name), None)
+    if account is None or customer is None:
         return []
     before = {d.field: d.erp for d in finding.differences}
     after = {d.field: d.crm for d in finding.differences}
-    address = _erp_address(account.shipping_address)
-    moves_address = any(d.field.startswith("address.") for d in finding.differences)
+    renames = any(d.field == "name" for d in finding.differences)
+    moves = any(d.field.startswith("address.") for d in finding.differences)
+    primary, wanted = customer.address, account.shipping_address
     target = RecordRef("erp", "erp_customer", erp_name, None)
 
     async def run() -> dict[str, str | None]:
-        await job.repairer.scm.update_customer(
-            erp_name, customer_name=account.name, address=address if moves_address else None
-        )
+        if renames:
+            await scm.update_customer(erp_name, customer_name=account.name)
+        if moves and primary is not None and wanted is not None:
+            await scm.save_address(
+                erp_name,
+                kind=primary.kind,
+                title=customer.customer_name,
+                address=wanted,
+                name=primary.name,
+            )
         return after
 
     return [_Step(Action("update", target, before, after), run)]
-
-
-def _erp_address(address: Address | None) -> Address | None:
-    if address is None:
-        return None
-    return Address(
-        street=address.street,
-        city=address.city,
-        region=address.region,
-        postal_code=address.postal_code,
-        country=country_name(address.country),
-    )
 
 
 async def _copy_product(job: _Job) -> list[_Step]:
@@ -301,7 +299,7 @@ async def _copy_product(job: _Job) -> list[_Step]:
 
     async def run() -> dict[str, str | None]:
         item = await job.repairer.scm.update_item(
-            sku, item_name=product.name, disabled=not product.active
+            sku, name=product.name, description=product.description, disabled=not product.active
         )
         return {"name": item.name, "active": str(not item.disabled).lower()}
 

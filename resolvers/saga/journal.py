@@ -11,13 +11,15 @@ journals are kept from duplicating an order by the CRM upsert on `External_Ref`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from .sealing import Sealer
-from .state import UNFINISHED, ProcessState, dump_state, load_state
+from .state import UNFINISHED, ProcessState, ProcessStatus, dump_state, load_state
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS processes (
@@ -51,6 +53,37 @@ class StepEntry:
     phase: str
     at: datetime
     detail: str | None
+
+
+class JournalStore(Protocol):
+    """What the order process needs of its journal: `Journal` (SQLite, one process) or
+    resolvers.state.pg_journal.PostgresJournal (shared by replicas, with leases)."""
+
+    def close(self) -> None: ...
+    def key_digest(self, idempotency_key: str) -> str: ...
+    def digest(self, purpose: str, value: str) -> str: ...
+    def claim(self, state: ProcessState) -> ProcessState | None: ...
+    def save(self, state: ProcessState) -> None: ...
+    def release_key(self, process_id: str) -> None: ...
+    def record_step(
+        self, process_id: str, step: str, phase: str, at: datetime, detail: str | None = None
+    ) -> None: ...
+    def load(self, process_id: str) -> ProcessState | None: ...
+    def find_by_key(self, idempotency_key: str) -> ProcessState | None: ...
+    def find_by_order(self, crm_order_id: str) -> ProcessState | None: ...
+    def unfinished(self) -> list[ProcessState]:
+        """Interrupted processes no live holder is running (start-up recovery)."""
+        ...
+
+    def resumable(self) -> list[ProcessState]:
+        """Unfinished processes the background resolver may take up now."""
+        ...
+
+    def ended_since(self, statuses: Sequence[str], since: datetime) -> list[ProcessState]: ...
+    def steps(self, process_id: str) -> list[StepEntry]: ...
+    def hold(self, process_id: str) -> AbstractContextManager[None]:
+        """Own the process while the block runs (a lease, for journals shared by replicas)."""
+        ...
 
 
 class Journal:
@@ -153,6 +186,15 @@ class Journal:
             [s.value for s in UNFINISHED],
         ).fetchall()
         return [self._open_state(pid, blob) for pid, blob in rows]
+
+    def resumable(self) -> list[ProcessState]:
+        """In one process the running ones are being run here: only NEEDS_ATTENTION ones."""
+        return [s for s in self.unfinished() if s.status is ProcessStatus.NEEDS_ATTENTION]
+
+    @contextmanager
+    def hold(self, process_id: str) -> Iterator[None]:
+        """One process owns every process: the per-process lock is all it takes."""
+        yield
 
     def ended_since(self, statuses: Sequence[str], since: datetime) -> list[ProcessState]:
         """Processes in one of `statuses` last changed at or after `since`, oldest first."""

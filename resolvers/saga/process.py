@@ -19,7 +19,7 @@ from collections.abc import Callable
 from resolvers.errors import CrossdockError, InvalidInput
 
 from .approval import Approval, Decision
-from .journal import Journal
+from .journal import JournalStore
 from .outcomes import (
     APPROVAL,
     FORWARD,
@@ -53,7 +53,7 @@ class ProcessEngine:
     def __init__(
         self,
         ctx: StepContext,
-        journal: Journal,
+        journal: JournalStore,
         step_hook: StepHook | None,
         patience: Patience | None = None,
     ) -> None:

@@ -2,31 +2,32 @@
 
 Idempotency: the same key with the same input returns the recorded process and writes
 nothing; a different input raises IDEMPOTENCY_CONFLICT. Concurrent calls with one key run
-once: an in-process lock per key, then the journal's unique key digest. New orders of one
-customer run one at a time (in-process lock), so concurrent orders cannot share its credit.
-Checkouts of one SKU run one at a time from the availability read to the reservation
-read-back (the stock locks of `locks.LockProvider`; in-process `LocalLocks` by default).
-Across gateway instances with separate journals, the CRM upsert on `External_Ref` keeps one
-order per key (the credit race across instances remains; the CRM has no lock to hold).
+once: a lock per key, then the journal's unique key digest. New orders of one customer run
+one at a time, so concurrent orders cannot share its credit. Checkouts of one SKU run one at
+a time from the availability read to the reservation read-back (stock locks). Every lock
+comes from one `locks.LockProvider`: in-process `LocalLocks` by default, Redis locks shared
+by replicas with shared state (resolvers.state). A process is run inside `journal.hold`,
+which with a journal shared by replicas is a lease: a replica that died mid-process is
+taken over by another's resolver pass once the lease expired.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import uuid
-import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from resolvers.errors import BackendError, InvalidInput, NotFound
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.records import Order
+from resolvers.state.errors import ProcessBusy
 
 from .approval import Approval, ApprovalRules, Decision, Reason
-from .journal import Journal, StepEntry
+from .journal import JournalStore, StepEntry
 from .locks import LocalLocks, LockProvider, hold_stock
 from .outcomes import APPROVAL, PHASE, SUSPECT, Patience
 from .process import ProcessEngine, StepHook
@@ -99,7 +100,7 @@ class OrderProcessService:
         self,
         crm: CrmPort,
         scm: ErpPort,
-        journal: Journal,
+        journal: JournalStore,
         rules: ApprovalRules,
         *,
         clock: Callable[[], datetime] = _utcnow,
@@ -121,7 +122,6 @@ class OrderProcessService:
             crm, scm, rules, clock, delivery_lead_days, self._limits, on_short_reservation
         )
         self._engine = ProcessEngine(self._ctx, journal, step_hook, self._patience)
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._recovery = RecoveryGate(recovery_wait_s)
 
     async def place_order(
@@ -130,7 +130,7 @@ class OrderProcessService:
         """Place an order for `subject` (the caller's token subject, who may read it back)."""
         _check_input(order, idempotency_key, self._limits)
         fingerprint = self._journal.digest("input", _canonical(order))
-        async with self._lock("key:" + self._journal.key_digest(idempotency_key)):
+        async with self._mutex("key:" + self._journal.key_digest(idempotency_key)):
             state = self._journal.find_by_key(idempotency_key)
             if state is not None:
                 await self._recovery.wait_for(state.id)
@@ -149,7 +149,7 @@ class OrderProcessService:
     async def approve(self, id: str, *, approver: str | None = None) -> PlaceOrderOutcome:
         state = self._find(id)
         await self._recovery.wait_for(state.id)
-        async with self._lock("process:" + state.id):
+        async with self._process(state.id):
             state = self._reload(state)
             if state.status is not ProcessStatus.PENDING_APPROVAL:
                 raise InvalidTransition(f"order process {state.id} is {state.status.value}")
@@ -179,7 +179,7 @@ class OrderProcessService:
             ProcessStatus.NEEDS_ATTENTION,
         )
         await self._recovery.wait_for(state.id)
-        async with self._lock("process:" + state.id):
+        async with self._process(state.id):
             state = self._reload(state)
             if state.status not in allowed:
                 raise InvalidTransition(f"order process {state.id} is {state.status.value}")
@@ -214,7 +214,8 @@ class OrderProcessService:
             resumed = []
             for state in pending:
                 try:
-                    resumed.append(await self._resume(state))
+                    if (done := await self._resume_free(state)) is not None:
+                        resumed.append(done)
                 finally:
                     self._recovery.done(state.id)
             return [*resumed, *await self._reverify()]
@@ -224,9 +225,10 @@ class OrderProcessService:
     async def reconcile(self) -> list[ProcessState]:
         """One pass of the background resolver: finish NEEDS_ATTENTION processes (forward or
         back) now that the backends may answer, and re-read recently ended processes whose
-        writes had unknown outcomes, reopening any the systems disagree with."""
-        stuck = [s for s in self._journal.unfinished() if s.status is ProcessStatus.NEEDS_ATTENTION]
-        return [*[await self._resume(state) for state in stuck], *await self._reverify()]
+        writes had unknown outcomes, reopening any the systems disagree with. With a journal
+        shared by replicas, also take over the processes of a replica whose lease expired."""
+        resumed = [await self._resume_free(state) for state in self._journal.resumable()]
+        return [*[s for s in resumed if s is not None], *await self._reverify()]
 
     async def resolve(self, id: str) -> ProcessState:
         """One resolver pass for one NEEDS_ATTENTION process (what `reconcile` does for all):
@@ -256,7 +258,7 @@ class OrderProcessService:
     async def _recheck(self, state: ProcessState) -> ProcessState | None:
         """Reopen an ended process the systems disagree with; None when they agree (or cannot
         be read now: the next pass tries again)."""
-        async with self._lock("process:" + state.id):
+        async with self._process(state.id):
             state = self._reload(state)
             if state.status not in WATCHED:
                 return None
@@ -273,8 +275,8 @@ class OrderProcessService:
         # running side by side would each spend the same remaining credit.
         customer = "customer:" + self._journal.digest("customer", state.input.customer_id)
         async with (
-            self._lock(customer),
-            self._lock("process:" + state.id),
+            self._mutex(customer),
+            self._process(state.id),
             hold_stock(self._stock, _skus(state)),
         ):
             state = await self._engine.forward(state)
@@ -283,8 +285,15 @@ class OrderProcessService:
         return state
 
     async def _resume(self, state: ProcessState) -> ProcessState:
-        async with self._lock("process:" + state.id), hold_stock(self._stock, _skus(state)):
+        async with self._process(state.id), hold_stock(self._stock, _skus(state)):
             return await self._engine.resume(self._reload(state))
+
+    async def _resume_free(self, state: ProcessState) -> ProcessState | None:
+        """Resume a process unless another replica holds it now (its pass or request will)."""
+        try:
+            return await self._resume(state)
+        except ProcessBusy:
+            return None
 
     async def _outcome(self, state: ProcessState) -> PlaceOrderOutcome:
         order = None
@@ -312,12 +321,16 @@ class OrderProcessService:
     def _reload(self, state: ProcessState) -> ProcessState:
         return self._journal.load(state.id) or state
 
-    def _lock(self, name: str) -> asyncio.Lock:
-        lock = self._locks.get(name)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[name] = lock
-        return lock
+    def _mutex(self, name: str) -> AbstractAsyncContextManager[object]:
+        """One holder of `name` at a time (across replicas with shared state)."""
+        return self._stock.hold([name])
+
+    @asynccontextmanager
+    async def _process(self, process_id: str) -> AsyncIterator[None]:
+        """The process's lock, then its ownership in the journal (a lease when shared)."""
+        async with self._mutex("process:" + process_id):
+            with self._journal.hold(process_id):
+                yield
 
 
 def _skus(state: ProcessState) -> list[str]:

@@ -278,12 +278,22 @@ async def erp_order_cancel(ctx: StepContext, state: ProcessState) -> ProcessStat
     draft: a submit still in flight then finds no document, so it cannot reserve later."""
     if state.crm_order_id is None:
         return state
-    for mirror in await ctx.scm.mirrors_of(state.crm_order_id):
-        if mirror.docstatus == 1:
-            await ctx.scm.cancel_sales_order(mirror.name)
-        elif mirror.docstatus == 0:
-            await ctx.scm.delete_sales_order(mirror.name)
+    await cancel_mirrors(ctx.scm, state.crm_order_id)
     return dataclasses.replace(state, erp_order=None, reservations=())
+
+
+async def cancel_mirrors(scm: ErpPort, crm_order_id: str) -> list[str]:
+    """The compensation of the ERP side of an order: cancel every submitted mirror (which
+    releases its reservation) and delete every draft; returns what it did, one line each."""
+    done = []
+    for mirror in await scm.mirrors_of(crm_order_id):
+        if mirror.docstatus == 1:
+            await scm.cancel_sales_order(mirror.name)
+            done.append(f"ERP sales order {mirror.name} cancelled")
+        elif mirror.docstatus == 0:
+            await scm.delete_sales_order(mirror.name)
+            done.append(f"ERP draft sales order {mirror.name} deleted")
+    return done
 
 
 async def crm_status_revert(ctx: StepContext, state: ProcessState) -> ProcessState:

@@ -48,7 +48,7 @@ ORDER_FIELDS = (
 )
 PRODUCT_FIELDS = (
     "Product_Name,Product_Code,Product_Active,Unit_Price,Usage_Unit,Description,Currency,"
-    "Modified_Time"
+    "Reorder_Level,Modified_Time"
 )
 
 
@@ -244,4 +244,5 @@ def to_product(record: Record, *, currency: str) -> CatalogProduct:
         description=text(record.get("Description")),
         uom=text(record.get("Usage_Unit")),
         list_price=money(record.get("Unit_Price"), currency),
+        reorder_level=to_decimal(record.get("Reorder_Level")),
     )

@@ -12,7 +12,18 @@ whole result may be awaitable. `info` describes the field, with the first parent
 
     @strawberry.type
     class Order:
-        shipments: list[Shipment] | None = batched(order_shipments, "Shipments (SCM).")
+        ...
+        @resolver("Grand total.")
+        def total(self) -> Money: ...
+
+        shipments = batched(order_shipments, "Shipments (SCM).", "list[Shipment] | None")
+
+The field's type is given as `returns`, a type expression read in the batch resolver's module
+(it may name a type defined further down), or, alternatively, as the attribute's annotation
+(`shipments: list[Shipment] | None = batched(...)`). The two differ only in the field's place:
+strawberry lists annotated attributes first and resolver methods after them, in class order;
+a field declared with `returns` takes its place among the methods, where a field written as a
+method stood, so the schema's field order (its SDL) need not change when a field is batched.
 
 The field's single-parent resolver, which graphql-core calls when the executor is not
 batched (or when an extension's per-field hook must see every field), is derived from the
@@ -33,14 +44,17 @@ BatchResolver = Callable[[list[Any], Any], Any]
 BATCH = "crossdock.batch"  # the key of the batch resolver in a field's metadata
 
 
-def batched(batch: BatchResolver, description: str) -> Any:
-    """A field answered by `batch` for all its parents at once; declare its type on the
-    attribute (`lines: list[OrderLine] = batched(order_lines, "...")`)."""
+def batched(batch: BatchResolver, description: str, returns: str | None = None) -> Any:
+    """A field answered by `batch` for all its parents at once, of type `returns` (read in
+    `batch`'s module), or, without it, of the type annotated on the attribute."""
 
     def resolve(root: Any, info: strawberry.Info) -> Any:
         return resolve_one(batch, root, info)
 
     resolve.__name__ = batch.__name__
+    if returns is not None:  # strawberry reads a resolver's annotations in its module
+        resolve.__module__ = batch.__module__
+        resolve.__annotations__ = {"root": Any, "info": strawberry.Info, "return": returns}
     return strawberry.field(resolver=resolve, description=description, metadata={BATCH: batch})
 
 

@@ -13,8 +13,9 @@ What the spec asks of execution is kept: response keys in selection order, error
 the failing position, a null in a non-null position nulling the nearest nullable ancestor,
 errors under an already nulled position dropped (graphql-core's `CollectedErrors`). Resolvers
 get the same `info` they would get from graphql-core, so strawberry runs them unchanged.
-Not supported (graphql-core takes such fields whole, see `plans.DELEGATE`): abstract types and
-`is_type_of`; list elements that are themselves awaitables are not awaited.
+Abstract types and `is_type_of` are left to graphql-core, which completes such fields whole
+(`plans.DELEGATE`). List elements that are awaitables (in lists and tuples) are awaited, all of
+a field's at once, before the list is completed, as graphql-core awaits each.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLObjectType
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 
-from schema.execution.field_run import FieldRun
+from schema.execution.field_run import AwaitableItems, FieldRun
+from schema.execution.plans import LIST
 from schema.execution.tree import ROOT, Batch
 
 if TYPE_CHECKING:
@@ -105,16 +107,26 @@ def start_field(
         executor, batch, key, details, executor.plans.field(batch.object_type, name, field_def)
     )
     awaiting = run.resolve()
-    if awaiting or run.pending is not None:
+    items = list_items(run) if not awaiting and run.pending is None else None
+    if awaiting or run.pending is not None or items is not None:
         for result in batch.results:  # the key's place in selection order, filled later
             result[key] = None
-        return finish(run, awaiting)
+        return finish(run, awaiting, items)
     run.complete()
     return sub_selection(run)
 
 
-async def finish(run: FieldRun, awaiting: list[int]) -> None:
-    """Await what the field's resolution left pending, then complete it and its selection."""
+def list_items(run: FieldRun) -> AwaitableItems | None:
+    """The awaitable elements of a list field's values, if there are any."""
+    if run.plan.shape.kind != LIST:
+        return None
+    items = AwaitableItems(run)
+    return items if items.find(run) else None
+
+
+async def finish(run: FieldRun, awaiting: list[int], items: AwaitableItems | None = None) -> None:
+    """Await what the field's resolution left pending (values, then awaitable elements of
+    lists), then complete it and its selection."""
     if run.pending is not None:  # a batch resolver's result
         try:
             outcome = await run.pending
@@ -126,6 +138,12 @@ async def finish(run: FieldRun, awaiting: list[int]) -> None:
         outcomes = await settle([values[index] for index in awaiting])
         for index, outcome in zip(awaiting, outcomes, strict=True):
             values[index] = outcome
+    if items is None and (awaiting or run.pending is not None):
+        items = list_items(run)
+    if items is not None:  # each element's value, or its exception (an error at the element)
+        outcomes = await settle([container[index] for container, index in items.slots])
+        for (container, index), outcome in zip(items.slots, outcomes, strict=True):
+            container[index] = outcome
     run.complete()
     step = sub_selection(run)
     if step is not None:

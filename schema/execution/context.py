@@ -38,6 +38,7 @@ class BatchedExecutionContext(ExecutionState):
         self.plans = plans_of(self.schema)
         self.field_hooks = hooks_active(self.middleware_manager)
         self._hooked = {}
+        self.plain_types = set()
         self.info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         return execute(self, root_type, root_value, grouped_field_set)  # type: ignore[return-value]
 

@@ -8,7 +8,9 @@ is `completion.FieldCompletion`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import chain
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from graphql.execution.collect_fields import FieldDetailsList
@@ -16,7 +18,7 @@ from graphql.execution.values import get_argument_values
 
 from schema.execution.batch_resolvers import BatchResolver
 from schema.execution.completion import FieldCompletion
-from schema.execution.plans import DELEGATE, Direct, FieldPlan
+from schema.execution.plans import DELEGATE, LIST, Direct, FieldPlan, Shape
 
 if TYPE_CHECKING:
     from schema.execution.state import ExecutionState
@@ -33,11 +35,11 @@ class FieldRun(FieldCompletion):
         """Every object's value for this field; the indexes whose value is still awaitable."""
         executor, plan, sources = self.executor, self.plan, self.batch.sources
         hooked = executor.hooked(self.batch.object_type, self.nodes[0].name.value, plan.field_def)
+        if plan.shape.kind == DELEGATE:  # first: graphql-core completes what it resolves
+            return self.delegate()
         if plan.attribute is not None and not hooked:
             self.values = attributes(sources, plan.attribute)
             return []
-        if plan.shape.kind == DELEGATE:
-            return self.delegate()
         if plan.batch is not None and not hooked:
             return self.batched(plan.batch)
         if plan.direct is not None and not hooked:
@@ -136,6 +138,68 @@ class FieldRun(FieldCompletion):
                 batch.object_type, source, details, self.path(index), None
             )
         )
+
+
+SEQUENCES = (list, tuple)  # the lists whose elements are looked at (not generators: consumed)
+LISTS_OR_NULL = frozenset({list, tuple, type(None)})
+
+
+class AwaitableItems:
+    """A list field's elements that are awaitables, as graphql-core accepts them (it awaits
+    each element of a list before completing it): found in lists and tuples at every level
+    of the field's list type, each list copied so that the resolver's own stays as it was.
+    Element types seen not to be awaitable are remembered for the operation, so a list of
+    ordinary objects costs one set lookup per element."""
+
+    def __init__(self, run: FieldRun) -> None:
+        self.plain = run.executor.plain_types
+        self.is_awaitable = run.executor.is_awaitable
+        self.slots: list[tuple[list[Any], int]] = []  # (copied list, index) per awaitable
+
+    def find(self, run: FieldRun) -> bool:
+        """Copy into `run.values` every list holding awaitables; whether there was one."""
+        shape, values = run.plan.shape, run.values
+        item = shape.item
+        if item is not None and item.kind != LIST:  # one pass in C: all elements known plain
+            if LISTS_OR_NULL.issuperset(map(type, values)):
+                lists: Iterable[Any] = filter(None, values)
+            else:
+                lists = (value for value in values if type(value) in SEQUENCES)
+            if self.plain.issuperset(map(type, chain.from_iterable(lists))):
+                return False
+        for index, value in enumerate(values):
+            copied = self.scan(value, shape)
+            if copied is not None:
+                values[index] = copied
+        return bool(self.slots)
+
+    def scan(self, value: Any, shape: Shape) -> list[Any] | None:
+        """`value` as a list with its awaitables noted, if it (or a list in it) has any."""
+        item = shape.item
+        if shape.kind != LIST or item is None or type(value) not in SEQUENCES:
+            return None
+        copy: list[Any] | None = None
+        for index, element in enumerate(value):
+            nested = self.scan(element, item) if item.kind == LIST else None
+            if nested is None and not self.awaitable(element):
+                continue
+            if copy is None:
+                copy = list(value)
+            if nested is not None:
+                copy[index] = nested
+            else:
+                self.slots.append((copy, index))
+        return copy
+
+    def awaitable(self, element: Any) -> bool:
+        kind = type(element)
+        if kind in self.plain:
+            return False
+        if self.is_awaitable(element):
+            return True
+        if kind is not GeneratorType:  # a generator may be a (generator-based) coroutine
+            self.plain.add(kind)
+        return False
 
 
 def attributes(sources: list[Any], name: str) -> list[Any]:

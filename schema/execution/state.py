@@ -25,6 +25,7 @@ class ExecutionState(StrawberryGraphQLCoreExecutionContext):
     field_hooks = False  # the extensions' per-field hooks run for this operation
     info_class: type[Info] = Info  # the schema's strawberry Info, for resolvers called directly
     plans: Plans  # the schema's field plans (set when a batched operation starts)
+    plain_types: set[type]  # list element types seen not to be awaitable (this operation)
     _hooked: dict[int, bool]
 
     def hooked(self, parent_type: GraphQLObjectType, name: str, field_def: GraphQLField) -> bool:

@@ -13,22 +13,28 @@ from typing import Any
 
 import strawberry
 
-from schema.context import Access, RowFilters
+from schema.analysis import RowFilters
+from schema.context import GatewayContext
 from schema.principal import ANONYMOUS, Principal
 
 
 @dataclass
-class ContractContext:
-    """The per-request context the access extension reads and the resolvers count into."""
+class ContractContext(GatewayContext):
+    """The gateway's context over no backend (the contract resolvers read their own rows),
+    counting the resolvers' calls."""
 
-    principal: Principal = ANONYMOUS
-    access: Access = field(default_factory=Access)
-    disclosed: set[str] = field(default_factory=set)
     calls: Counter[str] = field(default_factory=Counter)
 
     def resolver_filters(self) -> RowFilters:
         """The row filters resolvers apply, as the real loaders push them into queries."""
-        return self.access.row_filters
+        return self.row_filters
+
+
+def contract_context(
+    principal: Principal = ANONYMOUS, context_type: type[ContractContext] = ContractContext
+) -> ContractContext:
+    """A contract context for `principal` (no connector: nothing here loads)."""
+    return context_type(crm=None, scm=None, principal=principal)  # type: ignore[arg-type]
 
 
 def hit(info: strawberry.Info) -> ContractContext:

@@ -13,11 +13,8 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from gateway.access import row_filters
-from gateway.access.extension import AccessControl
-from schema.context import Access, RowFilters
 from schema.principal import ANONYMOUS, Principal
-from tests.gateway.contract_fields import ContractContext, hit
+from tests.gateway.contract_fields import ContractContext, contract_context, hit
 from tests.gateway.contract_types import (
     CUSTOMERS,
     ORDERS,
@@ -164,13 +161,6 @@ def contract_schema(extensions: Sequence[type[SchemaExtension]] = ()) -> strawbe
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=list(extensions))
 
 
-def _filters(schema: strawberry.Schema, principal: Principal) -> RowFilters:
-    for extension in schema.extensions:
-        if isinstance(extension, type) and issubclass(extension, AccessControl):
-            return row_filters(extension.policy, principal)
-    return {}
-
-
 async def run(
     schema: strawberry.Schema,
     query: str,
@@ -178,12 +168,9 @@ async def run(
     variables: dict[str, Any] | None = None,
     context_type: type[ContractContext] = ContractContext,
 ) -> tuple[ExecutionResult, ContractContext]:
-    """Execute `query` as `principal`; the context tells which resolvers ran. Its row
-    filters are the principal's under the schema's access policy, computed when the context
-    is built, as the gateway does."""
-    context = context_type(
-        principal=principal, access=Access(row_filters=_filters(schema, principal))
-    )
+    """Execute `query` as `principal`; the context tells which resolvers ran (and holds the
+    analysis the access extension gave it before execution)."""
+    context = contract_context(principal, context_type)
     result = await schema.execute(query, variable_values=variables, context_value=context)
     return result, context
 

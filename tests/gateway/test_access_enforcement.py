@@ -12,7 +12,7 @@ from graphql import parse
 from gateway.access import Decider, analyse, row_filters
 from gateway.access.extension import access_extension, is_operation_forbidden
 from gateway.access.policy import Policy
-from schema.context import RowFilters
+from schema.analysis import RowFilters
 from schema.principal import ANONYMOUS, Principal
 from tests.gateway.contract_schema import ContractContext, contract_schema, principal_for, run
 
@@ -205,7 +205,8 @@ async def test_rows_a_resolver_leaks_are_dropped_by_the_re_check(
     partner = principal_for("partner", policy)
     result, context = await run(schema, query, partner, context_type=FilterIgnoringContext)
     assert context.resolver_filters() == {}
-    assert context.access.row_filters == {"Shipment": {"carrier": "DHL"}}
+    assert context.analysis is not None
+    assert context.analysis.row_filters == {"Shipment": {"carrier": "DHL"}}
     assert result.data == {"shipments": {"nodes": [{"id": "SHIP-1"}]}, "shipment": None}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
@@ -12,31 +11,25 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from gateway.access import row_filters
 from gateway.access.extension import access_extension
 from gateway.access.policy import Policy
 from gateway.auth import Authenticator, AuthError, AuthSettings, auth_exception_handler
 from gateway.auth.tokens import mint
-from schema.context import Access
+from tests.gateway.contract_fields import contract_context
 from tests.gateway.contract_schema import ContractContext, contract_schema
 
 SECRET = "http-test-secret-0123456789-0123456789-0123456789"
 
 
-@dataclass
-class HttpContext(ContractContext):
-    response: Any = None
-
-
-class ContractGraphQL(GraphQL[HttpContext, None]):
+class ContractGraphQL(GraphQL[ContractContext, None]):
     authenticate: Callable[..., Any]
     policy: Policy
 
-    async def get_context(self, request: Any, response: Any) -> HttpContext:
-        """As the gateway builds it: the caller, and the caller's row filters, once."""
-        principal = await self.authenticate(request)
-        access = Access(row_filters=row_filters(self.policy, principal))
-        return HttpContext(principal=principal, access=access, response=response)
+    async def get_context(self, request: Any, response: Any) -> ContractContext:
+        """As the gateway builds it: the caller (the access extension analyses)."""
+        context = contract_context(await self.authenticate(request))
+        context.response = response
+        return context
 
 
 def _app(mode: Literal["null", "reject"]) -> Starlette:

@@ -18,9 +18,24 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
-from schema.context import Access
+from schema.analysis import RowFilters, unrestricted
+from schema.context import GatewayContext
 from schema.principal import Principal
 from tests.support.stack import GATEWAY_URL
+
+
+def rows_of(filters: RowFilters) -> type[SchemaExtension]:
+    """An extension that analyses every operation as "these rows, nothing else denied",
+    before execution, as access control does."""
+
+    class Rows(SchemaExtension):
+        def on_execute(self) -> Iterator[None]:
+            context = self.execution_context.context
+            assert isinstance(context, GatewayContext)
+            context.analysed(unrestricted(context.principal, row_filters=filters))
+            yield
+
+    return Rows
 
 
 async def test_healthz_answers_while_the_process_is_up(
@@ -139,7 +154,7 @@ async def test_a_partner_row_rule_is_pushed_down_and_rechecked(
     settings: Settings, crm: ZohoCRM, scm: ERPNext, scm_emulator: ErpEmulator
 ) -> None:
     app = create_app(
-        settings, crm=crm, scm=scm, row_rules=lambda p: {"Shipment": {"carrier": "DPD"}}
+        settings, crm=crm, scm=scm, extensions=[rows_of({"Shipment": {"carrier": "DPD"}})]
     )
     transport = httpx.ASGITransport(app=app)
     query = """{ shipments(first: 50) { nodes { carrier } }
@@ -158,7 +173,7 @@ async def test_a_caller_bound_to_no_partner_sees_no_shipments_and_costs_no_call(
     settings: Settings, crm: ZohoCRM, scm: ERPNext, scm_emulator: ErpEmulator
 ) -> None:
     app = create_app(
-        settings, crm=crm, scm=scm, row_rules=lambda p: {"Shipment": {"carrier": None}}
+        settings, crm=crm, scm=scm, extensions=[rows_of({"Shipment": {"carrier": None}})]
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as http:
@@ -193,18 +208,12 @@ async def test_a_query_that_does_not_parse_gets_a_parse_code(http: httpx.AsyncCl
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
-class BindToUps(SchemaExtension):
-    """Sets row filters on the context once the operation starts, as access control does."""
-
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.context.access = Access(row_filters={"Shipment": {"carrier": "UPS"}})
-        yield
-
-
-async def test_row_filters_set_by_an_extension_before_execution_reach_the_loaders(
+async def test_row_filters_an_extension_analysed_before_execution_reach_the_loaders(
     settings: Settings, crm: ZohoCRM, scm: ERPNext
 ) -> None:
-    app = create_app(settings, crm=crm, scm=scm, extensions=[BindToUps])
+    app = create_app(
+        settings, crm=crm, scm=scm, extensions=[rows_of({"Shipment": {"carrier": "UPS"}})]
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as http:
         query = "{ shipments(first: 30) { nodes { carrier } } }"

@@ -101,7 +101,8 @@ async def test_callers_of_one_partner_share_its_bucket_and_roles_get_their_own_r
         admin = await other.post("/graphql", json={"query": VIEWER})
 
     assert third.status_code == 429
-    assert third.headers["retry-after"] == "10"
+    # one token at 0.1/s is at most 10 s away, less by however long the three requests took
+    assert 1 <= int(third.headers["retry-after"]) <= 10
     assert admin.status_code == 200
 
 

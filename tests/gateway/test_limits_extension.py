@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import strawberry
@@ -8,12 +9,16 @@ from graphql import get_introspection_query
 from strawberry.extensions import SchemaExtension
 
 from gateway.protection.limits import LimitPolicy, Limits, OperationLimits
-from schema.principal import ANONYMOUS, Principal
+from schema.context import GatewayContext
+from schema.principal import Principal
 
 
 @dataclass
-class Context:
-    principal: Principal = ANONYMOUS
+class Context(GatewayContext):
+    """The gateway's context (no connector: nothing here loads), with the resolvers' calls."""
+
+    crm: Any = None
+    scm: Any = None
     calls: list[str] = field(default_factory=list)
 
 

@@ -41,6 +41,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.sync import Change, ChangeBus
 from resolvers.sync.change import Entity, System
 from resolvers.zoho import ZohoCRM
+from tests.support.access_spy import AccessSpy
 from tests.support.stack import JWT_SECRET, SEED_SCALE, SeededStores, gateway_settings
 
 pytestmark = pytest.mark.sockets
@@ -248,6 +249,45 @@ async def test_a_masked_field_is_masked_in_each_event(serve: Serve) -> None:
     assert "@" in plain
     assert masked != plain  # the analyst role reads emails masked
     assert "*" in masked
+
+
+async def test_each_subscription_is_analysed_once_for_all_its_events(
+    serve: Serve, scm_emulator: ErpEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two subscriptions on one socket: each has its own analysis (one walk, one computation
+    of the caller's row filters, none for an admin), made before its first event and read by
+    every event."""
+    spy = AccessSpy.install(monkeypatch)
+    dhl = shipments_by_carrier(scm_emulator)["DHL"][:3]
+    shipments: list[dict[str, Any]] = []
+    orders: list[dict[str, Any]] = []
+    async with serve() as gateway:
+        order_id = await _some_order_id(gateway)
+        spy.reset()
+        transport = ws_transport(gateway.ws_url, token("admin"))
+        async with Client(transport=transport) as session:
+            shipment_events = session.subscribe(gql("subscription { shipmentChanged { id } }"))
+            order_events = session.subscribe(
+                gql(f'subscription {{ orderChanged(id: "{order_id}") {{ id }} }}')
+            )
+            reading = asyncio.gather(
+                _collect(shipment_events, shipments, len(dhl)), _collect(order_events, orders, 1)
+            )
+            await until(lambda: gateway.bus.subscribers >= 2, "both subscriptions")
+            for name in dhl:
+                gateway.bus.publish(change("erp", "shipment", name))
+            gateway.bus.publish(change("crm", "order", order_id))
+            await asyncio.wait_for(reading, DEADLINE_S)
+    assert [event["shipmentChanged"]["id"] for event in shipments] == dhl
+    assert orders == [{"orderChanged": {"id": order_id}}]
+    assert (spy.walks, spy.row_filters) == (2, 2)  # one per subscription, none per event
+
+
+async def _collect(events: AsyncIterator[Any], into: list[Any], count: int) -> None:
+    async for event in events:
+        into.append(event)
+        if len(into) == count:
+            return
 
 
 async def test_a_denied_field_refuses_the_subscription(serve: Serve) -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import pytest
 import strawberry
@@ -12,6 +11,7 @@ from gateway.protection.trusted import (
     TrustedDocuments,
     TrustedDocumentsExtension,
 )
+from schema.context import GatewayContext
 from schema.principal import ANONYMOUS, Principal
 
 HELLO = "query Hello { hello }"
@@ -19,9 +19,9 @@ HELLO_HASH = hashlib.sha256(HELLO.encode()).hexdigest()
 PARTNER = Principal(subject="carrier-1", roles=frozenset({"partner"}), partner_id="DHL")
 
 
-@dataclass
-class Context:
-    principal: Principal = ANONYMOUS
+def context_for(principal: Principal = ANONYMOUS) -> GatewayContext:
+    """The gateway's context for `principal` (no connector: nothing here loads)."""
+    return GatewayContext(crm=None, scm=None, principal=principal)  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -45,7 +45,7 @@ def schema() -> strawberry.Schema:
 async def test_an_apollo_hash_runs_the_manifest_document(schema: strawberry.Schema) -> None:
     result = await schema.execute(
         None,
-        context_value=Context(PARTNER),
+        context_value=context_for(PARTNER),
         operation_extensions={"persistedQuery": {"version": 1, "sha256Hash": HELLO_HASH}},
     )
     assert result.errors is None
@@ -56,14 +56,14 @@ async def test_a_document_id_in_extensions_runs_the_manifest_document(
     schema: strawberry.Schema,
 ) -> None:
     result = await schema.execute(
-        None, context_value=Context(PARTNER), operation_extensions={"documentId": HELLO_HASH}
+        None, context_value=context_for(PARTNER), operation_extensions={"documentId": HELLO_HASH}
     )
     assert result.data == {"hello": "hello"}
 
 
 async def test_an_unknown_id_gets_persisted_query_not_found(schema: strawberry.Schema) -> None:
     result = await schema.execute(
-        None, context_value=Context(PARTNER), operation_extensions={"documentId": "nope"}
+        None, context_value=context_for(PARTNER), operation_extensions={"documentId": "nope"}
     )
     assert result.data is None
     assert result.errors is not None
@@ -74,7 +74,7 @@ async def test_an_unknown_id_gets_persisted_query_not_found(schema: strawberry.S
 
 
 async def test_a_partner_cannot_run_an_ad_hoc_document(schema: strawberry.Schema) -> None:
-    result = await schema.execute("{ secret }", context_value=Context(PARTNER))
+    result = await schema.execute("{ secret }", context_value=context_for(PARTNER))
     assert result.data is None
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "PERSISTED_QUERY_REQUIRED"}
@@ -82,7 +82,7 @@ async def test_a_partner_cannot_run_an_ad_hoc_document(schema: strawberry.Schema
 
 async def test_other_roles_run_ad_hoc_documents(schema: strawberry.Schema) -> None:
     sales = Principal(subject="s", roles=frozenset({"sales"}))
-    result = await schema.execute("{ secret }", context_value=Context(sales))
+    result = await schema.execute("{ secret }", context_value=context_for(sales))
     assert result.data == {"secret": "secret"}
 
 
@@ -92,7 +92,7 @@ async def test_extensions_that_are_not_an_object_are_ignored_not_a_crash(
 ) -> None:
     result = await schema.execute(
         "{ hello }",
-        context_value=Context(ANONYMOUS),
+        context_value=context_for(ANONYMOUS),
         operation_extensions=extensions,  # type: ignore[arg-type]
     )
     assert result.errors is None

@@ -60,6 +60,28 @@ async def test_a_renamed_customer_and_a_moved_address_are_written_back_from_the_
     assert doc["country"] == "Germany"  # written as the ERP names countries
 
 
+async def test_an_address_repair_keeps_the_kind_of_the_customers_primary_address(
+    rig: Rig,
+) -> None:
+    """The repair writes through the sync rules' `save_address`, onto the primary address
+    the drift rule compared, whatever its kind; the customer's name is left alone."""
+    account, _, address = await an_account(rig)
+    assert account.shipping_address is not None
+    await rig.scm.wire.update("Address", address, {"address_type": "Billing", "city": "Dresden"})
+
+    [finding] = await rig.findings(DRIFT)
+    assert [d.field for d in finding.differences] == ["address.city"]
+    await rig.assert_repaired(finding)
+
+    doc = await rig.scm.wire.get_doc("Address", address)
+    assert doc is not None
+    assert (doc["address_type"], doc["city"]) == ("Billing", account.shipping_address.city)
+    [now] = (await rig.scm.customers_by_crm_ids([account.id]))[account.id]
+    assert now.address is not None
+    assert now.address.kind == "Billing"
+    assert now.customer_name == account.name
+
+
 async def test_a_renamed_or_disabled_item_is_written_back_from_the_crm(rig: Rig) -> None:
     await rig.scm.wire.update("Item", "SKU-00002", {"item_name": "Something else", "disabled": 1})
     [product] = (await rig.crm.products_by_sku(["SKU-00003"])).values()

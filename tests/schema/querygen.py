@@ -9,7 +9,10 @@ with variable defaults), nested objects and lists down to `max_depth`, named fra
 spread more than once) and inline fragments (with and without a type condition),
 `__typename`, now and then `__type`/`__schema` beside the data fields, `@skip`/`@include`
 on fields and fragments, and a field repeated under the same key with another sub-selection
-(so the executor must merge them). Every document is valid:
+(so the executor must merge them). Over interfaces and unions it selects a union only through
+`__typename` and fragments, and puts type conditions on fragments that narrow (an interface to
+an implementation, a union to a member) or widen (an object to its interface or union); a schema
+without abstract types gets the same documents as before. Every document is valid:
 an unaliased field always takes the same arguments in one document and every alias is fresh,
 so overlapping fields always merge. The same seed gives the same document.
 """
@@ -27,12 +30,16 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLInputType,
+    GraphQLInterfaceType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     get_named_type,
     is_leaf_type,
 )
+
+Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 
 INTROSPECTION = (
     '__type(name: "Order") { name kind fields { name type { name kind ofType { name } } } }',
@@ -108,7 +115,7 @@ class _Generator:
 
     # -- selections -------------------------------------------------------------------
 
-    def selection_set(self, parent: GraphQLObjectType, depth: int) -> str:
+    def selection_set(self, parent: Composite, depth: int) -> str:
         wanted = 1 + min(int(self.rng.expovariate(0.6)), 5)
         items: list[str] = []
         fields: list[tuple[str, str, GraphQLField | None]] = []  # (key, head, field)
@@ -122,11 +129,11 @@ class _Generator:
                 text, key_head = self.field(parent, depth)
                 items.append(text)
                 fields.append(key_head)
-        merging = [f for f in fields if f[2] is not None and _is_object(f[2])]
+        merging = [f for f in fields if f[2] is not None and _is_composite(f[2])]
         if merging and self.rng.random() < 0.2:  # same key again, another sub-selection
             _key, head, gql_field = self.rng.choice(merging)
             assert gql_field is not None
-            items.append(head + " " + self.selection_set(_object(gql_field), depth + 1))
+            items.append(head + " " + self.selection_set(_composite(gql_field), depth + 1))
         if self.rng.random() < 0.05:
             items.append("__typename")
         if depth == 0 and self.rng.random() < 0.04:  # the executor hands these to graphql-core
@@ -134,7 +141,7 @@ class _Generator:
         return "{ " + " ".join(items) + " }"
 
     def field(
-        self, parent: GraphQLObjectType, depth: int
+        self, parent: Composite, depth: int
     ) -> tuple[str, tuple[str, str, GraphQLField | None]]:
         name, gql_field = self.pick_field(parent, depth)
         if gql_field is None:
@@ -152,34 +159,46 @@ class _Generator:
             head = name + self.canonical[coordinate]
         text = head + self.directive()
         self.budget -= 1
-        if _is_object(gql_field):
-            text += " " + self.selection_set(_object(gql_field), depth + 1)
+        if _is_composite(gql_field):
+            text += " " + self.selection_set(_composite(gql_field), depth + 1)
         return text, (key, head, gql_field)
 
-    def pick_field(self, parent: GraphQLObjectType, depth: int) -> tuple[str, GraphQLField | None]:
-        names = [n for n in parent.fields if f"{parent.name}.{n}" not in NOT_GENERATED]
+    def pick_field(self, parent: Composite, depth: int) -> tuple[str, GraphQLField | None]:
+        fields = {} if isinstance(parent, GraphQLUnionType) else parent.fields
+        names = [n for n in fields if f"{parent.name}.{n}" not in NOT_GENERATED]
         deep = depth >= self.max_depth or self.budget <= 0
         if deep:
-            names = [n for n in names if is_leaf_type(get_named_type(parent.fields[n].type))]
+            names = [n for n in names if is_leaf_type(get_named_type(fields[n].type))]
         if not names or self.rng.random() < 0.04:
             return "__typename", None
         name = self.rng.choice(names)
-        return name, parent.fields[name]
+        return name, fields[name]
 
-    def inline_fragment(self, parent: GraphQLObjectType, depth: int) -> str:
-        condition = f" on {parent.name}" if self.rng.random() < 0.7 else ""
-        return f"...{condition}{self.directive()} {self.selection_set(parent, depth)}"
+    def inline_fragment(self, parent: Composite, depth: int) -> str:
+        if self.rng.random() >= 0.7:
+            return f"...{self.directive()} {self.selection_set(parent, depth)}"
+        on = self.condition(parent)
+        return f"... on {on.name}{self.directive()} {self.selection_set(on, depth)}"
 
-    def spread(self, parent: GraphQLObjectType, depth: int) -> str:
+    def spread(self, parent: Composite, depth: int) -> str:
         known = [f for f in self.done if f.on == parent.name]
         if known and self.rng.random() < 0.5:
             fragment = self.rng.choice(known)
         else:
-            fragment = _Fragment(self.fresh("F"), parent.name)
-            body = self.selection_set(parent, depth)
-            self.fragments.append(f"fragment {fragment.name} on {parent.name} {body}")
+            on = self.condition(parent)
+            fragment = _Fragment(self.fresh("F"), on.name)
+            body = self.selection_set(on, depth)
+            self.fragments.append(f"fragment {fragment.name} on {on.name} {body}")
             self.done.append(fragment)
         return f"...{fragment.name}{self.directive()}"
+
+    def condition(self, parent: Composite) -> Composite:
+        """A fragment's type condition where `parent` is selected: `parent` itself, or a type
+        whose objects overlap with it (drawn only where there is one: same documents else)."""
+        others = _overlapping(self.schema, parent)
+        if not others or self.rng.random() < 0.4:
+            return parent
+        return self.rng.choice(others)
 
     # -- arguments, variables, directives ---------------------------------------------
 
@@ -245,14 +264,30 @@ class _Generator:
         return Document(seed=seed, text=text, variables=dict(self.variables))
 
 
-def _is_object(gql_field: GraphQLField) -> bool:
-    return isinstance(get_named_type(gql_field.type), GraphQLObjectType)
+def _is_composite(gql_field: GraphQLField) -> bool:
+    return isinstance(get_named_type(gql_field.type), Composite)
 
 
-def _object(gql_field: GraphQLField) -> GraphQLObjectType:
+def _composite(gql_field: GraphQLField) -> Composite:
     named = get_named_type(gql_field.type)
-    assert isinstance(named, GraphQLObjectType)
+    assert isinstance(named, Composite)
     return named
+
+
+def _overlapping(schema: GraphQLSchema, parent: Composite) -> list[Composite]:
+    """The types a fragment may name inside `parent` besides `parent`: an object's interfaces
+    and unions, an abstract type's possible types and the interfaces that implement it."""
+    if isinstance(parent, GraphQLObjectType):
+        unions = [
+            t
+            for t in schema.type_map.values()
+            if isinstance(t, GraphQLUnionType) and parent in t.types
+        ]
+        return [*parent.interfaces, *unions]
+    found: list[Composite] = list(schema.get_possible_types(parent))
+    if isinstance(parent, GraphQLInterfaceType):
+        found.extend(schema.get_implementations(parent).interfaces)
+    return found
 
 
 def _literal(value: Any, named: Any) -> str:
@@ -267,9 +302,15 @@ def _literal(value: Any, named: Any) -> str:
 
 # Fields the generator leaves out: `Query.reconciliation` scans both systems whole on every
 # call, the others read the gateway's reconciliation store (their own tests: tests/reconcile/);
-# the differential compares executors on graph data.
+# `Query.syncStatus` reads the gateway's sync inbox, not graph data. The differential compares
+# executors on graph data.
 NOT_GENERATED = frozenset(
-    {"Query.reconciliation", "Query.reconciliationFindings", "Query.reconciliationRun"}
+    {
+        "Query.reconciliation",
+        "Query.reconciliationFindings",
+        "Query.reconciliationRun",
+        "Query.syncStatus",
+    }
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 
 from schema.build import build_schema
 from schema.execution.batch_resolvers import BATCH, batch_of, batched, resolve_one
@@ -73,3 +74,63 @@ async def test_a_declared_field_answers_through_its_batch_in_plain_graphql_core(
     assert [e.message for e in result.errors] == ["odd"]
     (field,) = [f for f in Thing.__strawberry_definition__.fields if f.name == "twice"]
     assert field.metadata[BATCH] is twice  # where the batched executor finds it
+
+
+def triple_all(parents: list[Later], info: Any) -> list[Any]:
+    return [Box(n=p.n * 3) for p in parents]
+
+
+@strawberry.type
+class Later:
+    n: int
+
+    @strawberry.field
+    def first(self) -> int:
+        return self.n
+
+    tripled = batched(triple_all, "3n, boxed", "Box")  # Box is defined below: read lazily
+
+    @strawberry.field
+    def last(self) -> int:
+        return -self.n
+
+
+@strawberry.type
+class Box:
+    n: int
+
+
+@strawberry.type
+class LaterQuery:
+    @strawberry.field
+    def later(self) -> Later:
+        return Later(n=2)
+
+
+async def test_a_field_typed_by_returns_keeps_its_place_among_the_methods() -> None:
+    schema = strawberry.Schema(LaterQuery)
+    assert field_names(schema._schema, "Later") == ["n", "first", "tripled", "last"]
+    result = await schema.execute("{ later { tripled { n } last } }")
+    assert result.data == {"later": {"tripled": {"n": 6}, "last": -2}}
+
+
+def field_names(schema: GraphQLSchema, type_name: str) -> list[str]:
+    named = schema.type_map[type_name]
+    assert isinstance(named, GraphQLObjectType)
+    return list(named.fields)
+
+
+def test_the_graph_keeps_the_field_order_it_had_before_fields_were_batched() -> None:
+    """The SDL is a contract down to its order: batched fields stand where their methods stood."""
+    graph = build_schema()._schema
+    assert field_names(graph, "Order")[5:] == [
+        "subtotal",
+        "tax",
+        "total",
+        "lines",
+        "customer",
+        "shipments",
+        "fulfillment",
+    ]
+    assert field_names(graph, "OrderLine") == ["sku", "quantity", "unitPrice", "total", "product"]
+    assert field_names(graph, "Product")[-2:] == ["stock", "available"]

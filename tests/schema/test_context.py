@@ -5,26 +5,56 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pytest
+
 from backends.erpnext.app import ErpEmulator
 from resolvers.erpnext import ERPNext
 from resolvers.zoho import ZohoCRM
+from schema.analysis import unrestricted
 from schema.build import build_schema
-from schema.context import Access, make_context
+from schema.context import AnalysisError, make_context
+from schema.principal import ANONYMOUS, Principal
 
 
-async def test_loaders_used_before_the_row_filters_are_set_are_rebuilt_with_them(
+async def test_loaders_are_built_from_the_analysis_the_context_was_given(
     crm: ZohoCRM, scm: ERPNext, scm_emulator: ErpEmulator
 ) -> None:
     context = make_context(crm=crm, scm=scm)
-    early = context.loaders
-    assert not early.shipment_scope.restricted
-    context.access = Access(row_filters={"Shipment": {"carrier": None}})  # a new caller's
+    context.analysed(unrestricted(ANONYMOUS, row_filters={"Shipment": {"carrier": None}}))
     scm_emulator.stats.reset()
     page = await context.loaders.list_shipments(first=5, after=None, status=None, carrier=None)
-    assert context.loaders is not early
     assert context.loaders.shipment_scope.restricted
     assert page.items == ()
     assert scm_emulator.stats.total == 0  # no rows may match: nothing asked
+
+
+def test_a_context_takes_one_analysis_and_only_before_its_loaders(
+    crm: ZohoCRM, scm: ERPNext
+) -> None:
+    analysed = make_context(crm=crm, scm=scm)
+    first = unrestricted(ANONYMOUS)
+    analysed.analysed(first)
+    analysed.analysed(first)  # the same one again: nothing changes
+    with pytest.raises(AnalysisError, match="already has"):
+        analysed.analysed(unrestricted(ANONYMOUS, row_filters={"Shipment": {"carrier": "DHL"}}))
+    early = make_context(crm=crm, scm=scm)
+    assert not early.loaders.shipment_scope.restricted  # built unrestricted: too late now
+    with pytest.raises(AnalysisError, match="loaders were built"):
+        early.analysed(unrestricted(ANONYMOUS, row_filters={"Shipment": {"carrier": None}}))
+
+
+def test_an_operation_copy_keeps_the_caller_and_nothing_it_read(crm: ZohoCRM, scm: ERPNext) -> None:
+    caller = Principal(subject="ana", roles=frozenset({"partner"}), partner_id="DHL")
+    connection = make_context(crm=crm, scm=scm, principal=caller)
+    connection.expires_at = 123.0
+    connection.analysed(unrestricted(caller))
+    connection.disclosed.add("Order.approvalReason")
+    copy = connection.for_operation()
+    assert copy.principal is caller
+    assert copy.expires_at == 123.0
+    assert copy.analysis is None
+    assert copy.disclosed == set()
+    assert copy.loaders is not connection.loaders
 
 
 async def test_loaders_are_kept_while_the_row_filters_stay_the_same(

@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 import strawberry
 
+from gateway.app import create_app
+from gateway.protection.hardening import Hardening
+from gateway.settings import Settings
+from resolvers.erpnext import ERPNext
+from resolvers.zoho import ZohoCRM
 from schema import selection
-from schema.context import Access, GatewayContext
+from schema.analysis import FieldDecision, RequestAnalysis
+from schema.context import GatewayContext
+from schema.principal import ANONYMOUS
 from schema.selection import operation_selects, prefetches, selected_names, selects
-from tests.support.stack import GraphQLClient
+from tests.support.stack import GATEWAY_URL, GraphQLClient
 
 
 @dataclass
@@ -22,7 +30,8 @@ class Context(GatewayContext):
 
 
 def new_context(denied: frozenset[str] = frozenset()) -> Context:
-    return Context(crm=None, scm=None, access=Access(denied=denied))  # type: ignore[arg-type]
+    analysis = RequestAnalysis(ANONYMOUS, decisions={c: FieldDecision("deny") for c in denied})
+    return Context(crm=None, scm=None, analysis=analysis)  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -90,10 +99,11 @@ async def test_field_answers_are_kept_for_the_request() -> None:
 
 
 async def test_operation_wide_answers_are_kept_per_document_across_requests(
-    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, crm: ZohoCRM, scm: ERPNext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The gateway parses a repeated document once; its operation-wide answers are walked
-    once too, not once per request."""
+    """Without access control there is no analysis to read what the operation runs from:
+    the gateway parses a repeated document once (its limits cache it), and its
+    operation-wide answers are walked once too, not once per request."""
     walks: list[tuple[str, str]] = []
     walk = selection._selects_anywhere
 
@@ -102,9 +112,14 @@ async def test_operation_wide_answers_are_kept_per_document_across_requests(
         return walk(raw, type_name, name)
 
     monkeypatch.setattr(selection, "_selects_anywhere", spy)
-    query = "{ shipments(first: 2) { nodes { id lines { sku } } } }"
-    for _ in range(3):
-        await gql.data(query)
+    extensions = Hardening.from_settings(settings).extensions  # the limits' parse cache
+    app = create_app(settings, crm=crm, scm=scm, extensions=extensions)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=GATEWAY_URL) as http:
+        gql = GraphQLClient(http)
+        query = "{ shipments(first: 2) { nodes { id lines { sku } } } }"
+        for _ in range(3):
+            await gql.data(query)
     assert walks  # the shipments ask whether destination / lines are read anywhere
     assert len(walks) == len(set(walks))  # each question walked once for the three requests
 

@@ -117,7 +117,8 @@ def customer(pair: CustomerPair) -> list[Finding]:
         differences = []
         if norm_name(account.name) != norm_name(erp.customer_name):
             differences.append(Difference("name", account.name, erp.customer_name))
-        differences += address_differences(account.shipping_address, erp.address)
+        primary = erp.address.address if erp.address else None
+        differences += address_differences(account.shipping_address, primary)
         if not differences:
             continue
         fields = ", ".join(d.field for d in differences)

@@ -65,7 +65,7 @@ class Duplicates:
 
     def add_customer(self, customer: ErpCustomer) -> None:
         name = norm_name(customer.customer_name)
-        country = norm_country(customer.address.country if customer.address else None)
+        country = norm_country(customer.address.address.country if customer.address else None)
         for evidence, value in (("country", country), ("tax id", norm_text(customer.tax_id))):
             if name and value:
                 self._groups["erp", name, evidence, value][customer.name] = customer.customer_name

@@ -1,0 +1,99 @@
+"""Versioned PostgreSQL migrations of the shared state, applied in order, each exactly once.
+
+    applied = migrate(connection)      # at start-up of every worker, or `crossdock migrate`
+
+`crossdock_schema_version` records each applied version. Workers starting together take a
+transaction-scoped advisory lock first, so one applies and the others find it done. A
+migration is never edited once released: a change is a new version appended to MIGRATIONS
+(other state, e.g. the sync inbox's, adds its own versions here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+# pg_advisory_xact_lock key: any constant the deployment does not otherwise use
+_LOCK_KEY = 0x43524F5353444B  # "CROSSDK"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "order-process journal with leases",
+        """
+        CREATE TABLE order_processes (
+            id TEXT PRIMARY KEY,
+            key_digest TEXT UNIQUE,
+            order_digest TEXT,
+            status TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            payload BYTEA NOT NULL,
+            owner TEXT,
+            lease_until TIMESTAMPTZ
+        );
+        CREATE INDEX order_processes_order ON order_processes (order_digest);
+        CREATE INDEX order_processes_status ON order_processes (status, updated_at);
+        CREATE TABLE order_steps (
+            process_id TEXT NOT NULL REFERENCES order_processes (id),
+            seq INTEGER NOT NULL,
+            step TEXT NOT NULL,
+            phase TEXT NOT NULL,
+            at TIMESTAMPTZ NOT NULL,
+            detail BYTEA,
+            PRIMARY KEY (process_id, seq)
+        );
+        """,
+    ),
+)
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS crossdock_schema_version (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)
+"""
+
+
+def migrate(connection: psycopg.Connection[tuple[object, ...]]) -> list[Migration]:
+    """Apply the migrations this database lacks, in one transaction; returns those applied."""
+    applied: list[Migration] = []
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        connection.execute(_VERSION_TABLE)
+        row = connection.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM crossdock_schema_version"
+        ).fetchone()
+        current = int(str(row[0])) if row else 0
+        for migration in MIGRATIONS:
+            if migration.version <= current:
+                continue
+            connection.execute(migration.sql.encode())
+            connection.execute(
+                "INSERT INTO crossdock_schema_version (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+            applied.append(migration)
+    return applied
+
+
+def current_version(connection: psycopg.Connection[tuple[object, ...]]) -> int:
+    """The highest applied version (0: none)."""
+    row = connection.execute(
+        "SELECT to_regclass('crossdock_schema_version') IS NOT NULL"
+    ).fetchone()
+    if not row or not row[0]:
+        return 0
+    found = connection.execute("SELECT COALESCE(MAX(version), 0) FROM crossdock_schema_version")
+    value = found.fetchone()
+    return int(str(value[0])) if value else 0
