@@ -1,7 +1,7 @@
 """`python -m bench.scaleout [--quick]`: W2 with 1 and 2 workers, state embedded vs shared.
 
 Starts the emulations (bench.harness), a PostgreSQL and a Redis of its own
-(tests.scaleout.engines), and `crossdock serve` in three set-ups:
+(tests.support.engines), and `crossdock serve` in three set-ups:
 
     1 worker,  embedded state   (in-process buckets, SQLite journal: the default)
     1 worker,  shared state     (Redis buckets and locks, PostgreSQL journal)
@@ -49,7 +49,7 @@ from bench.harness import (
 from bench.workloads import GatewayClient, order_list
 from gateway.auth.tokens import mint
 from resolvers.saga.sealing import Sealer
-from tests.scaleout.engines import PostgresServer, RedisServer, missing
+from tests.support.engines import PostgresServer, RedisServer, missing
 
 LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
 PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {

@@ -1,6 +1,6 @@
 """Sync in the gateway: the inbox and its processor built from `[sync]` (gateway.settings.sync).
 
-    sync = open_sync(settings.sync, crm, scm, order_process, bus)   # None when disabled
+    sync = open_sync(settings.sync, crm, scm, order_process, bus, state)   # None when disabled
     await sync.put(change)        # what the /hooks receivers and the catch-up poll call
 
 `app.state.sync` holds it: `Query.syncStatus` and the receivers find it there.
@@ -15,6 +15,7 @@ from gateway.settings.section import SettingsError
 from gateway.settings.sync import SyncSettings
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import OrderProcessService
+from resolvers.state.layer import StateLayer
 from resolvers.sync import ChangeBus
 from resolvers.sync.inbox import SqliteInbox
 from resolvers.sync.processor import Processor
@@ -41,10 +42,18 @@ def open_sync(
     scm: ErpPort,
     order_process: OrderProcessService | None,
     bus: ChangeBus | None,
+    state: StateLayer | None = None,
 ) -> SyncRuntime | None:
+    """The runtime `[sync]` asks for (None when off). Its inbox is the shared state's
+    (PostgreSQL, every replica) when `[state]` is shared, else the file `inbox_path`."""
     if not settings.enabled:
         return None
-    inbox = open_inbox(settings)
+    shared = (
+        None
+        if state is None
+        else state.shared_inbox(lease_s=settings.lease_s, backoff=settings.retry)
+    )
+    inbox = shared if shared is not None else open_inbox(settings)
     ctx = RuleContext(crm, scm, order_process)
     processor = Processor(
         inbox,

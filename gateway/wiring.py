@@ -210,7 +210,7 @@ def assemble(
     bus = ChangeBus() if settings.subscriptions.enabled else None
     if bus is not None:
         closers.append(_closer(bus))
-    sync = open_sync(settings.sync, crm, scm, service, bus)  # None unless [sync] enabled
+    sync = open_sync(settings.sync, crm, scm, service, bus, state)  # None unless [sync] on
     if sync is not None:
         starters.append(sync.start)
         closers.insert(0, sync.close)

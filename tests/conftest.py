@@ -18,7 +18,8 @@ gives a client for any role.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -33,7 +34,9 @@ from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
+from resolvers.state.config import StateSettings
 from resolvers.zoho import ZohoCRM
+from tests.support.engines import PostgresServer, RedisServer, missing
 from tests.support.stack import (
     ERP_URL,
     GATEWAY_URL,
@@ -128,3 +131,43 @@ async def http(client_for: ClientFor) -> httpx.AsyncClient:
 @pytest.fixture
 def gql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+# Real PostgreSQL and Redis (tests.support.engines), one server of each per session, started
+# only by the tests that ask for them (marker "engines"); absent engines skip those tests
+# with a message saying how to install them. Each test gets a fresh database, an empty Redis.
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[tuple[PostgresServer, RedisServer]]:
+    why = missing()
+    if why is not None:
+        pytest.skip(why)
+    with PostgresServer.start() as pg, RedisServer.start() as redis:
+        yield pg, redis
+
+
+@pytest.fixture
+def postgres(engines: tuple[PostgresServer, RedisServer]) -> PostgresServer:
+    return engines[0]
+
+
+@pytest.fixture
+def redis_server(engines: tuple[PostgresServer, RedisServer]) -> RedisServer:
+    engines[1].flush()
+    return engines[1]
+
+
+@pytest.fixture
+def state_settings(postgres: PostgresServer, redis_server: RedisServer) -> StateSettings:
+    """Shared state in a fresh database, short leases and lock expiries (tests wait less)."""
+    url = postgres.create_database(f"t{next(_databases)}_{id(postgres) % 10_000}")
+    return StateSettings(
+        postgres_url=url,
+        redis_url=redis_server.url,
+        lease_s=3.0,
+        lock_ttl_s=3.0,
+        lock_wait_s=20.0,
+    )

@@ -2,6 +2,7 @@
 
     state = open_state(settings.state)      # EmbeddedState, or SharedState (PostgreSQL, Redis)
     journal = state.open_journal(settings.saga)
+    inbox = state.shared_inbox(lease_s=60, backoff=Backoff())   # None: the SQLite file
     locks = state.locks                     # the order process's locks (resolvers.saga.locks)
     state.buckets                           # None (in-process buckets) or RedisBuckets
     await state.probe()                     # /readyz: StateUnavailable when a store is gone
@@ -23,6 +24,8 @@ from resolvers.saga.settings import SagaSettings
 from .config import StateSettings
 
 if TYPE_CHECKING:
+    from resolvers.sync.inbox import Backoff, Inbox
+
     from .redis_buckets import RedisBuckets
 
 
@@ -34,6 +37,10 @@ class StateLayer(Protocol):
     def buckets(self) -> RedisBuckets | None: ...
 
     def open_journal(self, saga: SagaSettings) -> JournalStore: ...
+
+    def shared_inbox(self, *, lease_s: float, backoff: Backoff) -> Inbox | None:
+        """The sync inbox every replica shares; None when the state is embedded."""
+        ...
 
     async def probe(self) -> None:
         """Raise StateUnavailable when a store does not answer."""
@@ -56,6 +63,9 @@ class EmbeddedState:
 
     def open_journal(self, saga: SagaSettings) -> JournalStore:
         return saga.open_journal()
+
+    def shared_inbox(self, *, lease_s: float, backoff: Backoff) -> Inbox | None:
+        return None
 
     async def probe(self) -> None:
         return None
@@ -97,6 +107,11 @@ class SharedState:
         )
         self._journals.append(journal)
         return journal
+
+    def shared_inbox(self, *, lease_s: float, backoff: Backoff) -> Inbox | None:
+        from .pg_inbox import PostgresInbox
+
+        return PostgresInbox(self.pool, lease_s=lease_s, backoff=backoff)
 
     async def probe(self) -> None:
         """PING Redis and `SELECT 1` on PostgreSQL (off the event loop), within 3 s each."""

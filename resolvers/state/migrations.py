@@ -54,6 +54,46 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "sync inbox, applied and written versions, watermarks",
+        """
+        CREATE TABLE sync_inbox (
+            id BIGSERIAL PRIMARY KEY,
+            key TEXT NOT NULL,
+            system TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            version TEXT,
+            vsort TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            received_at DOUBLE PRECISION NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+            lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+            owner TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            finished_at DOUBLE PRECISION
+        );
+        CREATE UNIQUE INDEX sync_inbox_version ON sync_inbox (key, version)
+            WHERE version IS NOT NULL;
+        CREATE INDEX sync_inbox_open ON sync_inbox (state, key, vsort);
+        CREATE TABLE sync_applied (
+            key TEXT PRIMARY KEY, version TEXT NOT NULL, at DOUBLE PRECISION
+        );
+        CREATE TABLE sync_written (
+            key TEXT PRIMARY KEY, version TEXT NOT NULL, fingerprint TEXT NOT NULL,
+            at DOUBLE PRECISION
+        );
+        CREATE TABLE sync_watermarks (
+            source TEXT PRIMARY KEY, value TEXT NOT NULL, at DOUBLE PRECISION
+        );
+        """,
+    ),
 )
 
 _VERSION_TABLE = """

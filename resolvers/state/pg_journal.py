@@ -280,8 +280,8 @@ class PostgresJournal:
         return self._sealer.open(f"step:{process_id}:{seq}", bytes(blob)).decode()
 
 
-def postgres_unavailable(exc: BaseException) -> StateUnavailable:
+def postgres_unavailable(exc: BaseException, what: str = "the order journal") -> StateUnavailable:
     return StateUnavailable(
-        "PostgreSQL ([state] postgres_url) did not answer, so the order journal cannot be "
+        f"PostgreSQL ([state] postgres_url) did not answer, so {what} cannot be "
         f"read or written ({type(exc).__name__}); nothing was lost: retry once it is back"
     )

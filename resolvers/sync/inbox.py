@@ -33,18 +33,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, cast, get_args
+from typing import Any, Protocol, TypeVar, cast, get_args
 
 from .change import Change, ChangeSink, Entity, Operation, Origin, System
 
 Clock = Callable[[], float]  # seconds since the epoch
 
+# The inbox's tables; the same names and columns in SQLite (here) and in PostgreSQL
+# (resolvers.state.migrations, version 2). Times are seconds since the epoch.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS inbox (
+CREATE TABLE IF NOT EXISTS sync_inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL,
     system TEXT NOT NULL,
@@ -65,13 +67,16 @@ CREATE TABLE IF NOT EXISTS inbox (
     reason TEXT,
     finished_at REAL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS inbox_version ON inbox(key, version) WHERE version IS NOT NULL;
-CREATE INDEX IF NOT EXISTS inbox_open ON inbox(state, key, vsort);
-CREATE TABLE IF NOT EXISTS applied (key TEXT PRIMARY KEY, version TEXT NOT NULL, at REAL);
-CREATE TABLE IF NOT EXISTS written (
+CREATE UNIQUE INDEX IF NOT EXISTS sync_inbox_version ON sync_inbox(key, version)
+    WHERE version IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sync_inbox_open ON sync_inbox(state, key, vsort);
+CREATE TABLE IF NOT EXISTS sync_applied (key TEXT PRIMARY KEY, version TEXT NOT NULL, at REAL);
+CREATE TABLE IF NOT EXISTS sync_written (
     key TEXT PRIMARY KEY, version TEXT NOT NULL, fingerprint TEXT NOT NULL, at REAL
 );
-CREATE TABLE IF NOT EXISTS watermarks (source TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL);
+CREATE TABLE IF NOT EXISTS sync_watermarks (
+    source TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL
+);
 """
 _OPEN = ("pending", "claimed", "retry")
 
@@ -177,9 +182,233 @@ class Inbox(ChangeSink, Protocol):
     def close(self) -> None: ...
 
 
-class SqliteInbox:
-    """The inbox in one SQLite file (WAL). Several processes may share the file: claims are
-    made in `BEGIN IMMEDIATE` transactions and leased."""
+class Cursor(Protocol):
+    """What a store's `execute` answers (sqlite3 and psycopg cursors both are)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+Execute = Callable[[str, Sequence[object]], Cursor]
+T = TypeVar("T")
+
+
+class InboxStore(Protocol):
+    """One SQL database holding the inbox's tables (`_SCHEMA`). `run(work)` calls
+    `work(execute)` in one transaction; with `lock`, writers of the same lock name are
+    serialised for its length. SQL is written with `?` placeholders and rows are read by
+    column name."""
+
+    async def run(self, work: Callable[[Execute], T], *, lock: str | None = None) -> T: ...
+    def close(self) -> None: ...
+
+
+class SqliteStore:
+    """The inbox's tables in one SQLite file (WAL). Several processes of one host may share
+    it: a transaction with a lock is `BEGIN IMMEDIATE` (the file's write lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    async def run(self, work: Callable[[Execute], T], *, lock: str | None = None) -> T:
+        self._db.execute("BEGIN IMMEDIATE" if lock is not None else "BEGIN")
+        try:
+            result = work(self._db.execute)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return result
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SqlInbox:
+    """The inbox over an `InboxStore`: SQLite (`SqliteInbox`, the default) or PostgreSQL
+    (`resolvers.state.pg_inbox`, shared by replicas). One set of statements serves both."""
+
+    def __init__(
+        self,
+        store: InboxStore,
+        *,
+        lease_s: float = 60.0,
+        backoff: Backoff | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = store
+        self.lease_s = lease_s
+        self.backoff = backoff or Backoff()
+        self._clock = clock
+
+    def close(self) -> None:
+        self.store.close()
+
+    # receiving
+
+    async def put(self, change: Change) -> bool:
+        key = key_text(change.key)
+        version = None if change.version is None else version_text(change.version)
+        row = (
+            *(key, change.system, change.entity, change.record_id, version),
+            version or version_text(change.received_at),
+            *(change.operation, change.origin, json.dumps(sorted(change.fields))),
+            *(change.received_at.timestamp(), self._clock()),
+        )  # field names only: values are not kept
+
+        def insert(execute: Execute) -> bool:
+            if version is None and execute(_WAITING_HINT, (key,)).fetchone() is not None:
+                return False
+            return execute(_INSERT, row).rowcount == 1
+
+        return await self.store.run(insert, lock=key)
+
+    # processing
+
+    async def claim(self, owner: str, *, limit: int = 10) -> list[InboxItem]:
+        """Up to `limit` changes of distinct keys, each the first open one of its key."""
+        now = self._clock()
+
+        def take(execute: Execute) -> list[Any]:
+            rows = execute(_CLAIMABLE, (now, now, now, now, limit)).fetchall()
+            for row in rows:
+                execute(
+                    "UPDATE sync_inbox SET state = 'claimed', owner = ?, lease_until = ?,"
+                    " attempts = attempts + 1 WHERE id = ?",
+                    (owner, now + self.lease_s, row["id"]),
+                )
+            return rows
+
+        rows = await self.store.run(take, lock="sync-inbox-claims")
+        return [_item(row, attempt=row["attempts"] + 1) for row in rows]
+
+    async def done(self, item: InboxItem, owner: str, *, outcome: str) -> bool:
+        """Mark a claimed change done; False when the lease was lost to another owner."""
+        return await self._finish(item, owner, "done", outcome, 0.0)
+
+    async def failed(self, item: InboxItem, owner: str, reason: str) -> bool:
+        """Schedule the change's retry, or park it as dead after the last attempt.
+        True when it is dead."""
+        if item.attempts >= self.backoff.attempts:
+            await self._finish(item, owner, "dead", reason, 0.0)
+            return True
+        delay = self.backoff.delay(item.attempts)
+        await self._finish(item, owner, "retry", reason, self._clock() + delay)
+        return False
+
+    async def _finish(
+        self, item: InboxItem, owner: str, state: str, reason: str, next_at: float
+    ) -> bool:
+        values = (state, reason[:2000], next_at, self._clock(), item.id, owner)
+        return (
+            await self._write(
+                "UPDATE sync_inbox SET state = ?, reason = ?, next_at = ?, finished_at = ?,"
+                " forced = 0, lease_until = 0 WHERE id = ? AND state = 'claimed' AND owner = ?",
+                values,
+            )
+            == 1
+        )
+
+    # per-key versions: what was applied, and what a sync rule wrote
+
+    async def applied(self, key: str) -> datetime | None:
+        row = await self._one("SELECT version FROM sync_applied WHERE key = ?", (key,))
+        return parse_version(row["version"]) if row else None
+
+    async def mark_applied(self, key: str, version: datetime) -> None:
+        """Remember the newest version of `key` applied (an older one never replaces it)."""
+        await self._write(
+            "INSERT INTO sync_applied (key, version, at) VALUES (?, ?, ?) ON CONFLICT(key)"
+            " DO UPDATE SET version = excluded.version, at = excluded.at"
+            " WHERE excluded.version > sync_applied.version",
+            (key, version_text(version), self._clock()),
+        )
+
+    async def written(self, key: str) -> WriteMark | None:
+        row = await self._one("SELECT version, fingerprint FROM sync_written WHERE key = ?", (key,))
+        if row is None:
+            return None
+        return WriteMark(datetime.fromisoformat(row["version"]), row["fingerprint"])
+
+    async def mark_written(self, key: str, version: datetime, fingerprint: str = "") -> None:
+        """Remember a sync rule's write to `key`: the newest one wins."""
+        await self._write(
+            "INSERT INTO sync_written (key, version, fingerprint, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET version = excluded.version,"
+            " fingerprint = excluded.fingerprint, at = excluded.at"
+            " WHERE excluded.version >= sync_written.version",
+            (key, version_text(version), fingerprint, self._clock()),
+        )
+
+    # operating
+
+    async def status(self, *, failed_limit: int = 50) -> InboxStatus:
+        now = self._clock()
+
+        def read(execute: Execute) -> InboxStatus:
+            sources = tuple(_source(execute, system, now) for system in ("crm", "erp"))
+            rows = execute(
+                "SELECT * FROM sync_inbox WHERE state IN ('retry', 'dead') ORDER BY id LIMIT ?",
+                (failed_limit,),
+            ).fetchall()
+            marks = execute(
+                "SELECT source, value FROM sync_watermarks ORDER BY source", ()
+            ).fetchall()
+            failed = tuple(_failed(row) for row in rows)
+            return InboxStatus(sources, failed, {m["source"]: m["value"] for m in marks})
+
+        return await self.store.run(read)
+
+    async def retry(self, item_id: int | None = None) -> int:
+        """Retry one failed change now (by id), or every one; returns how many."""
+        where, params = ("AND id = ?", (item_id,)) if item_id is not None else ("", ())
+        return await self._write(
+            "UPDATE sync_inbox SET state = 'pending', attempts = 0, next_at = 0"  # noqa: S608
+            f" WHERE state IN ('retry', 'dead') {where}",
+            params,
+        )
+
+    async def replay(self, *, since: datetime, key: str | None = None) -> int:
+        """Apply again the changes done since `since` (of one key, or all): rules run even for a
+        version already applied; being idempotent, they write only what differs now."""
+        where, params = ("AND key = ?", (key,)) if key is not None else ("", ())
+        return await self._write(
+            "UPDATE sync_inbox SET state = 'pending', attempts = 0, next_at = 0,"  # noqa: S608
+            f" forced = 1 WHERE state = 'done' AND received_at >= ? {where}",
+            (since.timestamp(), *params),
+        )
+
+    async def watermark(self, source: str) -> str | None:
+        row = await self._one("SELECT value FROM sync_watermarks WHERE source = ?", (source,))
+        return None if row is None else str(row["value"])
+
+    async def set_watermark(self, source: str, value: str) -> None:
+        """Move the source's watermark to `value` (UTC ISO text); never backwards."""
+        await self._write(
+            "INSERT INTO sync_watermarks (source, value, at) VALUES (?, ?, ?)"
+            " ON CONFLICT(source) DO UPDATE SET at = excluded.at, value = CASE"
+            " WHEN excluded.value > sync_watermarks.value THEN excluded.value"
+            " ELSE sync_watermarks.value END",
+            (source, value, self._clock()),
+        )
+
+    async def _one(self, sql: str, params: Sequence[object]) -> Any:
+        return await self.store.run(lambda execute: execute(sql, params).fetchone())
+
+    async def _write(self, sql: str, params: Sequence[object]) -> int:
+        return await self.store.run(lambda execute: execute(sql, params).rowcount)
+
+
+class SqliteInbox(SqlInbox):
+    """The inbox in one SQLite file (WAL), the default store."""
 
     def __init__(
         self,
@@ -190,221 +419,54 @@ class SqliteInbox:
         clock: Clock = time.time,
     ) -> None:
         self.path = str(path)
-        self.lease_s = lease_s
-        self.backoff = backoff or Backoff()
-        self._clock = clock
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._db.close()
-
-    # receiving
-
-    async def put(self, change: Change) -> bool:
-        key = key_text(change.key)
-        now = self._clock()
-        received = change.received_at.timestamp()
-        version = None if change.version is None else version_text(change.version)
-        vsort = version or version_text(change.received_at)
-        fields = json.dumps(sorted(change.fields))  # names only: values are not kept
-        with self._transaction():
-            if version is None and self._unclaimed_unversioned(key):
-                return False
-            try:
-                self._db.execute(
-                    "INSERT INTO inbox (key, system, entity, record_id, version, vsort, operation,"
-                    " origin, fields, received_at, state, next_at) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                    (
-                        *(key, change.system, change.entity, change.record_id, version, vsort),
-                        *(change.operation, change.origin, fields, received, now),
-                    ),
-                )
-            except sqlite3.IntegrityError:
-                return False
-        return True
-
-    def _unclaimed_unversioned(self, key: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM inbox WHERE key = ? AND version IS NULL AND state = 'pending'",
-            (key,),
-        ).fetchone()
-        return row is not None
-
-    # processing
-
-    async def claim(self, owner: str, *, limit: int = 10) -> list[InboxItem]:
-        """Up to `limit` changes of distinct keys, each the first open one of its key."""
-        now = self._clock()
-        with self._transaction():
-            rows = self._db.execute(_CLAIMABLE, (now, now, now, now, limit)).fetchall()
-            for row in rows:
-                self._db.execute(
-                    "UPDATE inbox SET state = 'claimed', owner = ?, lease_until = ?,"
-                    " attempts = attempts + 1 WHERE id = ?",
-                    (owner, now + self.lease_s, row["id"]),
-                )
-        return [_item(row, attempt=row["attempts"] + 1) for row in rows]
-
-    async def done(self, item: InboxItem, owner: str, *, outcome: str) -> bool:
-        """Mark a claimed change done; False when the lease was lost to another owner."""
-        return self._finish(item, owner, "done", outcome, 0.0)
-
-    async def failed(self, item: InboxItem, owner: str, reason: str) -> bool:
-        """Schedule the change's retry, or park it as dead after the last attempt.
-        True when it is dead."""
-        if item.attempts >= self.backoff.attempts:
-            self._finish(item, owner, "dead", reason, 0.0)
-            return True
-        delay = self.backoff.delay(item.attempts)
-        self._finish(item, owner, "retry", reason, self._clock() + delay)
-        return False
-
-    def _finish(self, item: InboxItem, owner: str, state: str, reason: str, next_at: float) -> bool:
-        cursor = self._db.execute(
-            "UPDATE inbox SET state = ?, reason = ?, next_at = ?, finished_at = ?, forced = 0,"
-            " lease_until = 0 WHERE id = ? AND state = 'claimed' AND owner = ?",
-            (state, reason[:2000], next_at, self._clock(), item.id, owner),
-        )
-        return cursor.rowcount == 1
-
-    # per-key versions: what was applied, and what a sync rule wrote
-
-    async def applied(self, key: str) -> datetime | None:
-        row = self._db.execute("SELECT version FROM applied WHERE key = ?", (key,)).fetchone()
-        return parse_version(row["version"]) if row else None
-
-    async def mark_applied(self, key: str, version: datetime) -> None:
-        """Remember the newest version of `key` applied (an older one never replaces it)."""
-        self._db.execute(
-            "INSERT INTO applied (key, version, at) VALUES (?, ?, ?) ON CONFLICT(key)"
-            " DO UPDATE SET version = excluded.version, at = excluded.at"
-            " WHERE excluded.version > version",
-            (key, version_text(version), self._clock()),
-        )
-
-    async def written(self, key: str) -> WriteMark | None:
-        row = self._db.execute(
-            "SELECT version, fingerprint FROM written WHERE key = ?", (key,)
-        ).fetchone()
-        return WriteMark(datetime.fromisoformat(row[0]), row[1]) if row else None
-
-    async def mark_written(self, key: str, version: datetime, fingerprint: str = "") -> None:
-        """Remember a sync rule's write to `key`: the newest one wins."""
-        self._db.execute(
-            "INSERT INTO written (key, version, fingerprint, at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET version = excluded.version,"
-            " fingerprint = excluded.fingerprint, at = excluded.at"
-            " WHERE excluded.version >= version",
-            (key, version_text(version), fingerprint, self._clock()),
-        )
-
-    # operating
-
-    async def status(self, *, failed_limit: int = 50) -> InboxStatus:
-        now = self._clock()
-        sources = tuple(self._source(system, now) for system in ("crm", "erp"))
-        rows = self._db.execute(
-            "SELECT * FROM inbox WHERE state IN ('retry', 'dead') ORDER BY id LIMIT ?",
-            (failed_limit,),
-        ).fetchall()
-        marks = self._db.execute("SELECT source, value FROM watermarks ORDER BY source")
-        return InboxStatus(
-            sources, tuple(_failed(row) for row in rows), {r[0]: r[1] for r in marks}
-        )
-
-    def _source(self, system: str, now: float) -> SourceStatus:
-        counts = dict(
-            self._db.execute(
-                "SELECT state, count(*) FROM inbox WHERE system = ? GROUP BY state", (system,)
-            ).fetchall()
-        )
-        oldest, last_received, last_done = self._db.execute(
-            "SELECT min(CASE WHEN state IN ('pending', 'claimed', 'retry') THEN received_at END),"
-            " max(received_at), max(CASE WHEN state = 'done' THEN finished_at END)"
-            " FROM inbox WHERE system = ?",
-            (system,),
-        ).fetchone()
-        return SourceStatus(
-            system=system,
-            pending=counts.get("pending", 0) + counts.get("claimed", 0),
-            retrying=counts.get("retry", 0),
-            dead=counts.get("dead", 0),
-            done=counts.get("done", 0),
-            lag_s=max(0.0, now - oldest) if oldest is not None else 0.0,
-            last_received_at=_time(last_received),
-            last_done_at=_time(last_done),
-        )
-
-    async def retry(self, item_id: int | None = None) -> int:
-        """Retry one failed change now (by id), or every one; returns how many."""
-        where, params = ("AND id = ?", (item_id,)) if item_id is not None else ("", ())
-        cursor = self._db.execute(
-            "UPDATE inbox SET state = 'pending', attempts = 0, next_at = 0"  # noqa: S608
-            f" WHERE state IN ('retry', 'dead') {where}",
-            params,
-        )
-        return cursor.rowcount
-
-    async def replay(self, *, since: datetime, key: str | None = None) -> int:
-        """Apply again the changes done since `since` (of one key, or all): rules run even for a
-        version already applied; being idempotent, they write only what differs now."""
-        where, params = ("AND key = ?", (key,)) if key is not None else ("", ())
-        cursor = self._db.execute(
-            "UPDATE inbox SET state = 'pending', attempts = 0, next_at = 0, forced = 1"  # noqa: S608
-            f" WHERE state = 'done' AND received_at >= ? {where}",
-            (since.timestamp(), *params),
-        )
-        return cursor.rowcount
-
-    async def watermark(self, source: str) -> str | None:
-        row = self._db.execute("SELECT value FROM watermarks WHERE source = ?", (source,))
-        found = row.fetchone()
-        return None if found is None else str(found["value"])
-
-    async def set_watermark(self, source: str, value: str) -> None:
-        """Move the source's watermark to `value` (UTC ISO text); never backwards."""
-        self._db.execute(
-            "INSERT INTO watermarks (source, value, at) VALUES (?, ?, ?) ON CONFLICT(source)"
-            " DO UPDATE SET value = max(value, excluded.value), at = excluded.at",
-            (source, value, self._clock()),
-        )
-
-    def _transaction(self) -> _Immediate:
-        return _Immediate(self._db)
+        super().__init__(SqliteStore(path), lease_s=lease_s, backoff=backoff, clock=clock)
 
 
-class _Immediate:
-    """`BEGIN IMMEDIATE … COMMIT` (ROLLBACK on error): the write lock from the first read."""
+def _source(execute: Execute, system: str, now: float) -> SourceStatus:
+    rows = execute(
+        "SELECT state, count(*) AS n FROM sync_inbox WHERE system = ? GROUP BY state",
+        (system,),
+    ).fetchall()
+    counts = {row["state"]: row["n"] for row in rows}
+    times = execute(
+        "SELECT min(CASE WHEN state IN ('pending', 'claimed', 'retry') THEN received_at END)"
+        " AS oldest, max(received_at) AS last_received,"
+        " max(CASE WHEN state = 'done' THEN finished_at END) AS last_done"
+        " FROM sync_inbox WHERE system = ?",
+        (system,),
+    ).fetchone()
+    oldest = times["oldest"]
+    return SourceStatus(
+        system=system,
+        pending=counts.get("pending", 0) + counts.get("claimed", 0),
+        retrying=counts.get("retry", 0),
+        dead=counts.get("dead", 0),
+        done=counts.get("done", 0),
+        lag_s=max(0.0, now - oldest) if oldest is not None else 0.0,
+        last_received_at=_time(times["last_received"]),
+        last_done_at=_time(times["last_done"]),
+    )
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
 
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
+_WAITING_HINT = "SELECT 1 FROM sync_inbox WHERE key = ? AND version IS NULL AND state = 'pending'"
+_INSERT = (
+    "INSERT INTO sync_inbox (key, system, entity, record_id, version, vsort, operation, origin,"
+    " fields, received_at, state, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)"
+    " ON CONFLICT DO NOTHING"
+)
 # The first open item of each key, if it may run now: pending or due for its retry, or
 # claimed by an owner whose lease ran out. A key whose first open item waits for its retry,
 # or with any item claimed under a live lease (an earlier version that arrived late), gives
 # nothing.
 _CLAIMABLE = """
-SELECT * FROM inbox AS i
+SELECT * FROM sync_inbox AS i
 WHERE i.state IN ('pending', 'claimed', 'retry')
   AND NOT EXISTS (
-      SELECT 1 FROM inbox AS j
+      SELECT 1 FROM sync_inbox AS j
       WHERE j.key = i.key AND j.state IN ('pending', 'claimed', 'retry')
         AND (j.vsort, j.id) < (i.vsort, i.id))
   AND NOT EXISTS (
-      SELECT 1 FROM inbox AS k
+      SELECT 1 FROM sync_inbox AS k
       WHERE k.key = i.key AND k.state = 'claimed' AND k.lease_until > ? AND k.id != i.id)
   AND ((i.state = 'pending' AND i.next_at <= ?)
        OR (i.state = 'retry' AND i.next_at <= ?)
@@ -414,7 +476,7 @@ LIMIT ?
 """
 
 
-def _item(row: sqlite3.Row, *, attempt: int) -> InboxItem:
+def _item(row: Any, *, attempt: int) -> InboxItem:
     change = Change(
         system=_system(row["system"]),
         entity=_entity(row["entity"]),
@@ -428,7 +490,7 @@ def _item(row: sqlite3.Row, *, attempt: int) -> InboxItem:
     return InboxItem(row["id"], change, attempt, bool(row["forced"]))
 
 
-def _failed(row: sqlite3.Row) -> FailedItem:
+def _failed(row: Any) -> FailedItem:
     return FailedItem(
         id=row["id"],
         key=row["key"],

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from resolvers.state.config import StateSettings
-from tests.scaleout.engines import free_port
+from tests.support.engines import free_port
 from tests.support.stack import JOURNAL_KEY, JWT_SECRET
 
 EMULATIONS = """

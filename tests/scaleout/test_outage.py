@@ -18,7 +18,7 @@ from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
 from gateway.settings.saga import parse_saga
 from resolvers.state.config import StateSettings
-from tests.scaleout.engines import PostgresServer, RedisServer
+from tests.support.engines import PostgresServer, RedisServer
 from tests.support.stack import JOURNAL_KEY, ClientFor, SeededStores, gateway_settings
 
 pytestmark = pytest.mark.engines

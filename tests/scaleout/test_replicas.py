@@ -24,8 +24,8 @@ from backends.erpnext.store import ErpStore
 from backends.seed_names import LEAF_WAREHOUSES
 from gateway.auth.tokens import mint
 from resolvers.state.config import StateSettings
-from tests.scaleout.engines import PostgresServer, RedisServer
 from tests.scaleout.replicas import Emulations, Replica, write_config
+from tests.support.engines import PostgresServer, RedisServer
 from tests.support.stack import JWT_SECRET
 
 pytestmark = [pytest.mark.engines, pytest.mark.sockets]

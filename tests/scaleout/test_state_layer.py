@@ -11,10 +11,14 @@ import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from gateway.settings.sync import SyncSettings
+from gateway.sync import open_sync
+from resolvers.erpnext import ERPNext
 from resolvers.saga.journal import JournalStore
 from resolvers.saga.locks import LockLost
 from resolvers.saga.settings import SagaSettings
@@ -24,7 +28,11 @@ from resolvers.state.errors import LeaseLost, LockBusy, ProcessBusy, StateUnavai
 from resolvers.state.layer import SharedState, StateStartError, open_state
 from resolvers.state.migrations import MIGRATIONS
 from resolvers.state.redis_buckets import RedisBuckets
-from tests.scaleout.engines import RedisServer
+from resolvers.sync import Change
+from resolvers.sync.inbox import Inbox
+from resolvers.sync.runtime import SyncRuntime
+from resolvers.zoho import ZohoCRM
+from tests.support.engines import RedisServer
 from tests.support.stack import JOURNAL_KEY
 
 pytestmark = pytest.mark.engines
@@ -236,7 +244,7 @@ async def test_redis_gone_is_a_clear_error_and_a_readiness_failure_until_it_is_b
 
 
 def test_an_unreachable_store_at_start_names_the_setting(state_settings: StateSettings) -> None:
-    from tests.scaleout.engines import free_port
+    from tests.support.engines import free_port
 
     dead = dataclasses.replace(state_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(StateStartError, match=r"state\.redis_url: Redis does not answer"):
@@ -253,3 +261,24 @@ def test_the_journal_type_is_what_the_order_process_takes(state_settings: StateS
     journal: JournalStore = state.open_journal(SAGA)
     assert journal.unfinished() == []
     asyncio.run(state.aclose())
+
+
+async def test_with_shared_state_the_sync_inbox_is_one_for_every_replica(
+    two: tuple[SharedState, SharedState], tmp_path: Path, crm: ZohoCRM, scm: ERPNext
+) -> None:
+    """[sync] over shared state keeps its inbox in PostgreSQL: a change put through one
+    replica's runtime is claimed by the other's, and no SQLite file is made."""
+    settings = SyncSettings(enabled=True, inbox_path=str(tmp_path / "never.sqlite"))
+    a, b = (inbox_of(open_sync(settings, crm, scm, None, None, state)) for state in two)
+    now = datetime.now(UTC)
+    hint = Change("crm", "account", "A1", "update", "notification", now, version=now)
+    assert await a.put(hint) is True
+    assert await b.put(hint) is False  # the same change, heard by the other replica
+    [item] = await b.claim("replica-b")
+    assert item.change.record_id == "A1"
+    assert not (tmp_path / "never.sqlite").exists()
+
+
+def inbox_of(runtime: SyncRuntime | None) -> Inbox:
+    assert runtime is not None
+    return runtime.inbox

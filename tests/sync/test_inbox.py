@@ -1,17 +1,28 @@
-"""The durable inbox over a real SQLite file: idempotent put, per-key order, leases, backoff,
-dead letters, retry and replay, and what survives reopening the file."""
+"""The durable inbox, over a real SQLite file and over a real PostgreSQL database (the shared
+store of several replicas; marker `engines`): idempotent put, per-key order, leases, backoff,
+dead letters, retry and replay, and what survives reopening the store."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import os
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from resolvers.state.config import StateSettings
+from resolvers.state.layer import postgres_pool
+from resolvers.state.pg_inbox import PostgresStore
 from resolvers.sync import Change
-from resolvers.sync.inbox import Backoff, SqliteInbox
+from resolvers.sync.inbox import Backoff, InboxStore, SqlInbox, SqliteInbox, SqliteStore
+from tests.support.engines import PostgresServer
 
 START = datetime.now(UTC).replace(microsecond=0)
+_databases = itertools.count(1)
 
 
 class Clock:
@@ -42,12 +53,45 @@ def clock() -> Clock:
     return Clock()
 
 
+Opener = Callable[..., SqlInbox]  # a new inbox over the test's one store (kwargs: backoff)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.engines)])
+def open_inbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Opener]:
+    """Inboxes over one SQLite file, or over one fresh PostgreSQL database (migrated)."""
+    opened: list[SqlInbox] = []
+    pool = None
+    if request.param == "sqlite":
+
+        def store() -> InboxStore:
+            return SqliteStore(tmp_path / "sync.sqlite")
+
+    else:
+        postgres: PostgresServer = request.getfixturevalue("postgres")
+        url = postgres.create_database(f"inbox_{next(_databases)}_{os.getpid()}")
+        pool = postgres_pool(StateSettings(postgres_url=url), migrate=True)
+
+        def store() -> InboxStore:
+            return PostgresStore(pool)
+
+    def opener(**options: Any) -> SqlInbox:
+        inbox = SqlInbox(store(), lease_s=30, clock=clock, **options)
+        opened.append(inbox)
+        return inbox
+
+    yield opener
+    for inbox in opened:
+        inbox.close()
+    if pool is not None:
+        pool.close()
+
+
 @pytest.fixture
-def inbox(tmp_path: Path, clock: Clock) -> SqliteInbox:
-    return SqliteInbox(tmp_path / "sync.sqlite", lease_s=30, clock=clock, backoff=Backoff(2, 10))
+def inbox(open_inbox: Opener) -> SqlInbox:
+    return open_inbox(backoff=Backoff(2, 10))
 
 
-async def test_a_change_is_stored_once_per_key_and_version(inbox: SqliteInbox) -> None:
+async def test_a_change_is_stored_once_per_key_and_version(inbox: SqlInbox) -> None:
     assert await inbox.put(change(minutes=1)) is True
     assert await inbox.put(change(minutes=1)) is False  # the same notification, delivered twice
     assert await inbox.put(change(minutes=2)) is True  # a later version of the same record
@@ -55,7 +99,7 @@ async def test_a_change_is_stored_once_per_key_and_version(inbox: SqliteInbox) -
     assert (await inbox.status()).sources[0].pending == 3
 
 
-async def test_unversioned_hints_of_one_key_wait_as_one(inbox: SqliteInbox) -> None:
+async def test_unversioned_hints_of_one_key_wait_as_one(inbox: SqlInbox) -> None:
     assert await inbox.put(change(minutes=None)) is True
     assert await inbox.put(change(minutes=None)) is False
     [item] = await inbox.claim("w")
@@ -64,7 +108,7 @@ async def test_unversioned_hints_of_one_key_wait_as_one(inbox: SqliteInbox) -> N
 
 
 async def test_changes_of_one_key_are_claimed_one_at_a_time_in_version_order(
-    inbox: SqliteInbox,
+    inbox: SqlInbox,
 ) -> None:
     for minutes in (3, 1, 2):  # arrived out of order
         await inbox.put(change(minutes=minutes))
@@ -82,7 +126,7 @@ async def test_changes_of_one_key_are_claimed_one_at_a_time_in_version_order(
 
 
 async def test_a_late_earlier_version_waits_while_a_later_one_is_claimed(
-    inbox: SqliteInbox,
+    inbox: SqlInbox,
 ) -> None:
     await inbox.put(change(minutes=2))
     [claimed] = await inbox.claim("w")
@@ -94,7 +138,7 @@ async def test_a_late_earlier_version_waits_while_a_later_one_is_claimed(
 
 
 async def test_a_failing_change_is_retried_after_backoff_then_parked_with_its_reason(
-    inbox: SqliteInbox, clock: Clock
+    inbox: SqlInbox, clock: Clock
 ) -> None:
     await inbox.put(change())
     [item] = await inbox.claim("w")
@@ -114,7 +158,7 @@ async def test_a_failing_change_is_retried_after_backoff_then_parked_with_its_re
 
 
 async def test_a_dead_change_does_not_block_later_changes_of_its_key(
-    inbox: SqliteInbox,
+    inbox: SqlInbox,
 ) -> None:
     await inbox.put(change(minutes=1))
     for _ in range(3):
@@ -126,7 +170,7 @@ async def test_a_dead_change_does_not_block_later_changes_of_its_key(
     assert item.change.version == START + timedelta(minutes=2)
 
 
-async def test_retry_puts_one_or_every_failed_change_back(inbox: SqliteInbox) -> None:
+async def test_retry_puts_one_or_every_failed_change_back(inbox: SqlInbox) -> None:
     for record in ("A1", "B2"):
         await inbox.put(change(record))
     for item in await inbox.claim("w"):
@@ -139,7 +183,7 @@ async def test_retry_puts_one_or_every_failed_change_back(inbox: SqliteInbox) ->
     assert len(await inbox.claim("w")) == 1
 
 
-async def test_replay_applies_done_changes_again_marked_forced(inbox: SqliteInbox) -> None:
+async def test_replay_applies_done_changes_again_marked_forced(inbox: SqlInbox) -> None:
     await inbox.put(change())
     [item] = await inbox.claim("w")
     await inbox.done(item, "w", outcome="ok")
@@ -149,14 +193,13 @@ async def test_replay_applies_done_changes_again_marked_forced(inbox: SqliteInbo
 
 
 async def test_a_claim_by_a_process_that_died_is_taken_over_after_its_lease(
-    tmp_path: Path, clock: Clock
+    open_inbox: Opener, clock: Clock
 ) -> None:
-    path = tmp_path / "sync.sqlite"
-    first = SqliteInbox(path, lease_s=30, clock=clock)
+    first = open_inbox()
     await first.put(change())
     [item] = await first.claim("dead-worker")
     first.close()  # the process dies before marking the item done
-    second = SqliteInbox(path, lease_s=30, clock=clock)
+    second = open_inbox()
     assert await second.claim("new-worker") == []  # the lease still runs
     clock.now += 31
     [again] = await second.claim("new-worker")
@@ -164,10 +207,9 @@ async def test_a_claim_by_a_process_that_died_is_taken_over_after_its_lease(
     assert again.attempts == 2
     assert await second.done(item, "dead-worker", outcome="late") is False  # lease lost
     assert await second.done(again, "new-worker", outcome="ok") is True
-    second.close()
 
 
-async def test_versions_applied_and_written_only_move_forward(inbox: SqliteInbox) -> None:
+async def test_versions_applied_and_written_only_move_forward(inbox: SqlInbox) -> None:
     key = "crm:account:A1"
     later, earlier = START + timedelta(minutes=5), START + timedelta(minutes=1)
     await inbox.mark_applied(key, later)
@@ -181,7 +223,8 @@ async def test_versions_applied_and_written_only_move_forward(inbox: SqliteInbox
     assert await inbox.applied("crm:account:other") is None
 
 
-async def test_the_inbox_keeps_no_record_values(inbox: SqliteInbox, tmp_path: Path) -> None:
+async def test_the_inbox_keeps_no_record_values(tmp_path: Path) -> None:
+    inbox = SqliteInbox(tmp_path / "sync.sqlite")
     await inbox.put(change(Billing_City="Secret Town"))
     [item] = await inbox.claim("w")
     assert dict(item.change.fields) == {"Billing_City": None}
@@ -189,9 +232,7 @@ async def test_the_inbox_keeps_no_record_values(inbox: SqliteInbox, tmp_path: Pa
     assert b"Secret Town" not in (tmp_path / "sync.sqlite").read_bytes()
 
 
-async def test_status_reports_lag_per_source_and_watermarks(
-    inbox: SqliteInbox, clock: Clock
-) -> None:
+async def test_status_reports_lag_per_source_and_watermarks(inbox: SqlInbox, clock: Clock) -> None:
     await inbox.put(change())
     clock.now += 42
     await inbox.set_watermark("crm:Accounts", "2026-01-01T00:00:00+00:00")
@@ -202,3 +243,36 @@ async def test_status_reports_lag_per_source_and_watermarks(
     assert (erp.system, erp.pending, erp.lag_s) == ("erp", 0, 0)
     assert status.watermarks == {"crm:Accounts": "2026-01-01T00:00:00+00:00"}
     assert await inbox.watermark("crm:Accounts") == "2026-01-01T00:00:00+00:00"
+
+
+async def test_two_workers_claiming_at_once_never_hold_one_key_together(
+    open_inbox: Opener,
+) -> None:
+    """Two replicas' processors over one store: every change applied once, and a key's
+    changes one at a time, in version order."""
+    first, second = open_inbox(), open_inbox()
+    for minutes in range(5):
+        for record in range(8):
+            await first.put(change(f"R{record}", minutes=minutes))
+    held: dict[str, str] = {}
+    applied: list[tuple[str, int]] = []
+
+    async def work(inbox: SqlInbox, owner: str) -> None:
+        while items := await inbox.claim(owner, limit=3):
+            for item in items:
+                record = item.change.record_id
+                assert record not in held, f"{record} held by {held.get(record)} and {owner}"
+                held[record] = owner
+            await asyncio.sleep(0)  # the other worker claims meanwhile
+            for item in items:
+                del held[item.change.record_id]
+                version = item.change.version
+                assert version is not None
+                applied.append((item.change.record_id, int((version - START).total_seconds())))
+                assert await inbox.done(item, owner, outcome="ok")
+
+    await asyncio.gather(work(first, "a"), work(second, "b"))
+    assert sorted(applied) == sorted((f"R{r}", m * 60) for r in range(8) for m in range(5))
+    for record in range(8):
+        order = [m for r, m in applied if r == f"R{record}"]
+        assert order == sorted(order)

@@ -289,7 +289,9 @@ class Killed(BaseException):
 
 
 async def done_notes(sync: SyncRig) -> list[str]:
-    rows = sync.processor.inbox._db.execute("SELECT reason FROM inbox WHERE state = 'done'")  # type: ignore[attr-defined]
+    rows = sync.processor.inbox.store._db.execute(
+        "SELECT reason FROM sync_inbox WHERE state = 'done'"
+    )  # type: ignore[attr-defined]
     return [str(r[0]) for r in rows]
 
 
