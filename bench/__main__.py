@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--no-profile] [--scale S] [--out F] [--export N ... | --no-export]`.
+"""`python -m bench [--quick] [--no-profile] [--scale S] [--out F] [--export N ... | --no-export]
+[--peer [DIR]]`.
 
 Starts the emulations (seeded) and the gateway as processes on loopback, checks that the
 gateway and the floor client return the same JSON for every workload, then measures each
@@ -6,7 +7,8 @@ workload at 0 ms and 20 ms of backend latency for three systems: the gateway, th
 the floor with batching off; then W3, the BI export (`bench.export`; 10k and 100k order
 lines, the median of 3 runs each; 10k once with --quick). Prints a Markdown report (date,
 machine, command, figures, target checks and, unless --no-profile, where a profiled gateway
-spends its CPU at 0 ms).
+spends its CPU at 0 ms). With --peer, then the side-by-side run against the Node peer
+(bench.peer), when its runner, node and npm are on this machine.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from bench.harness import (
     gateway,
     measure,
 )
+from bench.peer import side_by_side
 from bench.report import Row, profile_summary, table, targets
 from bench.workloads import GatewayClient, Workload, WorkloadError, mismatch, order_list, order_page
 from gateway.auth.tokens import mint
@@ -268,6 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="W3 (bench.export) sizes, in order lines (default: 10000 100000)",
     )
     args.add_argument("--no-export", action="store_true", help="skip W3")
+    args.add_argument(
+        "--peer",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="also run the side-by-side against the Node peer (its runner in DIR, "
+        "$CROSSDOCK_PEER_BENCH or ../shared/peer-bench; needs node and npm)",
+    )
     opts = args.parse_args(argv)
     plan = QUICK if opts.quick else FULL
     with tempfile.TemporaryDirectory(prefix="crossdock-bench-") as tmp:
@@ -278,6 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not opts.no_export:
                 sizes = [10_000] if opts.quick and opts.export == [10_000, 100_000] else opts.export
                 document += "\n" + _export(Path(tmp), sizes, quick=opts.quick)
+            if opts.peer is not None:
+                document += "\n" + side_by_side(
+                    Path(opts.peer) if opts.peer else None, quick=opts.quick
+                )
         except (WorkloadError, BenchError, RuntimeError) as exc:
             print(f"bench: {exc}", file=sys.stderr)
             return 1

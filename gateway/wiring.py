@@ -56,6 +56,7 @@ from resolvers.saga.journal import JournalStore
 from resolvers.saga.recovery import Resolver
 from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
 from resolvers.sync import ChangeBus, ChangeSink
+from resolvers.sync.runtime import SyncRuntime
 from resolvers.zoho import ZohoCRM
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -244,6 +245,7 @@ def assemble(
         metrics=_metrics(settings, crm, scm),
         probes={"state": state.probe} if state.kind == "shared" else None,
     )
+    _watch(app.state.metrics, process, sync, bus)
     app.state.order_process = process
     app.state.reconciliation = recon  # schema.reconcile reads it
     app.state.sync = sync
@@ -267,6 +269,23 @@ def _metrics(settings: Settings, crm: CrmPort, scm: ErpPort) -> Metrics | None:
         max_operations=settings.metrics.max_operations,
         breakers=lambda: {"crm": crm.requester.breaker, "scm": scm.requester.breaker},
     )
+
+
+def _watch(
+    metrics: Metrics | None,
+    process: OrderProcess | None,
+    sync: SyncRuntime | None,
+    bus: ChangeBus | None,
+) -> None:
+    """The gauges of state the app holds: open subscriptions, sync inbox, unfinished orders."""
+    if metrics is None:
+        return
+    if bus is not None:
+        metrics.watch_subscriptions(lambda: bus.subscribers)
+    if sync is not None:
+        metrics.watch_sync(sync.inbox)
+    if process is not None:
+        metrics.watch_order_processes(process.journal)
 
 
 def _sink(settings: Settings, given: ChangeSink | None, bus: ChangeBus | None) -> ChangeSink:

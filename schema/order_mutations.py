@@ -22,6 +22,7 @@ from resolvers.saga.state import ProcessError as ProcessErrorRecord
 from resolvers.saga.state import ProcessStatus as ProcessStatusEnum
 from resolvers.saga.state import Reservation as ReservationRecord
 from schema.context import Info
+from schema.insights import INSIGHTS_DESCRIPTION, OrderProcessInsights, order_insights
 from schema.orders import Order
 from schema.process_messages import shown_outcome, shown_view
 
@@ -186,7 +187,7 @@ class OrderProcess:
         )
 
 
-def _service(info: Info) -> saga.OrderProcessService:
+def order_service(info: Info) -> saga.OrderProcessService:
     service = info.context.order_process
     if not isinstance(service, saga.OrderProcessService):
         raise OrderProcessDisabled("order processing is not configured on this gateway")
@@ -195,18 +196,20 @@ def _service(info: Info) -> saga.OrderProcessService:
 
 async def place_order(info: Info, input: PlaceOrderInput, idempotency_key: str) -> PlaceOrderResult:
     subject = info.context.principal.subject
-    outcome = await _service(info).place_order(input.to_record(), idempotency_key, subject=subject)
+    outcome = await order_service(info).place_order(
+        input.to_record(), idempotency_key, subject=subject
+    )
     return PlaceOrderResult.of(shown_outcome(info, outcome), info)
 
 
 async def approve_order(info: Info, id: strawberry.ID) -> PlaceOrderResult:
     approver = info.context.principal.subject
-    outcome = await _service(info).approve(str(id), approver=approver)
+    outcome = await order_service(info).approve(str(id), approver=approver)
     return PlaceOrderResult.of(shown_outcome(info, outcome), info)
 
 
 async def cancel_order(info: Info, id: strawberry.ID) -> PlaceOrderResult:
-    return PlaceOrderResult.of(shown_outcome(info, await _service(info).cancel(str(id))), info)
+    return PlaceOrderResult.of(shown_outcome(info, await order_service(info).cancel(str(id))), info)
 
 
 @strawberry.type(description="Writes that run the order process across the CRM and the ERP.")
@@ -226,7 +229,7 @@ class OrderMutations:
 
 
 async def resolve_order_process(info: Info, id: strawberry.ID) -> OrderProcess | None:
-    view = await _service(info).get_process(str(id))
+    view = await order_service(info).get_process(str(id))
     if view is None or not _may_read(info, view):
         return None  # another subject's process looks exactly like one that does not exist
     return OrderProcess.of(shown_view(info, view), info)
@@ -246,8 +249,20 @@ order_process_field = strawberry.field(
 )
 
 
+def resolve_order_process_insights(
+    info: Info, since: datetime, until: datetime | None = None
+) -> OrderProcessInsights:
+    return order_insights(order_service(info), since, until)
+
+
+insights_field = strawberry.field(
+    resolver=resolve_order_process_insights, description=INSIGHTS_DESCRIPTION
+)
+
+
 @strawberry.type
 class OrderProcessQuery:
     """Query mixin for the root: `orderProcess(id: ID!): OrderProcess`."""
 
     order_process: OrderProcess | None = order_process_field
+    order_process_insights: OrderProcessInsights | None = insights_field

@@ -35,6 +35,7 @@ def metrics_route(metrics: Metrics, allow: tuple[str, ...]) -> Route:
         client = request.client.host if request.client else None
         if not allowed(client, allow):
             return PlainTextResponse("Not Found", status_code=404)
+        await metrics.refresh()
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return Route("/metrics", scrape, methods=["GET"])

@@ -14,19 +14,32 @@ are path templates (`/crm/v8/Sales_Orders/{id}`), error codes are the gateway's 
     crossdock_backend_retries_total{system}
     crossdock_backend_breaker_state{system, state}                       1 for the current
     crossdock_rate_limit_refusals_total{reason}
+    crossdock_subscriptions_open                                         gauge
+    crossdock_sync_changes{system, state}          inbox depth: pending, retrying, dead
+    crossdock_sync_lag_seconds{system}             age of the oldest unfinished change
+    crossdock_order_processes_unfinished           order processes not yet ended
+
+Gauges of state kept elsewhere (the sync inbox, the journal, the change bus) are read when
+scraped: `await metrics.refresh()` before `render()` (the endpoint does both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from resolvers.breaker import CircuitBreaker
 from resolvers.http import Attempt
+from resolvers.saga.state import ProcessState
+from resolvers.sync.inbox import InboxStatus
 
+log = logging.getLogger("crossdock.metrics")
 ANONYMOUS = "anonymous"  # an operation without a name
 OTHER = "other"  # names past the bound
 OPERATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -34,6 +47,16 @@ BACKEND_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 BREAKER_STATES = ("closed", "open", "half_open")
 
 Breakers = Callable[[], Mapping[str, CircuitBreaker | None]]
+Refresh = Callable[[], Awaitable[None]]
+SYNC_SYSTEMS = ("crm", "erp")
+
+
+class InboxLike(Protocol):
+    async def status(self, *, failed_limit: int = 50) -> InboxStatus: ...
+
+
+class JournalLike(Protocol):
+    def unfinished(self) -> list[ProcessState]: ...
 
 
 class Metrics:
@@ -84,6 +107,62 @@ class Metrics:
         )
         if breakers is not None:
             r.register(_BreakerCollector(breakers))
+        self._refreshers: list[Refresh] = []
+
+    async def refresh(self) -> None:
+        """Read the gauges of state kept elsewhere; one that cannot be read keeps its value."""
+        for refresh in self._refreshers:
+            try:
+                async with asyncio.timeout(3):
+                    await refresh()
+            except Exception:  # noqa: S112 (a store down must not fail the scrape)
+                continue
+
+    def watch_subscriptions(self, open_count: Callable[[], int]) -> None:
+        gauge = Gauge(
+            "crossdock_subscriptions_open",
+            "Subscriptions open now (WebSocket operations and SSE streams).",
+            registry=self.registry,
+        )
+        gauge.set_function(lambda: float(open_count()))
+
+    def watch_sync(self, inbox: InboxLike) -> None:
+        """Inbox depth by state and lag per source system, read from the inbox when scraped."""
+        depth = Gauge(
+            "crossdock_sync_changes",
+            "Changes in the sync inbox by source system and state (pending, retrying, dead).",
+            ("system", "state"),
+            registry=self.registry,
+        )
+        lag = Gauge(
+            "crossdock_sync_lag_seconds",
+            "Age of the oldest change of a source system not yet applied (0: none waits).",
+            ("system",),
+            registry=self.registry,
+        )
+
+        async def read() -> None:
+            status = await inbox.status(failed_limit=0)
+            for source in status.sources:
+                depth.labels(source.system, "pending").set(source.pending)
+                depth.labels(source.system, "retrying").set(source.retrying)
+                depth.labels(source.system, "dead").set(source.dead)
+                lag.labels(source.system).set(source.lag_s)
+
+        self._refreshers.append(read)
+
+    def watch_order_processes(self, journal: JournalLike) -> None:
+        """Order processes not yet ended (held for approval, running, compensating)."""
+        gauge = Gauge(
+            "crossdock_order_processes_unfinished",
+            "Order processes not yet ended, read from the journal when scraped.",
+            registry=self.registry,
+        )
+
+        async def read() -> None:
+            gauge.set(len(await asyncio.to_thread(journal.unfinished)))
+
+        self._refreshers.append(read)
 
     def operation_label(self, name: str | None) -> str:
         """The label for an operation name: bounded, so the series stay few."""

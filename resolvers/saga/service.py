@@ -27,6 +27,7 @@ from resolvers.records import Order
 from resolvers.state.errors import ProcessBusy
 
 from .approval import Approval, ApprovalRules, Decision, Reason
+from .insights import ProcessInsights, process_insights
 from .journal import JournalStore, StepEntry
 from .locks import LocalLocks, LockProvider, hold_stock
 from .outcomes import APPROVAL, PHASE, SUSPECT, Patience
@@ -203,6 +204,11 @@ class OrderProcessService:
             tuple(self._journal.steps(state.id)),
             state.placed_by,
         )
+
+    def insights(self, *, since: datetime, until: datetime) -> ProcessInsights:
+        """Where orders wait, over the processes created in [since, until): step durations and
+        failures, time held for approval, the rules that hold orders (resolvers.saga.insights)."""
+        return process_insights(self._journal, since=since, until=until, now=self._ctx.clock())
 
     async def recover(self) -> list[ProcessState]:
         """Resume or undo every process a crash interrupted, then re-verify the recently ended

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from starlette.applications import Starlette
 from backends.erpnext.app import ErpEmulator
 from gateway.settings.hardening import parse_rate_limits
 from gateway.settings.metrics import parse_metrics
+from gateway.settings.sync import SyncSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
+from resolvers.sync import Change
 from resolvers.zoho import ZohoCRM
 from tests.support.stack import GATEWAY_URL, gateway_settings, token_for
 
@@ -153,3 +156,22 @@ async def test_only_loopback_and_the_allowlist_may_scrape(make: Make) -> None:
 async def test_metrics_off_means_no_route(make: Make) -> None:
     app = make(metrics={"enabled": False})
     assert (await client(app).get("/metrics")).status_code == 404
+
+
+async def test_sync_inbox_depth_lag_and_unfinished_orders_are_read_when_scraped(
+    tmp_path: Path, crm: ZohoCRM, scm: ERPNext
+) -> None:
+    settings = gateway_settings(tmp_path)
+    sync = SyncSettings(enabled=True, inbox_path=str(tmp_path / "sync.sqlite"))
+    app = assemble(replace(settings, sync=sync), crm=crm, scm=scm)  # processor not started
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for record in ("A1", "A2"):
+        change = Change("crm", "account", record, "update", "poll", an_hour_ago, an_hour_ago)
+        assert await app.state.sync.put(change)
+    text = (await client(app).get("/metrics")).text
+    assert sample(text, "crossdock_sync_changes", system="crm", state="pending") == 2
+    assert sample(text, "crossdock_sync_changes", system="erp", state="pending") == 0
+    assert 3500 < sample(text, "crossdock_sync_lag_seconds", system="crm") < 36000
+    assert sample(text, "crossdock_sync_lag_seconds", system="erp") == 0
+    assert "\ncrossdock_order_processes_unfinished 0.0" in text
+    assert "\ncrossdock_subscriptions_open 0.0" in text
