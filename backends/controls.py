@@ -17,14 +17,19 @@ or over `/_emulator/*` when the admin endpoint is enabled (it is off by default)
     POST /_emulator/held           {"method": "PUT", "path": "^/api/resource/Sales Order/",
                                     "hold_ms": 300, "skip": 0, "count": 1}
     GET|POST /_emulator/notifications   notification knobs and counters (backends.notify)
+    GET  /_emulator/traces         {"received": ["4bf92f35...", ...]}: the trace ids of the
+                                    last requests that carried a W3C `traceparent` (oldest
+                                    first, at most 100); each is also logged (crossdock.emulator)
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import re
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -37,6 +42,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .held_writes import HeldWrite
 
 ADMIN_PREFIX = "/_emulator"
+logger = logging.getLogger("crossdock.emulator")
+# version 00: 32 hex trace id (not all zeros), 16 hex parent id, 2 hex flags
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 # Builds the system's own error body for a status (Zoho and Frappe envelopes differ).
 ErrorFactory = Callable[[int], Response]
@@ -148,8 +156,40 @@ class RequestStats:
             self.routes.clear()
 
 
+@dataclass
+class ReceivedTraces:
+    """The trace ids of the last `keep` requests that carried a valid `traceparent`."""
+
+    keep: int = 100
+    _ids: deque[str] = field(init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._ids = deque(maxlen=self.keep)
+
+    def record(self, scope: Scope) -> str | None:
+        """The trace id of this request's `traceparent` (kept and logged), if it has one."""
+        header = dict(scope["headers"]).get(b"traceparent")
+        if header is None:
+            return None
+        found = _TRACEPARENT.match(header.decode("latin-1").strip())
+        if found is None or found.group(1) == "0" * 32:
+            return None
+        trace_id = found.group(1)
+        with self._lock:
+            self._ids.append(trace_id)
+        logger.info("%s %s trace_id=%s", scope["method"], scope["path"], trace_id)
+        return trace_id
+
+    @property
+    def received(self) -> list[str]:
+        with self._lock:
+            return list(self._ids)
+
+
 class ControlMiddleware:
-    """Counts requests and applies the fault knobs before the emulated system sees them."""
+    """Counts requests and applies the fault knobs before the emulated system sees them;
+    keeps the trace ids requests carry (`traces`)."""
 
     def __init__(
         self,
@@ -161,13 +201,16 @@ class ControlMiddleware:
         error_response: ErrorFactory,
         admin_enabled: bool = False,
         admin_routes: Sequence[BaseRoute] = (),
+        traces: ReceivedTraces | None = None,
     ) -> None:
         self.app = app
+        self.traces = ReceivedTraces() if traces is None else traces
         self.controls = controls
         self.stats = stats
         self.classify = classify
         self.error_response = error_response
-        self.admin = _admin_app(controls, stats, admin_routes) if admin_enabled else None
+        routes = [*admin_routes, _traces_route(self.traces)]
+        self.admin = _admin_app(controls, stats, routes) if admin_enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,6 +222,7 @@ class ControlMiddleware:
             await target(scope, receive, send)
             return
         self.stats.record(self.classify(scope["method"], path))
+        self.traces.record(scope)
         fault = await self._fault()
         if fault is not None:
             await fault(scope, receive, send)
@@ -250,6 +294,13 @@ class Trickle:
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await Response("Not Found", status_code=404)(scope, receive, send)
+
+
+def _traces_route(traces: ReceivedTraces) -> Route:
+    async def received(request: Request) -> Response:
+        return JSONResponse({"received": traces.received})
+
+    return Route(ADMIN_PREFIX + "/traces", received, methods=["GET"])
 
 
 def _admin_app(controls: Controls, stats: RequestStats, extra: Sequence[BaseRoute] = ()) -> ASGIApp:

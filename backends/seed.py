@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from backends.erpnext.store import ErpStore
     from backends.zoho.store import ZohoStore
 
-__all__ = ["MISMATCHES", "Mismatch", "SeedReport", "seed"]
+__all__ = ["MISMATCHES", "CrmWriter", "Mismatch", "SeedReport", "seed", "seed_crm"]
 
 DEFAULT_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -121,23 +121,46 @@ def seed(
     now: datetime | None = None,
 ) -> SeedReport:
     """Load both (empty) stores with consistent data; returns what was written."""
+
+    def zoho_writer(rng: random.Random, at: datetime, counts: Counter[str]) -> CrmWriter:
+        return CrmWriter(zoho, rng, at, counts)
+
+    return seed_crm(zoho_writer, erp, scale=scale, random_seed=random_seed, now=now)
+
+
+# Builds the CRM writer of one dialect from the generator's PRNG, clock and counters.
+WriterFactory = Callable[[random.Random, datetime, Counter[str]], "CrmWriter"]
+
+
+def seed_crm(
+    writer: WriterFactory,
+    erp: ErpStore,
+    *,
+    scale: float = 1.0,
+    random_seed: int = 7,
+    now: datetime | None = None,
+) -> SeedReport:
+    """`seed` with the CRM side written by `writer` (a `CrmWriter` of any CRM dialect): the
+    same accounts, products, orders and mismatches, in that CRM's wire shape."""
     if not 0 < scale <= 100:
         raise ValueError(f"scale must be in (0, 100], got {scale}")
     started = time.perf_counter()
     counts: Counter[str] = Counter()
-    crm = _CrmWriter(zoho, random.Random(f"{random_seed}:crm"), now or DEFAULT_NOW, counts)
+    crm = writer(random.Random(f"{random_seed}:crm"), now or DEFAULT_NOW, counts)
     accounts = crm.accounts(max(1, round(200 * scale)))
     products = crm.products(50 if scale >= 1 else max(10, round(50 * scale)))
     orders = crm.orders(max(1, round(2000 * scale)), accounts, products)
-    writer = ErpWriter(erp, random.Random(f"{random_seed}:erp"), now or DEFAULT_NOW, counts)
-    writer.write(accounts, products, orders)
+    erp_writer = ErpWriter(erp, random.Random(f"{random_seed}:erp"), now or DEFAULT_NOW, counts)
+    erp_writer.write(accounts, products, orders)
     erp.recompute_bins()
     seconds = round(time.perf_counter() - started, 3)
     return SeedReport(counts=dict(sorted(counts.items())), mismatches=MISMATCHES, seconds=seconds)
 
 
-class _CrmWriter:
-    """Generates the CRM side and inserts it in Zoho's wire shape."""
+class CrmWriter:
+    """Generates the CRM side and inserts it in Zoho's wire shape. Another CRM's writer
+    subclasses it and overrides the `_…_doc` methods and `_insert`, drawing from the PRNG
+    exactly as these do, so both CRMs hold the same data."""
 
     def __init__(self, store: ZohoStore, rng: random.Random, now: datetime, counts: Counter[str]):
         self.store, self.rng, self.now, self.counts = store, rng, now, counts

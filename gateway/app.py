@@ -53,7 +53,9 @@ from gateway.graphiql import ASSET_PREFIX, asset_endpoint, page_response
 from gateway.http_negotiation import OperationChoice, negotiate, refusal_for, shape_result
 from gateway.observe.endpoint import metrics_route
 from gateway.observe.extension import operation_metrics
+from gateway.observe.logs import AccessLog, OperationLog
 from gateway.observe.metrics import Metrics
+from gateway.observe.tracing import Tracing
 from gateway.protection.http_guard import RequestRefused, send_refusal
 from gateway.protection.ratelimit import RateLimiter, client_address, rate_limited
 from gateway.request_id import RequestIdMiddleware, request_id_of
@@ -112,12 +114,21 @@ class GraphQLApp(GraphQL[GatewayContext, None]):
         rate_limiter: RateLimiter | None = None,
         change_bus: Any = None,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         ide = None if settings.server.graphiql == "off" else settings.server.graphiql
         # operation metrics first: their count ends after the errors are formatted
         counted = [] if metrics is None else [operation_metrics(metrics)]
+        # the operation's span around all the rest; the execution span after all the rest
+        head: list[Extension] = []
+        tail: list[Extension] = []
+        if tracing is not None:
+            first, last = tracing.extensions()
+            head, tail = [first], [last]
+        if settings.logging.json:  # the operation's subject and name in its log lines
+            head.append(OperationLog)
         schema = build_schema(
-            extensions=[*counted, ErrorFormatting, OperationChoice, *extensions],
+            extensions=[*head, *counted, ErrorFormatting, OperationChoice, *extensions, *tail],
             mutation=mutation,
             query=Query if query is None else query,
             subscription=None if change_bus is None else Subscription,
@@ -381,6 +392,7 @@ def create_app(
     change_bus: Any = None,
     metrics: Metrics | None = None,
     probes: Mapping[str, Probe] | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The gateway's ASGI app over two ready connectors (`app.state.schema` is its schema).
 
@@ -392,7 +404,8 @@ def create_app(
     (`app.state.change_bus`; gateway.subscriptions); with `metrics` (gateway.observe) the
     operations and backend calls are counted and `/metrics` serves them; `probes` are more
     readiness checks by name (e.g. "state": shared PostgreSQL and Redis), each raising when
-    not ready.
+    not ready; with `tracing` (gateway.observe.tracing) operations and backend calls make
+    spans and the backends get `traceparent`.
     """
     graphql = GraphQLApp(
         settings,
@@ -406,7 +419,11 @@ def create_app(
         rate_limiter=rate_limiter,
         change_bus=change_bus,
         metrics=metrics,
+        tracing=tracing,
     )
+    if tracing is not None:
+        crm.requester.trace = scm.requester.trace = tracing.attempt
+        on_shutdown = [*on_shutdown, tracing.shutdown]
     ide_routes = []
     metrics_routes = []
     if metrics is not None:
@@ -425,10 +442,16 @@ def create_app(
             *routes,
         ],
         lifespan=_lifespan(on_startup, on_shutdown),
-        middleware=[Middleware(RequestIdMiddleware), Middleware(UnexpectedErrors), *middleware],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            *([Middleware(AccessLog)] if settings.logging.json else []),  # JSON access lines
+            Middleware(UnexpectedErrors),
+            *middleware,
+        ],
         exception_handlers={StarletteHTTPException: http_error},
     )
     app.state.schema = graphql.schema
     app.state.change_bus = change_bus
     app.state.metrics = metrics
+    app.state.tracing = tracing
     return app

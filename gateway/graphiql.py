@@ -18,18 +18,16 @@ request that could fail with UNAUTHENTICATED.
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import html
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from graphql import parse, print_ast
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from gateway.examples import ORDER_PAGE, ORDER_PAGE_VARIABLES
+from gateway.static_assets import Asset, asset_response, load_assets, url_name_of
 
 ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
 ASSET_PREFIX = "/graphiql/"
@@ -40,8 +38,6 @@ PAGE_SCRIPTS = (
     "crossdock-graphiql.js",
 )
 PAGE_STYLES = ("graphiql-3.9.0.min.css", "crossdock-graphiql.css")
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-IMMUTABLE = "public, max-age=31536000, immutable"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
@@ -64,54 +60,20 @@ PAGE_HEADERS = {
 }
 
 
-@dataclass(frozen=True)
-class Asset:
-    """One file of the page, committed as `name`, addressed by `url_name` (its stem, the first
-    12 hex digits of its sha256, its suffix)."""
-
-    name: str
-    url_name: str
-    body: bytes
-    media_type: str
-
-    @functools.cached_property
-    def gzipped(self) -> bytes:
-        return gzip.compress(self.body, compresslevel=6, mtime=0)
-
-
 @functools.cache
 def assets() -> dict[str, Asset]:
     """The page's assets by URL name, read once per process on first use."""
-    found: dict[str, Asset] = {}
-    for name in (*PAGE_SCRIPTS, *PAGE_STYLES):
-        path = ASSETS_DIR / name
-        body = path.read_bytes()
-        digest = hashlib.sha256(body).hexdigest()[:12]
-        url_name = f"{path.stem}.{digest}{path.suffix}"
-        found[url_name] = Asset(name, url_name, body, MEDIA_TYPES[path.suffix])
-    return found
+    return load_assets(ASSETS_DIR, (*PAGE_SCRIPTS, *PAGE_STYLES))
 
 
 def asset_url(name: str) -> str:
     """The hashed URL of the asset committed as `name`."""
-    return ASSET_PREFIX + next(a.url_name for a in assets().values() if a.name == name)
+    return ASSET_PREFIX + url_name_of(assets(), name)
 
 
 async def asset_endpoint(request: Request) -> Response:
     """An asset by its hashed name (gzip when accepted), or 404 for any other name."""
-    asset = assets().get(request.path_params["name"])
-    if asset is None:
-        return PlainTextResponse("Not Found", status_code=404)
-    etag = f'"{asset.url_name}"'
-    headers = {"Cache-Control": IMMUTABLE, "ETag": etag, "Vary": "Accept-Encoding"}
-    headers["X-Content-Type-Options"] = "nosniff"
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    body = asset.body
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        body = asset.gzipped
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=asset.media_type, headers=headers)
+    return asset_response(assets(), request)
 
 
 WELCOME = """\

@@ -24,6 +24,7 @@ protection from settings.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,9 +39,11 @@ from gateway.access.policy_check import check_policy
 from gateway.app import Shutdown, Startup, create_app
 from gateway.auth import Authenticator, AuthError, auth_exception_handler
 from gateway.auth.jwks import JWKSCache
+from gateway.console import mount_console
 from gateway.inbound.service import open_inbound
 from gateway.inbound.sinks import BusSink
 from gateway.observe.metrics import Metrics
+from gateway.observe.tracing import Tracing, open_tracing
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.protection.shared_ratelimit import shared_rate_limiter
 from gateway.reconciliation import open_reconciliation
@@ -50,6 +53,7 @@ from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
 from resolvers.errors import CrossdockError
+from resolvers.fxiaoke import FxiaokeCRM, FxiaokeOptions
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import OrderProcessService
 from resolvers.saga.journal import JournalStore
@@ -57,7 +61,7 @@ from resolvers.saga.recovery import Resolver
 from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
 from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.sync.runtime import SyncRuntime
-from resolvers.zoho import ZohoCRM
+from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
 
@@ -68,7 +72,7 @@ logger = logging.getLogger("crossdock.gateway")
 class Backends:
     """The two connectors built from settings, and the HTTP clients to close on shutdown."""
 
-    crm: ZohoCRM
+    crm: CrmPort
     scm: ERPNext
     clients: tuple[httpx.AsyncClient, ...]
 
@@ -89,9 +93,16 @@ def build_backends(settings: Settings) -> Backends:
         timeout=settings.scm.timeouts.to_httpx(),
         verify=backend_verify("scm", settings.scm.ca_bundle),
     )
-    crm = ZohoCRM(crm_client, settings.crm)
+    crm = build_crm(crm_client, settings.crm)
     scm = ERPNext(scm_client, settings.scm)
     return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
+
+
+def build_crm(client: httpx.AsyncClient, options: ZohoOptions | FxiaokeOptions) -> CrmPort:
+    """The connector `[crm] kind` names, over `client`."""
+    if isinstance(options, FxiaokeOptions):
+        return FxiaokeCRM(client, options)
+    return ZohoCRM(client, options)
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -179,6 +190,7 @@ def assemble(
     routes: Sequence[Route] = (),
     on_shutdown: Sequence[Shutdown] = (),
     change_sink: ChangeSink | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The production gateway: auth, policy, access control, audit, the order process.
 
@@ -244,6 +256,7 @@ def assemble(
         change_bus=bus,
         metrics=_metrics(settings, crm, scm),
         probes={"state": state.probe} if state.kind == "shared" else None,
+        tracing=tracing or open_tracing(settings.tracing, os.environ),
     )
     _watch(app.state.metrics, process, sync, bus)
     app.state.order_process = process
@@ -258,6 +271,8 @@ def assemble(
         raise SettingsError(f"policy {settings.policy.path or '(shipped)'}: {exc}") from None
     if settings.views.enabled:
         _mount_views(app, settings, policy)
+    if settings.console.enabled:
+        mount_console(app)
     return app
 
 

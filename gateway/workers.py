@@ -77,6 +77,7 @@ def run_worker(spec: WorkerSpec) -> None:
     """One worker: settings, backends, app, uvicorn on its own SO_REUSEPORT socket."""
     import uvicorn
 
+    from gateway.observe.logs import log_config
     from gateway.runtime import freeze_startup, tune_gc
     from gateway.server import uvicorn_options
     from gateway.settings import load_settings
@@ -97,7 +98,7 @@ def run_worker(spec: WorkerSpec) -> None:
     config = uvicorn.Config(
         app,
         log_level="info",
-        log_config=log_config_with_pid(),
+        log_config=log_config(settings.logging, base=log_config_with_pid()),
         timeout_graceful_shutdown=int(spec.graceful_s),
         **options,
     )

@@ -125,11 +125,19 @@ class Try:
     limit: Limit
 
 
+Outcome = httpx.Response | tuple[BackendError, bool]  # a response, or a failure and retryable
+Send = Callable[[Try], Awaitable[Outcome]]
+# Wraps one try (the gateway's traces: a span around it, `traceparent` added to its headers).
+Trace = Callable[[str, Try, Send], Awaitable[Outcome]]
+
+
 class Requester:
     """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name.
-    `observe`, when set (the gateway's metrics), is told of every HTTP try."""
+    `observe`, when set (the gateway's metrics), is told of every HTTP try; `trace`, when
+    set (the gateway's traces), wraps every HTTP try."""
 
     observe: Observe | None = None
+    trace: Trace | None = None
 
     def __init__(
         self,
@@ -225,12 +233,19 @@ class Requester:
     async def _guarded(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
         """One try through the breaker: raises while it is open, else records the outcome."""
         if self.breaker is None:
-            return await self._observed(one)
+            return await self._traced(one)
         self.breaker.before_call()
-        outcome = await self._observed(one)
+        outcome = await self._traced(one)
         ok = isinstance(outcome, httpx.Response) and not _struggling(outcome.status_code)
         self.breaker.record(success=ok)
         return outcome
+
+    async def _traced(self, one: Try) -> Outcome:
+        """`_observed`, wrapped by the tracer (if any)."""
+        trace = self.trace
+        if trace is None:
+            return await self._observed(one)
+        return await trace(self.system, one, self._observed)
 
     async def _observed(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
         """`_attempt`, told to the observer (if any) with its route, outcome and duration."""

@@ -17,7 +17,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from ..controls import ADMIN_PREFIX, ControlMiddleware, Controls, RequestStats
+from ..controls import ADMIN_PREFIX, ControlMiddleware, Controls, ReceivedTraces, RequestStats
 from ..notify import Outbox, admin_route
 from .errors import status_error
 from .routes import Api
@@ -67,6 +67,7 @@ class ErpEmulator:
         self.settings = settings
         self.controls = controls or Controls()
         self.stats = RequestStats()
+        self.traces = ReceivedTraces()  # trace ids received (`traceparent`)
         self.outbox = Outbox()
         self.webhooks = Webhooks(
             store,
@@ -89,6 +90,7 @@ class ErpEmulator:
             error_response=status_error,
             admin_enabled=settings.admin_enabled,
             admin_routes=[admin_route(ADMIN_PREFIX + "/notifications", self.outbox)],
+            traces=self.traces,
         )
 
     async def aclose(self) -> None:

@@ -24,7 +24,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from backends.controls import ADMIN_PREFIX, ControlMiddleware, Controls, RequestStats
+from backends.controls import (
+    ADMIN_PREFIX,
+    ControlMiddleware,
+    Controls,
+    ReceivedTraces,
+    RequestStats,
+)
 from backends.notify import Outbox, admin_route
 from backends.zoho.auth import TokenIssuer
 from backends.zoho.callbacks import Callbacks
@@ -84,6 +90,7 @@ class ZohoEmulator:
             seed=settings.seed,
         )
         self.stats = RequestStats()
+        self.traces = ReceivedTraces()  # trace ids received (`traceparent`)
         self.tokens = TokenIssuer(
             settings.client_id, settings.client_secret, settings.refresh_token, settings.token_ttl_s
         )
@@ -101,6 +108,7 @@ class ZohoEmulator:
             error_response=fault_response,
             admin_enabled=settings.admin_enabled,
             admin_routes=[admin_route(ADMIN_PREFIX + "/notifications", self.outbox)],
+            traces=self.traces,
         )
 
     def expire_tokens(self) -> None:

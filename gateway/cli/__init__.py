@@ -11,7 +11,7 @@ COMMANDS.append(_add_mine)
                                                  gateway.workers and docs/scale-out.md)
     crossdock token --role partner --partner-id DHL --ttl 1h [--scope X ...] [--config FILE]
     crossdock seed --scale 1 --data-dir var/demo [--force]
-    crossdock demo [--data-dir var/demo] [--scale 1] [--reset]
+    crossdock demo [--data-dir var/demo] [--scale 1] [--reset] [--crm zoho|fxiaoke]
     crossdock sdl [--federation] [--config FILE]
     crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info]
                         [--fix C [--apply]] [--config FILE]
@@ -100,6 +100,7 @@ def worker_count(given: int | None, env: Mapping[str, str]) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.observe.logs import log_config
     from gateway.runtime import freeze_startup, tune_gc
     from gateway.settings.state import workers_refused
     from gateway.workers import WorkerSpec, supervise
@@ -121,6 +122,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         app,
         log_level="info",
+        log_config=log_config(settings.logging),  # [logging] format: text or JSON lines
         workers=1,  # uvicorn would read WEB_CONCURRENCY (and refuse an app object with >1)
         timeout_graceful_shutdown=int(args.graceful_timeout),
         **options,
@@ -283,10 +285,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     from gateway.cli.demo import run_demo
 
     data_dir = Path(args.data_dir)
+    if args.crm == "fxiaoke":  # its own stores and journal: its ids are not Zoho's
+        data_dir = data_dir / "fxiaoke"
     if args.reset:
-        wipe(data_dir, (*STORES, *DEMO_STATE))
+        wipe(data_dir, (*STORES, "fxiaoke.sqlite3", *DEMO_STATE))
         print(f"crossdock demo: wiped the demo data in {data_dir}; seeding it anew", flush=True)
-    run_demo(data_dir=data_dir, scale=args.scale)
+    run_demo(data_dir=data_dir, scale=args.scale, crm=args.crm)
     return 0
 
 
@@ -296,6 +300,12 @@ def _add_demo(sub: Subparsers) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="seed scale on first start")
     p.add_argument(
         "--reset", action="store_true", help="wipe the demo data (both systems, orders) and reseed"
+    )
+    p.add_argument(
+        "--crm",
+        choices=("zoho", "fxiaoke"),
+        default="zoho",
+        help="the CRM to emulate: zoho (port 8101) or fxiaoke (8103, CROSSDOCK_FXIAOKE_PORT)",
     )
     p.set_defaults(run=_run_demo)
 

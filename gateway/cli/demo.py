@@ -26,8 +26,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+
+from backends.fxiaoke.serve import FxEmulations, fxiaoke_emulations_running
 from backends.serve import Emulations, PortInUse, emulations_running, ensure_free, serving
 from gateway.auth.tokens import mint
+from gateway.console import offer_demo_tokens
 from gateway.examples import ORDER_LIST, ORDER_PAGE, STOCK_BY_WAREHOUSE
 from gateway.server import protocol_options
 from gateway.settings import Settings, parse_settings
@@ -60,7 +64,7 @@ def journal_key(data_dir: Path, env: Mapping[str, str]) -> str:
 
 
 def demo_settings(
-    emulations: Emulations,
+    emulations: Emulations | FxEmulations,
     data_dir: Path,
     env: Mapping[str, str],
     *,
@@ -76,22 +80,17 @@ def demo_settings(
 
     The only settings that may verify tokens with the published demo secret (when
     CROSSDOCK_JWT_SECRET is not set): `crossdock serve` refuses it."""
-    z, e = emulations.zoho, emulations.erp
+    e = emulations.erp
     document: dict[str, Any] = {
         "server": {"environment": "development"},
-        "crm": {
-            "accounts_url": emulations.zoho_url,
-            "base_url": emulations.zoho_url,
-            "client_id": z.client_id,
-            "client_secret": z.client_secret,
-            "refresh_token": z.refresh_token,
-        },
+        "crm": _crm_section(emulations),
         "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
         "reconcile": {"store_path": str(data_dir / "reconcile.sqlite"), "every": "1h"},
+        "console": {"enabled": True},
     }
-    if gateway_url is not None:
+    if gateway_url is not None and isinstance(emulations, Emulations):
         document["inbound"] = {
             "enabled": True,
             "public_url": gateway_url,
@@ -104,6 +103,27 @@ def demo_settings(
     environ = {**env, KEY_ENV: journal_key(data_dir, env)}
     environ.pop("CROSSDOCK_JOURNAL_PATH", None)
     return parse_settings(document, environ, demo=True)
+
+
+def _crm_section(emulations: Emulations | FxEmulations) -> dict[str, Any]:
+    if isinstance(emulations, FxEmulations):
+        f = emulations.fxiaoke
+        return {
+            "kind": "fxiaoke",
+            "base_url": emulations.crm_url,
+            "app_id": f.app_id,
+            "app_secret": f.app_secret,
+            "permanent_code": f.permanent_code,
+            "open_user_id": f.open_user_id,
+        }
+    z = emulations.zoho
+    return {
+        "accounts_url": emulations.zoho_url,
+        "base_url": emulations.zoho_url,
+        "client_id": z.client_id,
+        "client_secret": z.client_secret,
+        "refresh_token": z.refresh_token,
+    }
 
 
 def role_tokens(settings: Settings, ttl: timedelta = TOKEN_TTL) -> dict[str, str]:
@@ -140,6 +160,7 @@ def banner(url: str, tokens: Mapping[str, str], order_number: str | None, sync_i
     lines = [
         f"Crossdock gateway   {url}  (open it in a browser for GraphiQL;",
         '                    add the header {"Authorization": "Bearer <token>"} there)',
+        f"Console             {url.removesuffix('/graphql')}/console  (sign in by picking a role)",
         "",
         "Tokens (12 h; mint more with: crossdock token --role partner --partner-id DHL --ttl 1h):",
     ]
@@ -169,10 +190,11 @@ class Demo:
     """A running demo: the gateway URL, the emulations, the tokens and the printed banner."""
 
     url: str
-    emulations: Emulations
+    emulations: Emulations | FxEmulations
     settings: Settings
     tokens: Mapping[str, str]
     banner: str
+    app: Starlette | None = None  # the gateway's app (its change bus: app.state.change_bus)
 
 
 @contextlib.asynccontextmanager
@@ -184,17 +206,30 @@ async def demo_running(
     port: int | None = None,
     emulation_ports: tuple[int | None, int | None] = (None, None),
     adjust: Callable[[Settings], Settings] | None = None,
+    crm: str = "zoho",
 ) -> AsyncIterator[Demo]:
     """Emulations (seeded once) and the gateway on loopback until the block exits. `adjust`
-    changes the demo's settings before the gateway is built (a bench polling only, say)."""
+    changes the demo's settings before the gateway is built (a bench polling only, say);
+    `crm="fxiaoke"` runs the Fxiaoke emulation (port 8103) instead of Zoho's."""
     environ = dict(os.environ if env is None else env)
-    async with emulations_running(
-        data_dir=data_dir,
-        scale=scale,
-        env=environ,
-        zoho_port=emulation_ports[0],
-        erp_port=emulation_ports[1],
-    ) as emulations:
+    running: contextlib.AbstractAsyncContextManager[Emulations | FxEmulations]
+    if crm == "fxiaoke":
+        running = fxiaoke_emulations_running(
+            data_dir=data_dir,
+            scale=scale,
+            env=environ,
+            fxiaoke_port_given=emulation_ports[0],
+            erp_port=emulation_ports[1],
+        )
+    else:
+        running = emulations_running(
+            data_dir=data_dir,
+            scale=scale,
+            env=environ,
+            zoho_port=emulation_ports[0],
+            erp_port=emulation_ports[1],
+        )
+    async with running as emulations:
         server = demo_settings(emulations, data_dir, environ).server
         host = server.host
         bound = port if port is not None else server.port
@@ -213,11 +248,12 @@ async def demo_running(
             first = await backends.crm.list_orders(first=1, after=None)
             number = first.items[0].number if first.items else None
             options = protocol_options(settings.server)
+            tokens = role_tokens(settings)
+            offer_demo_tokens(app, settings, tokens, dict(DEMO_ROLES))
             async with serving(app, host, bound, lifespan="on", **options) as actual:
                 url = f"http://{host}:{actual}/graphql"
-                tokens = role_tokens(settings)
                 text = banner(url, tokens, number, settings.sync.inbox_path)
-                yield Demo(url, emulations, settings, tokens, text)
+                yield Demo(url, emulations, settings, tokens, text, app)
         finally:
             await backends.aclose()
 
@@ -235,7 +271,7 @@ def server_scheme(server: ServerSettings) -> str:
     return "https" if server.tls_cert_file else "http"
 
 
-def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:
+def run_demo(*, data_dir: Path, scale: float = 1.0, crm: str = "zoho") -> None:
     """Serve the demo until SIGINT/SIGTERM, printing the banner once everything listens."""
 
     async def main() -> None:
@@ -243,7 +279,7 @@ def run_demo(*, data_dir: Path, scale: float = 1.0) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with demo_running(data_dir=data_dir, scale=scale) as demo:
+        async with demo_running(data_dir=data_dir, scale=scale, crm=crm) as demo:
             seeded = demo.emulations.seeded
             if seeded is not None:
                 print(f"seeded {data_dir} in {seeded.seconds:.1f}s: {seeded.counts}")

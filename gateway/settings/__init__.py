@@ -18,6 +18,8 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [reconcile]       see gateway.settings.reconcile (rules, schedule, repairs)
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
     [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
+    [console]   see gateway.settings.console
+    [tracing] [logging]   OpenTelemetry traces, JSON logs, see gateway.settings.observe
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from gateway.settings.access import (
     parse_policy,
 )
 from gateway.settings.backends import parse_crm, parse_scm
+from gateway.settings.console import ConsoleSettings, parse_console
 from gateway.settings.hardening import (
     RateLimitSettings,
     TrustedDocumentSettings,
@@ -46,6 +49,12 @@ from gateway.settings.hardening import (
 )
 from gateway.settings.inbound import InboundSettings, parse_inbound
 from gateway.settings.metrics import MetricsSettings, parse_metrics
+from gateway.settings.observe import (
+    LoggingSettings,
+    TracingSettings,
+    parse_logging,
+    parse_tracing,
+)
 from gateway.settings.reconcile import parse_reconcile
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
@@ -58,6 +67,7 @@ from gateway.settings.subscriptions import SubscriptionSettings, parse_subscript
 from gateway.settings.sync import SyncSettings, parse_sync
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
+from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.reconcile.settings import ReconcileSettings
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoOptions
@@ -84,7 +94,7 @@ class GraphQLSettings:
 class Settings:
     """Everything the gateway reads from configuration, validated once at startup."""
 
-    crm: ZohoOptions
+    crm: ZohoOptions | FxiaokeOptions  # [crm] kind picks the CRM
     scm: ERPNextOptions
     auth: AuthSettings
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -101,6 +111,9 @@ class Settings:
     inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     state: StateSettings = field(default_factory=StateSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
 def _parse_graphql(table: Table, env: Mapping[str, str]) -> GraphQLSettings:
@@ -144,6 +157,9 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "inbound": parse_inbound,
     "metrics": parse_metrics,
     "state": parse_state,
+    "console": parse_console,
+    "tracing": parse_tracing,
+    "logging": parse_logging,
 }
 _ALL_SECTIONS = (*_SECTIONS, "auth")
 

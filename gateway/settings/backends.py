@@ -1,5 +1,6 @@
 """The `[crm]` and `[scm]` sections, parsed straight into each connector's options.
 
+[crm] kind = "zoho" (the default) | "fxiaoke"; fxiaoke's keys: gateway.settings.fxiaoke
 [crm] (Zoho CRM) becomes `resolvers.zoho.ZohoOptions`:
     accounts_url (CROSSDOCK_CRM_ACCOUNTS_URL), base_url (CROSSDOCK_CRM_URL, the API domain),
     client_id, client_secret, refresh_token (CROSSDOCK_CRM_CLIENT_ID / _CLIENT_SECRET /
@@ -29,14 +30,24 @@ from resolvers.canonical import (
     DEFAULT_TRACKING_STATUSES,
 )
 from resolvers.erpnext import ERPNextOptions
+from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus, ShipmentStatus
 from resolvers.zoho import ZohoOptions
 
+CRM_KINDS = ("zoho", "fxiaoke")
+CrmOptions = ZohoOptions | FxiaokeOptions
 
-def parse_crm(table: Table, env: Mapping[str, str]) -> ZohoOptions:
-    """The `[crm]` section: Zoho CRM's OAuth client, API domain, transport and picklist."""
+
+def parse_crm(table: Table, env: Mapping[str, str]) -> CrmOptions:
+    """The `[crm]` section: `kind` picks the CRM (zoho, the default, or fxiaoke), then that
+    CRM's own keys (Zoho: OAuth client, API domain, transport and picklist)."""
     s = Section("crm", table, env)
+    if s.choice("kind", "zoho", CRM_KINDS) == "fxiaoke":
+        from gateway.settings.fxiaoke import parse_fxiaoke  # it reuses this module's parsers
+
+        statuses = _enum_map(s, "order_statuses", OrderStatus, DEFAULT_ORDER_STATUSES)
+        return parse_fxiaoke(s, _timeouts(s), _retry(s), statuses)
     result = ZohoOptions(
         accounts_url=s.text("accounts_url", env="CROSSDOCK_CRM_ACCOUNTS_URL"),
         api_domain=s.optional_text("base_url", env="CROSSDOCK_CRM_URL"),

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from resolvers.erpnext import ERPNext
+from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.zoho import ZohoCRM
 
 CONNECTORS = [
     (CrmPort, ZohoCRM),  # the Zoho CRM v8 connector
+    (CrmPort, FxiaokeCRM),  # the Fxiaoke (纷享销客) OpenAPI connector
     (ErpPort, ERPNext),  # the ERPNext (Frappe REST) connector
 ]
 

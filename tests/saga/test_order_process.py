@@ -16,10 +16,14 @@ def order(customer: str, *lines: tuple[str, str], notes: str | None = None) -> O
     return OrderInput(customer, tuple(LineInput(s, Decimal(q)) for s, q in lines), notes)
 
 
+# Fxiaoke reads are POSTs too: these verbs (and its token endpoint) write nothing.
+FXIAOKE_READS = ("/data/query", "/data/get", "/object/describe", "/corpAccessToken/get/V2")
+
+
 def writes(systems: Systems) -> int:
     routes = {**systems.zoho.stats.snapshot()["routes"], **systems.erp.stats.snapshot()["routes"]}
     return sum(n for r, n in routes.items() if r.split()[0] in ("POST", "PUT", "DELETE")
-               and "oauth" not in r)  # fmt: skip
+               and "oauth" not in r and not r.endswith(FXIAOKE_READS))  # fmt: skip
 
 
 async def test_an_order_within_credit_and_stock_is_approved_mirrored_and_reserved(

@@ -23,8 +23,7 @@ def _kilo_item(systems: Systems) -> None:
     systems.erp.store.insert("Item", [{"item_code": "SKU-KG", "item_name": "Sand",
                                        "item_group": "Products", "stock_uom": "Kg"}])  # fmt: skip
     systems.set_stock("SKU-KG", "Stores - AC", 100)
-    systems.zoho.store.insert("Products", [{"Product_Name": "Sand", "Product_Code": "SKU-KG",
-                                            "Unit_Price": 2, "Product_Active": True}])  # fmt: skip
+    systems.add_crm_product("Sand", "SKU-KG", 2)
 
 
 # Both were accepted: a 0.00 order, and a pending order of 32.59 billion.

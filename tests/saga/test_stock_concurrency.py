@@ -33,13 +33,11 @@ def _stock(systems: Systems, levels: tuple[int, ...]) -> None:
         for wh, qty in zip(WAREHOUSES, levels, strict=False)
     ])  # fmt: skip
     erp.recompute_bins()
-    systems.zoho.store.insert("Products", [{"Product_Name": "Rush", "Product_Code": SKU,
-                                            "Unit_Price": 1, "Product_Active": True}])  # fmt: skip
+    systems.add_crm_product("Rush", SKU, 1)
 
 
 def _customers(systems: Systems, n: int) -> list[str]:
-    rows = [{"Account_Name": f"Buyer {i}", "Credit_Limit": 1_000_000} for i in range(n)]
-    return [str(i) for i in systems.zoho.store.insert("Accounts", rows)]
+    return systems.add_crm_accounts([f"Buyer {i}" for i in range(n)], 1_000_000)
 
 
 def _sre_by_order(systems: Systems) -> dict[str, Decimal]:

@@ -30,10 +30,13 @@ from backends.controls import RequestStats
 from gateway.errors import ErrorFormatting
 from resolvers.breaker import Protection
 from resolvers.erpnext import ERPNext, ERPNextOptions
+from resolvers.fxiaoke import FxiaokeCRM, FxiaokeOptions
+from resolvers.ports import CrmPort
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import CrossdockSchema, Extension, build_schema
 from schema.context import GatewayContext, make_context
 from tests.schema.querygen import ArgumentValues, Document
+from tests.support.fxiaoke_emulation import FXIAOKE_URL
 from tests.support.stack import ERP_URL, ZOHO_URL, no_sleep
 
 ErrorKey = tuple[str, str, str, str]
@@ -161,7 +164,7 @@ class Backends:
     """Connectors over the two emulations with no circuit breaker or retry budget: both runs
     of a fault test must meet the same faults, not a breaker the first run opened."""
 
-    crm: ZohoCRM
+    crm: CrmPort
     scm: ERPNext
     crm_switch: FaultyRoutes
     scm_switch: FaultyRoutes
@@ -184,16 +187,24 @@ class Backends:
 
 
 def unguarded_backends(
-    crm: tuple[ASGIApp, RequestStats, ZohoOptions],
+    crm: tuple[ASGIApp, RequestStats, ZohoOptions | FxiaokeOptions],
     scm: tuple[ASGIApp, RequestStats, ERPNextOptions],
 ) -> Backends:
     """Connectors over (app, its request counter, options) of each emulation."""
     off = Protection(enabled=False)
     crm_switch, scm_switch = FaultyRoutes(crm[0], crm[1]), FaultyRoutes(scm[0], scm[1])
-    crm_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=crm_switch), base_url=ZOHO_URL)
+    fxiaoke = isinstance(crm[2], FxiaokeOptions)
+    crm_url = FXIAOKE_URL if fxiaoke else ZOHO_URL
+    crm_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=crm_switch), base_url=crm_url)
     scm_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=scm_switch), base_url=ERP_URL)
+    crm_options = replace(crm[2], protection=off)
+    connector: CrmPort = (
+        FxiaokeCRM(crm_client, crm_options, sleep=no_sleep)
+        if isinstance(crm_options, FxiaokeOptions)
+        else ZohoCRM(crm_client, crm_options, sleep=no_sleep)
+    )
     return Backends(
-        crm=ZohoCRM(crm_client, replace(crm[2], protection=off), sleep=no_sleep),
+        crm=connector,
         scm=ERPNext(scm_client, replace(scm[2], protection=off), sleep=no_sleep),
         crm_switch=crm_switch,
         scm_switch=scm_switch,

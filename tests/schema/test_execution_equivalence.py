@@ -44,15 +44,17 @@ from tests.schema.differential import (
 from tests.schema.gateway_twin import graphql_view, post, run_by_graphql_core
 from tests.schema.querygen import Document, generate
 from tests.schema.sabotage import MODES, Sabotage, SabotagedContext
+from tests.support.fxiaoke_emulation import fxiaoke_gateway_options
 from tests.support.stack import gateway_settings, token_for
 
 
 @pytest.fixture
 async def backends(
-    crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator, settings: Settings
+    crm_emulator: ZohoEmulator, scm_emulator: ErpEmulator, settings: Settings, crm_kind: str
 ) -> AsyncIterator[Backends]:
+    crm_options = fxiaoke_gateway_options() if crm_kind == "fxiaoke" else settings.crm
     found = unguarded_backends(
-        (crm_emulator.app, crm_emulator.stats, settings.crm),
+        (crm_emulator.app, crm_emulator.stats, crm_options),
         (scm_emulator.app, scm_emulator.stats, settings.scm),
     )
     yield found

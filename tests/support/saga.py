@@ -12,9 +12,18 @@ import pytest
 
 from backends.erpnext import bins
 from backends.erpnext.store import ErpStore
+from backends.fxiaoke.app import FxiaokeEmulator
+from backends.fxiaoke.objects import (
+    CREDIT_LIMIT,
+    EXTERNAL_REF,
+    ORDER_STATUS,
+    ORDER_STATUS_OPTIONS,
+)
+from backends.fxiaoke.store import FxStore
 from backends.zoho.app import ZohoEmulator
 from backends.zoho.store import ZohoStore
 from resolvers.erpnext import ERPNext
+from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.http import RetryPolicy
 from resolvers.records import OrderStatus
 from resolvers.saga import ApprovalRules, Journal, OrderProcessService, Sealer
@@ -40,9 +49,9 @@ SKUS = ("SKU-A", "SKU-B")
 class Systems:
     """The CRM and ERP emulations, fault injectors in front of each, and our connectors."""
 
-    zoho: ZohoEmulator
+    zoho: ZohoEmulator | FxiaokeEmulator  # the CRM emulation (named for the first one)
     erp: Any
-    crm: ZohoCRM
+    crm: ZohoCRM | FxiaokeCRM
     scm: ERPNext
     crm_faults: FaultInjector
     scm_faults: FaultInjector
@@ -76,7 +85,33 @@ class Systems:
         )
         store.recompute_bins()
 
+    def add_crm_product(self, name: str, sku: str, price: int) -> None:
+        """An active CRM product, in the shape of whichever CRM runs."""
+        if isinstance(self.zoho, FxiaokeEmulator):
+            self.zoho.store.insert("ProductObj", [_fx_product(name, sku, price)])
+        else:
+            self.zoho.store.insert("Products", [_product(name, sku, price)])
+
+    def add_crm_accounts(self, names: list[str], credit_limit: int) -> list[str]:
+        if isinstance(self.zoho, FxiaokeEmulator):
+            rows = [{"name": n, CREDIT_LIMIT: f"{credit_limit}.00"} for n in names]
+            return self.zoho.store.insert("AccountObj", rows)
+        zoho_rows = [{"Account_Name": n, "Credit_Limit": credit_limit} for n in names]
+        return [str(i) for i in self.zoho.store.insert("Accounts", zoho_rows)]
+
     def crm_orders(self) -> list[dict[str, Any]]:
+        """The CRM's order records, with `id` and `External_Ref` whatever the CRM."""
+        if isinstance(self.zoho, FxiaokeEmulator):
+            rows = self.zoho.store.select("SalesOrderObj", "1", (), "_id DESC", -1, 0)
+            return [
+                {
+                    "id": r["_id"],
+                    "External_Ref": r.get(EXTERNAL_REF),
+                    "Status": ORDER_STATUS_OPTIONS.get(r.get(ORDER_STATUS, ""), ""),
+                    **r,
+                }
+                for r in rows
+            ]
         return self.zoho.store.select("Sales_Orders", "1", ())
 
     async def reserved(self) -> dict[tuple[str, str], Decimal]:
@@ -120,6 +155,26 @@ def _zoho_data(store: ZohoStore) -> dict[str, str]:
         _product("Crm only", "SKU-NOERP", 5),  # no ERP item
     ])  # fmt: skip
     return {"northwind": ids[0], "tiny": ids[1]}
+
+
+def _fxiaoke_data(store: FxStore) -> dict[str, str]:
+    """`_zoho_data` in a Fxiaoke tenant: the same accounts and products."""
+    ids = store.insert("AccountObj", [
+        {"name": "Northwind Traders", CREDIT_LIMIT: "10000"},
+        {"name": "Tiny Shop", CREDIT_LIMIT: "100"},
+    ])  # fmt: skip
+    store.insert("ProductObj", [
+        _fx_product("Anvil", "SKU-A", 100),
+        _fx_product("Bolt", "SKU-B", 25),
+        _fx_product("Old", "SKU-OFF", 5, active=False),
+        _fx_product("Crm only", "SKU-NOERP", 5),
+    ])  # fmt: skip
+    return {"northwind": ids[0], "tiny": ids[1]}
+
+
+def _fx_product(name: str, sku: str, price: int, *, active: bool = True) -> dict[str, Any]:
+    status = "1" if active else "2"
+    return {"name": name, "product_code": sku, "price": f"{price}.00", "product_status": status}
 
 
 def _product(name: str, sku: str, price: int, *, active: bool = True) -> dict[str, Any]:
