@@ -183,7 +183,8 @@ class CrmWriter:
 
     def _account_doc(self, a: Account) -> dict[str, Any]:
         rng, domain = self.rng, a.domain
-        address = {"Street": street(rng), "City": a.place.city, "State": a.place.state}
+        a.street = street(rng)
+        address = {"Street": a.street, "City": a.place.city, "State": a.place.state}
         address |= {"Code": a.place.postcode, "Country": a.place.country}
         return {
             "Account_Name": a.name,

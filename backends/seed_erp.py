@@ -96,7 +96,10 @@ class ErpWriter:
                          "default_currency": place.currency,
                          "custom_crm_account_id": a.id if a else ORPHAN_ACCOUNT_ID,
                          "customer_primary_address": f"{name}-Shipping"})  # fmt: skip
-            addresses.append(self._address(f"{name}-Shipping", "Shipping", place, "Customer", name))
+            address = self._address(f"{name}-Shipping", "Shipping", place, "Customer", name)
+            if a is not None:  # the same street as the CRM account (the draw keeps the sequence)
+                address["address_line1"] = a.street
+            addresses.append(address)
         self._insert("Customer", docs)
         self._insert("Address", addresses)
 

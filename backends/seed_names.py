@@ -155,6 +155,7 @@ class Account:
     industry: str
     contact_id: str = ""
     contact_name: str = ""
+    street: str = ""  # the CRM's street, which the ERP's customer address repeats
 
     @property
     def currency(self) -> str:

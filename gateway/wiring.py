@@ -47,6 +47,7 @@ from gateway.observe.metrics import Metrics
 from gateway.observe.tracing import Tracing, open_tracing
 from gateway.protection.hardening import Hardening, backend_verify
 from gateway.protection.shared_ratelimit import shared_rate_limiter
+from gateway.reconciliation import open_reconciliation
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
 from gateway.sync import open_sync
@@ -214,6 +215,11 @@ def assemble(
     if process is not None:
         closers.append(process.close)
     service = None if process is None else process.service
+    journal = None if process is None else process.journal
+    recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service)
+    if recon is not None:
+        starters.append(recon.start)
+        closers.append(recon.close)
     # in process, or across replicas over Redis with shared state (resolvers.sync.redis_bus)
     bus = state.change_bus() if settings.subscriptions.enabled else None
     if bus is not None:
@@ -257,6 +263,7 @@ def assemble(
     )
     _watch(app.state.metrics, process, sync, bus)
     app.state.order_process = process
+    app.state.reconciliation = recon  # schema.reconcile reads it
     app.state.sync = sync
     app.state.inbound = inbound
     app.state.state_layer = state

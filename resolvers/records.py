@@ -183,6 +183,9 @@ class ErpCustomer:
     name: str
     customer_name: str
     crm_account_id: str | None
+    address: ErpAddress | None = None  # its primary address (customer_primary_address), when read
+    tax_id: str | None = None
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,7 @@ class ErpOrderLine:
     reserved: Decimal  # held for this row by Stock Reservation Entries (stock_reserved_qty); 0 is 0
     warehouse: str | None = None
     row_name: str | None = None
+    rate: Decimal | None = None  # read only where asked for (reconciliation compares it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,8 @@ class ErpOrder:
     per_delivered: Decimal
     lines: tuple[ErpOrderLine, ...] = ()
     updated_at: datetime | None = None
+    created_at: datetime | None = None  # read only where asked for
+    customer: str | None = None  # the ERP Customer's name, where read
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from schema.fields import resolver
 from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.orders import Customer, Order, Shipment, load_customer, load_order, load_shipment
 from schema.products import Product, Warehouse, load_product, product_of
-from schema.reconcile import ReconciliationFinding, reconciliation_field
+from schema.reconcile import ReconciliationMutations, ReconciliationQuery
 from schema.selection import operation_reads
 from schema.sync import SyncStatus, sync_status_field
 
@@ -39,7 +39,7 @@ def root_page_listener(info: Info) -> Announce | None:
 
 
 @strawberry.type(description="Read entry points over the CRM and the SCM.")
-class Query:
+class Query(ReconciliationQuery):
     @resolver("One customer by CRM account id.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         return await load_customer(info, str(id))
@@ -169,7 +169,6 @@ class Query:
         win = connection_window(info, "Query.shipments", first, after, **filters)
         return await paginate(win, fetch, Shipment.of, announce=root_page_listener(info))
 
-    reconciliation: list[ReconciliationFinding] | None = reconciliation_field
     sync_status: SyncStatus | None = sync_status_field
 
     @resolver("The caller, as authenticated.")
@@ -195,5 +194,5 @@ class QueryWithOrderProcess(Query, OrderProcessQuery):
     name="Mutation",
     description="Writes that run the order process across the CRM and the ERP.",
 )
-class Mutation(OrderMutations):
-    """The Mutation root: placeOrder, approveOrder, cancelOrder."""
+class Mutation(OrderMutations, ReconciliationMutations):
+    """The Mutation root: placeOrder, approveOrder, cancelOrder; repairFinding."""

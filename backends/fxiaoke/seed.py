@@ -65,7 +65,8 @@ class FxiaokeWriter(CrmWriter):
 
     def _account_doc(self, a: Account) -> dict[str, Any]:
         rng = self.rng
-        address = street(rng)  # the draws of CrmWriter._account_doc, in its order
+        a.street = address = street(rng)  # the draws of CrmWriter._account_doc, in its order;
+        # the ERP customer's primary address gets the same street (seed_erp)
         tel = phone(rng, a.place)
         credit = rng.choice((25_000, 50_000, 100_000, 250_000))
         stamp = epoch_ms(a.created)

@@ -13,7 +13,8 @@ COMMANDS.append(_add_mine)
     crossdock seed --scale 1 --data-dir var/demo [--force]
     crossdock demo [--data-dir var/demo] [--scale 1] [--reset] [--crm zoho|fxiaoke]
     crossdock sdl [--federation] [--config FILE]
-    crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info] [--config FILE]
+    crossdock reconcile [--category C ...] [--json] [--fail-on error|warning|info]
+                        [--fix C [--apply]] [--config FILE]
     crossdock sync status|retry|replay [...] [--config FILE | --inbox PATH]
     crossdock sync register [--config FILE] [--force]
     crossdock migrate --config crossdock.toml   (the shared state's PostgreSQL migrations)

@@ -87,6 +87,7 @@ def demo_settings(
         "scm": {"base_url": emulations.erp_url, "api_key": e.api_key, "api_secret": e.api_secret},
         "policy": {"audit_log": str(data_dir / "audit.log")},
         "saga": {"journal_path": str(data_dir / "orders.sqlite")},
+        "reconcile": {"store_path": str(data_dir / "reconcile.sqlite"), "every": "1h"},
         "console": {"enabled": True},
     }
     if gateway_url is not None and isinstance(emulations, Emulations):

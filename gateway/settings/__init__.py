@@ -15,6 +15,7 @@ small function; to add a section, write `_parse_<name>(table, env)` and list it 
     [subscriptions]   see gateway.settings.subscriptions;   [metrics]   see gateway.settings.metrics
     [inbound]  changes in from both systems (notifications, catch-up poll), gateway.settings.inbound
     [auth] [policy]   see gateway.settings.access;   [saga]   see gateway.settings.saga
+    [reconcile]       see gateway.settings.reconcile (rules, schedule, repairs)
     [sync]            see gateway.settings.sync (inbox, processor, sync rules)
     [state]    shared state (PostgreSQL, Redis) for several workers, see gateway.settings.state
     [console]   see gateway.settings.console
@@ -54,6 +55,7 @@ from gateway.settings.observe import (
     parse_logging,
     parse_tracing,
 )
+from gateway.settings.reconcile import parse_reconcile
 from gateway.settings.saga import missing_key_error, parse_saga
 from gateway.settings.section import Section, Table
 from gateway.settings.section import SettingsError as SettingsError
@@ -66,6 +68,7 @@ from gateway.settings.sync import SyncSettings, parse_sync
 from gateway.settings.views import ViewSettings, parse_views
 from resolvers.erpnext import ERPNextOptions
 from resolvers.fxiaoke import FxiaokeOptions
+from resolvers.reconcile.settings import ReconcileSettings
 from resolvers.saga import SagaSettings
 from resolvers.zoho import ZohoOptions
 from schema.cursor_key import MIN_KEY_CHARS
@@ -103,6 +106,7 @@ class Settings:
     trusted_documents: TrustedDocumentSettings = field(default_factory=TrustedDocumentSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
@@ -148,6 +152,7 @@ _SECTIONS: dict[str, Callable[[Table, Mapping[str, str]], Any]] = {
     "trusted_documents": parse_trusted_documents,
     "views": parse_views,
     "subscriptions": parse_subscriptions,
+    "reconcile": parse_reconcile,
     "sync": parse_sync,
     "inbound": parse_inbound,
     "metrics": parse_metrics,

@@ -46,7 +46,8 @@ from resolvers.erpnext.mapping import (
     to_stock_level,
     to_warehouse,
 )
-from resolvers.erpnext.masters import ERPNextMasterWrites
+from resolvers.erpnext.masters import ERPNextMasterReads, ERPNextMasterWrites
+from resolvers.erpnext.mirrors import ErpMirrors
 from resolvers.erpnext.options import ERPNextOptions
 from resolvers.erpnext.shipments import ShipmentAssembler
 from resolvers.erpnext.stock import (
@@ -73,9 +74,10 @@ from resolvers.records import (
 MAX_FIRST = 500
 
 
-class ERPNext(ERPNextMasterWrites):
+class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
     """Reads items, stock, warehouses and shipments; writes customers and sales orders (and,
-    for the sync rules, customers' names and addresses and items: `resolvers.erpnext.masters`)."""
+    for the sync rules and reconciliation's repairs, customers' names and addresses and items;
+    whole master tables for reconciliation: `resolvers.erpnext.masters`)."""
 
     def __init__(
         self,
@@ -106,6 +108,7 @@ class ERPNext(ERPNextMasterWrites):
             page_size=options.page_size,
         )
         self.shipments = ShipmentAssembler(self.wire, options=options, tz=self.tz)
+        self.mirrors = ErpMirrors(self.wire, tz=self.tz)
 
     # stock
 
@@ -253,29 +256,6 @@ class ERPNext(ERPNextMasterWrites):
         row = await self.wire.insert("Item", doc)
         return to_item(row, tz=self.tz, currency=self.options.company_currency)
 
-    async def list_customers(self, *, first: int, after: str | None) -> Page[ErpCustomer]:
-        """Every customer, a page at a time, by name (reconciliation reads them all)."""
-        rows, cursor = await self._page("Customer", CUSTOMER_FIELDS, first, after)
-        return Page(tuple(to_erp_customer(row) for row in rows), cursor)
-
-    async def list_items(self, *, first: int, after: str | None) -> Page[Item]:
-        """Every item, a page at a time, by item code (reconciliation reads them all)."""
-        rows, cursor = await self._page("Item", ITEM_FIELDS, first, after)
-        currency = self.options.company_currency
-        return Page(tuple(to_item(row, tz=self.tz, currency=currency) for row in rows), cursor)
-
-    async def _page(
-        self, doctype: str, fields: Sequence[str], first: int, after: str | None
-    ) -> tuple[list[Doc], str | None]:
-        if first < 1:
-            raise InvalidInput(f"first must be at least 1 (got {first})")
-        first = min(first, MAX_FIRST)
-        kind = f"erpnext:{doctype}"
-        start = offset_of(decode_cursor(after, kind=kind))
-        rows = await self.wire.get_list(doctype, fields, start=start, limit=first + 1)
-        more = len(rows) > first
-        return rows[:first], encode_cursor({"k": kind, "o": start + first}) if more else None
-
     async def find_customer(self, crm_account_id: str) -> ErpCustomer | None:
         rows = await self.wire.get_list(
             "Customer", CUSTOMER_FIELDS, [["custom_crm_account_id", "=", crm_account_id]], limit=2
@@ -343,6 +323,17 @@ class ERPNext(ERPNextMasterWrites):
         """Delete a draft Sales Order (Frappe refuses to delete a submitted one)."""
         path = f"{quote('Sales Order')}/{quote(name, safe='')}"
         await self.wire.call("DELETE", path, idempotent=False)
+
+    # reconciliation: sales orders in pages, every mirror per CRM order (resolvers.erpnext.mirrors;
+    # items and customers in pages and by crosswalk: resolvers.erpnext.masters)
+
+    async def list_sales_orders(self, *, first: int, after: str | None) -> Page[ErpOrder]:
+        return await self.mirrors.list_sales_orders(first=first, after=after)
+
+    async def mirrors_by_crm_ids(
+        self, crm_order_ids: Sequence[str], *, with_lines: bool = True
+    ) -> dict[str, list[ErpOrder]]:
+        return await self.mirrors.mirrors_by_crm_ids(crm_order_ids, with_lines=with_lines)
 
     def _order(self, doc: Doc) -> ErpOrder:
         items = doc.get("items")

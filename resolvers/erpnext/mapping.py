@@ -19,10 +19,12 @@ from resolvers.canonical import (
     money,
     parse_naive_datetime,
     text,
+    to_decimal,
     to_decimal_or_zero,
 )
 from resolvers.records import (
     Address,
+    ErpAddress,
     ErpCustomer,
     ErpOrder,
     ErpOrderLine,
@@ -163,6 +165,7 @@ def to_order_line(row: Doc) -> ErpOrderLine:
         reserved=reserved,
         warehouse=text(row.get("warehouse")),
         row_name=text(row.get("name")),
+        rate=to_decimal(row.get("rate")),
     )
 
 
@@ -178,6 +181,8 @@ def to_erp_order(doc: Doc, rows: Sequence[Doc], *, tz: ZoneInfo) -> ErpOrder:
         per_delivered=to_decimal_or_zero(doc.get("per_delivered")),
         lines=tuple(to_order_line(r) for r in ordered),
         updated_at=parse_naive_datetime(doc.get("modified"), tz),
+        created_at=parse_naive_datetime(doc.get("creation"), tz),
+        customer=text(doc.get("customer")),
     )
 
 
@@ -187,10 +192,13 @@ def order_rank(doc: Doc) -> tuple[int, str]:
     return preference, str(doc.get("modified") or "")
 
 
-def to_erp_customer(doc: Doc) -> ErpCustomer:
+def to_erp_customer(doc: Doc, address: ErpAddress | None = None) -> ErpCustomer:
     name = str(doc.get("name"))
     return ErpCustomer(
         name=name,
         customer_name=text(doc.get("customer_name")) or name,
         crm_account_id=text(doc.get("custom_crm_account_id")),
+        address=address,
+        tax_id=text(doc.get("tax_id")),
+        disabled=bool(doc.get("disabled")),
     )

@@ -1,15 +1,40 @@
-"""Reconciliation: where the CRM and the ERP disagree, with the evidence and the fix.
+"""Reconciliation and cleansing: where the CRM and the ERP disagree, with evidence and a fix.
 
-    findings = await reconcile(crm, erp)             # every category
-    findings = await reconcile(crm, erp, categories={"product_without_item"})
+`Reconciler.run` reads both systems through their ports in pages (resolvers.reconcile.scans)
+and applies the rules of seven categories (resolvers.reconcile.rules): missing counterparts,
+order mirrors, shipments, drift, reservations, duplicates, order processes. Each finding
+(resolvers.reconcile.findings) carries the records on each side, the differing values and a
+fix; `Repairer` applies the fixes Crossdock can make safely, through the same connectors and
+the order process's compensation, journaled and audited.
 
-Each category (checks.py) is a precise rule over both systems, read through the ports a page
-at a time and batched by key (a run's memory and calls grow with the pages, never with a
-whole table in one request). A finding (findings.py) names the records on each side, the
-values that disagree, a severity, the suggested fix and who must act.
+    findings = [f async for f in Reconciler(crm, scm).run()]                 # everything
+    findings = [f async for f in Reconciler(crm, scm).run(["product_without_item"])]
+
+A finding's public category is its rule's name (`product_without_item`, `stale_draft`, …;
+`CATEGORIES`); a run, the CLI and the graph choose categories by those names or by group
+(`Category`: `counterparts`, `mirrors`, …), see `rules.select`.
 """
 
-from resolvers.reconcile.checks import CHECKS, reconcile
-from resolvers.reconcile.findings import Finding, Severity
+from __future__ import annotations
 
-__all__ = ["CHECKS", "Finding", "Severity", "reconcile"]
+from .engine import ProcessReader, Progress, Reconciler, RunReport
+from .findings import Category, Difference, Finding, Fix, RecordRef, Rule, Severity
+from .rules import CATEGORIES, GROUPS, UnknownCategory, select
+
+__all__ = [
+    "CATEGORIES",
+    "GROUPS",
+    "Category",
+    "Difference",
+    "Finding",
+    "Fix",
+    "ProcessReader",
+    "Progress",
+    "Reconciler",
+    "RecordRef",
+    "Rule",
+    "RunReport",
+    "Severity",
+    "UnknownCategory",
+    "select",
+]

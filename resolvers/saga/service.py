@@ -236,6 +236,22 @@ class OrderProcessService:
         resumed = [await self._resume_free(state) for state in self._journal.resumable()]
         return [*[s for s in resumed if s is not None], *await self._reverify()]
 
+    async def resolve(self, id: str) -> ProcessState:
+        """One resolver pass for one NEEDS_ATTENTION process (what `reconcile` does for all):
+        finished forward or back, reading both systems first. Reconciliation's repair."""
+        state = self._find(id)
+        await self._recovery.wait_for(state.id)
+        if state.status is not ProcessStatus.NEEDS_ATTENTION:
+            raise InvalidTransition(f"order process {state.id} is {state.status.value}")
+        return await self._resume(state)
+
+    async def reopen(self, id: str) -> ProcessState:
+        """Re-read an ended process's systems and compensate again if they disagree (the
+        resolver's watch, for any ended process); unchanged when they agree."""
+        state = self._find(id)
+        await self._recovery.wait_for(state.id)
+        return await self._recheck(state) or self._reload(state)
+
     async def _reverify(self) -> list[ProcessState]:
         since = self._clock() - timedelta(seconds=self._patience.watch_s)
         watched = [s.value for s in WATCHED]

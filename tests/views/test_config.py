@@ -51,7 +51,12 @@ def test_a_well_formed_view_passes(schema: GraphQLSchema) -> None:
 
 def test_the_shipped_views_parse_with_the_columns_the_issue_lists() -> None:
     catalog = load_views(None)
-    assert [v.name for v in catalog] == ["order_lines", "stock_levels", "shipments"]
+    assert [v.name for v in catalog] == [
+        "order_lines",
+        "stock_levels",
+        "shipments",
+        "reconciliation",
+    ]
     columns = {v.name: [c.name for c in v.columns] for v in catalog}
     assert columns["stock_levels"] == [
         "sku", "product", "warehouse", "on_hand", "reserved", "available", "projected"
