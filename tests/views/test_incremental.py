@@ -74,16 +74,21 @@ async def test_the_shipments_view_is_incremental_through_erpnexts_modified_filte
 
     target = rows[0]["shipment"]
     transport = httpx.ASGITransport(app=scm_emulator.app)
-    async with httpx.AsyncClient(transport=transport, base_url=ERP_URL) as erp:
+    auth = {"Authorization": "token crossdock-demo:crossdock-demo-secret"}
+    async with httpx.AsyncClient(transport=transport, base_url=ERP_URL, headers=auth) as erp:
+        before = (await erp.get(f"/api/resource/Shipment/{target}")).json()["data"]
         response = await erp.put(  # tracking fields may change after submit
-            f"/api/resource/Shipment/{target}",
-            json={"tracking_status": "Lost"},
-            headers={"Authorization": "token crossdock-demo:crossdock-demo-secret"},
+            f"/api/resource/Shipment/{target}", json={"tracking_status": "Lost"}
         )
-    assert response.status_code == 200, response.text
-
-    scm_emulator.stats.reset()
-    changed = await views.get("/views/shipments.ndjson", bearer=ADMIN, updated_since=watermark)
+        assert response.status_code == 200, response.text
+        try:
+            scm_emulator.stats.reset()
+            changed = await views.get(
+                "/views/shipments.ndjson", bearer=ADMIN, updated_since=watermark
+            )
+        finally:  # the seeded stores are shared by the session: leave the shipment as found
+            restore = {"tracking_status": before.get("tracking_status")}
+            await erp.put(f"/api/resource/Shipment/{target}", json=restore)
     changed_rows = ndjson(changed)
     assert [(r["shipment"], r["status"]) for r in changed_rows] == [(target, "EXCEPTION")]
     assert scm_emulator.stats.routes["GET /api/resource/Shipment"] >= 1  # filtered at the source
