@@ -12,10 +12,11 @@ Only one run at a time per service: a scheduled run that finds one under way ski
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+
+from resolvers.background import Background
 
 from .engine import Progress, Reconciler
 from .findings import Category, Finding, Severity
@@ -129,19 +130,15 @@ class Schedule:
         self.service = service
         self.every_s = every_s
         self.runs = 0
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("reconciliation-schedule", self._loop)
         self._ran = asyncio.Event()
 
     def start(self) -> None:
-        if self._task is None and self.every_s > 0:
-            self._task = asyncio.create_task(self._loop(), name="reconciliation-schedule")
+        if self.every_s > 0:
+            self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:

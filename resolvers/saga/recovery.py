@@ -14,11 +14,11 @@ request touching one of them (placeOrder with its key, approveOrder, cancelOrder
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
+from resolvers.background import Background
 from resolvers.errors import CrossdockError
 
 log = logging.getLogger("crossdock.saga")
@@ -79,7 +79,7 @@ class Resolver:
     def __init__(self, service: _Recoverable, *, interval_s: float) -> None:
         self._service = service
         self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("order-process-resolver", self._run)
         self.recovered = asyncio.Event()
         self.passes = 0  # resolver passes completed after recovery
         self._passed = asyncio.Event()
@@ -90,15 +90,10 @@ class Resolver:
         return not self.recovered.is_set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="order-process-resolver")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         await self._guarded(self._service.recover, "start-up recovery")
@@ -112,7 +107,7 @@ class Resolver:
 
     async def next_pass(self) -> None:
         """Wait until the pass after the one under way (if any) has completed."""
-        target = self.passes + 2 if self._task is not None else self.passes + 1
+        target = self.passes + 2 if self._background.running else self.passes + 1
         while self.passes < target:
             await self._passed.wait()
 

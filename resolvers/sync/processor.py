@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from resolvers.background import Background
 from resolvers.errors import CrossdockError
 
 from .bus import ChangeBus
@@ -76,7 +77,7 @@ class Processor:
         self.idle_s = idle_s
         self._hook = hook or (lambda stage, change: None)
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("crossdock-sync-processor", self._loop)
 
     async def run_once(self) -> int:
         """Claim one batch (distinct keys) and process it; returns how many were claimed."""
@@ -99,15 +100,10 @@ class Processor:
         self._wake.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="crossdock-sync-processor")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:
