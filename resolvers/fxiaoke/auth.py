@@ -13,7 +13,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from resolvers.errors import BackendAuthError, BackendUnavailable
+from resolvers.errors import BackendAuthError
+from resolvers.fxiaoke.envelope import envelope
 from resolvers.http import Requester
 
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"  # noqa: S105 - a path, not a secret
@@ -68,17 +69,7 @@ class FxTokenSource:
         self.fetches += 1
         url = self.base_url + TOKEN_PATH
         response = await self.requester.send("POST", url, json=self._body, idempotent=True)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code != 200 or not isinstance(body, dict):
-            raise BackendUnavailable(
-                f"Fxiaoke answered {response.status_code} without a JSON envelope for "
-                f"POST {TOKEN_PATH}",
-                system="crm",
-                status=response.status_code,
-            )
+        body = envelope(response, TOKEN_PATH)
         code = body.get("errorCode")
         token, corp = body.get("corpAccessToken"), body.get("corpId")
         if code != 0 or not isinstance(token, str) or not isinstance(corp, str):

@@ -31,6 +31,7 @@ from typing import Any
 
 from resolvers.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 from resolvers.fxiaoke.auth import FxToken, FxTokenSource
+from resolvers.fxiaoke.envelope import envelope
 from resolvers.fxiaoke.limiter import CallLimiter
 from resolvers.http import Requester
 
@@ -168,18 +169,7 @@ class FxWire:
         response = await self.requester.send(
             "POST", self.base_url + path, json=body, idempotent=not write
         )
-        try:
-            envelope = response.json()
-        except ValueError:
-            envelope = None
-        if response.status_code != 200 or not isinstance(envelope, dict):
-            raise BackendUnavailable(
-                f"Fxiaoke answered HTTP {response.status_code} without its JSON envelope for "
-                f"POST {path} (its API answers 200; a proxy in front of it failed?)",
-                system="crm",
-                status=response.status_code,
-            )
-        return envelope
+        return envelope(response, path)
 
     def _struggling(self, code: Any) -> None:
         """A busy or throttling code in a 200 is a failure for the circuit breaker, as a 5xx
