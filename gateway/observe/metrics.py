@@ -17,7 +17,7 @@ are path templates (`/crm/v8/Sales_Orders/{id}`), error codes are the gateway's 
     crossdock_subscriptions_open                                         gauge
     crossdock_sync_changes{system, state}          inbox depth: pending, retrying, dead
     crossdock_sync_lag_seconds{system}             age of the oldest unfinished change
-    crossdock_order_processes_unfinished           order processes not yet ended
+    crossdock_order_processes_unfinished           running, compensating or needing attention
 
 Gauges of state kept elsewhere (the sync inbox, the journal, the change bus) are read when
 scraped: `await metrics.refresh()` before `render()` (the endpoint does both).
@@ -152,7 +152,9 @@ class Metrics:
         self._refreshers.append(read)
 
     def watch_order_processes(self, journal: JournalLike) -> None:
-        """Order processes not yet ended (held for approval, running, compensating)."""
+        """Order processes not yet ended: running, compensating, or needing attention. Read on
+        the event loop, as the order process reads its journal (SQLite's connection belongs to
+        the thread that opened it)."""
         gauge = Gauge(
             "crossdock_order_processes_unfinished",
             "Order processes not yet ended, read from the journal when scraped.",
@@ -160,7 +162,7 @@ class Metrics:
         )
 
         async def read() -> None:
-            gauge.set(len(await asyncio.to_thread(journal.unfinished)))
+            gauge.set(len(journal.unfinished()))
 
         self._refreshers.append(read)
 

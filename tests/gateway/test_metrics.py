@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,17 @@ import pytest
 from starlette.applications import Starlette
 
 from backends.erpnext.app import ErpEmulator
+from gateway.observe.metrics import Metrics
 from gateway.settings.hardening import parse_rate_limits
 from gateway.settings.metrics import parse_metrics
 from gateway.settings.sync import SyncSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
+from resolvers.saga import Journal, Sealer
+from resolvers.saga.state import LineInput, OrderInput, ProcessState
 from resolvers.sync import Change
 from resolvers.zoho import ZohoCRM
-from tests.support.stack import GATEWAY_URL, gateway_settings, token_for
+from tests.support.stack import GATEWAY_URL, JOURNAL_KEY, gateway_settings, token_for
 
 Make = Callable[..., Starlette]
 
@@ -175,3 +179,17 @@ async def test_sync_inbox_depth_lag_and_unfinished_orders_are_read_when_scraped(
     assert sample(text, "crossdock_sync_lag_seconds", system="erp") == 0
     assert "\ncrossdock_order_processes_unfinished 0.0" in text
     assert "\ncrossdock_subscriptions_open 0.0" in text
+
+
+async def test_unfinished_order_processes_are_counted_from_a_real_journal(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "orders.sqlite", Sealer.from_base64(JOURNAL_KEY))
+    metrics = Metrics()
+    metrics.watch_order_processes(journal)
+    now = datetime.now(UTC)
+    for key in ("k-1", "k-2"):
+        order = OrderInput("ACC-1", (LineInput("SKU-A", Decimal(1)),))
+        state = ProcessState(f"p-{key}", key, "fingerprint", order, now, now)  # RUNNING
+        assert journal.claim(state) is None
+    await metrics.refresh()
+    assert "\ncrossdock_order_processes_unfinished 2.0" in metrics.render().decode()
+    journal.close()
