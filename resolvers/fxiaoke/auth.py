@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from resolvers.errors import BackendAuthError
+from resolvers.errors import BackendAuthError, BackendUnavailable
 from resolvers.fxiaoke.envelope import envelope
 from resolvers.http import Requester
 
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"  # noqa: S105 - a path, not a secret
+# busy, system error, service exception, per-interface and per-second limits: not about the
+# credentials, so the token call is tried again (then BackendUnavailable, not an auth error)
+TRANSIENT = frozenset({-1, -2, 50009, 14001, 30004})
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,21 @@ class FxTokenSource:
             return self._token
 
     async def _fetch(self) -> FxToken:
-        self.fetches += 1
-        url = self.base_url + TOKEN_PATH
-        response = await self.requester.send("POST", url, json=self._body, idempotent=True)
-        body = envelope(response, TOKEN_PATH)
-        code = body.get("errorCode")
+        retry = self.requester.retry
+        for attempt in range(1, retry.attempts + 1):
+            body = await self._ask()
+            code = body.get("errorCode")
+            if code not in TRANSIENT:
+                break
+            if attempt < retry.attempts:
+                await self.requester.sleep(retry.delay(attempt))
+        else:
+            raise BackendUnavailable(
+                f"Fxiaoke's token endpoint POST {TOKEN_PATH} is busy or throttled (errorCode "
+                f"{code}) after {retry.attempts} tries; the next call tries again",
+                system="crm",
+                backend_code=str(code),
+            )
         token, corp = body.get("corpAccessToken"), body.get("corpId")
         if code != 0 or not isinstance(token, str) or not isinstance(corp, str):
             raise BackendAuthError(
@@ -83,3 +97,9 @@ class FxTokenSource:
         expires = body.get("expiresIn")
         lifetime = float(expires) if isinstance(expires, int | float) and expires > 0 else 7200.0
         return FxToken(token, corp, self.clock(), min(lifetime, self.refresh_s))
+
+    async def _ask(self) -> dict[str, Any]:
+        self.fetches += 1
+        url = self.base_url + TOKEN_PATH
+        response = await self.requester.send("POST", url, json=self._body, idempotent=True)
+        return envelope(response, TOKEN_PATH)

@@ -105,13 +105,14 @@ class FxWire:
         limit: int = PAGE_MAX,
         ascending: bool = True,
         projection: Sequence[str] | None = None,
+        order_by: Sequence[str] = ("_id",),
     ) -> list[Record]:
-        """One page: offset 0, ordered by `_id`."""
+        """One page: offset 0, ordered by `order_by` (default `_id`), all one direction."""
         info: Record = {
             "limit": limit,
             "offset": 0,
             "filters": list(filters),
-            "orders": [{"fieldName": "_id", "isAsc": ascending}],
+            "orders": [{"fieldName": name, "isAsc": ascending} for name in order_by],
         }
         if projection is not None:
             info["fieldProjection"] = list(projection)
