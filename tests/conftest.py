@@ -73,6 +73,7 @@ BOTH_CRMS = (
     "tests/views/",
     "tests/reconcile/",
     "tests/inbound/test_converge.py",
+    "tests/sync/test_rules.py",
 )
 # Tests of those suites that stay Zoho-only, and why (node id prefix -> reason).
 _ZOHO_ROUTES = "counts calls by Zoho route (Fxiaoke's: tests/fxiaoke_graph/test_fxiaoke_calls)"
