@@ -75,10 +75,8 @@ class InboundSettings:
 def parse_inbound(
     table: Table, env: Mapping[str, str], *, crm_kind: str = "zoho"
 ) -> InboundSettings:
-    """`[inbound]`; with `crm_kind = "fxiaoke"` the Zoho notification keys are refused (Fxiaoke
-    has no change notifications: the catch-up poll is how its changes are heard)."""
-    if crm_kind == "fxiaoke":
-        _refuse_crm_notifications(table, env)
+    """`[inbound]`; enabled with `crm_kind = "fxiaoke"`, the Zoho notification keys are refused
+    (Fxiaoke has no change notifications: the catch-up poll is how its changes are heard)."""
     s = Section("inbound", table, env)
     result = InboundSettings(
         enabled=s.flag("enabled", False),
@@ -96,6 +94,8 @@ def parse_inbound(
         watermarks_path=s.text("watermarks_path", "var/watermarks.sqlite", env=WATERMARKS_ENV),
     )
     s.check_unknown()
+    if result.enabled and crm_kind == "fxiaoke":
+        _refuse_crm_notifications(table, env)
     if result.enabled and crm_kind == "fxiaoke" and result.poll_interval_s <= 0:
         raise SettingsError(
             'inbound.poll_interval_s is 0 but [crm] kind = "fxiaoke": Fxiaoke sends no change '

@@ -236,6 +236,12 @@ SECRET = {"CROSSDOCK_INBOUND_ERPNEXT_SECRET": "s" * 32}
 ON = {"enabled": True, "public_url": "https://gw.example.com"}
 
 
+def test_a_disabled_inbound_section_may_keep_its_zoho_keys() -> None:
+    """crossdock.example.toml's [inbound] (off, with a zoho_channel_id) under kind fxiaoke."""
+    inbound = {"enabled": False, "zoho_channel_id": "1000000068001"}
+    assert parse_settings({**BASE, "inbound": inbound}, {}).inbound.enabled is False
+
+
 def test_with_fxiaoke_notifications_mean_erpnext_only() -> None:
     settings = parse_settings({**BASE, "inbound": ON}, SECRET)
     assert settings.inbound.enabled
