@@ -89,7 +89,7 @@ ZOHO_ONLY: dict[str, str] = {
     "tests/views/test_incremental.py::test_the_watermark_returns": _ZOHO_ROUTES,
     "tests/views/test_shared_reference_data.py::test_customers_products_and_stock": _ZOHO_ROUTES,
     "tests/views/test_streaming.py::test_first_rows_are_sent": _ZOHO_ROUTES,
-    "tests/reconcile/test_findings.py::test_calls_grow_with_pages": "bounds Zoho's calls per page"
+    "tests/reconcile/test_shipments.py::test_calls_grow_with_pages": "bounds Zoho's calls per page"
     " (2 per 200 orders); Fxiaoke also pages the orders' lines, 100 at a time",
 }
 

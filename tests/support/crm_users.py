@@ -25,6 +25,40 @@ COUNTRIES = ("Germany", "France", "United States")
 ZOHO_MODULES = {"account": "Accounts", "product": "Products", "order": "Sales_Orders"}
 REFUSED_BEFORE = (50009, 14001, 30004)  # injected faults: busy, per-interface, per-second
 FX_OBJECTS = {"account": "AccountObj", "product": "ProductObj", "order": "SalesOrderObj"}
+FX_MODULES = {"Accounts": "AccountObj", "Products": "ProductObj", "Sales_Orders": "SalesOrderObj"}
+# Zoho's fields as the tests write them -> the Fxiaoke demo tenant's. An account has one
+# address in Fxiaoke (the connector gives it as both billing and shipping): Billing_* fields
+# write it, Shipping_* ones only when no Billing_* counterpart is given.
+FX_FIELDS = {
+    "Account_Name": "name",
+    "Billing_Street": "address",
+    "Billing_City": "city",
+    "Billing_State": "province",
+    "Billing_Code": POSTCODE,
+    "Billing_Country": "country",
+    "Product_Name": "name",
+    "Product_Code": "product_code",
+    "Description": "remark",
+    "Unit_Price": "price",
+    "Usage_Unit": "unit",
+    "Phone": "tel",
+}
+
+
+def fx_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Zoho-named values in the Fxiaoke demo tenant's fields and formats."""
+    found: dict[str, Any] = {}
+    for key, value in values.items():
+        billing = "Billing_" + key.removeprefix("Shipping_")
+        if key.startswith("Shipping_") and billing not in values:
+            key = billing
+        if key == "Product_Active":
+            found["product_status"] = "1" if value else "2"
+        elif key == "Status":
+            found[ORDER_STATUS] = next(v for v, n in ORDER_STATUS_OPTIONS.items() if n == value)
+        elif key in FX_FIELDS:
+            found[FX_FIELDS[key]] = str(value) if key == "Unit_Price" else value
+    return found
 
 
 class CrmUser(Protocol):

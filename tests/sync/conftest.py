@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from backends.fxiaoke.app import FxiaokeEmulator
-from backends.fxiaoke.objects import ORDER_STATUS, ORDER_STATUS_OPTIONS, POSTCODE
 from resolvers.saga import OrderProcessService
 from resolvers.sync import Change, ChangeBus
 from resolvers.sync.change import Entity, System
@@ -30,6 +29,7 @@ from resolvers.sync.inbox import SqliteInbox
 from resolvers.sync.processor import Hook, Processor
 from resolvers.sync.rules import RuleContext, RuleSettings, build_rules
 from tests.saga.conftest import systems  # noqa: F401  (the fixture)
+from tests.support.crm_users import FX_MODULES, fx_values
 from tests.support.saga import Systems
 
 
@@ -89,8 +89,8 @@ class SyncRig:
         Fxiaoke's data/update with the same values in its fields (`fx_values`)."""
         crm: Any = self.systems.crm
         if self.fxiaoke:
-            record = {"dataObjectApiName": FX_OBJECTS[module], "_id": record_id}
-            data = {"object_data": record | fx_values(module, values)}
+            record = {"dataObjectApiName": FX_MODULES[module], "_id": record_id}
+            data = {"object_data": record | fx_values(values)}
             await crm.wire.call("/cgi/crm/v2/data/update", data, write=True)
             return
         await crm.wire.call("PUT", f"/{module}/{record_id}", json={"data": [values]})
@@ -99,7 +99,7 @@ class SyncRig:
         """A record deleted through the CRM's API (Fxiaoke: voided by data/invalid)."""
         crm: Any = self.systems.crm
         if self.fxiaoke:
-            data = {"dataObjectApiName": FX_OBJECTS[module], "object_data_id": record_id}
+            data = {"dataObjectApiName": FX_MODULES[module], "object_data_id": record_id}
             await crm.wire.call("/cgi/crm/v2/data/invalid", data, write=True)
             return
         await crm.wire.call("DELETE", f"/{module}/{record_id}")
@@ -117,32 +117,7 @@ class SyncRig:
         return sum(n for route, n in routes.items() if _write(route))
 
 
-FX_OBJECTS = {"Accounts": "AccountObj", "Products": "ProductObj", "Sales_Orders": "SalesOrderObj"}
-# Zoho's fields as the tests write them -> the Fxiaoke demo tenant's (one address per account,
-# so the Shipping_* fields have no counterpart: the connector gives the one address as both)
-FX_FIELDS = {
-    "Account_Name": "name",
-    "Billing_Street": "address",
-    "Billing_City": "city",
-    "Billing_Code": POSTCODE,
-    "Billing_Country": "country",
-    "Product_Name": "name",
-    "Description": "remark",
-}
 FX_WRITES = ("/cgi/crm/v2/data/create", "/cgi/crm/v2/data/update", "/cgi/crm/v2/data/invalid")
-
-
-def fx_values(module: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Zoho-named values in Fxiaoke's fields and formats."""
-    found: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "Product_Active":
-            found["product_status"] = "1" if value else "2"
-        elif key == "Status":
-            found[ORDER_STATUS] = next(v for v, n in ORDER_STATUS_OPTIONS.items() if n == value)
-        elif key in FX_FIELDS:
-            found[FX_FIELDS[key]] = value
-    return found
 
 
 def _write(route: str) -> bool:
