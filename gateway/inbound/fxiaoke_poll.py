@@ -121,15 +121,16 @@ class FxiaokePoll:
         position = Position(mark.ms - overlap_ms) if overlap_ms > 0 else mark
         read = fresh = 0
         while fresh < self.max_rows:
-            rows, position, more = await self._page(api_name, position)
+            rows, after, more = await self._page(api_name, position)
             for row in rows:
                 await self.sink.put(self._change(entity, row))
             read += len(rows)
             fresh += sum(1 for row in rows if mark.behind(_key(row)))
-            if position > mark:
-                await self.watermarks.set_watermark(source, position.text())
-            if not more:
+            if after > mark:
+                await self.watermarks.set_watermark(source, after.text())
+            if not more or after <= position:  # done, or a server ignoring the filter
                 break
+            position = after
         return read
 
     async def _page(self, api_name: str, at: Position) -> tuple[list[Record], Position, bool]:

@@ -6,7 +6,9 @@ catch-up poll.
     on_startup.append(inbound.start); on_shutdown.insert(0, inbound.stop)
 
 The poll runs every `poll_interval_s` (0: never), from startup, whether notifications are
-on or not; a failed pass is logged and the next one tries again.
+on or not; a failed pass is logged and the next one tries again. Over Fxiaoke (no change
+notifications) only ERPNext's hook and webhooks exist, and the poll reads Fxiaoke
+(gateway.inbound.fxiaoke_poll) where it would read Zoho.
 
 Registration runs in the background, so the gateway listens at once even when a backend is
 down: first at startup, then every `register_interval_s`, and in any case before the Zoho
