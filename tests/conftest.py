@@ -72,6 +72,7 @@ BOTH_CRMS = (
     "tests/saga/",
     "tests/views/",
     "tests/reconcile/",
+    "tests/bench/test_bench_smoke.py",
 )
 # Tests of those suites that stay Zoho-only, and why (node id prefix -> reason).
 _ZOHO_ROUTES = "counts calls by Zoho route (Fxiaoke's: tests/fxiaoke_graph/test_fxiaoke_calls)"
