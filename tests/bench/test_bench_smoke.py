@@ -227,4 +227,6 @@ async def test_a_tiny_run_over_real_processes_reports_every_system(
         f"## Benchmarks over {'Fxiaoke' if crm == 'fxiaoke' else 'Zoho CRM'}"
     )
     assert "- machine: " in document
-    assert "W2 backend calls identical for every page size at 0 ms: yes" in document
+    assert "W2 backend calls at most the floor's at 0 ms: yes" in document
+    if crm == "zoho":
+        assert "W2 backend calls identical for every page size at 0 ms: yes" in document
