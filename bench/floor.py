@@ -27,6 +27,22 @@ PRODUCT_FIELDS = "Product_Name,Product_Code,Unit_Price,Currency"
 ZOHO_IN_CAP = 100  # search `in` takes at most 100 values (dialects §A.5)
 
 
+# A kept-alive connection the server closes as a request goes out fails with one of these
+# before the server read anything; the gateway's requester tries such a read again, so the
+# floor does too (once), or a loaded machine would end the run instead of slowing it.
+STALE_CONNECTION = (httpx.ReadError, httpx.RemoteProtocolError)
+
+
+async def send_read(
+    client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """A read, tried once more when its pooled connection turned out closed."""
+    try:
+        return await client.request(method, path, **kwargs)
+    except STALE_CONNECTION:
+        return await client.request(method, path, **kwargs)
+
+
 class Floor(Protocol):
     """What the workloads ask of a floor client, whichever CRM it reads."""
 
@@ -57,8 +73,8 @@ class ErpFloor:
         }
         if parent:
             params["parent"] = parent
-        reply = await self.erp.get(
-            f"/api/resource/{doctype}", params=params, headers=self._erp_headers
+        reply = await send_read(
+            self.erp, "GET", f"/api/resource/{doctype}", params=params, headers=self._erp_headers
         )
         reply.raise_for_status()
         return list(reply.json()["data"])
@@ -189,7 +205,7 @@ class FloorClient(ErpFloor):
     # fetching
 
     async def _zoho_rows(self, path: str, params: dict[str, str]) -> list[Json]:
-        reply = await self.zoho.get(path, params=params, headers=self._zoho_headers)
+        reply = await send_read(self.zoho, "GET", path, params=params, headers=self._zoho_headers)
         reply.raise_for_status()
         return list(reply.json()["data"]) if reply.status_code != 204 else []
 

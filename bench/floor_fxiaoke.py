@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bench.floor import ErpFloor
+from bench.floor import ErpFloor, send_read
 from bench.floor_json import Json, orders, text
 
 TOKEN = "/cgi/corpAccessToken/get/V2"
@@ -194,7 +194,7 @@ class FxiaokeFloor(ErpFloor):
         return list(reply["data"]["dataList"])
 
     async def _post(self, path: str, body: Json) -> Any:
-        reply = await self.crm.post(path, json=body)
+        reply = await send_read(self.crm, "POST", path, json=body)  # queries only read
         reply.raise_for_status()
         answer = reply.json()
         if answer.get("errorCode") != 0:  # HTTP 200 carries Fxiaoke's errors too

@@ -18,7 +18,7 @@ import pytest
 
 from backends.erpnext.app import ErpEmulator
 from bench.__main__ import Plan, run
-from bench.floor import Floor, FloorClient
+from bench.floor import ErpFloor, Floor, FloorClient
 from bench.floor_fxiaoke import FxiaokeFloor
 from bench.harness import BENCH_MAX_COST, CRMS, Timing, measure
 from bench.report import Row, profile_summary, table, targets
@@ -230,3 +230,26 @@ async def test_a_tiny_run_over_real_processes_reports_every_system(
     assert "W2 backend calls at most the floor's at 0 ms: yes" in document
     if crm == "zoho":
         assert "W2 backend calls identical for every page size at 0 ms: yes" in document
+
+
+class _ClosedOnce(httpx.AsyncBaseTransport):
+    """The emulation's transport, whose first request meets a connection the server closed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.failed = inner, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.failed:
+            self.failed += 1
+            raise httpx.ReadError("connection closed by the server", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_the_floor_tries_a_read_again_when_its_connection_was_closed(
+    scm_emulator: ErpEmulator,
+) -> None:
+    transport = _ClosedOnce(httpx.ASGITransport(app=scm_emulator.app))
+    async with httpx.AsyncClient(transport=transport, base_url=ERP_URL) as erp:
+        warehouses = await ErpFloor(erp).warehouses()
+    assert transport.failed == 1
+    assert warehouses
