@@ -216,7 +216,7 @@ def assemble(
         closers.append(process.close)
     service = None if process is None else process.service
     journal = None if process is None else process.journal
-    recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service)
+    recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service, state=state)
     if recon is not None:
         starters.append(recon.start)
         closers.append(recon.close)
