@@ -51,6 +51,7 @@ from gateway.protection.shared_ratelimit import shared_rate_limiter
 from gateway.reconciliation import open_reconciliation
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
+from gateway.shared_breakers import share_breakers
 from gateway.shared_tokens import share_crm_token
 from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
@@ -219,6 +220,10 @@ def assemble(
         closers.append(process.close)
     service = None if process is None else process.service
     journal = None if process is None else process.journal
+    breakers = share_breakers(settings, crm, scm, state)  # [state] share_breakers
+    if breakers is not None:
+        starters.append(breakers.start)
+        closers.append(breakers.aclose)
     recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service, state=state)
     if recon is not None:
         starters.append(recon.start)
