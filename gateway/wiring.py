@@ -15,7 +15,7 @@ the app starts (and resolving those whose outcome was unknown, every few seconds
 State (resolvers.state, `[state]`): embedded by default; with PostgreSQL and Redis configured
 the journal, the order process's locks and the rate limits are shared by every worker and
 replica, /readyz also checks both stores, the change bus reaches subscribers on every
-replica over Redis pub/sub, the CRM's OAuth token is shared (gateway.shared_tokens), and
+replica over a Redis Stream, the CRM's OAuth token is shared (gateway.shared_tokens), and
 reconciliation is stored and scheduled once for all (gateway.reconciliation).
 
 Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
