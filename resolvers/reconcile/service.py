@@ -201,6 +201,9 @@ class Schedule:
             except CrossdockError as exc:  # PostgreSQL gone: readiness says so; ask again
                 log.warning("reconciliation schedule: %s", exc.message)
                 got = min(self.every_s, 5.0)
+            except Exception:  # the schedule must outlive a bad answer; ask again later
+                log.exception("reconciliation schedule: could not ask whose turn it is")
+                got = min(self.every_s, 5.0)
             if isinstance(got, float):
                 await asyncio.sleep(got)
                 continue
@@ -225,6 +228,8 @@ class Schedule:
             await turns.finish(turn)
         except CrossdockError as exc:  # the lease expires; another worker takes the next turn
             log.warning("reconciliation schedule: the turn was not handed on (%s)", exc.message)
+        except Exception:  # likewise
+            log.exception("reconciliation schedule: the turn was not handed on")
 
     async def next_run(self) -> None:
         """Wait until the next scheduled run has been stored."""
@@ -264,7 +269,7 @@ async def _keep_turn(
             if not await turns.renew(turn):
                 return "another worker took the turn over"
             valid_until = since + turns.lease_s
-        except CrossdockError:
+        except Exception:  # not confirmed (PostgreSQL gone): the lease holds until it ends
             if time.monotonic() >= valid_until:
                 return "the turn could not be renewed within its lease ([state] lease_s)"
 
