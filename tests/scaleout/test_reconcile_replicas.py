@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,10 +22,11 @@ import psycopg
 import pytest
 
 from gateway.auth.tokens import mint
+from gateway.cli import main
 from resolvers.state.config import StateSettings
 from tests.scaleout.replicas import Emulations, Replica, write_config
 from tests.support.engines import PostgresServer, RedisServer
-from tests.support.stack import JWT_SECRET
+from tests.support.stack import JOURNAL_KEY, JWT_SECRET
 
 pytestmark = [pytest.mark.engines, pytest.mark.sockets]
 EVERY_S = 2.0
@@ -196,3 +198,37 @@ def _unfinished(state: StateSettings) -> list[tuple[datetime, str]]:
         "SELECT slot, owner FROM reconcile_runs WHERE trigger = 'schedule' AND finished_at IS NULL",
     )
     return [(r[0], str(r[1])) for r in rows]
+
+
+def test_crossdock_reconcile_stores_its_run_where_the_replicas_read_it(
+    world: tuple[Emulations, Path, PostgresServer, RedisServer],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emulations, config, pg, redis = world
+    state = _state(pg, redis, 6)
+    assert state.postgres_url is not None
+    assert state.redis_url is not None
+    plain = write_config(config.parent, emulations, name="cli.toml")  # no schedule
+    monkeypatch.setenv("CROSSDOCK_POSTGRES_URL", state.postgres_url)
+    monkeypatch.setenv("CROSSDOCK_REDIS_URL", state.redis_url)
+    monkeypatch.setenv("CROSSDOCK_JWT_SECRET", JWT_SECRET)
+    monkeypatch.setenv("CROSSDOCK_JOURNAL_KEY", JOURNAL_KEY)
+
+    status = main(["reconcile", "--config", str(plain), "--json"])
+
+    printed = json.loads(capsys.readouterr().out)
+    assert status == 1, printed  # findings of severity error remain
+    runs = _sql(state, "SELECT id, trigger, finished_at IS NOT NULL FROM reconcile_runs")
+    assert [(trigger, done) for _, trigger, done in runs] == [("cli", True)]
+    with Replica.start(plain, state, name="recon-reader") as reader:
+        token = mint(JWT_SECRET, subject="steward-cli", roles=["data_steward"])
+        headers = {"Authorization": f"Bearer {token}", "x-crossdock-csrf": "1"}
+        reply = httpx.post(
+            reader.url + "/graphql",
+            json={"query": "{ reconciliationRun { id trigger findings } }"},
+            headers=headers,
+            timeout=60.0,
+        )
+    run = reply.json()["data"]["reconciliationRun"]
+    assert run == {"id": str(runs[0][0]), "trigger": "cli", "findings": len(printed["findings"])}
