@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +23,10 @@ from resolvers.reconcile import Reconciler
 from resolvers.reconcile.service import ReconcileService, Schedule, Turn
 from resolvers.saga.sealing import Sealer
 from resolvers.state.config import StateSettings
+from resolvers.state.errors import StateUnavailable
 from resolvers.state.layer import SharedState, open_state
 from resolvers.state.pg_reconcile import PostgresReconcileStore, PostgresTurns
+from tests.support.engines import PostgresServer, RedisServer
 from tests.support.stack import JOURNAL_KEY
 
 pytestmark = pytest.mark.engines
@@ -174,3 +177,37 @@ async def _until(condition: Callable[[], bool], timeout_s: float = 90.0) -> None
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("condition not met")
         await asyncio.sleep(0.05)
+
+
+async def test_the_schedule_outlives_a_postgresql_restart(
+    redis_server: RedisServer, crm: CrmPort, scm: ERPNext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL gone: asking whose turn it is fails (logged, readiness fails through the
+    state probe) and the schedule asks again; once it is back, runs come again."""
+    with PostgresServer.start() as pg:
+        settings = StateSettings(
+            postgres_url=pg.create_database("schedule_outage"),
+            redis_url=redis_server.url,
+            lease_s=3.0,
+        )
+        state = open_state(settings)
+        assert isinstance(state, SharedState)
+        caplog.set_level(logging.WARNING, logger="crossdock.reconcile")
+        schedule = Schedule(
+            ReconcileService(Reconciler(crm, scm), _store(state)),
+            every_s=0.5,
+            turns=PostgresTurns(state.pool, every_s=0.5, lease_s=3.0),
+        )
+        schedule.start()
+        try:
+            await _until(lambda: schedule.runs >= 1)
+            pg.stop()
+            with pytest.raises(StateUnavailable):
+                await state.probe()
+            await _until(lambda: "reconciliation schedule: " in caplog.text)  # it noticed
+            runs = schedule.runs
+            pg.run()
+            await _until(lambda: schedule.runs >= runs + 2)
+        finally:
+            await schedule.stop()
+            await state.aclose()
