@@ -1,8 +1,9 @@
-"""`python -m bench [--quick] [--no-profile] [--scale S] [--out F] [--export N ... | --no-export]
-[--peer [DIR]]`.
+"""`python -m bench [--quick] [--no-profile] [--scale S] [--crm zoho|fxiaoke|both] [--out F]
+[--export N ... | --no-export] [--peer [DIR]]`.
 
-Starts the emulations (seeded) and the gateway as processes on loopback, checks that the
-gateway and the floor client return the same JSON for every workload, then measures each
+For each CRM asked (both by default: Zoho CRM, then Fxiaoke, each with its own ERPNext),
+starts the emulations (seeded) and the gateway as processes on loopback, checks that the
+gateway and that CRM's floor client return the same JSON for every workload, then measures each
 workload at 0 ms and 20 ms of backend latency for three systems: the gateway, the floor, and
 the floor with batching off; then W3, the BI export (`bench.export`; 10k and 100k order
 lines, the median of 3 runs each; 10k once with --quick). Prints a Markdown report (date,
@@ -29,9 +30,11 @@ from typing import Any
 
 import httpx
 
-from bench.floor import FloorClient
+from bench.floor import Floor, FloorClient
+from bench.floor_fxiaoke import FxiaokeFloor
 from bench.harness import (
     BENCH_SECRET,
+    CRMS,
     BenchError,
     Emulations,
     Gateway,
@@ -104,7 +107,7 @@ async def _cell(emu: Emulations, call: Call, plan: Plan, *, gw: Gateway | None, 
     )
 
 
-async def _pick_order(floor: FloorClient) -> str:
+async def _pick_order(floor: Floor) -> str:
     """W1's order: a recent one with several lines and a shipment, so every join has work."""
     for order in await floor.order_list(200):
         if order["shipments"] and len(order["lines"]) > 1:
@@ -113,7 +116,7 @@ async def _pick_order(floor: FloorClient) -> str:
 
 
 async def _verify(
-    workloads: Sequence[Workload], gw: GatewayClient, floors: Sequence[FloorClient]
+    workloads: Sequence[Workload], gw: GatewayClient, floors: Sequence[Floor]
 ) -> None:
     for workload in workloads:
         expected = await gw.run(workload)
@@ -129,7 +132,7 @@ async def _measure_all(
     emu: Emulations,
     gw: Gateway,
     client: GatewayClient,
-    floors: tuple[FloorClient, FloorClient],
+    floors: tuple[Floor, Floor],
     workloads: Sequence[Workload],
     plan: Plan,
 ) -> list[Row]:
@@ -166,15 +169,23 @@ def _http(base_url: str = "") -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, limits=LIMITS, timeout=60.0)
 
 
-async def run(plan: Plan, workdir: Path, *, scale: float, profile: bool) -> str:
+def _floors(crm: str, crm_http: httpx.AsyncClient, erp: httpx.AsyncClient) -> tuple[Floor, Floor]:
+    """The CRM's floor client, batched and one call per key."""
+    kind = FxiaokeFloor if crm == "fxiaoke" else FloorClient
+    return kind(crm_http, erp), kind(crm_http, erp, batching=False)
+
+
+async def run(plan: Plan, workdir: Path, *, scale: float, profile: bool, crm: str = "zoho") -> str:
+    """The report of one CRM's run (with its ERPNext): tables, targets, profile."""
     token = mint(BENCH_SECRET, subject="bench", roles=["admin"], ttl=6 * 3600)
-    progress(f"starting the emulations (scale {scale}) in {workdir}")
+    workdir = workdir / crm
+    progress(f"starting the {crm} and ERPNext emulations (scale {scale}) in {workdir}")
     async with (
-        emulations(workdir / "data", scale=scale) as emu,
-        _http(emu.zoho_url) as zoho,
+        emulations(workdir / "data", scale=scale, crm=crm) as emu,
+        _http(emu.crm_url) as crm_http,
         _http(emu.erp_url) as erp,
     ):
-        floors = (FloorClient(zoho, erp), FloorClient(zoho, erp, batching=False))
+        floors = _floors(crm, crm_http, erp)
         for floor in floors:
             await floor.start()
         workloads = [order_page(await _pick_order(floors[0])), *(order_list(n) for n in plan.sizes)]
@@ -187,7 +198,7 @@ async def run(plan: Plan, workdir: Path, *, scale: float, profile: bool) -> str:
         if profile and plan.profile_requests:
             progress("profiling the gateway at 0 ms")
             summary = await _profile(emu, workdir, workloads, plan, token)
-    return _document(rows, summary, scale)
+    return _document(rows, summary, scale, crm)
 
 
 def _machine() -> str:
@@ -197,22 +208,26 @@ def _machine() -> str:
     return f"{len(os.sched_getaffinity(0))} cores ({model}), Python {platform.python_version()}"
 
 
-def _document(rows: list[Row], summary: str, scale: float) -> str:
+CRM_NAMES = {"zoho": "Zoho CRM", "fxiaoke": "Fxiaoke"}
+FLOOR_FILES = {"zoho": "bench/floor.py", "fxiaoke": "bench/floor_fxiaoke.py"}
+
+
+def _document(rows: list[Row], summary: str, scale: float, crm: str) -> str:
     parts = [
-        f"## Benchmarks ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"## Benchmarks over {CRM_NAMES[crm]} + ERPNext ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
         f"- machine: {_machine()}",
         f"- command: `{shlex.join(['python', '-m', 'bench', *sys.argv[1:]])}` (seed scale {scale})",
         "- calls, p50/p95 and gateway CPU per request at concurrency 1 (CPU from /proc of the"
         " gateway process); peak RSS of the gateway process so far, after the c=16 phase",
-        "- floor: a hand-written client, fewest calls, in parallel (bench/floor.py); batching"
+        f"- floor: a hand-written client, fewest calls, in parallel ({FLOOR_FILES[crm]}); batching"
         " off: the floor with one backend call per key (the loaders have no switch for it)",
         "",
         table(rows),
         "",
         "### Targets",
         "",
-        targets(rows),
+        targets(rows, flat_calls=crm == "zoho"),
     ]
     if summary:
         parts += ["", "### Where the gateway's CPU goes (0 ms, W1 + W2(50), cProfile)", "", summary]
@@ -261,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.add_argument("--quick", action="store_true", help="fewer requests, no profile (~1 min)")
     args.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     args.add_argument("--scale", type=float, default=1.0, help="seed scale (1.0: 2,000 orders)")
+    args.add_argument(
+        "--crm",
+        choices=(*CRMS, "both"),
+        default="both",
+        help="the CRM under the gateway for W1/W2 (default: both, one after the other)",
+    )
     args.add_argument("--out", type=Path, help="also write the Markdown report to this file")
     args.add_argument(
         "--export",
@@ -283,8 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if opts.quick else FULL
     with tempfile.TemporaryDirectory(prefix="crossdock-bench-") as tmp:
         try:
-            document = asyncio.run(
-                run(plan, Path(tmp), scale=opts.scale, profile=not opts.no_profile)
+            crms = CRMS if opts.crm == "both" else (opts.crm,)
+            document = "\n".join(
+                asyncio.run(
+                    run(plan, Path(tmp), scale=opts.scale, profile=not opts.no_profile, crm=crm)
+                )
+                for crm in crms
             )
             if not opts.no_export:
                 sizes = [10_000] if opts.quick and opts.export == [10_000, 100_000] else opts.export

@@ -4,7 +4,7 @@
 
 Starts a redis-server of its own (tests.support.engines) and two `RedisChangeBus`es, each
 with its own client, as two replicas would have. One at a time: a change published on A,
-the time until B's subscriber has it (one PUBLISH, Redis, the listener, the subscriber's
+the time until B's subscriber has it (one XADD, Redis, B's XREAD, the subscriber's
 queue). Then a burst: all changes published at once, the time until B has them all.
 Prints a Markdown table; the figures go in docs/scale-out.md.
 """
@@ -35,7 +35,7 @@ async def _bus(url: str) -> RedisChangeBus:
         if bus.listening:
             return bus
         await asyncio.sleep(0.01)
-    raise RuntimeError(f"the bus did not subscribe to {bus.channel} within 10 s")
+    raise RuntimeError(f"the bus did not read stream {bus.channel} within 10 s")
 
 
 async def measure(url: str, changes: int) -> tuple[list[float], float]:

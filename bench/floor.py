@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -27,62 +27,40 @@ PRODUCT_FIELDS = "Product_Name,Product_Code,Unit_Price,Currency"
 ZOHO_IN_CAP = 100  # search `in` takes at most 100 values (dialects §A.5)
 
 
-class FloorClient:
-    """Reads Zoho CRM and ERPNext directly. Clients carry each system's base URL."""
+# A kept-alive connection the server closes as a request goes out fails with one of these
+# before the server read anything; the gateway's requester tries such a read again, so the
+# floor does too (once), or a loaded machine would end the run instead of slowing it.
+STALE_CONNECTION = (httpx.ReadError, httpx.RemoteProtocolError)
 
-    def __init__(
-        self, zoho: httpx.AsyncClient, erp: httpx.AsyncClient, *, batching: bool = True
-    ) -> None:
-        self.zoho = zoho
+
+async def send_read(
+    client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """A read, tried once more when its pooled connection turned out closed."""
+    try:
+        return await client.request(method, path, **kwargs)
+    except STALE_CONNECTION:
+        return await client.request(method, path, **kwargs)
+
+
+class Floor(Protocol):
+    """What the workloads ask of a floor client, whichever CRM it reads."""
+
+    async def start(self) -> None: ...
+
+    async def order_page(self, order_id: str) -> Json | None: ...
+
+    async def order_list(self, first: int) -> list[Json]: ...
+
+
+class ErpFloor:
+    """The ERPNext half of a floor client: stock, warehouses, shipments and order mirrors, the
+    same whichever CRM the orders come from. `erp` carries ERPNext's base URL."""
+
+    def __init__(self, erp: httpx.AsyncClient, *, batching: bool = True) -> None:
         self.erp = erp
         self.batching = batching
-        self._zoho_headers: dict[str, str] = {}
         self._erp_headers = {"Authorization": "token crossdock-demo:crossdock-demo-secret"}
-
-    async def start(self) -> None:
-        """Get a Zoho access token once (the gateway, too, refreshes once an hour)."""
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": "crossdock-demo",
-            "client_secret": "crossdock-demo-secret",
-            "refresh_token": "crossdock-demo-refresh",
-        }
-        reply = await self.zoho.post("/oauth/v2/token", data=form)
-        reply.raise_for_status()
-        self._zoho_headers = {"Authorization": f"Zoho-oauthtoken {reply.json()['access_token']}"}
-
-    # the workloads
-
-    async def order_page(self, order_id: str) -> Json | None:
-        warehouses = asyncio.ensure_future(self._warehouses())
-        joins = asyncio.ensure_future(self._erp_joins([order_id]))
-        rows = await self._zoho_rows(f"/crm/v8/Sales_Orders/{order_id}", {"fields": ORDER_FIELDS})
-        catalog, bins = await self._catalog(rows)
-        shipments, mirrors = await joins
-        built = orders(rows, catalog, bins, await warehouses, shipments, mirrors)
-        return built[0] if built else None
-
-    async def order_list(self, first: int) -> list[Json]:
-        warehouses = asyncio.ensure_future(self._warehouses())
-        params = {
-            "fields": ORDER_FIELDS,
-            "per_page": str(first),
-            "page": "1",
-            "sort_by": "id",
-            "sort_order": "desc",
-        }
-        rows = await self._zoho_rows("/crm/v8/Sales_Orders", params)
-        (catalog, bins), (shipments, mirrors) = await asyncio.gather(
-            self._catalog(rows), self._erp_joins([str(r["id"]) for r in rows])
-        )
-        return orders(rows, catalog, bins, await warehouses, shipments, mirrors)
-
-    # fetching
-
-    async def _zoho_rows(self, path: str, params: dict[str, str]) -> list[Json]:
-        reply = await self.zoho.get(path, params=params, headers=self._zoho_headers)
-        reply.raise_for_status()
-        return list(reply.json()["data"]) if reply.status_code != 204 else []
 
     async def _erp_rows(
         self, doctype: str, fields: Sequence[str], filters: list[Any], parent: str | None = None
@@ -95,8 +73,8 @@ class FloorClient:
         }
         if parent:
             params["parent"] = parent
-        reply = await self.erp.get(
-            f"/api/resource/{doctype}", params=params, headers=self._erp_headers
+        reply = await send_read(
+            self.erp, "GET", f"/api/resource/{doctype}", params=params, headers=self._erp_headers
         )
         reply.raise_for_status()
         return list(reply.json()["data"])
@@ -125,42 +103,16 @@ class FloorClient:
         )
         return sorted((row for rows in found for row in rows), key=lambda r: str(r.get("name")))
 
-    async def _products(self, skus: list[str]) -> dict[str, Json]:
-        size = ZOHO_IN_CAP if self.batching else 1
-        groups = [skus[i : i + size] for i in range(0, len(skus), size)]
-        found = await asyncio.gather(
-            *(
-                self._zoho_rows(
-                    "/crm/v8/Products/search",
-                    {
-                        "criteria": f"(Product_Code:in:{','.join(group)})",
-                        "fields": PRODUCT_FIELDS,
-                        "per_page": "200",
-                    },
-                )
-                for group in groups
-            )
-        )
-        wanted = set(skus)  # `in` is fuzzy on text fields (§A.5): keep exact matches only
-        return {
-            r["Product_Code"]: r for rows in found for r in rows if r.get("Product_Code") in wanted
-        }
+    async def bins(self, skus: list[str]) -> list[Json]:
+        """The Bin rows (stock per warehouse) of `skus`."""
+        fields = ("item_code", "warehouse", "actual_qty", "reserved_qty")
+        return await self._erp_in("Bin", "item_code", skus, fields)
 
-    async def _catalog(self, rows: list[Json]) -> tuple[dict[str, Json], list[Json]]:
-        skus = list(dict.fromkeys(sku for row in rows for sku, _ in lines(row)))
-        if not skus:
-            return {}, []
-        bin_fields = ("item_code", "warehouse", "actual_qty", "reserved_qty")
-        products, bins = await asyncio.gather(
-            self._products(skus), self._erp_in("Bin", "item_code", skus, bin_fields)
-        )
-        return products, bins
-
-    async def _warehouses(self) -> dict[str, str]:
+    async def warehouses(self) -> dict[str, str]:
         rows = await self._erp_rows("Warehouse", ("name", "warehouse_name"), [["is_group", "=", 0]])
         return {str(r["name"]): text(r.get("warehouse_name")) or str(r["name"]) for r in rows}
 
-    async def _erp_joins(self, order_ids: list[str]) -> tuple[list[Json], list[Json]]:
+    async def erp_joins(self, order_ids: list[str]) -> tuple[list[Json], list[Json]]:
         mirror_fields = ("name", "custom_crm_order_id", "docstatus", "per_delivered", "modified")
         return await asyncio.gather(
             self._shipments(order_ids),
@@ -200,3 +152,87 @@ class FloorClient:
                 key=lambda i: (str(i["parent"]), int(i.get("idx") or 0)),
             )
         return shipments
+
+
+class FloorClient(ErpFloor):
+    """Reads Zoho CRM and ERPNext directly. Clients carry each system's base URL."""
+
+    def __init__(
+        self, zoho: httpx.AsyncClient, erp: httpx.AsyncClient, *, batching: bool = True
+    ) -> None:
+        super().__init__(erp, batching=batching)
+        self.zoho = zoho
+        self._zoho_headers: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Get a Zoho access token once (the gateway, too, refreshes once an hour)."""
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": "crossdock-demo",
+            "client_secret": "crossdock-demo-secret",
+            "refresh_token": "crossdock-demo-refresh",
+        }
+        reply = await self.zoho.post("/oauth/v2/token", data=form)
+        reply.raise_for_status()
+        self._zoho_headers = {"Authorization": f"Zoho-oauthtoken {reply.json()['access_token']}"}
+
+    # the workloads
+
+    async def order_page(self, order_id: str) -> Json | None:
+        warehouses = asyncio.ensure_future(self.warehouses())
+        joins = asyncio.ensure_future(self.erp_joins([order_id]))
+        rows = await self._zoho_rows(f"/crm/v8/Sales_Orders/{order_id}", {"fields": ORDER_FIELDS})
+        catalog, bins = await self._catalog(rows)
+        shipments, mirrors = await joins
+        built = orders(rows, catalog, bins, await warehouses, shipments, mirrors)
+        return built[0] if built else None
+
+    async def order_list(self, first: int) -> list[Json]:
+        warehouses = asyncio.ensure_future(self.warehouses())
+        params = {
+            "fields": ORDER_FIELDS,
+            "per_page": str(first),
+            "page": "1",
+            "sort_by": "id",
+            "sort_order": "desc",
+        }
+        rows = await self._zoho_rows("/crm/v8/Sales_Orders", params)
+        (catalog, bins), (shipments, mirrors) = await asyncio.gather(
+            self._catalog(rows), self.erp_joins([str(r["id"]) for r in rows])
+        )
+        return orders(rows, catalog, bins, await warehouses, shipments, mirrors)
+
+    # fetching
+
+    async def _zoho_rows(self, path: str, params: dict[str, str]) -> list[Json]:
+        reply = await send_read(self.zoho, "GET", path, params=params, headers=self._zoho_headers)
+        reply.raise_for_status()
+        return list(reply.json()["data"]) if reply.status_code != 204 else []
+
+    async def _products(self, skus: list[str]) -> dict[str, Json]:
+        size = ZOHO_IN_CAP if self.batching else 1
+        groups = [skus[i : i + size] for i in range(0, len(skus), size)]
+        found = await asyncio.gather(
+            *(
+                self._zoho_rows(
+                    "/crm/v8/Products/search",
+                    {
+                        "criteria": f"(Product_Code:in:{','.join(group)})",
+                        "fields": PRODUCT_FIELDS,
+                        "per_page": "200",
+                    },
+                )
+                for group in groups
+            )
+        )
+        wanted = set(skus)  # `in` is fuzzy on text fields (§A.5): keep exact matches only
+        return {
+            r["Product_Code"]: r for rows in found for r in rows if r.get("Product_Code") in wanted
+        }
+
+    async def _catalog(self, rows: list[Json]) -> tuple[dict[str, Json], list[Json]]:
+        skus = list(dict.fromkeys(sku for row in rows for sku, _ in lines(row)))
+        if not skus:
+            return {}, []
+        products, bins = await asyncio.gather(self._products(skus), self.bins(skus))
+        return products, bins

@@ -34,6 +34,31 @@ from backends.serve import run_emulations
 run_emulations(data_dir=Path(sys.argv[1]), zoho_port=int(sys.argv[2]), erp_port=int(sys.argv[3]),
                scale=float(sys.argv[4]), admin=True)
 """
+# Fxiaoke's tenant with its call limits lifted: the bench measures the gateway, not the quota
+# (100 calls / 20 s per interface would make every phase wait for the limiter).
+FXIAOKE_SCRIPT = """
+import asyncio, signal, sys
+from pathlib import Path
+from backends.fxiaoke.app import FxiaokeSettings
+from backends.fxiaoke.limits import LimitSettings
+from backends.fxiaoke.serve import fxiaoke_emulations_running
+
+async def main():
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    limits = LimitSettings(interface_calls=10**9, daily_quota=10**9)
+    async with fxiaoke_emulations_running(
+        data_dir=Path(sys.argv[1]), fxiaoke_port_given=int(sys.argv[2]),
+        erp_port=int(sys.argv[3]), scale=float(sys.argv[4]),
+        settings=FxiaokeSettings(admin_enabled=True, limits=limits),
+    ) as running:
+        print(running.describe(), flush=True)
+        await stop.wait()
+
+asyncio.run(main())
+"""
+CRMS = ("zoho", "fxiaoke")
 STARTUP_TIMEOUT_S = 60.0
 # The gateway's JWT secret in the bench (children get no CROSSDOCK_* variables to override it).
 BENCH_SECRET = "crossdock-bench-secret-0123456789-0123456789"
@@ -124,26 +149,36 @@ def _clean_env() -> dict[str, str]:
 
 
 class Emulations:
-    """The running emulations: their URLs, request counters and latency knob."""
+    """The running emulations: their URLs, request counters and latency knob. `crm` is "zoho"
+    or "fxiaoke": which CRM answers at `crm_url`."""
 
-    def __init__(self, zoho_url: str, erp_url: str, admin: httpx.AsyncClient) -> None:
-        self.zoho_url = zoho_url
+    def __init__(
+        self, crm_url: str, erp_url: str, admin: httpx.AsyncClient, *, crm: str = "zoho"
+    ) -> None:
+        self.crm_url = crm_url
         self.erp_url = erp_url
+        self.crm = crm
         self._admin = admin
 
+    @property
+    def zoho_url(self) -> str:
+        if self.crm != "zoho":
+            raise BenchError(f"the emulated CRM is {self.crm}, not Zoho")
+        return self.crm_url
+
     async def set_latency(self, ms: float) -> None:
-        for base in (self.zoho_url, self.erp_url):
+        for base in (self.crm_url, self.erp_url):
             reply = await self._admin.post(f"{base}/_emulator/faults", json={"latency_ms": ms})
             reply.raise_for_status()
 
     async def reset_calls(self) -> None:
-        for base in (self.zoho_url, self.erp_url):
+        for base in (self.crm_url, self.erp_url):
             (await self._admin.post(f"{base}/_emulator/stats/reset")).raise_for_status()
 
     async def calls(self) -> int:
         """Requests both systems served since the last reset."""
         total = 0
-        for base in (self.zoho_url, self.erp_url):
+        for base in (self.crm_url, self.erp_url):
             reply = await self._admin.get(f"{base}/_emulator/stats")
             reply.raise_for_status()
             total += int(reply.json()["total"])
@@ -151,18 +186,24 @@ class Emulations:
 
 
 @contextlib.asynccontextmanager
-async def emulations(data_dir: Path, *, scale: float) -> AsyncIterator[Emulations]:
-    """Both emulations in a child process on loopback, seeded at `scale` on first start."""
+async def emulations(
+    data_dir: Path, *, scale: float, crm: str = "zoho"
+) -> AsyncIterator[Emulations]:
+    """The CRM's emulation (`crm`: "zoho" or "fxiaoke") and ERPNext's, seeded to agree, in a
+    child process on loopback, seeded at `scale` on first start."""
+    if crm not in CRMS:
+        raise BenchError(f"unknown CRM {crm!r}: expected one of {', '.join(CRMS)}")
     ports = (free_port(), free_port())
-    argv = ["-c", EMULATIONS_SCRIPT, str(data_dir), str(ports[0]), str(ports[1]), str(scale)]
+    script = FXIAOKE_SCRIPT if crm == "fxiaoke" else EMULATIONS_SCRIPT
+    argv = ["-c", script, str(data_dir), str(ports[0]), str(ports[1]), str(scale)]
     log = data_dir / "emulations.log"
     proc = _spawn(argv, log)
-    zoho, erp = (f"http://127.0.0.1:{port}" for port in ports)
+    crm_url, erp = (f"http://127.0.0.1:{port}" for port in ports)
     try:
-        await _wait_until_up(f"{zoho}/_emulator/stats", proc, "the Zoho CRM emulation", log)
+        await _wait_until_up(f"{crm_url}/_emulator/stats", proc, f"the {crm} emulation", log)
         await _wait_until_up(f"{erp}/_emulator/stats", proc, "the ERPNext emulation", log)
         async with httpx.AsyncClient(timeout=10.0) as admin:
-            yield Emulations(zoho, erp, admin)
+            yield Emulations(crm_url, erp, admin, crm=crm)
     finally:
         _stop(proc)
 
@@ -197,13 +238,7 @@ enabled = false  # the load generator is one caller; a limiter would answer it 4
 [graphql]
 max_first = 200
 
-[crm]
-accounts_url = "{emu.zoho_url}"
-base_url = "{emu.zoho_url}"
-client_id = "crossdock-demo"
-client_secret = "crossdock-demo-secret"
-refresh_token = "crossdock-demo-refresh"
-max_connections = 50
+{_crm_section(emu)}
 
 [scm]
 base_url = "{emu.erp_url}"
@@ -211,6 +246,29 @@ api_key = "crossdock-demo"
 api_secret = "crossdock-demo-secret"
 max_connections = 50
 """
+
+
+def _crm_section(emu: Emulations) -> str:
+    """`[crm]` for the emulated CRM: the demo credentials; over Fxiaoke the tenant's call
+    limits lifted as they are at the emulation."""
+    if emu.crm == "fxiaoke":
+        return f"""[crm]
+kind = "fxiaoke"
+base_url = "{emu.crm_url}"
+app_id = "FSAID_crossdock_demo"
+app_secret = "crossdock-demo-secret"
+permanent_code = "crossdock-demo-permanent"
+open_user_id = "FSUID_CROSSDOCK_ADMIN"
+calls_per_interface = 1000000000
+daily_quota = 1000000000
+max_connections = 50"""
+    return f"""[crm]
+accounts_url = "{emu.crm_url}"
+base_url = "{emu.crm_url}"
+client_id = "crossdock-demo"
+client_secret = "crossdock-demo-secret"
+refresh_token = "crossdock-demo-refresh"
+max_connections = 50"""
 
 
 @dataclass

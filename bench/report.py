@@ -79,18 +79,31 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def targets(rows: Sequence[Row]) -> str:
-    """The issue's targets, checked against this run's rows."""
+def targets(rows: Sequence[Row], *, flat_calls: bool = True) -> str:
+    """The targets, checked against this run's rows. `flat_calls`: W2's calls must not grow
+    with the page size (Zoho pages 200 orders and embeds their lines; Fxiaoke pages 100 rows
+    and keeps lines apart, so there they grow, for the floor too, and only the floor's count
+    is the target)."""
     gateway = [r for r in rows if r.system == "gateway"]
     lines = []
     for latency in sorted({r.latency_ms for r in gateway}):
         w2 = [r for r in gateway if r.latency_ms == latency and r.workload.startswith("W2")]
-        same = len({r.calls for r in w2}) == 1
         floor = [r.calls for r in rows if r.system == "floor" and r in _peers(rows, w2)]
         listed = ", ".join(f"{r.workload.split()[1]}: {r.calls:.0f}" for r in w2)
+        floors = ", ".join(f"{c:.0f}" for c in floor)
+        if flat_calls:
+            same = len({r.calls for r in w2}) == 1
+            lines.append(
+                f"- W2 backend calls identical for every page size at {latency} ms: "
+                f"{'yes' if same else 'NO'} ({listed}; floor: {floors})"
+            )
+        floor_of = {
+            r.workload: r.calls for r in rows if r.system == "floor" and r in _peers(rows, w2)
+        }
+        within = all(r.calls <= floor_of.get(r.workload, r.calls) for r in w2)
         lines.append(
-            f"- W2 backend calls identical for every page size at {latency} ms: "
-            f"{'yes' if same else 'NO'} ({listed}; floor: {', '.join(f'{c:.0f}' for c in floor)})"
+            f"- W2 backend calls at most the floor's at {latency} ms: "
+            f"{'yes' if within else 'NO'} ({listed}; floor: {floors})"
         )
     for r in gateway:
         if r.latency_ms == 20 and r.ratio is not None:

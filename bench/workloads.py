@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench.floor import FloorClient
+from bench.floor import Floor
 
 ORDER_FIELDS = """
     id number status placedAt
@@ -49,13 +49,13 @@ class Workload:
     name: str
     query: str
     variables: Json
-    floor: Callable[[FloorClient], Awaitable[Json]]
+    floor: Callable[[Floor], Awaitable[Json]]
 
 
 def order_page(order_id: str) -> Workload:
     """W1: the page of the order `order_id`."""
 
-    async def floor(client: FloorClient) -> Json:
+    async def floor(client: Floor) -> Json:
         return {"order": await client.order_page(order_id)}
 
     return Workload("W1 order page", ORDER_PAGE, {"id": order_id}, floor)
@@ -64,7 +64,7 @@ def order_page(order_id: str) -> Workload:
 def order_list(first: int) -> Workload:
     """W2: the first `first` orders, newest first."""
 
-    async def floor(client: FloorClient) -> Json:
+    async def floor(client: Floor) -> Json:
         return {"orders": {"nodes": await client.order_list(first)}}
 
     return Workload(f"W2 orders({first})", ORDER_LIST, {"first": first}, floor)

@@ -14,8 +14,9 @@ the app starts (and resolving those whose outcome was unknown, every few seconds
 
 State (resolvers.state, `[state]`): embedded by default; with PostgreSQL and Redis configured
 the journal, the order process's locks and the rate limits are shared by every worker and
-replica, /readyz also checks both stores, and the change bus reaches subscribers on every
-replica over Redis pub/sub.
+replica, /readyz also checks both stores, the change bus reaches subscribers on every
+replica over a Redis Stream, the CRM's OAuth token is shared (gateway.shared_tokens), and
+reconciliation is stored and scheduled once for all (gateway.reconciliation).
 
 Hardening (see gateway.protection.hardening): the HTTP guard and CORS around /graphql,
 operation limits per role, trusted documents, rate limits per caller; backend TLS and
@@ -50,6 +51,8 @@ from gateway.protection.shared_ratelimit import shared_rate_limiter
 from gateway.reconciliation import open_reconciliation
 from gateway.settings import Settings, SettingsError
 from gateway.settings.saga import missing_key_error
+from gateway.shared_breakers import share_breakers
+from gateway.shared_tokens import share_crm_token
 from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
 from resolvers.erpnext import ERPNext
@@ -210,13 +213,18 @@ def assemble(
     audit = AuditLog(settings.policy.audit_log) if settings.policy.audit_log else None
     access = access_extension(policy, mode=settings.policy.mode, audit=audit)
     state = _open_state(settings)
+    share_crm_token(crm, state)  # shared state: one OAuth token for every replica
     process = open_order_process(settings, crm, scm, state)
     starters: list[Startup] = [] if process is None else [process.start]
     if process is not None:
         closers.append(process.close)
     service = None if process is None else process.service
     journal = None if process is None else process.journal
-    recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service)
+    breakers = share_breakers(settings, crm, scm, state)  # [state] share_breakers
+    if breakers is not None:
+        starters.append(breakers.start)
+        closers.append(breakers.aclose)
+    recon = open_reconciliation(settings, crm, scm, journal=journal, processes=service, state=state)
     if recon is not None:
         starters.append(recon.start)
         closers.append(recon.close)

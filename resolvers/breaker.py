@@ -10,6 +10,9 @@ The HTTP request helper calls them around every backend call:
 
 Both are pure state machines over an injectable monotonic clock, so tests drive them with a
 fake clock. They are per backend and shared across requests (they hold no user data).
+Across processes (`[state] share_breakers`, resolvers.state.redis_breakers): `on_open` hears
+each opening caused by this process's failures, and `open_for` opens the circuit because
+another process's did.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ class CircuitBreaker:
         self._opened_at = 0.0
         self._probes_started: list[float] = []
         self._probe_successes = 0
+        self.on_open: Callable[[float], None] | None = None  # called with the cool-down
 
     @property
     def state(self) -> BreakerState:
@@ -135,6 +139,19 @@ class CircuitBreaker:
             if len(self._failures) >= self.failure_threshold:
                 self._open(now)
         # Outcomes of calls admitted before the circuit opened change nothing while open.
+
+    def open_for(self, seconds: float) -> None:
+        """Open the circuit for `seconds` because another process's opened (on_open is not
+        called: that process already told the others). An open circuit that lasts longer is
+        left as it is."""
+        now = self._clock()
+        opened_at = now - self.cooldown_s + min(seconds, self.cooldown_s)
+        if self._state == "open" and self._opened_at >= opened_at:
+            return
+        self._state = "open"
+        self._opened_at = opened_at
+        self._probes_started = []
+        self._probe_successes = 0
 
     def _admit_probe(self, now: float) -> None:
         # A probe that never reported (cancelled) frees its slot after one cool-down.
@@ -171,6 +188,8 @@ class CircuitBreaker:
         self._opened_at = now
         self._probes_started = []
         self._probe_successes = 0
+        if self.on_open is not None:
+            self.on_open(self.cooldown_s)
 
     def _to_half_open(self) -> None:
         self._state = "half_open"

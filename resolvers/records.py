@@ -82,6 +82,10 @@ class OrderLine:
     unit_price: Money
     total: Money
     product_id: str | None = None  # the CRM product record id, when the line links one
+    # The line's catalog product when reading the order already read it (Fxiaoke lines name
+    # products by id, so the connector reads them to learn the SKUs): the graph answers the
+    # line's `product` from it instead of asking the catalog again. Not part of equality.
+    catalog: CatalogProduct | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

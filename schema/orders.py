@@ -9,7 +9,7 @@ the modules would import each other.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -169,7 +169,17 @@ class OrderLine:
     def _product(self, info: Info) -> Product | Awaitable[Product | None] | None:
         if self.preloaded is not None:  # loaded with the order's other lines
             return self.preloaded.get()
+        hold_catalogs(info, (self.record,))
         return load_product(info, self.sku, referenced=True)
+
+
+def hold_catalogs(info: Info, lines: Iterable[records.OrderLine]) -> None:
+    """A line that holds its catalog product (read with the order) answers `product` from it:
+    what the parent already holds costs no catalog call."""
+    catalog_by_sku = info.context.loaders.catalog_by_sku
+    for line in lines:
+        if line.catalog is not None:
+            catalog_by_sku.prime(line.sku, line.catalog)
 
 
 async def order_lines(orders: list[Order], info: Info) -> list[list[OrderLine]]:
@@ -178,6 +188,7 @@ async def order_lines(orders: list[Order], info: Info) -> list[list[OrderLine]]:
     skus = [line.sku for order in orders for line in order.record.lines]
     if not skus or not prefetches(info, product):
         return [[OrderLine.of(line) for line in order.record.lines] for order in orders]
+    hold_catalogs(info, (line for order in orders for line in order.record.lines))
     found = await load_products(info, skus, under=(product,), referenced=True)
     await let_io_progress()  # completing the lines is CPU-heavy; shipments' calls go first
     return [

@@ -93,13 +93,13 @@ async def fxiaoke_emulations_running(
     scale: float = 1.0,
     admin: bool = False,
     env: Mapping[str, str] | None = None,
+    settings: FxiaokeSettings | None = None,
 ) -> AsyncIterator[FxEmulations]:
-    """Open (and seed if empty) both stores, serve both apps, stop them on exit."""
+    """Open (and seed if empty) both stores, serve both apps, stop them on exit. `settings`
+    replaces the tenant's defaults (its limits, say); `admin` then comes from them."""
     env = os.environ if env is None else env
-    fx_settings, erp_settings = (
-        FxiaokeSettings(admin_enabled=admin),
-        ErpSettings(admin_enabled=admin),
-    )
+    fx_settings = settings or FxiaokeSettings(admin_enabled=admin)
+    erp_settings = ErpSettings(admin_enabled=fx_settings.admin_enabled)
     fx, erp = _open_stores(data_dir, erp_settings)
     try:
         report = seed_if_empty(fx, erp, scale=scale)

@@ -12,10 +12,11 @@
 `--category` and `--fix` take a finding category (a rule: `product_without_item`,
 `stale_draft`, …) or a group of them (`counterparts`, `mirrors`, …). Without --config it
 reads the running `crossdock demo` (its ports, credentials and data directory, as `crossdock
-token` uses its secret). `--json` prints every finding with the ids and names of its
-records. Progress goes to stderr: a bar redrawn on a terminal, plain lines otherwise. Exit
-status: 0 when no finding at or above --fail-on (default error) remains after the repairs,
-1 when some do, 2 for a usage, configuration or backend problem.
+token` uses its secret). With shared state (`[state]` postgres_url and redis_url), the run
+is stored in PostgreSQL where every gateway replica reads it. `--json` prints every finding
+with the ids and names of its records. Progress goes to stderr: a bar redrawn on a terminal,
+plain lines otherwise. Exit status: 0 when no finding at or above --fail-on (default error)
+remains after the repairs, 1 when some do, 2 for a usage, configuration or backend problem.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from backends.serve import Emulations, resolve_port
 from backends.zoho.app import ZohoSettings
 from gateway.cli.demo import demo_settings
 from gateway.reconciliation import Reconciliation, open_reconciliation
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings, SettingsError, load_settings
+from gateway.shared_tokens import share_crm_token
 from gateway.wiring import build_backends
 from resolvers.errors import BackendError
 from resolvers.reconcile import Finding, Severity
@@ -50,6 +52,8 @@ from resolvers.reconcile.engine import planned_stages
 from resolvers.reconcile.repairs import RepairOutcome
 from resolvers.reconcile.rules import CATEGORIES, GROUPS, select
 from resolvers.saga import Journal, OrderProcessService, Sealer
+from resolvers.saga.journal import JournalStore
+from resolvers.state.layer import StateLayer, StateStartError, open_state
 
 DEFAULT_DATA_DIR = "var/demo"
 _CHOICES = [*CATEGORIES, *GROUPS]
@@ -138,13 +142,17 @@ async def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     calls: Counter[str] = Counter()
     for system, client in zip(("crm", "erp"), backends.clients, strict=True):
         client.event_hooks["request"].append(_counter(calls, system))
-    journal = _journal(settings)
+    state = _state(settings)
+    if state is not None:
+        share_crm_token(backends.crm, state)  # the gateway's token, not one more refresh
+    journal = _journal(settings, state)
     service = None
     if journal is not None:
         saga = settings.saga
-        service = OrderProcessService(backends.crm, backends.scm, journal, saga.rules)
+        locks = state.locks if state is not None else None
+        service = OrderProcessService(backends.crm, backends.scm, journal, saga.rules, locks=locks)
     recon = open_reconciliation(
-        settings, backends.crm, backends.scm, journal=journal, processes=service
+        settings, backends.crm, backends.scm, journal=journal, processes=service, state=state
     )
     try:
         if recon is None:
@@ -156,12 +164,29 @@ async def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
             await recon.close()
         if journal is not None:
             journal.close()
+        if state is not None:
+            await state.aclose()
         await backends.aclose()
 
 
-def _journal(settings: Settings) -> Journal | None:
+def _state(settings: Settings) -> StateLayer | None:
+    """With `[state]` shared, the gateway's PostgreSQL and Redis: the run is stored where every
+    replica reads it, the order journal read from there, repairs locked across replicas."""
+    if not settings.state.shared:
+        return None
+    try:
+        return open_state(settings.state)
+    except StateStartError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _journal(settings: Settings, state: StateLayer | None) -> JournalStore | None:
     saga = settings.saga
-    if not saga.enabled or not saga.journal_key or not Path(saga.journal_path).exists():
+    if not saga.enabled or not saga.journal_key:
+        return None
+    if state is not None:
+        return state.open_journal(saga)
+    if not Path(saga.journal_path).exists():
         return None
     return Journal(saga.journal_path, Sealer.from_base64(saga.journal_key))
 

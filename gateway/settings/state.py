@@ -9,6 +9,7 @@ lease_s = 30                  # a process owned by a replica that stops renewing
 lock_ttl_s = 15               # a lock whose holder stops renewing it expires after this
 lock_wait_s = 30              # how long a request waits for a lock before a retryable error
 key_prefix = "crossdock:"     # Redis key prefix (several gateways on one Redis)
+share_breakers = false        # an open backend circuit breaker is seen by every process
 
 Neither URL (the default): state is embedded (in-process, the journal in SQLite), one
 worker only. Both: state is shared (resolvers.state.shared), any number of workers and
@@ -40,6 +41,7 @@ def parse_state(table: Table, env: Mapping[str, str]) -> StateSettings:
         lock_ttl_s=_positive(s, "lock_ttl_s", 15.0),
         lock_wait_s=_positive(s, "lock_wait_s", 30.0),
         key_prefix=s.text("key_prefix", "crossdock:"),
+        share_breakers=s.flag("share_breakers", False),
     )
     s.check_unknown()
     if (result.postgres_url is None) != (result.redis_url is None):
@@ -48,6 +50,11 @@ def parse_state(table: Table, env: Mapping[str, str]) -> StateSettings:
         raise SettingsError(
             f"state.{missing} is missing: shared state needs both PostgreSQL and Redis "
             f"(set {variable} or [state] {missing}, or unset the other to keep state embedded)"
+        )
+    if result.share_breakers and not result.shared:
+        raise SettingsError(
+            "state.share_breakers needs shared state: set [state] postgres_url and redis_url "
+            f"({POSTGRES_ENV}, {REDIS_ENV}), or set share_breakers = false"
         )
     return result
 

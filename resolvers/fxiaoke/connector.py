@@ -234,14 +234,13 @@ class FxiaokeCRM:
             by_order.setdefault(str(line.get("order_id")), []).append(line)
         product_ids = [str(line.get("product_id") or "") for line in lines]
         products = await self.get_products(product_ids) if product_ids else {}
-        skus = {pid: p.sku for pid, p in products.items()}
         return {
             str(r["_id"]): to_order(
                 r,
                 by_order[str(r["_id"])],
                 options=self.options,
                 labels=vocabulary.labels,
-                skus=skus,
+                products=products,
             )
             for r in rows
         }

@@ -123,17 +123,19 @@ def primary_emails(contacts: Sequence[Record]) -> dict[str, str]:
     return {account: rank[2] for account, rank in best.items()}
 
 
-def to_line(row: Record, currency: str, skus: Mapping[str, str]) -> OrderLine:
+def to_line(row: Record, currency: str, products: Mapping[str, CatalogProduct]) -> OrderLine:
     product_id = text(row.get("product_id"))
+    product = products.get(product_id or "")
     quantity = to_decimal_or_zero(row.get("quantity"))
     price = to_decimal_or_zero(row.get("sales_price"))
     total = to_decimal(row.get("subtotal"))
     return OrderLine(
-        sku=skus.get(product_id or "", ""),
+        sku=product.sku if product is not None else "",
         quantity=quantity,
         unit_price=Money(price, currency),
         total=Money(total if total is not None else price * quantity, currency),
         product_id=product_id,
+        catalog=product,
     )
 
 
@@ -157,11 +159,11 @@ def to_order(
     *,
     options: FxiaokeOptions,
     labels: Mapping[str, str],
-    skus: Mapping[str, str],
+    products: Mapping[str, CatalogProduct],
 ) -> Order:
     order_id = str(record["_id"])
     currency = text(record.get("mc_currency")) or options.default_currency
-    items = tuple(to_line(row, currency, skus) for row in lines)
+    items = tuple(to_line(row, currency, products) for row in lines)
     subtotal = to_decimal(record.get("product_amount"))
     if subtotal is None:
         subtotal = sum((line.total.amount for line in items), Decimal(0))

@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from resolvers.errors import CrossdockError, InvalidInput
+from resolvers.saga.locks import LockProvider
 
 from .bundles import DRAFT, SUBMITTED
 from .engine import Reconciler
 from .findings import Finding, RecordRef, split_id
 from .recheck import NotRecheckable, recheck
 from .rules import ALL_RULES
-from .store import ReconcileStore
+from .store import RunStore
 
 Status = Literal["applied", "planned", "gone", "not_fixable", "failed"]
 
@@ -81,17 +82,20 @@ class _Job:
 
 class Repairer:
     """Repairs findings through the reconciler's connectors (and the order process for
-    process findings); `store` journals every applied repair."""
+    process findings); `store` journals every applied repair. One repair of a finding at a
+    time: in this process, or across replicas with shared `locks` (Redis)."""
 
     def __init__(
         self,
         reconciler: Reconciler,
         *,
-        store: ReconcileStore | None = None,
+        store: RunStore | None = None,
         processes: ProcessFixer | None = None,
         clock: Callable[[], datetime] | None = None,
+        locks: LockProvider | None = None,
     ) -> None:
         self.reconciler = reconciler
+        self.locks = locks
         self.crm, self.scm = reconciler.crm, reconciler.scm
         self.store = store
         self.processes = processes
@@ -103,6 +107,9 @@ class Repairer:
         rule_id, _ = split_id(finding_id)
         if rule_id not in ALL_RULES:
             raise InvalidInput(f"{finding_id[:80]!r} is not a reconciliation finding id")
+        if self.locks is not None:
+            async with self.locks.hold([f"reconcile-repair:{finding_id}"]):
+                return await self._repair(finding_id, dry_run=dry_run, actor=actor)
         lock = self._locks.get(finding_id) or asyncio.Lock()
         self._locks[finding_id] = lock
         async with lock:

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from resolvers.saga.sealing import Sealer
 
@@ -91,6 +91,58 @@ class RepairRecord:
     detail: dict[str, Any]
 
 
+class RunStore(Protocol):
+    """What the service and repairs need of a store: this SQLite one, or the PostgreSQL one
+    every replica shares (resolvers.state.pg_reconcile)."""
+
+    path: str  # where it is, for people
+
+    def close(self) -> None: ...
+
+    def begin_run(
+        self,
+        categories: Collection[str],
+        trigger: str,
+        at: datetime,
+        *,
+        slot: datetime | None = None,
+    ) -> int: ...
+
+    def add_findings(self, run_id: int, start: int, findings: Iterable[Finding]) -> int: ...
+
+    def finish_run(self, run_id: int, report: RunReport) -> None: ...
+
+    def last_run(self, *, finished: bool = True) -> RunRecord | None: ...
+
+    def run(self, run_id: int) -> RunRecord | None: ...
+
+    def findings(
+        self,
+        run_id: int,
+        *,
+        rules: Collection[str] = (),
+        severity: Severity = Severity.INFO,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[Finding]: ...
+
+    def count_findings(
+        self, run_id: int, *, rules: Collection[str] = (), severity: Severity = Severity.INFO
+    ) -> int: ...
+
+    def finding(self, run_id: int, finding_id: str) -> Finding | None: ...
+
+    def begin_repair(
+        self, *, actor: str, finding_id: str, rule: str, at: datetime, detail: Mapping[str, Any]
+    ) -> int: ...
+
+    def finish_repair(
+        self, repair_id: int, *, status: str, at: datetime, detail: Mapping[str, Any]
+    ) -> None: ...
+
+    def repairs(self, *, limit: int = 100) -> list[RepairRecord]: ...
+
+
 class ReconcileStore:
     """Runs, findings and the repair journal of reconciliation (see the module docstring)."""
 
@@ -107,8 +159,16 @@ class ReconcileStore:
 
     # runs and findings
 
-    def begin_run(self, categories: Collection[str], trigger: str, at: datetime) -> int:
-        """A new run of these finding categories (rule names)."""
+    def begin_run(
+        self,
+        categories: Collection[str],
+        trigger: str,
+        at: datetime,
+        *,
+        slot: datetime | None = None,
+    ) -> int:
+        """A new run of these finding categories (rule names); `slot` (the scheduled time a
+        shared schedule ran it for) is kept by the shared store only."""
         names = json.dumps(list(categories))
         cursor = self._db.execute(
             "INSERT INTO runs (trigger, categories, started_at) VALUES (?, ?, ?)",
@@ -129,12 +189,7 @@ class ReconcileStore:
         return start + len(rows)
 
     def finish_run(self, run_id: int, report: RunReport) -> None:
-        counts = {
-            "rule": dict(report.by_rule),
-            "severity": dict(report.by_severity),
-            "category": dict(report.by_category),
-            "read": dict(report.read),
-        }
+        counts = counts_of(report)
         finished = (report.finished_at or report.started_at).isoformat()
         self._db.execute(
             "UPDATE runs SET finished_at = ?, seconds = ?, counts = ? WHERE id = ?",
@@ -147,6 +202,10 @@ class ReconcileStore:
         row = self._db.execute(
             f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT 1"  # noqa: S608
         ).fetchone()
+        return _run(row) if row else None
+
+    def run(self, run_id: int) -> RunRecord | None:
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row) if row else None
 
     def findings(
@@ -262,6 +321,16 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         seconds,
         json.loads(counts) if counts else {},
     )
+
+
+def counts_of(report: RunReport) -> dict[str, dict[str, int]]:
+    """A finished run's counts as stored (by rule, severity, category; records read)."""
+    return {
+        "rule": dict(report.by_rule),
+        "severity": dict(report.by_severity),
+        "category": dict(report.by_category),
+        "read": dict(report.read),
+    }
 
 
 def encode_finding(finding: Finding) -> bytes:

@@ -9,7 +9,7 @@ One interface (`layer.StateLayer`), two implementations, chosen by `[state]`
                          failed-authentication buckets (redis_buckets, one Lua round trip),
                          the order process's locks with expiry and fencing (redis_locks),
                          the change bus to every replica's subscriptions
-                         (`change_bus()`: resolvers.sync.redis_bus, pub/sub);
+                         (`change_bus()`: resolvers.sync.redis_bus, a Redis Stream);
                          PostgreSQL for what must not be lost: the order journal with
                          versioned migrations and per-process leases (pg_journal).
 

@@ -21,6 +21,7 @@ class StateSettings:
     lock_ttl_s: float = 15.0
     lock_wait_s: float = 30.0
     key_prefix: str = "crossdock:"
+    share_breakers: bool = False  # an open circuit breaker is seen by every process (Redis)
 
     @property
     def shared(self) -> bool:

@@ -127,8 +127,8 @@ class SharedState:
         return PostgresInbox(self.pool, lease_s=lease_s, backoff=backoff)
 
     def change_bus(self) -> ChangeBus:
-        """A bus whose changes reach every replica over Redis pub/sub (resolvers.sync.redis_bus);
-        while it is not subscribed, `probe` fails."""
+        """A bus whose changes reach every replica over a Redis Stream (resolvers.sync.redis_bus);
+        while it is not reading it, `probe` fails."""
         from resolvers.sync.redis_bus import RedisChangeBus
 
         bus = RedisChangeBus(self.redis, key_prefix=self.settings.key_prefix)
@@ -137,7 +137,7 @@ class SharedState:
 
     async def probe(self) -> None:
         """PING Redis and `SELECT 1` on PostgreSQL (off the event loop), within 3 s each; the
-        change buses handed out must be subscribed to their channel."""
+        change buses handed out must be reading their stream."""
         from redis.exceptions import RedisError
 
         from .pg_journal import postgres_unavailable

@@ -94,6 +94,53 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "reconciliation runs, findings, repairs and the shared schedule",
+        """
+        CREATE TABLE reconcile_runs (
+            id BIGSERIAL PRIMARY KEY,
+            trigger TEXT NOT NULL,
+            categories TEXT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            seconds DOUBLE PRECISION,
+            counts TEXT,
+            slot TIMESTAMPTZ,
+            owner TEXT
+        );
+        CREATE INDEX reconcile_runs_finished ON reconcile_runs (id) WHERE finished_at IS NOT NULL;
+        CREATE TABLE reconcile_findings (
+            run_id BIGINT NOT NULL REFERENCES reconcile_runs (id),
+            seq INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            payload BYTEA NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE INDEX reconcile_findings_id ON reconcile_findings (run_id, id);
+        CREATE TABLE reconcile_repairs (
+            id BIGSERIAL PRIMARY KEY,
+            at TIMESTAMPTZ NOT NULL,
+            actor TEXT NOT NULL,
+            finding_id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            status TEXT NOT NULL,
+            finished_at TIMESTAMPTZ,
+            payload BYTEA
+        );
+        CREATE TABLE reconcile_schedule (
+            name TEXT PRIMARY KEY,
+            every_s DOUBLE PRECISION NOT NULL,
+            next_due TIMESTAMPTZ NOT NULL,
+            owner TEXT,
+            lease_until TIMESTAMPTZ,
+            fence BIGINT NOT NULL DEFAULT 0
+        );
+        """,
+    ),
 )
 
 _VERSION_TABLE = """

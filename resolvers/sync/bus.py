@@ -7,7 +7,7 @@ others or the processor: its queue is bounded, and when it overflows the subscri
 
 This bus is one process's. With shared state (`[state] redis_url`), the state layer hands out
 a `RedisChangeBus` (resolvers.sync.redis_bus) instead: the same interface, and changes also
-reach the subscribers of every other worker and replica over Redis pub/sub.
+reach the subscribers of every other worker and replica over a Redis Stream.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A `Change` as a small JSON message for the change bus across replicas (no pickle).
 
-    data = encode(change, sender="a1b2…", seq=7)   # bytes for Redis PUBLISH
+    data = encode(change, sender="a1b2…", seq=7)   # bytes for Redis XADD
     sender, seq, change = decode(data)             # BadMessage when it is not such a message
 
 The message is a JSON object with a format version (`v`), the sending process's id (`from`,

@@ -4,6 +4,10 @@ Zoho access tokens live an hour and the refresh grant returns no new refresh tok
 §A.1). Concurrent callers share one refresh through a lock; the API domain comes from the
 token response unless the options override it. Secrets go in the form body, never the URL,
 and never into an error message.
+
+With a `share` (resolvers.token_share; Redis with shared state), the token is also shared by
+every worker and replica: a process without a valid token takes the shared one, and only one
+process refreshes it at a time (Zoho limits refreshes per refresh token).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 from resolvers.errors import BackendAuthError, BackendRejected
 from resolvers.http import Requester
+from resolvers.token_share import SharedToken, TokenShare
 
 Clock = Callable[[], float]
 EXPIRY_MARGIN_S = 60.0
@@ -54,6 +59,7 @@ class ZohoTokenSource:
         self._token: ZohoToken | None = None
         self._lock = asyncio.Lock()
         self.refreshes = 0
+        self.share: TokenShare | None = None
 
     async def current(self) -> ZohoToken:
         token = self._token
@@ -63,7 +69,7 @@ class ZohoTokenSource:
             token = self._token
             if token is not None and self._clock() < token.expires_at:
                 return token
-            self._token = await self._refresh()
+            self._token = await self._obtain(stale=None)
             return self._token
 
     async def renew(self, stale: ZohoToken) -> ZohoToken:
@@ -71,8 +77,19 @@ class ZohoTokenSource:
         async with self._lock:
             if self._token is not None and self._token.access_token != stale.access_token:
                 return self._token
-            self._token = await self._refresh()
+            self._token = await self._obtain(stale=stale.access_token)
             return self._token
+
+    async def _obtain(self, *, stale: str | None) -> ZohoToken:
+        """A new token: refreshed here, or (with a share) the one every process shares."""
+        if self.share is None:
+            return await self._refresh()
+        shared = await self.share.fetch(self._refresh_shared, stale=stale)
+        return ZohoToken(shared.access_token, shared.api_domain, self._clock() + shared.ttl_s)
+
+    async def _refresh_shared(self) -> SharedToken:
+        token = await self._refresh()
+        return SharedToken(token.access_token, token.api_domain, token.expires_at - self._clock())
 
     async def _refresh(self) -> ZohoToken:
         response = await self._requester.send("POST", self._url, data=self._form, idempotent=True)

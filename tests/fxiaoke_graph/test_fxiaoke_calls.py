@@ -3,8 +3,9 @@
 The Zoho counterparts are tests/schema/test_batching.py and test_held_by_parent.py (W1, W2).
 Over Fxiaoke an order page costs the orders query, the lines query (SalesOrderProductObj by
 `order_id IN`, pages of 100 lines: Fxiaoke's `limit` cap) and one products query for the
-lines' SKUs; W1 adds the catalog products by SKU. So the count grows by one call per 100
-lines (and per 100 orders), and with nothing else.
+lines' SKUs, whose answer also gives W1 the products' names and prices (what the parent
+already holds costs no call). So the count grows by one call per 100 lines (and per 100
+orders), and with nothing else.
 """
 
 from __future__ import annotations
@@ -44,14 +45,28 @@ async def _warm(gql: GraphQLClient) -> None:
 
 
 @pytest.mark.parametrize("first", [10, 50])  # 200 is over the default cost limit
-async def test_w1_costs_orders_lines_and_two_product_calls(
+async def test_w1_costs_orders_lines_and_one_product_call(
     gql: GraphQLClient, crm_emulator: FxiaokeEmulator, scm_emulator: ErpEmulator, first: int
 ) -> None:
     await _warm(gql)
     data, crm, _ = await count_calls(gql, crm_emulator, scm_emulator, ORDER_LIST, first=first)
     assert len(data["orders"]["nodes"]) == first
-    # + the products for the lines' SKUs, + the catalog products by SKU
-    assert crm == {QUERY: _expected(data, first, product_calls=2)}
+    products = [line["product"] for o in data["orders"]["nodes"] for line in o["lines"]]
+    assert all(p["name"] and p["listPrice"]["amount"] for p in products)
+    # + the products for the lines' SKUs, which also answer the catalog fields
+    assert crm == {QUERY: _expected(data, first, product_calls=1)}
+
+
+async def test_a_product_asked_by_sku_still_costs_its_catalog_call(
+    gql: GraphQLClient, crm_emulator: FxiaokeEmulator, scm_emulator: ErpEmulator
+) -> None:
+    await _warm(gql)
+    some = await gql.data("{ orders(first: 1) { nodes { lines { sku } } } }")
+    sku = some["orders"]["nodes"][0]["lines"][0]["sku"]
+    query = "query($sku: ID!) { product(sku: $sku) { name listPrice { amount } } }"
+    data, crm, _ = await count_calls(gql, crm_emulator, scm_emulator, query, sku=sku)
+    assert data["product"]["name"]
+    assert crm == {QUERY: 1}  # no order read it first: the catalog by SKU
 
 
 @pytest.mark.parametrize("first", [10, 50])

@@ -1,0 +1,119 @@
+"""The CRM's OAuth token shared through a real Redis: connectors of two "replicas" (each with
+its own state layer, Redis connections and token source) over the Zoho emulation, whose
+token calls are counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import redis.asyncio
+
+from backends.zoho.app import ZohoEmulator
+from gateway.shared_tokens import share_crm_token
+from resolvers.state.config import StateSettings
+from resolvers.state.errors import StateUnavailable
+from resolvers.state.layer import open_state
+from resolvers.state.redis_tokens import RedisTokenShare, token_key
+from resolvers.zoho import ZohoCRM
+from tests.support.connectors import ZOHO_URL, zoho_options
+from tests.support.engines import free_port
+
+pytestmark = pytest.mark.engines
+SECRETS = ("crossdock-demo-secret", "crossdock-demo-refresh")
+
+
+def token_calls(emulator: ZohoEmulator) -> int:
+    return int(emulator.stats.snapshot()["routes"].get("POST /oauth/v2/token", 0))
+
+
+@pytest.fixture
+async def replicas(
+    state_settings: StateSettings, crm_emulator: ZohoEmulator
+) -> AsyncIterator[list[ZohoCRM]]:
+    """Two Zoho connectors, each sharing its token through its own state layer."""
+    states = [open_state(state_settings), open_state(state_settings)]
+    transport = httpx.ASGITransport(app=crm_emulator.app)
+    clients = [httpx.AsyncClient(transport=transport, base_url=ZOHO_URL) for _ in states]
+    connectors = [ZohoCRM(client, zoho_options()) for client in clients]
+    for crm, state in zip(connectors, states, strict=True):
+        share_crm_token(crm, state)
+        assert isinstance(crm.auth.share, RedisTokenShare)
+    crm_emulator.stats.reset()
+    yield connectors
+    for client in clients:
+        await client.aclose()
+    for state in states:
+        await state.aclose()
+
+
+async def test_two_replicas_refresh_the_token_once(
+    replicas: list[ZohoCRM], crm_emulator: ZohoEmulator
+) -> None:
+    await asyncio.gather(*(crm.ping() for crm in replicas for _ in range(5)))
+
+    assert token_calls(crm_emulator) == 1
+    a, b = replicas
+    assert (await a.auth.current()).access_token == (await b.auth.current()).access_token
+
+
+async def test_a_refused_token_is_refreshed_once_for_every_replica(
+    replicas: list[ZohoCRM], crm_emulator: ZohoEmulator
+) -> None:
+    await asyncio.gather(*(crm.ping() for crm in replicas))
+    crm_emulator.expire_tokens()  # the next call of each replica gets 401 INVALID_TOKEN
+
+    await asyncio.gather(*(crm.ping() for crm in replicas for _ in range(3)))
+
+    assert token_calls(crm_emulator) == 2
+
+
+async def test_the_token_is_sealed_in_redis_and_named_without_secrets(
+    replicas: list[ZohoCRM], state_settings: StateSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await replicas[0].ping()
+    token = (await replicas[0].auth.current()).access_token
+    share = replicas[0].auth.share
+    assert isinstance(share, RedisTokenShare)
+
+    assert state_settings.redis_url is not None
+    async with redis.asyncio.Redis.from_url(state_settings.redis_url) as client:
+        keys = [k.decode() for k in await client.keys("*oauth*")]
+        stored = await client.get(share.key)
+    assert keys == [share.key]
+    assert not any(secret in share.key for secret in SECRETS)
+    assert stored is not None
+    assert token.encode() not in stored
+    assert token not in caplog.text
+
+
+async def test_without_redis_a_replica_needing_a_token_fails_clearly(
+    crm_emulator: ZohoEmulator,
+) -> None:
+    gone = redis.asyncio.Redis(port=free_port(), socket_connect_timeout=1)
+    transport = httpx.ASGITransport(app=crm_emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ZOHO_URL) as client:
+        crm = ZohoCRM(client, zoho_options())
+        crm.auth.share = RedisTokenShare(
+            gone, key=token_key("crossdock:", "zoho", ("x",)), secret=SECRETS
+        )
+        crm_emulator.stats.reset()
+        with pytest.raises(StateUnavailable, match="Redis"):
+            await crm.ping()
+    assert token_calls(crm_emulator) == 0  # no refresh of its own behind the others' backs
+    await gone.aclose()
+
+
+async def test_embedded_state_keeps_the_token_in_process(
+    crm_emulator: ZohoEmulator,
+) -> None:
+    transport = httpx.ASGITransport(app=crm_emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url=ZOHO_URL) as client:
+        crm = ZohoCRM(client, zoho_options())
+        share_crm_token(crm, open_state(StateSettings()))
+    assert crm.auth.share is None
