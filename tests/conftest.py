@@ -73,6 +73,8 @@ BOTH_CRMS = (
     "tests/views/",
     "tests/reconcile/",
     "tests/bench/test_bench_smoke.py",
+    "tests/inbound/test_converge.py",
+    "tests/sync/test_rules.py",
 )
 # Tests of those suites that stay Zoho-only, and why (node id prefix -> reason).
 _ZOHO_ROUTES = "counts calls by Zoho route (Fxiaoke's: tests/fxiaoke_graph/test_fxiaoke_calls)"
@@ -92,7 +94,7 @@ ZOHO_ONLY: dict[str, str] = {
         "over Fxiaoke the lines hold their catalog products, so no catalog call overlaps "
         "(tests/fxiaoke_graph/test_fxiaoke_calls.py)"
     ),
-    "tests/reconcile/test_findings.py::test_calls_grow_with_pages": "bounds Zoho's calls per page"
+    "tests/reconcile/test_shipments.py::test_calls_grow_with_pages": "bounds Zoho's calls per page"
     " (2 per 200 orders); Fxiaoke also pages the orders' lines, 100 at a time",
 }
 

@@ -7,6 +7,7 @@
     crossdock reconcile --fix product_without_item   # what the repairs would write (dry run)
     crossdock reconcile --fix mirrors --apply        # write them (journaled, audited)
     crossdock reconcile --config crossdock.toml      # a real deployment
+    crossdock reconcile --crm fxiaoke                # the running `crossdock demo --crm fxiaoke`
 
 `--category` and `--fix` take a finding category (a rule: `product_without_item`,
 `stale_draft`, …) or a group of them (`counterparts`, `mirrors`, …). Without --config it
@@ -36,6 +37,8 @@ from typing import Any, TextIO
 import httpx
 
 from backends.erpnext.app import ErpSettings
+from backends.fxiaoke.app import FxiaokeSettings
+from backends.fxiaoke.serve import FxEmulations, fxiaoke_port
 from backends.serve import Emulations, resolve_port
 from backends.zoho.app import ZohoSettings
 from gateway.cli.demo import demo_settings
@@ -86,6 +89,12 @@ def add_reconcile(sub: Any) -> None:
     p.add_argument("--actor", help="who repairs, for the journal (default cli:<user>)")
     p.add_argument("--config", metavar="FILE", help="these backends (default: the running demo's)")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="the demo's data directory")
+    p.add_argument(
+        "--crm",
+        choices=("zoho", "fxiaoke"),
+        default="zoho",
+        help="without --config: the demo's CRM (fxiaoke: `crossdock demo --crm fxiaoke`)",
+    )
     p.set_defaults(run=run_reconcile)
 
 
@@ -107,6 +116,15 @@ def reconcile_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Sett
     if args.config:
         return load_settings(args.config, env)
     host = "127.0.0.1"
+    if getattr(args, "crm", "zoho") == "fxiaoke":  # its demo keeps its data in <dir>/fxiaoke
+        fx = FxEmulations(
+            f"http://{host}:{fxiaoke_port(None, env)}",
+            f"http://{host}:{resolve_port('CROSSDOCK_ERP_PORT', None, env)}",
+            FxiaokeSettings(),
+            ErpSettings(),
+            None,
+        )
+        return demo_settings(fx, Path(args.data_dir) / "fxiaoke", env)
     zoho_port = resolve_port("CROSSDOCK_ZOHO_PORT", None, env)
     erp_port = resolve_port("CROSSDOCK_ERP_PORT", None, env)
     emulations = Emulations(

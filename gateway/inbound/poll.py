@@ -12,6 +12,8 @@ whichever way it arrived. The watermark then moves to the newest time read.
               sort_by=Modified_Time asc; a search stops at 2,000 rows, the next pass goes on
     ERPNext   GET /api/resource/{doctype}?filters=[["modified", ">=", …]]
               order_by=modified asc, paged; a Bin is stock keyed item@warehouse
+    Fxiaoke   POST /cgi/crm/v2/data/query by last_modified_time, keyset-paged
+              (gateway.inbound.fxiaoke_poll: it has no notifications, this is its only way)
 
 A source's first pass (no watermark yet) starts at `poll_from`: "now" (what changes from
 now on) or "beginning" (every record once). A poll sees no deletes: those come only as
@@ -27,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.inbound.fxiaoke_poll import FxiaokePoll
 from gateway.settings.inbound import InboundSettings
 from resolvers.canonical import (
     format_naive_datetime,
@@ -84,10 +87,11 @@ class Poller:
         sink: ChangeSink,
         watermarks: WatermarkStore,
         *,
-        zoho: ZohoWire,
+        zoho: ZohoWire | None,
         frappe: FrappeWire,
         site_tz: ZoneInfo,
         clock: Clock = lambda: datetime.now(UTC),
+        fxiaoke: FxiaokePoll | None = None,
     ) -> None:
         self.settings = settings
         self.sink = sink
@@ -96,12 +100,16 @@ class Poller:
         self.frappe = frappe
         self.site_tz = site_tz
         self.clock = clock
+        self.fxiaoke = fxiaoke  # the CRM's source when it is Fxiaoke (instead of Zoho)
 
     async def poll_once(self) -> dict[str, int]:
         """One pass over every source: the number of changes put per source."""
         counts: dict[str, int] = {}
-        for module, entity in ZOHO_SOURCES.items():
-            counts[f"crm:{module}"] = await self._source(f"crm:{module}", entity, self._zoho)
+        if self.zoho is not None:
+            for module, entity in ZOHO_SOURCES.items():
+                counts[f"crm:{module}"] = await self._source(f"crm:{module}", entity, self._zoho)
+        if self.fxiaoke is not None:
+            counts.update(await self.fxiaoke.poll_once())
         for doctype, entity in ERP_SOURCES.items():
             counts[f"erp:{doctype}"] = await self._source(f"erp:{doctype}", entity, self._erp)
         return counts
@@ -125,6 +133,7 @@ class Poller:
         return len(reads)
 
     async def _zoho(self, module: str, entity: Entity, since: datetime) -> list[Read]:
+        assert self.zoho is not None
         criteria = condition("Modified_Time", "greater_equal", format_offset_datetime(since))
         reads: list[Read] = []
         for page in range(1, ZOHO_MAX_PAGES + 1):

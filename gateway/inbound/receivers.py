@@ -60,17 +60,19 @@ class Receivers:
         *,
         site_tz: ZoneInfo,
         clock: Clock = lambda: datetime.now(UTC),
+        crm_hooks: bool = True,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.site_tz = site_tz
         self.clock = clock
+        self.crm_hooks = crm_hooks  # False for a CRM without notifications (Fxiaoke)
 
     def routes(self) -> list[Route]:
-        return [
-            Route("/hooks/zoho", self._guarded(self.zoho), methods=["POST"]),
-            Route("/hooks/erpnext", self._guarded(self.erpnext), methods=["POST"]),
-        ]
+        erpnext = Route("/hooks/erpnext", self._guarded(self.erpnext), methods=["POST"])
+        if not self.crm_hooks:
+            return [erpnext]
+        return [Route("/hooks/zoho", self._guarded(self.zoho), methods=["POST"]), erpnext]
 
     async def zoho(self, request: Request) -> Sequence[Change]:
         body = _json(await _raw(request))

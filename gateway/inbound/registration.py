@@ -14,6 +14,9 @@ on_change of Bin. on_change follows every save, submit, cancel, update after sub
 is created when missing and updated when it differs; Frappe masks a Password field when it
 is read, so a secret that cannot be read back is rewritten only with `force` (after a
 rotation: `crossdock sync register`).
+
+Fxiaoke (`[crm] kind = "fxiaoke"`) has no change notifications: nothing is registered on
+the CRM side (the report says "not applicable"); the catch-up poll hears its changes.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ logger = logging.getLogger("crossdock.inbound")
 ZOHO_EVENTS = ("Accounts.all", "Products.all", "Sales_Orders.all")
 SYNCED_DOCTYPES = ("Customer", "Item", "Sales Order", "Shipment")
 DOC_EVENTS = ("after_insert", "on_change", "on_trash")
-Action = Literal["created", "updated", "unchanged", "failed"]
+Action = Literal["created", "updated", "unchanged", "failed", "not applicable"]
 Clock = Callable[[], datetime]
 
 
@@ -66,6 +69,15 @@ class Report:
         ]
 
 
+NO_CRM_NOTIFICATIONS = Outcome(
+    "crm",
+    "Fxiaoke change notifications",
+    "not applicable",
+    "Fxiaoke's OpenAPI has none; CRM changes are found by the catch-up poll "
+    "([inbound] poll_interval_s)",
+)
+
+
 def webhook_body(doctype: str) -> str:
     """The Jinja `webhook_json` of Crossdock's webhooks (gateway.inbound.mapping reads it)."""
     fields = [
@@ -92,7 +104,7 @@ class Registrar:
         self,
         settings: InboundSettings,
         *,
-        zoho: ZohoWire,
+        zoho: ZohoWire | None,
         frappe: FrappeWire,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
@@ -103,7 +115,10 @@ class Registrar:
 
     async def ensure(self, *, force: bool = False) -> Report:
         report = Report()
-        await self._zoho_channel(report, force=force)
+        if self.zoho is not None:
+            await self._zoho_channel(report, force=force)
+        else:
+            report.outcomes.append(NO_CRM_NOTIFICATIONS)
         for doctype, event in self.wanted_webhooks():
             report.outcomes.append(await self._webhook(doctype, event, force=force))
         return report
@@ -115,6 +130,7 @@ class Registrar:
     # -- Zoho ------------------------------------------------------------------------------
 
     async def _zoho_channel(self, report: Report, *, force: bool) -> None:
+        assert self.zoho is not None
         what = f"watch channel {self.settings.zoho_channel_id}"
         try:
             current = await self._current_channel()
@@ -135,6 +151,7 @@ class Registrar:
         report.outcomes.append(Outcome("crm", what, action))
 
     async def _current_channel(self) -> dict[str, Any] | None:
+        assert self.zoho is not None
         body = await self.zoho.call("GET", "/actions/watch")
         for channel in (body or {}).get("watch") or []:
             if isinstance(channel, dict) and str(channel.get("channel_id")) == (

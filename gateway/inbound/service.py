@@ -6,7 +6,9 @@ catch-up poll.
     on_startup.append(inbound.start); on_shutdown.insert(0, inbound.stop)
 
 The poll runs every `poll_interval_s` (0: never), from startup, whether notifications are
-on or not; a failed pass is logged and the next one tries again.
+on or not; a failed pass is logged and the next one tries again. Over Fxiaoke (no change
+notifications) only ERPNext's hook and webhooks exist, and the poll reads Fxiaoke
+(gateway.inbound.fxiaoke_poll) where it would read Zoho.
 
 Registration runs in the background, so the gateway listens at once even when a backend is
 down: first at startup, then every `register_interval_s`, and in any case before the Zoho
@@ -26,12 +28,14 @@ from zoneinfo import ZoneInfo
 
 from starlette.routing import Route
 
+from gateway.inbound.fxiaoke_poll import FxiaokePoll
 from gateway.inbound.poll import Poller
 from gateway.inbound.receivers import Receivers
 from gateway.inbound.registration import Registrar, Report
 from gateway.settings import Settings, SettingsError
 from gateway.settings.inbound import InboundSettings
 from resolvers.erpnext import ERPNext
+from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.sync.change import ChangeSink
 from resolvers.sync.watermarks import Watermarks, WatermarkStore
@@ -146,12 +150,17 @@ def open_inbound(
     site_tz = ZoneInfo(settings.scm.site_tz)
     receivers = registrar = None
     if inbound.notifications:
-        receivers = Receivers(inbound, sink, site_tz=site_tz)
+        # Fxiaoke has no change notifications: only ERPNext's hook, the poll hears the CRM
+        receivers = Receivers(inbound, sink, site_tz=site_tz, crm_hooks=isinstance(crm, ZohoCRM))
         registrar = registrar_for(inbound, crm, scm)
     poller = None
-    if isinstance(crm, ZohoCRM) and isinstance(scm, ERPNext):
+    if isinstance(crm, ZohoCRM | FxiaokeCRM) and isinstance(scm, ERPNext):
         marks = watermarks if watermarks is not None else open_watermarks(inbound)
-        poller = Poller(inbound, sink, marks, zoho=crm.wire, frappe=scm.wire, site_tz=site_tz)
+        fx = FxiaokePoll(inbound, sink, marks, crm.wire) if isinstance(crm, FxiaokeCRM) else None
+        zoho = crm.wire if isinstance(crm, ZohoCRM) else None
+        poller = Poller(
+            inbound, sink, marks, zoho=zoho, frappe=scm.wire, site_tz=site_tz, fxiaoke=fx
+        )
     return Inbound(inbound, receivers=receivers, registrar=registrar, poller=poller)
 
 
@@ -167,8 +176,12 @@ def open_watermarks(settings: InboundSettings) -> Watermarks:
 
 
 def registrar_for(settings: InboundSettings, crm: CrmPort, scm: ErpPort) -> Registrar | None:
-    """The registrar over the connectors' wires (None for other port implementations)."""
-    if not isinstance(crm, ZohoCRM) or not isinstance(scm, ERPNext):
-        logger.warning("inbound: the backends are not Zoho and ERPNext; nothing is registered")
+    """The registrar over the connectors' wires (None for other port implementations). With
+    Fxiaoke only ERPNext's webhooks are registered: Fxiaoke has no change notifications."""
+    if not isinstance(crm, ZohoCRM | FxiaokeCRM) or not isinstance(scm, ERPNext):
+        logger.warning(
+            "inbound: the backends are not Zoho/Fxiaoke and ERPNext; nothing is registered"
+        )
         return None
-    return Registrar(settings, zoho=crm.wire, frappe=scm.wire)
+    zoho = crm.wire if isinstance(crm, ZohoCRM) else None
+    return Registrar(settings, zoho=zoho, frappe=scm.wire)

@@ -179,6 +179,10 @@ def parse_settings(
         )
     parsed: dict[str, Any] = {}
     for name, parse in _SECTIONS.items():
+        if name == "inbound":  # what [inbound] may ask for depends on the CRM (Fxiaoke: no hooks)
+            kind = "fxiaoke" if isinstance(parsed["crm"], FxiaokeOptions) else "zoho"
+            parsed[name] = parse_inbound(_table(document, name), environ, crm_kind=kind)
+            continue
         parsed[name] = parse(_table(document, name), environ)
     parsed["auth"] = parse_auth(_table(document, "auth"), environ, demo=demo)
     settings = Settings(**parsed)

@@ -6,7 +6,9 @@
     app_id = "FSAID_…"                      # CROSSDOCK_CRM_APP_ID
     app_secret = "…"                        # CROSSDOCK_CRM_APP_SECRET
     permanent_code = "…"                    # CROSSDOCK_CRM_PERMANENT_CODE
-    open_user_id = "FSUID_…"                # CROSSDOCK_CRM_OPEN_USER_ID (currentOpenUserId)
+    auth = "legacy_body"                    # or "header": Bearer token + x-fs-ea/x-fs-userid
+    open_user_id = "FSUID_…"                # CROSSDOCK_CRM_OPEN_USER_ID (legacy_body only)
+    user_id = "1000"                        # CROSSDOCK_CRM_USER_ID: x-fs-userid (header only)
     daily_quota = 100000                    # the tenant's purchased calls per day
     calls_per_interface = 100               # per interface_window_s (20 s)
     quota_tz = "Asia/Shanghai"              # where the quota resets at 00:00
@@ -29,6 +31,7 @@ from gateway.settings.hardening import parse_protection
 from gateway.settings.section import Section, SettingsError
 from resolvers.canonical import DEFAULT_ORDER_STATUSES
 from resolvers.fxiaoke import FxiaokeOptions
+from resolvers.fxiaoke.auth import GENERATIONS, Generation
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus
 
@@ -49,12 +52,16 @@ def parse_fxiaoke(
             f"crm.quota_tz {quota_tz!r} is not an IANA time zone (e.g. 'Asia/Shanghai')"
         ) from None
     fields = _fields(s)
+    chosen = s.choice("auth", "legacy_body", GENERATIONS)
+    auth: Generation = "header" if chosen == "header" else "legacy_body"
     result = FxiaokeOptions(
         base_url=s.text("base_url", env="CROSSDOCK_CRM_URL"),
         app_id=s.text("app_id", env="CROSSDOCK_CRM_APP_ID"),
         app_secret=s.text("app_secret", env="CROSSDOCK_CRM_APP_SECRET"),
         permanent_code=s.text("permanent_code", env="CROSSDOCK_CRM_PERMANENT_CODE"),
-        open_user_id=s.text("open_user_id", env="CROSSDOCK_CRM_OPEN_USER_ID"),
+        open_user_id=_who(s, auth, "legacy_body", "open_user_id", "CROSSDOCK_CRM_OPEN_USER_ID"),
+        auth=auth,
+        user_id=_who(s, auth, "header", "user_id", "CROSSDOCK_CRM_USER_ID"),
         timeouts=timeouts,
         retry=retry,
         protection=parse_protection(s),
@@ -75,6 +82,20 @@ def parse_fxiaoke(
     )
     s.check_unknown()
     return result
+
+
+def _who(s: Section, auth: Generation, needs: Generation, key: str, env: str) -> str:
+    """The user the calls act as: required by its own generation, refused by the other (the
+    two generations must not be mixed; a key that does nothing would mislead)."""
+    if auth == needs:
+        return s.text(key, env=env)
+    if key in s.table:
+        raise SettingsError(
+            f"crm.{key} is for crm.auth = {needs!r}, but crm.auth is {auth!r}: remove it "
+            f"(with {auth!r} the calls act as crm."
+            f"{'user_id' if key == 'open_user_id' else 'open_user_id'})"
+        )
+    return s.text(key, "", env=env)
 
 
 def _fields(s: Section) -> dict[str, str | None]:

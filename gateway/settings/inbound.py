@@ -21,6 +21,10 @@ poll_from = "now"               # first poll of a new installation: "now" or "be
 watermarks_path = "var/watermarks.sqlite"   # CROSSDOCK_INBOUND_WATERMARKS
 
 Secrets come from the environment in production; they are never logged.
+
+With `[crm] kind = "fxiaoke"` there are no CRM notifications (Fxiaoke has none): the
+zoho_* keys are refused, `notifications = true` means ERPNext's webhooks only, and the
+catch-up poll (which must run: poll_interval_s > 0) is how CRM changes are heard.
 """
 
 from __future__ import annotations
@@ -68,7 +72,11 @@ class InboundSettings:
         return self.public_url.rstrip("/") + "/hooks/erpnext"
 
 
-def parse_inbound(table: Table, env: Mapping[str, str]) -> InboundSettings:
+def parse_inbound(
+    table: Table, env: Mapping[str, str], *, crm_kind: str = "zoho"
+) -> InboundSettings:
+    """`[inbound]`; enabled with `crm_kind = "fxiaoke"`, the Zoho notification keys are refused
+    (Fxiaoke has no change notifications: the catch-up poll is how its changes are heard)."""
     s = Section("inbound", table, env)
     result = InboundSettings(
         enabled=s.flag("enabled", False),
@@ -86,16 +94,37 @@ def parse_inbound(table: Table, env: Mapping[str, str]) -> InboundSettings:
         watermarks_path=s.text("watermarks_path", "var/watermarks.sqlite", env=WATERMARKS_ENV),
     )
     s.check_unknown()
+    if result.enabled and crm_kind == "fxiaoke":
+        _refuse_crm_notifications(table, env)
+    if result.enabled and crm_kind == "fxiaoke" and result.poll_interval_s <= 0:
+        raise SettingsError(
+            'inbound.poll_interval_s is 0 but [crm] kind = "fxiaoke": Fxiaoke sends no change '
+            "notifications, so the catch-up poll is the only way its changes are heard; set "
+            "poll_interval_s > 0 (60 costs about 4,320 of the tenant's daily calls when idle)"
+        )
     if result.enabled and result.notifications:
-        _check_notifications(result)
+        _check_notifications(result, zoho=crm_kind == "zoho")
     return result
+
+
+def _refuse_crm_notifications(table: Table, env: Mapping[str, str]) -> None:
+    given = [f"inbound.{key}" for key in ("zoho_channel_id", "zoho_token") if key in table]
+    given += [TOKEN_ENV] if env.get(TOKEN_ENV) else []
+    if given:
+        raise SettingsError(
+            f"{', '.join(given)} configure CRM change notifications, but [crm] kind = "
+            '"fxiaoke" and Fxiaoke\'s OpenAPI has no change notifications (no callback URL to '
+            "register): remove them. Fxiaoke's changes are found by the catch-up poll by "
+            "last_modified_time ([inbound] poll_interval_s); ERPNext's webhooks still use "
+            "public_url and erpnext_secret"
+        )
 
 
 def _poll_from(value: str) -> PollFrom:
     return "beginning" if value == "beginning" else "now"
 
 
-def _check_notifications(s: InboundSettings) -> None:
+def _check_notifications(s: InboundSettings, *, zoho: bool = True) -> None:
     parts = urllib.parse.urlsplit(s.public_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SettingsError(
@@ -103,10 +132,11 @@ def _check_notifications(s: InboundSettings) -> None:
             f"(set {URL_ENV} or [inbound] public_url; to poll only, set "
             "[inbound] notifications = false)"
         )
-    if not s.zoho_channel_id.isdigit():
+    if zoho and not s.zoho_channel_id.isdigit():
         raise SettingsError("inbound.zoho_channel_id must be digits (Zoho channel ids are numbers)")
+    secrets = [("zoho_token", s.zoho_token, TOKEN_ENV, 50)] if zoho else []
     for key, value, env_key, limit in (
-        ("zoho_token", s.zoho_token, TOKEN_ENV, 50),
+        *secrets,
         ("erpnext_secret", s.erpnext_secret, SECRET_ENV, 1024),
     ):
         if not MIN_SECRET <= len(value) <= limit:
@@ -114,10 +144,10 @@ def _check_notifications(s: InboundSettings) -> None:
                 f"inbound.{key} must be {MIN_SECRET} to {limit} characters (set {env_key}, e.g. "
                 "from `python -c 'import secrets; print(secrets.token_urlsafe(24))'`)"
             )
-    if s.channel_ttl_s > WEEK_S:
+    if zoho and s.channel_ttl_s > WEEK_S:
         raise SettingsError(
             f"inbound.channel_ttl_s {s.channel_ttl_s} exceeds a week ({WEEK_S} s): Zoho would give "
             "the channel one hour instead; lower it"
         )
-    if s.renew_before_s >= s.channel_ttl_s:
+    if zoho and s.renew_before_s >= s.channel_ttl_s:
         raise SettingsError("inbound.renew_before_s must be shorter than inbound.channel_ttl_s")

@@ -1,10 +1,19 @@
-"""The corpAccessToken: fetched once, shared, renewed before it ages out (integration-notes §1.1).
+"""Fxiaoke's two generations of authentication, one token cache (integration-notes §1.1).
 
-The token endpoint allows 10 calls a minute and no concurrent calls, so the refresh is
-single-flight: concurrent callers wait for the one fetch under a lock. A token is reused for
-`refresh_s` (6,600 s: a later request would get a new one anyway) or its `expiresIn`, if
-shorter. A call that gets `20016` calls `renew(stale)`, which fetches again only if no other
-caller has already replaced that token.
+    legacy_body  POST /cgi/corpAccessToken/get/V2 {appId, appSecret, permanentCode}
+                 -> corpAccessToken + corpId; each call carries corpAccessToken, corpId and
+                 currentOpenUserId at the top of its JSON body; expired: 20016
+    header       POST /oauth2.0/token {appId, appSecret, permanentCode, grantType: app_secret}
+                 -> accessToken + ea; each call carries `authorization: Bearer <token>`,
+                 `x-fs-ea: <ea>` and `x-fs-userid: <CRM employee id>`; expired: 20005
+
+The two must not be mixed in one request; `[crm] auth` picks one per tenant. Both endpoints
+allow 10 calls a minute and no concurrent calls, so the refresh is single-flight: concurrent
+callers wait for the one fetch under a lock. A token is reused for `refresh_s` (6,600 s: a
+later request would get a new one anyway) or its `expiresIn`, if shorter. A call that gets
+20016/20005 calls `renew(stale)`, which fetches again only if no other caller has already
+replaced that token. Busy or throttled answers of the token endpoint are tried again and
+end as BackendUnavailable, never as an error about the credentials.
 """
 
 from __future__ import annotations
@@ -12,16 +21,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from resolvers.errors import BackendAuthError
+from resolvers.errors import BackendAuthError, BackendUnavailable
 from resolvers.fxiaoke.envelope import envelope
 from resolvers.http import Requester
 
+Generation = Literal["legacy_body", "header"]
+GENERATIONS: tuple[Generation, ...] = ("legacy_body", "header")
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"  # noqa: S105 - a path, not a secret
+OAUTH_PATH = "/oauth2.0/token"
+# busy, system error, service exception, per-interface and per-second limits: not about the
+# credentials, so the token call is tried again (then BackendUnavailable, not an auth error)
+TRANSIENT = frozenset({-1, -2, 50009, 14001, 30004})
 
 
 @dataclass(frozen=True)
 class FxToken:
+    """A token and the tenant it names: the corpId (legacy) or the ea (header)."""
+
     value: str
     corp_id: str
     fetched: float
@@ -29,7 +47,7 @@ class FxToken:
 
 
 class FxTokenSource:
-    """Fetches and caches the tenant's corpAccessToken (`fetches` counts the fetches)."""
+    """Fetches and caches the tenant's token of one generation (`fetches` counts the fetches)."""
 
     def __init__(
         self,
@@ -41,9 +59,18 @@ class FxTokenSource:
         permanent_code: str,
         refresh_s: float,
         clock: Callable[[], float],
+        generation: Generation = "legacy_body",
     ) -> None:
         self.requester, self.base_url, self.clock = requester, base_url.rstrip("/"), clock
-        self._body = {"appId": app_id, "appSecret": app_secret, "permanentCode": permanent_code}
+        self.generation = generation
+        self._body: dict[str, str] = {
+            "appId": app_id,
+            "appSecret": app_secret,
+            "permanentCode": permanent_code,
+        }
+        if generation == "header":
+            self._body["grantType"] = "app_secret"
+        self.path = OAUTH_PATH if generation == "header" else TOKEN_PATH
         self.refresh_s = refresh_s
         self._token: FxToken | None = None
         self._lock = asyncio.Lock()
@@ -66,20 +93,38 @@ class FxTokenSource:
             return self._token
 
     async def _fetch(self) -> FxToken:
-        self.fetches += 1
-        url = self.base_url + TOKEN_PATH
-        response = await self.requester.send("POST", url, json=self._body, idempotent=True)
-        body = envelope(response, TOKEN_PATH)
-        code = body.get("errorCode")
-        token, corp = body.get("corpAccessToken"), body.get("corpId")
+        retry = self.requester.retry
+        for attempt in range(1, retry.attempts + 1):
+            body = await self._ask()
+            code = body.get("errorCode")
+            if code not in TRANSIENT:
+                break
+            if attempt < retry.attempts:
+                await self.requester.sleep(retry.delay(attempt))
+        else:
+            raise BackendUnavailable(
+                f"Fxiaoke's token endpoint POST {self.path} is busy or throttled (errorCode "
+                f"{code}) after {retry.attempts} tries; the next call tries again",
+                system="crm",
+                backend_code=str(code),
+            )
+        legacy = self.generation == "legacy_body"
+        token = body.get("corpAccessToken" if legacy else "accessToken")
+        corp = body.get("corpId" if legacy else "ea")
         if code != 0 or not isinstance(token, str) or not isinstance(corp, str):
             raise BackendAuthError(
-                f"Fxiaoke refused the app credentials at POST {TOKEN_PATH} (errorCode {code}: "
+                f"Fxiaoke refused the app credentials at POST {self.path} (errorCode {code}: "
                 f"{str(body.get('errorMessage'))[:120]}); check crm.app_id, crm.app_secret and "
-                "crm.permanent_code",
+                "crm.permanent_code (and crm.auth: the tenant's app may allow one generation)",
                 system="crm",
                 backend_code=str(code),
             )
         expires = body.get("expiresIn")
         lifetime = float(expires) if isinstance(expires, int | float) and expires > 0 else 7200.0
         return FxToken(token, corp, self.clock(), min(lifetime, self.refresh_s))
+
+    async def _ask(self) -> dict[str, Any]:
+        self.fetches += 1
+        url = self.base_url + self.path
+        response = await self.requester.send("POST", url, json=self._body, idempotent=True)
+        return envelope(response, self.path)

@@ -78,6 +78,7 @@ class FxiaokeCRM:
             permanent_code=options.permanent_code,
             refresh_s=options.token_refresh_s,
             clock=clock,
+            generation=options.auth,
         )
         self.limiter = CallLimiter(
             calls=options.calls_per_interface,
@@ -94,6 +95,7 @@ class FxiaokeCRM:
             self.limiter,
             base_url=options.base_url,
             open_user_id=options.open_user_id,
+            user_id=options.user_id,
         )
         self.vocabulary = Vocabulary(self.wire, options)
         o = options

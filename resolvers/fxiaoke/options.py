@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from resolvers.breaker import Protection
 from resolvers.canonical import DEFAULT_ORDER_STATUSES
+from resolvers.fxiaoke.auth import Generation
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus
 
 
 @dataclass(frozen=True)
 class FxiaokeOptions:
-    """How to reach one Fxiaoke tenant (legacy corpAccessToken auth) and read its data.
+    """How to reach one Fxiaoke tenant (either generation of its auth) and read its data.
 
     `order_statuses` maps the labels of the order-status field's options onto the canonical
     enum (the field carries option values; describe gives their labels). The limits mirror
@@ -30,7 +31,10 @@ class FxiaokeOptions:
     app_id: str
     app_secret: str = field(repr=False)
     permanent_code: str = field(repr=False)
-    open_user_id: str = "FSUID_CROSSDOCK_ADMIN"
+    open_user_id: str = "FSUID_CROSSDOCK_ADMIN"  # currentOpenUserId (legacy_body)
+    # "legacy_body" (corpAccessToken in the body) or "header" (Bearer + x-fs-ea/x-fs-userid)
+    auth: Generation = "legacy_body"
+    user_id: str = ""  # x-fs-userid: the CRM employee id the calls act as (header)
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     protection: Protection = field(default_factory=Protection)

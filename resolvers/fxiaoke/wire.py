@@ -1,4 +1,5 @@
-"""The Fxiaoke wire: legacy auth in the body, the 200-with-errorCode envelope, batching, paging.
+"""The Fxiaoke wire: auth (legacy in the body, or Bearer headers), the 200-with-errorCode
+envelope, batching, paging.
 
 Every call is a POST of JSON; HTTP 200 says nothing, `errorCode` decides (§D.3). What each
 code means to the connector (integration-notes §1.2):
@@ -68,9 +69,11 @@ class FxWire:
         *,
         base_url: str,
         open_user_id: str,
+        user_id: str = "",
     ) -> None:
         self.requester, self.auth, self.limiter = requester, auth, limiter
         self.base_url, self.open_user_id = base_url.rstrip("/"), open_user_id
+        self.user_id = user_id  # x-fs-userid, the CRM employee id (header generation)
 
     async def call(
         self, path: str, data: Any = None, *, top: Record | None = None, write: bool = False
@@ -105,13 +108,14 @@ class FxWire:
         limit: int = PAGE_MAX,
         ascending: bool = True,
         projection: Sequence[str] | None = None,
+        order_by: Sequence[str] = ("_id",),
     ) -> list[Record]:
-        """One page: offset 0, ordered by `_id`."""
+        """One page: offset 0, ordered by `order_by` (default `_id`), all one direction."""
         info: Record = {
             "limit": limit,
             "offset": 0,
             "filters": list(filters),
-            "orders": [{"fieldName": "_id", "isAsc": ascending}],
+            "orders": [{"fieldName": name, "isAsc": ascending} for name in order_by],
         }
         if projection is not None:
             info["fieldProjection"] = list(projection)
@@ -158,16 +162,26 @@ class FxWire:
         return rows
 
     async def _post(self, path: str, token: FxToken, data: Any, top: Record, write: bool) -> Record:
-        body: Record = {
-            "corpAccessToken": token.value,
-            "corpId": token.corp_id,
-            "currentOpenUserId": self.open_user_id,
-            **top,
-        }
+        """One call, authenticated as the token's generation says: in the body (legacy) or
+        in the headers (never both: the two must not be mixed)."""
+        headers: dict[str, str] | None = None
+        body: Record = dict(top)
+        if self.auth.generation == "header":
+            headers = {
+                "authorization": f"Bearer {token.value}",
+                "x-fs-ea": token.corp_id,
+                "x-fs-userid": self.user_id,
+            }
+        else:
+            body |= {
+                "corpAccessToken": token.value,
+                "corpId": token.corp_id,
+                "currentOpenUserId": self.open_user_id,
+            }
         if data is not None:
             body["data"] = data
         response = await self.requester.send(
-            "POST", self.base_url + path, json=body, idempotent=not write
+            "POST", self.base_url + path, json=body, headers=headers, idempotent=not write
         )
         return envelope(response, path)
 
@@ -203,7 +217,8 @@ class FxWire:
             text = f"{where}: offset past 10,000; page by _id instead"
             return BackendRejected(text, system="crm", backend_code=backend_code), False
         if code in _AUTH_CODES or code in _EXPIRED or code == 10013:
-            text = f"{where}: check crm.app_id, crm.permanent_code and crm.open_user_id"
+            user = "crm.user_id" if self.auth.generation == "header" else "crm.open_user_id"
+            text = f"{where}: check crm.app_id, crm.permanent_code and {user}"
             return BackendAuthError(text, system="crm", backend_code=backend_code), False
         return BackendRejected(where, system="crm", backend_code=backend_code), False
 

@@ -62,8 +62,12 @@ def sleep(clock: FakeClock) -> ClockedSleep:
     return ClockedSleep(clock)
 
 
-@pytest.fixture
-def options() -> FxiaokeOptions:
+@pytest.fixture(params=["legacy_body", "header"])
+def options(request: pytest.FixtureRequest) -> FxiaokeOptions:
+    """The connector's options, once per generation of Fxiaoke auth ([crm] auth): every
+    connector test runs with the token in the body and with the Bearer headers."""
+    if request.param == "header":
+        return fxiaoke_options(auth="header", user_id=FxiaokeSettings().employee_id)
     return fxiaoke_options()
 
 

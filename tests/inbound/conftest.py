@@ -21,6 +21,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backends.erpnext.app import ErpEmulator, ErpSettings
 from backends.erpnext.store import ErpStore
+from backends.fxiaoke.app import FxiaokeEmulator
+from backends.fxiaoke.seed import seed_fxiaoke
+from backends.fxiaoke.store import FxStore
 from backends.seed import seed
 from backends.zoho.app import ZohoEmulator, ZohoSettings
 from backends.zoho.store import ZohoStore
@@ -29,11 +32,19 @@ from gateway.settings import Settings
 from gateway.settings.inbound import InboundSettings
 from gateway.settings.sync import SyncSettings
 from gateway.wiring import assemble
+from resolvers.breaker import Protection
 from resolvers.erpnext import ERPNext
+from resolvers.fxiaoke import FxiaokeCRM
+from resolvers.ports import CrmPort
 from resolvers.sync.change import Change
 from resolvers.zoho import ZohoCRM
+from tests.support.crm_users import CrmUser, crm_user
+from tests.support.fxiaoke_emulation import (
+    FXIAOKE_UNLIMITED,
+    FXIAOKE_URL,
+    fxiaoke_gateway_options,
+)
 from tests.support.stack import ERP_URL, GATEWAY_URL, ZOHO_URL, gateway_settings, no_sleep
-from tests.support.zoho_emulation import token_for as zoho_token
 
 ZOHO_TOKEN = "zoho-callback-token-0123456789"
 ERP_SECRET = "erpnext-webhook-secret-0123456789abcdef"
@@ -108,14 +119,19 @@ async def eventually(check: Callable[[], bool], *, within_s: float = 10.0) -> No
 
 @dataclass
 class Stack:
-    """Private seeded emulations that notify a gateway over HTTP (ASGI), with API clients."""
+    """Private seeded emulations that notify a gateway over HTTP (ASGI), with API clients.
 
-    zoho: ZohoEmulator
+    `zoho` is the CRM emulation: a ZohoEmulator, or a FxiaokeEmulator (which notifies
+    nothing) when the stack was opened with crm_kind="fxiaoke"."""
+
+    zoho: Any
     erp: ErpEmulator
     app: Starlette
     sink: SpySink
-    crm_api: httpx.AsyncClient  # the Zoho API as a CRM user calls it
+    crm_api: httpx.AsyncClient  # the CRM's API as a CRM user calls it
     erp_api: httpx.AsyncClient  # the ERPNext API as an ERP user calls it
+    crm_user: CrmUser  # edits through crm_api, in the CRM's dialect
+    crm_kind: str = "zoho"
 
     @property
     def inbound(self) -> Inbound:
@@ -127,50 +143,79 @@ class Stack:
 
     async def delivered(self) -> None:
         """Every notification the emulations queued so far has been handled."""
-        await self.zoho.outbox.drain()
+        outbox = getattr(self.zoho, "outbox", None)  # Fxiaoke notifies nothing
+        if outbox is not None:
+            await outbox.drain()
         await self.erp.outbox.drain()
 
 
 @pytest.fixture
-async def stack(tmp_path: Path, sink: SpySink) -> AsyncIterator[Stack]:
-    async with notifying_stack(tmp_path, sink=sink) as opened:
+async def stack(tmp_path: Path, sink: SpySink, crm_kind: str) -> AsyncIterator[Stack]:
+    async with notifying_stack(tmp_path, sink=sink, crm_kind=crm_kind) as opened:
         yield opened
 
 
 @contextlib.asynccontextmanager
 async def notifying_stack(
-    tmp_path: Path, *, sink: SpySink | None, sync: SyncSettings | None = None
+    tmp_path: Path,
+    *,
+    sink: SpySink | None,
+    sync: SyncSettings | None = None,
+    crm_kind: str = "zoho",
+    **inbound: Any,
 ) -> AsyncIterator[Stack]:
-    """Seeded emulations notifying a gateway; changes go to `sink`, else to `[sync]`."""
-    zoho_store, erp_store = ZohoStore(":memory:"), ErpStore(":memory:")
-    seed(zoho_store, erp_store, scale=0.02, random_seed=7)
+    """Seeded emulations notifying a gateway; changes go to `sink`, else to `[sync]`. With
+    crm_kind="fxiaoke" the CRM is the Fxiaoke emulation (the same seed), heard by polling.
+    `inbound` overrides the `[inbound]` settings (e.g. poll_interval_s)."""
+    erp_store = ErpStore(":memory:")
     base = gateway_settings(tmp_path)
     watermarks = str(tmp_path / "watermarks.sqlite")
     settings = dataclasses.replace(
         base,
-        inbound=inbound_settings(watermarks_path=watermarks),
+        inbound=inbound_settings(watermarks_path=watermarks, **inbound),
         sync=sync or base.sync,
     )
     async with contextlib.AsyncExitStack() as stack:
         late = LateApp()
-        zoho = ZohoEmulator(zoho_store, ZohoSettings(), notify_client=late.client())
+        crm_emulator, crm_url = _crm_emulation(crm_kind, erp_store, late)
         erp = ErpEmulator(
             erp_store, ErpSettings(webhook_backoff_scale=0), notify_client=late.client()
         )
-        stack.push_async_callback(zoho.aclose)
+        if hasattr(crm_emulator, "aclose"):
+            stack.push_async_callback(crm_emulator.aclose)
         stack.push_async_callback(erp.aclose)
-        crm_http = await stack.enter_async_context(asgi_client(zoho.app, ZOHO_URL))
+        crm_http = await stack.enter_async_context(asgi_client(crm_emulator.app, crm_url))
         erp_http = await stack.enter_async_context(asgi_client(erp.app, ERP_URL))
-        crm = ZohoCRM(crm_http, settings.crm, sleep=no_sleep)
+        crm: CrmPort
+        if crm_kind == "fxiaoke":
+            # a short circuit-breaker cooldown: the fault tests need not wait 5 s to recover
+            options = dataclasses.replace(
+                fxiaoke_gateway_options(), protection=Protection(cooldown_s=0.05)
+            )
+            settings = dataclasses.replace(settings, crm=options)
+            crm = FxiaokeCRM(crm_http, options, sleep=no_sleep)
+        else:
+            crm = ZohoCRM(crm_http, settings.crm, sleep=no_sleep)  # type: ignore[arg-type]
         scm = ERPNext(erp_http, settings.scm, sleep=no_sleep)
         app = assemble(settings, crm=crm, scm=scm, change_sink=sink)
         late.app = app
         await stack.enter_async_context(app.router.lifespan_context(app))
-        crm_api = await stack.enter_async_context(asgi_client(zoho.app, ZOHO_URL))
-        crm_api.headers["Authorization"] = f"Zoho-oauthtoken {await zoho_token(crm_api)}"
+        crm_api = await stack.enter_async_context(asgi_client(crm_emulator.app, crm_url))
+        user = await crm_user(crm_kind, crm_api)
         erp_api = await stack.enter_async_context(asgi_client(erp.app, ERP_URL))
         erp_api.headers["Authorization"] = "token crossdock-demo:crossdock-demo-secret"
-        yield Stack(zoho, erp, app, sink or SpySink(), crm_api, erp_api)
+        yield Stack(crm_emulator, erp, app, sink or SpySink(), crm_api, erp_api, user, crm_kind)
+
+
+def _crm_emulation(kind: str, erp_store: ErpStore, late: LateApp) -> tuple[Any, str]:
+    """The seeded CRM emulation (seeding its ERP too) and its base URL."""
+    if kind == "fxiaoke":
+        fx_store = FxStore(":memory:")
+        seed_fxiaoke(fx_store, erp_store, scale=0.02, random_seed=7)
+        return FxiaokeEmulator(fx_store, FXIAOKE_UNLIMITED), FXIAOKE_URL
+    zoho_store = ZohoStore(":memory:")
+    seed(zoho_store, erp_store, scale=0.02, random_seed=7)
+    return ZohoEmulator(zoho_store, ZohoSettings(), notify_client=late.client()), ZOHO_URL
 
 
 class LateApp:

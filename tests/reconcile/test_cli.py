@@ -5,6 +5,7 @@ the rig's emulations, so planted data and request counts are the rig's."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from backends.fxiaoke.app import FxiaokeSettings
 from backends.serve import serving
 from gateway.cli import main
-from gateway.cli.reconcile import Progress
+from gateway.cli.reconcile import Progress, reconcile_settings
+from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.ports import CRM_CANCELLED
 from resolvers.reconcile import Category
 from resolvers.reconcile.engine import planned_stages
@@ -39,12 +42,7 @@ async def config(rig: Rig, tmp_path: Path) -> AsyncIterator[Path]:
             f"""
 [auth]
 hs256_secret = "{JWT_SECRET}"
-[crm]
-accounts_url = "http://127.0.0.1:{zoho_port}"
-base_url = "http://127.0.0.1:{zoho_port}"
-client_id = "crossdock-demo"
-client_secret = "crossdock-demo-secret"
-refresh_token = "crossdock-demo-refresh"
+{crm_section(rig, zoho_port)}
 [scm]
 base_url = "http://127.0.0.1:{erp_port}"
 api_key = "crossdock-demo"
@@ -57,6 +55,31 @@ store_path = "{tmp_path / "cli-reconcile.sqlite"}"
 """
         )
         yield path
+
+
+def crm_section(rig: Rig, port: int) -> str:
+    """The [crm] of the rig's CRM: Zoho's, or Fxiaoke's (the demo tenant's credentials)."""
+    if rig.fxiaoke:
+        f = FxiaokeSettings()
+        return f"""[crm]
+kind = "fxiaoke"
+base_url = "http://127.0.0.1:{port}"
+app_id = "{f.app_id}"
+app_secret = "{f.app_secret}"
+permanent_code = "{f.permanent_code}"
+open_user_id = "{f.open_user_id}"
+daily_quota = 1000000000
+calls_per_interface = 1000000000"""
+    return "\n".join(
+        (
+            "[crm]",
+            f'accounts_url = "http://127.0.0.1:{port}"',
+            f'base_url = "http://127.0.0.1:{port}"',
+            'client_id = "crossdock-demo"',
+            'client_secret = "crossdock-demo-secret"',
+            'refresh_token = "crossdock-demo-refresh"',
+        )
+    )
 
 
 async def reconcile(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> Run:
@@ -256,3 +279,14 @@ def test_every_category_plans_every_stage_in_order() -> None:
     ]
     assert planned_stages([Category.SHIPMENTS]) == ["crm orders", "erp shipments"]
     assert planned_stages(["product_without_item"]) == planned_stages([Category.COUNTERPARTS])
+
+
+def test_without_config_crm_fxiaoke_reads_the_fxiaoke_demo(tmp_path: Path) -> None:
+    """`crossdock reconcile --crm fxiaoke`: the running Fxiaoke demo's port and data dir."""
+    args = argparse.Namespace(config=None, data_dir=str(tmp_path), crm="fxiaoke")
+    env = {"CROSSDOCK_FXIAOKE_PORT": "23456", "CROSSDOCK_ERP_PORT": "23457"}
+    settings = reconcile_settings(args, env)
+    assert isinstance(settings.crm, FxiaokeOptions)
+    assert settings.crm.base_url == "http://127.0.0.1:23456"
+    assert settings.scm.base_url == "http://127.0.0.1:23457"
+    assert Path(settings.reconcile.store_path).parent == tmp_path / "fxiaoke"

@@ -24,7 +24,8 @@ async def test_an_active_crm_product_without_item_is_found_an_inactive_one_is_no
         {"Product_Name": "Crate", "Product_Code": "SKU-07001", "Product_Active": True},
         {"Product_Name": "Retired crate", "Product_Code": "SKU-07002", "Product_Active": False},
     ]
-    await rig.zoho_call("POST", "/Products", json={"data": products})
+    for product in products:
+        await rig.crm_create("Products", product)
 
     [finding] = await new_findings(rig)
 
@@ -74,10 +75,7 @@ async def test_an_enabled_erp_item_without_crm_product_is_found_a_disabled_one_i
 
 
 async def test_an_account_with_open_orders_and_no_erp_customer_gets_one_created(rig: Rig) -> None:
-    reply = await rig.zoho_call(
-        "POST", "/Accounts", json={"data": [{"Account_Name": "Fjord Freight AS"}]}
-    )
-    account_id = reply["data"][0]["details"]["id"]
+    account_id = await rig.crm_create("Accounts", {"Account_Name": "Fjord Freight AS"})
     [product] = (await rig.crm.products_by_sku(["SKU-00001"])).values()
     order, _ = await rig.crm.upsert_order(
         external_ref="recon-test-1",
@@ -103,8 +101,7 @@ async def test_an_account_with_open_orders_and_no_erp_customer_gets_one_created(
 async def test_an_account_whose_only_orders_are_cancelled_needs_no_erp_customer(
     rig: Rig,
 ) -> None:
-    reply = await rig.zoho_call("POST", "/Accounts", json={"data": [{"Account_Name": "Gone Ltd"}]})
-    account_id = reply["data"][0]["details"]["id"]
+    account_id = await rig.crm_create("Accounts", {"Account_Name": "Gone Ltd"})
     [product] = (await rig.crm.products_by_sku(["SKU-00001"])).values()
     await rig.crm.upsert_order(
         external_ref="recon-test-2",

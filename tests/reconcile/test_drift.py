@@ -28,9 +28,7 @@ async def test_case_spacing_and_country_codes_are_not_drift(rig: Rig) -> None:
     city = account.shipping_address.city or ""
     await rig.scm.wire.update("Customer", customer, {"customer_name": f"  {account.name.upper()} "})
     await rig.scm.wire.update("Address", address, {"country": "DE", "city": f" {city.lower()}  "})
-    await rig.zoho_call(
-        "PUT", f"/Accounts/{account.id}", json={"data": [{"Shipping_Country": "Germany"}]}
-    )
+    await rig.crm_update("Accounts", account.id, {"Shipping_Country": "Germany"})
 
     assert await rig.findings(DRIFT) == []
 

@@ -17,27 +17,40 @@ from typing import Any
 import httpx
 
 from backends.erpnext.app import ErpEmulator
+from backends.fxiaoke.app import FxiaokeEmulator
 from backends.zoho.app import ZohoEmulator
 from resolvers.erpnext import ERPNext
+from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.reconcile import Category, Finding, Reconciler
 from resolvers.reconcile.engine import ProcessReader
 from resolvers.reconcile.repairs import ProcessFixer, Repairer, RepairOutcome
 from resolvers.reconcile.store import ReconcileStore
 from resolvers.records import ErpOrder, Order, OrderStatus
 from resolvers.zoho import ZohoCRM
+from tests.support.crm_users import FX_MODULES, fx_values
 
 STORES = ("zoho.sqlite3", "erp.sqlite3")
-# Reads never change data; these are the requests that do not write.
-_READS = ("GET ", "POST /oauth/v2/token", "POST /api/method/frappe.client.get_list")
+# Reads never change data; these are the requests that do not write (every Fxiaoke call is
+# a POST: its reading verbs and token endpoints are named).
+_READS = (
+    "GET ",
+    "POST /oauth/v2/token",
+    "POST /api/method/frappe.client.get_list",
+    "POST /cgi/crm/v2/data/query",
+    "POST /cgi/crm/v2/data/get",
+    "POST /cgi/crm/v2/object/describe",
+    "POST /cgi/corpAccessToken/get/V2",
+    "POST /oauth2.0/token",
+)
 
 
 @dataclass
 class Rig:
     """The two emulations (their stores and request counters) and our connectors to them."""
 
-    zoho: ZohoEmulator
+    zoho: ZohoEmulator | FxiaokeEmulator  # the CRM emulation (named for the first one)
     erp: ErpEmulator
-    crm: ZohoCRM
+    crm: ZohoCRM | FxiaokeCRM
     scm: ERPNext
     store: ReconcileStore
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -129,9 +142,39 @@ class Rig:
         routes = [*self.zoho.stats.routes.items(), *self.erp.stats.routes.items()]
         return sum(n for route, n in routes if not route.startswith(_READS))
 
+    @property
+    def fxiaoke(self) -> bool:
+        return isinstance(self.zoho, FxiaokeEmulator)
+
     async def zoho_call(self, method: str, path: str, **kwargs: Any) -> Any:
         """A Zoho CRM API call with the connector's token (`path` under /crm/v8)."""
+        assert isinstance(self.crm, ZohoCRM), "a Zoho call over another CRM"
         return await self.crm.wire.call(method, path, **kwargs)
+
+    def crm_orders_stored(self) -> int:
+        """How many orders the CRM emulation holds (counted in its store, not over the API)."""
+        if isinstance(self.zoho, FxiaokeEmulator):
+            return self.zoho.store.count_where("SalesOrderObj", "1", ())
+        return self.zoho.store.count("Sales_Orders")
+
+    async def crm_create(self, module: str, record: dict[str, Any]) -> str:
+        """A record created through the CRM's API (Zoho-named fields, written in Fxiaoke's
+        when the CRM is Fxiaoke); its id."""
+        if isinstance(self.crm, FxiaokeCRM):
+            data = {"object_data": {"dataObjectApiName": FX_MODULES[module], **fx_values(record)}}
+            reply = await self.crm.wire.call("/cgi/crm/v2/data/create", data, write=True)
+            return str(reply["dataId"])
+        reply = await self.crm.wire.call("POST", f"/{module}", json={"data": [record]})
+        return str(reply["data"][0]["details"]["id"])
+
+    async def crm_update(self, module: str, record_id: str, values: dict[str, Any]) -> None:
+        """An edit through the CRM's API (as `crm_create`)."""
+        if isinstance(self.crm, FxiaokeCRM):
+            record = {"dataObjectApiName": FX_MODULES[module], "_id": record_id}
+            data = {"object_data": record | fx_values(values)}
+            await self.crm.wire.call("/cgi/crm/v2/data/update", data, write=True)
+            return
+        await self.crm.wire.call("PUT", f"/{module}/{record_id}", json={"data": [values]})
 
     def later(self, delta: timedelta) -> None:
         self.now += delta
