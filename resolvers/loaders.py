@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from resolvers.columns import Wanted
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.records import (
     CatalogProduct,
@@ -138,13 +139,19 @@ class _Sources:
         self.scm = scm
         self.shipment_scope = scope
 
+    async def orders(self, ids: list[str], *, wanted: Wanted) -> dict[str, Order]:
+        return await self.crm.get_orders(ids, wanted=wanted)
+
     async def orders_by_customer(
-        self, keys: list[tuple[str, OrderStatus | None]]
+        self, keys: list[tuple[str, OrderStatus | None]], *, wanted: Wanted = None
     ) -> dict[tuple[str, OrderStatus | None], list[Order]]:
         by_status: dict[OrderStatus | None, list[str]] = {}
         for account_id, status in keys:
             by_status.setdefault(status, []).append(account_id)
-        calls = [self.crm.orders_by_accounts(ids, status=st) for st, ids in by_status.items()]
+        crm = self.crm
+        calls = [
+            crm.orders_by_accounts(ids, status=st, wanted=wanted) for st, ids in by_status.items()
+        ]
         found: dict[tuple[str, OrderStatus | None], list[Order]] = {}
         for status, result in zip(by_status, await asyncio.gather(*calls), strict=True):
             for account_id in by_status[status]:
@@ -157,25 +164,36 @@ class _Sources:
     async def erp_orders(self, crm_order_ids: list[str]) -> dict[str, ErpOrder]:
         return await self.scm.erp_orders_by_crm_ids(crm_order_ids, with_lines=False)
 
-    async def shipments(self, ids: list[str], *, with_destination: bool) -> dict[str, Shipment]:
+    async def shipments(
+        self, ids: list[str], *, with_destination: bool, wanted: Wanted = None
+    ) -> dict[str, Shipment]:
         try:
             carrier = self.shipment_scope.push(None)
         except NoRows:
             return {}
         found = await self.scm.get_shipments(
-            ids, carrier=carrier, with_destination=with_destination
+            ids, carrier=carrier, with_destination=with_destination, wanted=wanted
         )
         return {k: s for k, s in found.items() if self.shipment_scope.allows(s)}
 
     async def shipments_by_order(
-        self, order_ids: list[str], *, with_destination: bool, with_lines: bool
+        self,
+        order_ids: list[str],
+        *,
+        with_destination: bool,
+        with_lines: bool,
+        wanted: Wanted = None,
     ) -> dict[str, list[Shipment]]:
         try:
             carrier = self.shipment_scope.push(None)
         except NoRows:
             return {}
         found = await self.scm.shipments_by_orders(
-            order_ids, carrier=carrier, with_destination=with_destination, with_lines=with_lines
+            order_ids,
+            carrier=carrier,
+            with_destination=with_destination,
+            with_lines=with_lines,
+            wanted=wanted,
         )
         allows = self.shipment_scope.allows
         return {k: [s for s in group if allows(s)] for k, group in found.items()}
@@ -203,10 +221,18 @@ class Loaders:
         # shipments by id and per order, by what the operation reads of them: with or without
         # destinations (the `Address` call) and lines (the two delivery-note calls)
         self._sources = sources
-        self._shipments_by_id: dict[bool, KeyedLoader[str, Shipment]] = {}
-        self._shipments_by_order: dict[tuple[bool, bool], KeyedLoader[str, list[Shipment]]] = {}
+        self._shipments_by_id: dict[tuple[bool, Wanted], KeyedLoader[str, Shipment]] = {}
+        self._shipments_by_order: dict[
+            tuple[bool, bool, Wanted], KeyedLoader[str, list[Shipment]]
+        ] = {}
         # mirrors for fulfillment: header fields only (no `Sales Order Item` call)
         self.erp_orders: KeyedLoader[str, ErpOrder] = KeyedLoader(sources.erp_orders)
+        # orders by the attributes the request needs of them (resolvers.columns): `orders`
+        # and `orders_by_customer` above read them in full
+        self._orders_for: dict[Wanted, KeyedLoader[str, Order]] = {None: self.orders}
+        self._by_customer_for: dict[
+            Wanted, KeyedLoader[tuple[str, OrderStatus | None], list[Order]]
+        ] = {None: self.orders_by_customer}
         self._warehouses: asyncio.Future[dict[str, Warehouse]] | None = None
 
     def share_dimensions(self, source: Loaders, *, limit: int = SHARED_KEYS) -> None:
@@ -226,26 +252,51 @@ class Loaders:
         if known is not None and known.done() and not known.cancelled() and not known.exception():
             self._warehouses = known
 
-    def shipment_by_id(self, *, with_destination: bool) -> KeyedLoader[str, Shipment]:
-        """The shipments-by-id loader to use: one per request and shape, chosen by the query."""
-        loader = self._shipments_by_id.get(with_destination)
+    def orders_for(self, wanted: Wanted) -> KeyedLoader[str, Order]:
+        """The orders-by-id loader whose reads fill `wanted` (None: in full), one per set."""
+        loader = self._orders_for.get(wanted)
         if loader is None:
-            fetch = partial(self._sources.shipments, with_destination=with_destination)
-            loader = self._shipments_by_id[with_destination] = KeyedLoader(fetch)
+            fetch = partial(self._sources.orders, wanted=wanted)
+            loader = self._orders_for[wanted] = KeyedLoader(fetch)
+        return loader
+
+    def orders_by_customer_for(
+        self, wanted: Wanted
+    ) -> KeyedLoader[tuple[str, OrderStatus | None], list[Order]]:
+        """The customers' orders loader whose reads fill `wanted` (None: in full)."""
+        loader = self._by_customer_for.get(wanted)
+        if loader is None:
+            fetch = partial(self._sources.orders_by_customer, wanted=wanted)
+            loader = self._by_customer_for[wanted] = KeyedLoader(fetch)
+        return loader
+
+    def shipment_by_id(
+        self, *, with_destination: bool, wanted: Wanted = None
+    ) -> KeyedLoader[str, Shipment]:
+        """The shipments-by-id loader to use: one per request and shape (the attributes
+        `wanted`, resolvers.columns), chosen by the query."""
+        shape = (with_destination, wanted)
+        loader = self._shipments_by_id.get(shape)
+        if loader is None:
+            fetch = partial(
+                self._sources.shipments, with_destination=with_destination, wanted=wanted
+            )
+            loader = self._shipments_by_id[shape] = KeyedLoader(fetch)
         return loader
 
     def order_shipments(
-        self, *, with_destination: bool, with_lines: bool = True
+        self, *, with_destination: bool, with_lines: bool = True, wanted: Wanted = None
     ) -> KeyedLoader[str, list[Shipment]]:
-        """The shipments-by-order loader to use: one per request and shape, chosen by what
-        the query reads."""
-        shape = (with_destination, with_lines)
+        """The shipments-by-order loader to use: one per request and shape (the attributes
+        `wanted`, resolvers.columns), chosen by what the query reads."""
+        shape = (with_destination, with_lines, wanted)
         loader = self._shipments_by_order.get(shape)
         if loader is None:
             fetch = partial(
                 self._sources.shipments_by_order,
                 with_destination=with_destination,
                 with_lines=with_lines,
+                wanted=wanted,
             )
             loader = self._shipments_by_order[shape] = KeyedLoader(fetch)
         return loader
@@ -268,6 +319,7 @@ class Loaders:
         carrier: str | None,
         modified_since: datetime | None = None,
         with_destination: bool = True,
+        wanted: Wanted = None,
     ) -> Page[Shipment]:
         """One page of shipments, the row rule's carrier pushed down and re-checked."""
         try:
@@ -281,9 +333,10 @@ class Loaders:
             carrier=pushed,
             modified_since=modified_since,
             with_destination=with_destination,
+            wanted=wanted,
         )
         visible = tuple(s for s in page.items if self.shipment_scope.allows(s))
-        by_id = self.shipment_by_id(with_destination=with_destination)
+        by_id = self.shipment_by_id(with_destination=with_destination, wanted=wanted)
         for shipment in visible:
             by_id.prime(shipment.id, shipment)
         return Page(items=visible, next_cursor=page.next_cursor, extra=page.extra)

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from resolvers.columns import Wanted
 from resolvers.http import Requester
 from resolvers.records import (
     Address,
@@ -68,7 +69,10 @@ class CrmPort(Protocol):
     ) -> Page[Customer]: ...
 
     # orders
-    async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]: ...
+    # `wanted`: the order attributes the read must fill (resolvers.columns; None: all)
+    async def get_orders(
+        self, ids: Sequence[str], *, wanted: Wanted = None
+    ) -> dict[str, Order]: ...
     async def find_order(
         self, *, number: str | None = None, external_ref: str | None = None
     ) -> Order | None: ...
@@ -80,9 +84,14 @@ class CrmPort(Protocol):
         status: OrderStatus | None = None,
         customer_id: str | None = None,
         modified_since: datetime | None = None,
+        wanted: Wanted = None,
     ) -> Page[Order]: ...
     async def orders_by_accounts(
-        self, account_ids: Sequence[str], *, status: OrderStatus | None = None
+        self,
+        account_ids: Sequence[str],
+        *,
+        status: OrderStatus | None = None,
+        wanted: Wanted = None,
     ) -> dict[str, list[Order]]: ...
     async def upsert_order(
         self,
@@ -119,8 +128,14 @@ class ErpPort(Protocol):
     async def whole_number_uoms(self, uoms: Sequence[str]) -> dict[str, bool]: ...
 
     # shipments
+    # `wanted`: the shipment attributes the read must fill (resolvers.columns; None: all)
     async def get_shipments(
-        self, ids: Sequence[str], *, carrier: str | None = None, with_destination: bool = True
+        self,
+        ids: Sequence[str],
+        *,
+        carrier: str | None = None,
+        with_destination: bool = True,
+        wanted: Wanted = None,
     ) -> dict[str, Shipment]: ...
     async def shipments_by_orders(
         self,
@@ -129,6 +144,7 @@ class ErpPort(Protocol):
         carrier: str | None = None,
         with_destination: bool = True,
         with_lines: bool = True,
+        wanted: Wanted = None,
     ) -> dict[str, list[Shipment]]: ...
     async def list_shipments(
         self,
@@ -139,6 +155,7 @@ class ErpPort(Protocol):
         carrier: str | None = None,
         modified_since: datetime | None = None,
         with_destination: bool = True,
+        wanted: Wanted = None,
     ) -> Page[Shipment]: ...
 
     # customers and sales orders (the mirrors of CRM orders)

@@ -20,6 +20,7 @@ from strawberry.federation.types import FieldSet
 from resolvers import records
 from resolvers.fulfillment import derive_fulfillment
 from resolvers.loaders import KeyedLoader
+from schema.columns import order_wanted, shipment_wanted
 from schema.common import Address, Money
 from schema.connections import Connection, connection_window, from_list, paginate
 from schema.context import Info
@@ -86,13 +87,15 @@ class Customer:
         win = connection_window(
             info, "Customer.orders", first, after, id=self.record.id, status=status
         )
+        wanted = order_wanted(info)
         if after is None:
-            found = await ctx.loaders.orders_by_customer.load((self.record.id, status))
+            loader = ctx.loaders.orders_by_customer_for(wanted)
+            found = await loader.load((self.record.id, status))
             return from_list(win, found or [], Order.of)
 
         async def fetch(size: int, source: str | None) -> records.Page[records.Order]:
             return await ctx.crm.list_orders(
-                first=size, after=source, status=status, customer_id=self.record.id
+                first=size, after=source, status=status, customer_id=self.record.id, wanted=wanted
             )
 
         return await paginate(win, fetch, Order.of)
@@ -297,7 +300,8 @@ def shipments_loader(info: Info) -> KeyedLoader[str, list[records.Shipment]]:
     anywhere (a view that shows carriers and statuses skips two delivery-note calls)."""
     destination = operation_reads(info, "Shipment", "destination")
     lines = operation_reads(info, "Shipment", "lines")
-    return info.context.loaders.order_shipments(with_destination=destination, with_lines=lines)
+    loaders, wanted = info.context.loaders, shipment_wanted(info)
+    return loaders.order_shipments(with_destination=destination, with_lines=lines, wanted=wanted)
 
 
 async def load_order(info: Info, order_id: str | None) -> Order | None:
@@ -312,7 +316,7 @@ async def load_order(info: Info, order_id: str | None) -> Order | None:
         start(shipments_loader(info).load(order_id))
     if fulfillment:
         start(loaders.erp_orders.load(order_id))
-    found = await loaders.orders.load(order_id)
+    found = await loaders.orders_for(order_wanted(info)).load(order_id)
     return None if found is None else Order.of(found)
 
 
@@ -366,7 +370,7 @@ class Shipment:
     async def order_number(self, info: Info) -> str | None:
         if self.record.order_number is not None or self.record.order_id is None:
             return self.record.order_number
-        order = await info.context.loaders.orders.load(self.record.order_id)
+        order = await info.context.loaders.orders_for(order_wanted(info)).load(self.record.order_id)
         return None if order is None else order.number
 
     @resolver("The CRM order this shipment delivers.")
@@ -378,7 +382,8 @@ async def load_shipment(info: Info, shipment_id: str) -> Shipment | None:
     """The shipment by name; its destination (the Address call) only if the operation may
     read it."""
     destination = operation_reads(info, "Shipment", "destination")
-    found = await info.context.loaders.shipment_by_id(with_destination=destination).load(
-        shipment_id
+    loader = info.context.loaders.shipment_by_id(
+        with_destination=destination, wanted=shipment_wanted(info)
     )
+    found = await loader.load(shipment_id)
     return None if found is None else Shipment.of(found)

@@ -51,7 +51,20 @@ HELD_BY_BIN = frozenset({"id", "__typename"})
 
 
 def products_stock(products: list[Product], info: Info) -> list[Any]:
-    return [each(product._stock, info) for product in products]
+    """Every product's stock levels. A product met at several places (one SKU on several order
+    lines: one Product) builds its levels once; each place gets its own list of them."""
+    built: dict[int, list[StockLevel]] = {}
+    answers: list[Any] = []
+    for product in products:
+        levels = built.get(id(product))
+        if levels is None:
+            answer = each(product._stock, info)
+            if answer.__class__ is not list:  # an awaitable or an error: that place's alone
+                answers.append(answer)
+                continue
+            levels = built[id(product)] = answer
+        answers.append(list(levels))
+    return answers
 
 
 def products_available(products: list[Product], info: Info) -> list[Any]:
@@ -60,7 +73,15 @@ def products_available(products: list[Product], info: Info) -> list[Any]:
 
 def stock_warehouses(levels: list[StockLevel], info: Info) -> list[Any]:
     if selected_names(info) <= HELD_BY_BIN:  # each Bin names its warehouse: no list to read
-        return [level._warehouse(None) for level in levels]
+        named: dict[str, Warehouse] = {}  # one object per warehouse for the whole batch
+        answers: list[Any] = []
+        for level in levels:
+            warehouse_id = level.record.warehouse_id
+            found = named.get(warehouse_id)
+            if found is None:
+                found = named[warehouse_id] = level._warehouse(None)
+            answers.append(found)
+        return answers
     return [each(level._warehouse_for, info) for level in levels]
 
 

@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import records
 from resolvers.errors import InvalidInput
+from schema.columns import order_wanted, shipment_wanted
 from schema.connections import Announce, Connection, connection_window, paginate
 from schema.context import ExportContext, Info
 from schema.enums import OrderStatus, ShipmentStatus
@@ -95,7 +96,8 @@ class Query(ReconciliationQuery):
         customer_id: strawberry.ID | None = None,
         updated_since: datetime | None = None,
     ) -> Connection[Order] | None:
-        crm, loaders = info.context.crm, info.context.loaders
+        crm, wanted = info.context.crm, order_wanted(info)
+        known = info.context.loaders.orders_for(wanted)
         customer = None if customer_id is None else str(customer_id)
 
         async def fetch(size: int, source: str | None) -> records.Page[records.Order]:
@@ -105,9 +107,10 @@ class Query(ReconciliationQuery):
                 status=status,
                 customer_id=customer,
                 modified_since=updated_since,
+                wanted=wanted,
             )
             for order in page.items:
-                loaders.orders.prime(order.id, order)
+                known.prime(order.id, order)
             return page
 
         filters = {"status": status, "customerId": customer, "updatedSince": updated_since}
@@ -154,6 +157,7 @@ class Query(ReconciliationQuery):
     ) -> Connection[Shipment] | None:
         loaders = info.context.loaders
         destination = operation_reads(info, "Shipment", "destination")  # the Address call
+        wanted = shipment_wanted(info)
 
         async def fetch(size: int, source: str | None) -> records.Page[records.Shipment]:
             return await loaders.list_shipments(
@@ -163,6 +167,7 @@ class Query(ReconciliationQuery):
                 carrier=carrier,
                 modified_since=updated_since,
                 with_destination=destination,
+                wanted=wanted,
             )
 
         filters = {"status": status, "carrier": carrier, "updatedSince": updated_since}

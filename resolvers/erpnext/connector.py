@@ -30,6 +30,7 @@ from resolvers.breaker import Clock
 from resolvers.canonical import (
     format_naive_datetime,
 )
+from resolvers.columns import ColumnTable, Wanted
 from resolvers.cursors import decode_cursor, encode_cursor, offset_of
 from resolvers.erpnext.mapping import (
     BIN_FIELDS,
@@ -37,6 +38,8 @@ from resolvers.erpnext.mapping import (
     ITEM_FIELDS,
     ORDER_FIELDS,
     ORDER_ITEM_FIELDS,
+    SHIPMENT_BASE,
+    SHIPMENT_COLUMNS,
     SHIPMENT_FIELDS,
     WAREHOUSE_FIELDS,
     order_rank,
@@ -145,10 +148,17 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
     # shipments
 
     async def get_shipments(
-        self, ids: Sequence[str], *, carrier: str | None = None, with_destination: bool = True
+        self,
+        ids: Sequence[str],
+        *,
+        carrier: str | None = None,
+        with_destination: bool = True,
+        wanted: Wanted = None,
     ) -> dict[str, Shipment]:
-        """Shipments by name; `with_destination=False` leaves `destination` None."""
-        rows = await self.wire.in_list("Shipment", "name", ids, SHIPMENT_FIELDS, _carrier(carrier))
+        """Shipments by name; `with_destination=False` leaves `destination` None; `wanted`:
+        the attributes to fill (resolvers.columns; None: all)."""
+        fields = _shipment_columns(wanted, carrier)
+        rows = await self.wire.in_list("Shipment", "name", ids, fields, _carrier(carrier))
         found = await self.shipments.assemble(rows, carrier, with_destination=with_destination)
         return {s.id: s for s in found}
 
@@ -159,11 +169,14 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
         carrier: str | None = None,
         with_destination: bool = True,
         with_lines: bool = True,
+        wanted: Wanted = None,
     ) -> dict[str, list[Shipment]]:
         """Shipments per CRM order id; `with_destination=False` leaves `destination` None,
-        `with_lines=False` leaves `lines` empty (no delivery-note calls)."""
+        `with_lines=False` leaves `lines` empty (no delivery-note calls); `wanted`: the
+        attributes to fill (resolvers.columns; None: all)."""
+        fields = _shipment_columns(wanted, carrier)
         rows = await self.wire.in_list(
-            "Shipment", "custom_crm_order_id", crm_order_ids, SHIPMENT_FIELDS, _carrier(carrier)
+            "Shipment", "custom_crm_order_id", crm_order_ids, fields, _carrier(carrier)
         )
         result: dict[str, list[Shipment]] = {order_id: [] for order_id in crm_order_ids}
         found = await self.shipments.assemble(
@@ -183,6 +196,7 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
         carrier: str | None = None,
         modified_since: datetime | None = None,
         with_destination: bool = True,
+        wanted: Wanted = None,
     ) -> Page[Shipment]:
         if first < 1:
             raise InvalidInput(f"first must be at least 1 (got {first})")
@@ -194,7 +208,7 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
             filters.append(["modified", ">=", format_naive_datetime(modified_since, self.tz)])
         rows = await self.wire.get_list(
             "Shipment",
-            SHIPMENT_FIELDS,
+            _shipment_columns(wanted, carrier),
             filters,
             or_filters=alternatives,
             order_by="name desc",
@@ -346,3 +360,14 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
 
 def _carrier(carrier: str | None) -> list[Filter]:
     return [["carrier", "=", carrier]] if carrier is not None else []
+
+
+SHIPMENT_TABLE = ColumnTable(full=SHIPMENT_FIELDS, base=SHIPMENT_BASE, columns=SHIPMENT_COLUMNS)
+
+
+def _shipment_columns(wanted: Wanted, carrier: str | None) -> tuple[str, ...]:
+    """The Shipment `fields` for `wanted`, with the carrier when a carrier filter is
+    re-checked on the rows returned."""
+    if carrier is not None and wanted is not None:
+        wanted = wanted | {"carrier"}
+    return SHIPMENT_TABLE.select(wanted)

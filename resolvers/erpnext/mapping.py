@@ -49,6 +49,23 @@ SHIPMENT_FIELDS = (
     "carrier_service", "awb_number", "shipment_id", "tracking_url", "tracking_status",
     "pickup_date", "delivery_address_name", "value_of_goods",
 )  # fmt: skip
+# A shipment's attributes (resolvers.records.Shipment) and the columns each is made from, for
+# reads narrowed to what a request needs (resolvers.columns). The base: the name, the CRM order
+# it is fetched and grouped by, and the three columns its status is derived from.
+SHIPMENT_BASE = ("name", "custom_crm_order_id", "status", "docstatus", "tracking_status")
+SHIPMENT_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "status": (),
+    "order_id": (),
+    "updated_at": ("modified",),
+    "carrier": ("carrier",),
+    "service": ("carrier_service",),
+    "tracking_number": ("awb_number", "shipment_id"),
+    "tracking_url": ("tracking_url",),
+    "pickup_date": ("pickup_date",),
+    "destination": ("delivery_address_name",),
+    "value": ("value_of_goods",),
+    "lines": (),
+}
 ADDRESS_FIELDS = ("name", "address_line1", "address_line2", "city", "state", "pincode", "country")
 ORDER_FIELDS = ("name", "custom_crm_order_id", "docstatus", "status", "per_delivered", "modified")
 ORDER_ITEM_FIELDS = (

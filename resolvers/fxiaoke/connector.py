@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from resolvers.columns import Wanted
 from resolvers.cursors import decode_cursor, encode_cursor
 from resolvers.errors import BackendRejected, BadCursor, InvalidInput
 from resolvers.fxiaoke.auth import FxTokenSource
@@ -32,6 +33,7 @@ from resolvers.fxiaoke.mapping import (
     LINE_FIELDS,
     ORDER_FIELDS,
     PRODUCT_FIELDS,
+    needs_lines,
     primary_emails,
     to_customer,
     to_ms,
@@ -149,10 +151,11 @@ class FxiaokeCRM:
 
     # orders
 
-    async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]:
+    async def get_orders(self, ids: Sequence[str], *, wanted: Wanted = None) -> dict[str, Order]:
+        """Orders by id; the lines are read only when `wanted` needs them (None: always)."""
         await self.vocabulary.orders()  # the custom fields exist before they are asked for
         rows = await self.wire.query_in("SalesOrderObj", "_id", ids, projection=self._order_fields)
-        return await self._orders(rows)
+        return await self._orders(rows, wanted)
 
     async def find_order(
         self, *, number: str | None = None, external_ref: str | None = None
@@ -178,6 +181,7 @@ class FxiaokeCRM:
         status: OrderStatus | None = None,
         customer_id: str | None = None,
         modified_since: datetime | None = None,
+        wanted: Wanted = None,
     ) -> Page[Order]:
         await self.vocabulary.orders()
         filters = await self._status_filters(status)
@@ -185,11 +189,15 @@ class FxiaokeCRM:
             filters.append(flt("account_id", "EQ", [customer_id]))
         filters += _since(modified_since)
         rows, cursor = await self._page("SalesOrderObj", self._order_fields, first, after, filters)
-        orders = await self._orders(rows)
+        orders = await self._orders(rows, wanted)
         return Page(tuple(orders[str(r["_id"])] for r in rows), cursor)
 
     async def orders_by_accounts(
-        self, account_ids: Sequence[str], *, status: OrderStatus | None = None
+        self,
+        account_ids: Sequence[str],
+        *,
+        status: OrderStatus | None = None,
+        wanted: Wanted = None,
     ) -> dict[str, list[Order]]:
         await self.vocabulary.orders()
         extra = await self._status_filters(status)
@@ -198,7 +206,7 @@ class FxiaokeCRM:
         )
         rows.sort(key=lambda r: str(r["_id"]), reverse=True)  # newest first, as listings
         result: dict[str, list[Order]] = {account: [] for account in account_ids}
-        for order in (await self._orders(rows)).values():
+        for order in (await self._orders(rows, wanted)).values():
             if order.customer_id in result:
                 result[order.customer_id].append(order)
         return result
@@ -221,15 +229,21 @@ class FxiaokeCRM:
             )
         return [flt(self.options.order_status_field, "IN", values)]
 
-    async def _orders(self, rows: Sequence[Record]) -> dict[str, Order]:
+    async def _orders(self, rows: Sequence[Record], wanted: Wanted = None) -> dict[str, Order]:
+        """Orders with their lines: the line query (and the products it names) only for the
+        orders whose `wanted` attributes need them (the lines, or totals the order lacks)."""
         if not rows:
             return {}
         vocabulary = await self.vocabulary.orders()
-        ids = [str(r["_id"]) for r in rows]
-        lines = await self.wire.query_in(
-            "SalesOrderProductObj", "order_id", ids, projection=LINE_FIELDS
+        ids = [str(r["_id"]) for r in rows if needs_lines(r, wanted)]
+        lines = (
+            await self.wire.query_in(
+                "SalesOrderProductObj", "order_id", ids, projection=LINE_FIELDS
+            )
+            if ids
+            else []
         )
-        by_order: dict[str, list[Record]] = {order_id: [] for order_id in ids}
+        by_order: dict[str, list[Record]] = {str(r["_id"]): [] for r in rows}
         for line in lines:
             by_order.setdefault(str(line.get("order_id")), []).append(line)
         product_ids = [str(line.get("product_id") or "") for line in lines]

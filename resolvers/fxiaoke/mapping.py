@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from resolvers.canonical import EPOCH, country_code, money, text, to_decimal, to_decimal_or_zero
+from resolvers.columns import Wanted
 from resolvers.errors import BackendRejected
 from resolvers.fxiaoke.options import FxiaokeOptions
 from resolvers.records import (
@@ -151,6 +152,16 @@ def order_status(
             system="crm",
         )
     return status
+
+
+def needs_lines(record: Record, wanted: Wanted) -> bool:
+    """Whether an order's `wanted` attributes need its lines: the lines themselves, or a
+    subtotal or total the order lacks (then summed from the lines)."""
+    if wanted is None or "lines" in wanted:
+        return True
+    subtotal_missing = record.get("product_amount") is None
+    total_missing = subtotal_missing and record.get("order_amount") is None
+    return ("subtotal" in wanted and subtotal_missing) or ("total" in wanted and total_missing)
 
 
 def to_order(

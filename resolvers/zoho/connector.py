@@ -22,6 +22,7 @@ from datetime import datetime
 import httpx
 
 from resolvers.breaker import Clock
+from resolvers.columns import ColumnTable, Wanted
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, Sleep
 from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
@@ -29,10 +30,13 @@ from resolvers.zoho.auth import ZohoTokenSource
 from resolvers.zoho.mapping import (
     ACCOUNT_FIELDS,
     CONTACT_FIELDS,
+    ORDER_BASE,
+    ORDER_COLUMNS,
     ORDER_FIELDS,
     PRODUCT_FIELDS,
     all_of,
     condition,
+    lacks_inputs,
     primary_emails,
     since_conditions,
     status_conditions,
@@ -86,6 +90,12 @@ class ZohoCRM(ZohoOrderWrites):
         extra_order = options.external_ref_field
         self._account_fields = ACCOUNT_FIELDS + (f",{extra_account}" if extra_account else "")
         self._order_fields = ORDER_FIELDS + (f",{extra_order}" if extra_order else "")
+        full = tuple(self._order_fields.split(","))
+        self._order_table = ColumnTable(full=full, base=ORDER_BASE, columns=ORDER_COLUMNS)
+
+    def _order_columns(self, wanted: Wanted) -> str:
+        """The `fields=` of an order read that must fill `wanted` (None: every field)."""
+        return ",".join(self._order_table.select(wanted))
 
     # accounts
 
@@ -129,8 +139,10 @@ class ZohoCRM(ZohoOrderWrites):
 
     # orders
 
-    async def get_orders(self, ids: Sequence[str]) -> dict[str, Order]:
-        return await self._orders(await self.wire.by_ids("Sales_Orders", ids, self._order_fields))
+    async def get_orders(self, ids: Sequence[str], *, wanted: Wanted = None) -> dict[str, Order]:
+        """Orders by id, with the fields `wanted` needs (resolvers.columns; None: all)."""
+        fields = self._order_columns(wanted)
+        return await self._orders(await self.wire.by_ids("Sales_Orders", ids, fields), fields)
 
     async def find_order(
         self, *, number: str | None = None, external_ref: str | None = None
@@ -156,35 +168,45 @@ class ZohoCRM(ZohoOrderWrites):
         status: OrderStatus | None = None,
         customer_id: str | None = None,
         modified_since: datetime | None = None,
+        wanted: Wanted = None,
     ) -> Page[Order]:
         conditions = status_conditions(status, self.options.order_statuses)
         if customer_id is not None:
             conditions.append(condition("Account_Name", "equals", customer_id))
         conditions += since_conditions(modified_since)
-        rows, cursor = await self._page(
-            "Sales_Orders", self._order_fields, first, after, conditions
-        )
-        orders = await self._orders(rows)
+        fields = self._order_columns(wanted)
+        rows, cursor = await self._page("Sales_Orders", fields, first, after, conditions)
+        orders = await self._orders(rows, fields)
         return Page(tuple(orders[str(r["id"])] for r in rows), cursor)
 
     async def orders_by_accounts(
-        self, account_ids: Sequence[str], *, status: OrderStatus | None = None
+        self,
+        account_ids: Sequence[str],
+        *,
+        status: OrderStatus | None = None,
+        wanted: Wanted = None,
     ) -> dict[str, list[Order]]:
         statuses = status_conditions(status, self.options.order_statuses)
+        # the account is what the orders are grouped by, whatever the caller needs
+        fields = self._order_columns(None if wanted is None else wanted | {"customer_id"})
         rows = await self.wire.in_search(
             "Sales_Orders",
             "Account_Name",
             account_ids,
-            self._order_fields,
+            fields,
             extra=all_of(statuses) if statuses else None,
         )
         result: dict[str, list[Order]] = {account: [] for account in account_ids}
-        for order in (await self._orders(rows)).values():
+        for order in (await self._orders(rows, fields)).values():
             if order.customer_id in result:
                 result[order.customer_id].append(order)
         return result
 
-    async def _orders(self, records: Sequence[Record]) -> dict[str, Order]:
+    async def _orders(
+        self, records: Sequence[Record], fields: str | None = None
+    ) -> dict[str, Order]:
+        if fields is not None and fields != self._order_fields:
+            records = await self._completed(records, frozenset(fields.split(",")))
         missing = [pid for r in records for pid in unresolved_product_ids(r)]
         products = await self.get_products(missing) if missing else {}
         skus = {pid: p.sku for pid, p in products.items()}
@@ -195,6 +217,18 @@ class ZohoCRM(ZohoOrderWrites):
             )
             for r in records
         }
+
+    async def _completed(self, records: Sequence[Record], asked: frozenset[str]) -> list[Record]:
+        """`records` of a narrowed read, those whose totals must be derived from fields it did
+        not ask for read again in full (one call; Zoho normally sends its totals)."""
+        again = [str(r["id"]) for r in records if lacks_inputs(r, asked)]
+        if not again:
+            return list(records)
+        full = {
+            str(r["id"]): r
+            for r in await self.wire.by_ids("Sales_Orders", again, self._order_fields)
+        }
+        return [full.get(str(r["id"]), r) for r in records]
 
     # products
 

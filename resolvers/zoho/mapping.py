@@ -46,10 +46,40 @@ ORDER_FIELDS = (
     "SO_Number,Subject,Status,Account_Name,Ordered_Items,Sub_Total,Tax,Grand_Total,"
     "Currency,Created_Time,Modified_Time"
 )
+# An order's attributes (resolvers.records.Order) and the columns each is made from, for
+# reads narrowed to what a request needs (resolvers.columns); `Status` is always asked.
+ORDER_BASE = ("Status",)
+ORDER_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "number": ("SO_Number",),
+    "status": ("Status",),
+    "customer_id": ("Account_Name",),
+    "customer_name": ("Account_Name",),
+    "lines": ("Ordered_Items", "Currency"),
+    "subtotal": ("Sub_Total", "Currency"),
+    "tax": ("Tax", "Currency"),
+    "total": ("Grand_Total", "Currency"),
+    "placed_at": ("Created_Time",),
+    "updated_at": ("Modified_Time",),
+    "subject": ("Subject",),
+}
+# A total the order lacks is derived from other columns (to_order): a narrowed read that
+# finds it missing without having asked for those reads the order again in full.
+ORDER_FALLBACKS: Mapping[str, tuple[str, ...]] = {
+    "Grand_Total": ("Sub_Total", "Tax", "Ordered_Items"),
+    "Sub_Total": ("Ordered_Items",),
+}
 PRODUCT_FIELDS = (
     "Product_Name,Product_Code,Product_Active,Unit_Price,Usage_Unit,Description,Currency,"
     "Reorder_Level,Modified_Time"
 )
+
+
+def lacks_inputs(record: Record, asked: frozenset[str]) -> bool:
+    """Whether a value of `record` must be derived from columns the read did not ask for."""
+    return any(
+        column in asked and record.get(column) is None and not asked.issuperset(inputs)
+        for column, inputs in ORDER_FALLBACKS.items()
+    )
 
 
 def escape(value: str) -> str:

@@ -105,3 +105,27 @@ async def test_a_used_up_daily_quota_reaches_clients_as_backend_unavailable(
     body = await gql.query("{ customers(first: 5) { nodes { name } } }")
     assert body["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
     assert crm_emulator.stats.total == 1  # the connector knows: no further call today
+
+
+@pytest.mark.parametrize(
+    ("selection", "calls"),
+    [
+        ("number status total { amount } customer { id }", 1),  # the orders query alone
+        ("number lines { sku }", None),  # the lines (and their products) as before
+    ],
+)
+async def test_an_order_list_reads_the_lines_only_when_its_selection_needs_them(
+    gql: GraphQLClient,
+    crm_emulator: FxiaokeEmulator,
+    scm_emulator: ErpEmulator,
+    selection: str,
+    calls: int | None,
+) -> None:
+    await _warm(gql)
+    query = f"{{ orders(first: 10) {{ nodes {{ {selection} }} }} }}"
+    data, crm, _ = await count_calls(gql, crm_emulator, scm_emulator, query)
+    assert len(data["orders"]["nodes"]) == 10
+    if calls is None:
+        assert crm == {QUERY: _expected(data, 10, product_calls=1)}
+    else:
+        assert crm == {QUERY: calls}
