@@ -101,6 +101,13 @@ def order_insights(
     service: OrderProcessService, since: datetime, until: datetime | None
 ) -> OrderProcessInsights:
     """The insights over [since, until) (until: now), the window checked first."""
+    end = checked_window(since, until)
+    return OrderProcessInsights.of(service.insights(since=since, until=end))
+
+
+def checked_window(since: datetime, until: datetime | None) -> datetime:
+    """The window's end (until, else now); InvalidInput for a window without a time zone,
+    backwards, or longer than 366 days."""
     end = until or datetime.now(since.tzinfo)
     for name, value in (("since", since), ("until", end)):
         if value.tzinfo is None:
@@ -109,7 +116,7 @@ def order_insights(
         raise InvalidInput("since must be before until")
     if end - since > MAX_WINDOW:
         raise InvalidInput("the window is longer than 366 days: ask for a shorter one")
-    return OrderProcessInsights.of(service.insights(since=since, until=end))
+    return end
 
 
 INSIGHTS_DESCRIPTION = (
