@@ -44,9 +44,9 @@ from schema.context import ExportContext, GatewayContext
 logger = logging.getLogger("crossdock.views")
 RequestContextFactory = Callable[[Request], Awaitable[GatewayContext]]
 OMITTED_HEADER = "Crossdock-Omitted-Columns"
+WATERMARK_HEADER = "Crossdock-Watermark"
 # (view, format, outcome "complete" | "aborted", rows sent, bytes sent)
 ExportObserver = Callable[[str, str, str, int, int], None]
-WATERMARK_HEADER = "Crossdock-Watermark"
 
 
 @dataclass(frozen=True)

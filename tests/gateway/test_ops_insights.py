@@ -23,6 +23,7 @@ from gateway.settings import Settings
 from gateway.settings.saga import parse_saga
 from gateway.settings.sync import SyncSettings
 from resolvers.sync import Change
+from resolvers.sync.inbox import Backoff
 from tests.gateway.test_wiring_orders import APPROVE, PLACE, order_input
 from tests.support.stack import (
     JOURNAL_KEY,
@@ -60,7 +61,11 @@ def settings(tmp_path: Path) -> Settings:
         "journal_key": JOURNAL_KEY,
         "approval": {"max_auto_approve_total": "0.01"},  # held, then approved
     }
-    sync = SyncSettings(enabled=True, inbox_path=str(tmp_path / "sync.sqlite"))
+    sync = SyncSettings(
+        enabled=True,
+        inbox_path=str(tmp_path / "sync.sqlite"),
+        retry=Backoff(base_s=3600.0),  # a failed change stays failing for the test
+    )
     return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}), sync=sync)
 
 
