@@ -18,6 +18,7 @@ are path templates (`/crm/v8/Sales_Orders/{id}`), error codes are the gateway's 
     crossdock_sync_changes{system, state}          inbox depth: pending, retrying, dead
     crossdock_sync_lag_seconds{system}             age of the oldest unfinished change
     crossdock_order_processes_unfinished           running, compensating or needing attention
+    crossdock_order_processes{status}              those by status, and those held for approval
     crossdock_loader_batch_keys{loader, system}                          histogram
     crossdock_view_exports_total{view, format, outcome}
     crossdock_view_export_rows_total{view, format}
@@ -37,7 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections import Counter as Tally
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -48,7 +51,7 @@ from gateway.observe.multiprocess import LOCAL_EVERY_S, multiprocess_dir, render
 from resolvers.background import Background
 from resolvers.breaker import CircuitBreaker
 from resolvers.http import Attempt
-from resolvers.saga.state import ProcessState
+from resolvers.saga.state import UNFINISHED, ProcessState, ProcessStatus
 from resolvers.sync.inbox import InboxStatus
 
 log = logging.getLogger("crossdock.metrics")
@@ -86,6 +89,13 @@ class InboxLike(Protocol):
 
 class JournalLike(Protocol):
     def unfinished(self) -> list[ProcessState]: ...
+    def ended_since(self, statuses: Sequence[str], since: datetime) -> list[ProcessState]: ...
+
+
+# The order-process states worth a gauge: the unfinished ones and the orders held for approval
+# (ended until someone decides); the others are final and only grow.
+WATCHED_STATUSES = (*(s.value for s in UNFINISHED), ProcessStatus.PENDING_APPROVAL.value)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Metrics:
@@ -275,8 +285,22 @@ class Metrics:
             registry=self.registry,
         )
 
+        by_status = Gauge(
+            "crossdock_order_processes",
+            "Order processes now running, compensating, needing attention, or held for "
+            "approval, read from the journal when scraped.",
+            ("status",),
+            multiprocess_mode="mostrecent",
+            registry=self.registry,
+        )
+
         async def read() -> None:
-            gauge.set(len(journal.unfinished()))
+            unfinished = journal.unfinished()
+            gauge.set(len(unfinished))
+            held = journal.ended_since([ProcessStatus.PENDING_APPROVAL.value], EPOCH)
+            counts = Tally(state.status.value for state in [*unfinished, *held])
+            for status in WATCHED_STATUSES:
+                by_status.labels(status).set(counts[status])
 
         self._refreshers.append(read)
 
