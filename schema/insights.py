@@ -21,10 +21,10 @@ MAX_WINDOW = timedelta(days=366)
 
 @strawberry.type(description="Durations in seconds: how many, median, 95th percentile, max.")
 class ProcessDurations:
-    count: int
-    median_seconds: float
-    p95_seconds: float
-    max_seconds: float
+    count: int = strawberry.field(description="How many durations.")
+    median_seconds: float = strawberry.field(description="Their median, in seconds.")
+    p95_seconds: float = strawberry.field(description="Their 95th percentile, in seconds.")
+    max_seconds: float = strawberry.field(description="The longest, in seconds.")
 
     @classmethod
     def of(cls, d: saga.Durations) -> ProcessDurations:
@@ -39,7 +39,7 @@ class ProcessDurations:
 @strawberry.type(description="How often something happened, by its name.")
 class ProcessCount:
     name: str = strawberry.field(description="A status, or an error code.")
-    count: int
+    count: int = strawberry.field(description="How often.")
 
 
 @strawberry.type(description="One step of the order process over the window.")
@@ -58,8 +58,8 @@ class ApprovalRuleCount:
 
 @strawberry.type(description="Where orders wait: the order process over a time window.")
 class OrderProcessInsights:
-    since: datetime
-    until: datetime
+    since: datetime = strawberry.field(description="The window's start.")
+    until: datetime = strawberry.field(description="The window's end (excluded).")
     processes: int = strawberry.field(description="Processes created in the window.")
     by_status: list[ProcessCount] = strawberry.field(description="Their statuses now.")
     steps: list[ProcessStepInsight] = strawberry.field(description="In the order steps run.")

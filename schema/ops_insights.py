@@ -75,8 +75,8 @@ class SyncRuleInsight:
 
 @strawberry.type(description="The sync rules over the changes received in a window.")
 class SyncRuleInsights:
-    since: datetime
-    until: datetime
+    since: datetime = strawberry.field(description="The window's start.")
+    until: datetime = strawberry.field(description="The window's end (excluded).")
     changes: int = strawberry.field(description="Changes received in the window.")
     by_state: list[ProcessCount] = strawberry.field(
         description="Their states now (pending, claimed, retry, dead, done)."
