@@ -62,6 +62,7 @@ from resolvers.ports import CrmPort, ErpPort
 from resolvers.saga import OrderProcessService
 from resolvers.saga.journal import JournalStore
 from resolvers.saga.recovery import Resolver
+from resolvers.saga.step_timing import TimedJournal
 from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
 from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.sync.runtime import SyncRuntime
@@ -152,7 +153,7 @@ def open_order_process(
         raise missing_key_error()
     state = state or EmbeddedState()
     try:
-        journal = state.open_journal(saga)
+        journal = TimedJournal(state.open_journal(saga))  # step durations, for the metrics
     except CrossdockError as exc:
         raise SettingsError(exc.message) from None
     except OSError as exc:
@@ -249,6 +250,10 @@ def assemble(
         routes = [*routes, *inbound.routes()]
         starters.append(inbound.start)
         closers.insert(0, inbound.stop)
+    metrics = _metrics(settings, crm, scm)
+    if metrics is not None:  # with several workers, each writes its own gauges (observe)
+        starters.append(metrics.start)
+        closers.append(metrics.stop)
     app = create_app(
         settings,
         crm=crm,
@@ -265,7 +270,7 @@ def assemble(
         middleware=hardening.middleware,
         recovering=None if process is None else process.recovering,
         change_bus=bus,
-        metrics=_metrics(settings, crm, scm),
+        metrics=metrics,
         probes={"state": state.probe} if state.kind == "shared" else None,
         tracing=tracing or open_tracing(settings.tracing, os.environ),
     )
@@ -312,6 +317,8 @@ def _watch(
         metrics.watch_sync(sync.inbox)
     if process is not None:
         metrics.watch_order_processes(process.journal)
+        if isinstance(process.journal, TimedJournal):
+            process.journal.observe = metrics.order_step
 
 
 def _sink(settings: Settings, given: ChangeSink | None, bus: ChangeBus | None) -> ChangeSink:
@@ -353,6 +360,7 @@ def _mount_views(app: Starlette, settings: Settings, policy: Policy) -> None:
             denied_columns=settings.views.denied_columns,
             csv_formulas=settings.views.csv_formulas,
             watermark_overlap_s=settings.views.watermark_overlap_s,
+            on_export=None if app.state.metrics is None else app.state.metrics.export,
         )
         mount_views(app, views, policy=policy, options=options, limits=settings.limits.default)
     except (ViewConfigError, OSError) as exc:

@@ -7,7 +7,8 @@ the app and serves it with uvicorn on a socket of its own bound with SO_REUSEPOR
 spreads incoming connections over the workers by a hash of their addresses. (With uvicorn's
 `--workers`, the workers accept from one shared socket, and whichever is awake first takes the
 connection: measured, one worker sometimes served everything.) Access-log lines carry the
-worker's pid, which is how the spread is measured (docs/scale-out.md).
+worker's pid, which is how the spread is measured (docs/scale-out.md). `/metrics` sums the
+workers' counts (prometheus-client's multiprocess mode, gateway.observe.multiprocess).
 
 Shutdown: SIGTERM or SIGINT to the supervisor is passed to every worker; uvicorn then stops
 accepting, finishes the requests under way (up to `graceful_s`), and runs the app's shutdown
@@ -22,6 +23,7 @@ import copy
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -30,6 +32,9 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
+
+from gateway.observe.multiprocess import multiprocess_dir, worker_exited
+from gateway.observe.multiprocess import prepare as prepare_metrics
 
 log = logging.getLogger("crossdock.workers")
 EXIT_PORT_IN_USE = 3
@@ -149,6 +154,7 @@ class Supervisor:
                 if process.is_alive() or self._stopping:
                     continue
                 status = process.exitcode or 0
+                worker_exited(process.pid)  # its live gauges stop counting
                 print(
                     f"crossdock serve: worker {index} (pid {process.pid}) exited with status "
                     f"{status}",
@@ -178,4 +184,10 @@ class Supervisor:
 
 
 def supervise(spec: WorkerSpec, workers: int) -> int:
-    return Supervisor(spec, workers).run()
+    given = multiprocess_dir()
+    directory = prepare_metrics(workers)  # PROMETHEUS_MULTIPROC_DIR, before any worker starts
+    try:
+        return Supervisor(spec, workers).run()
+    finally:
+        if directory is not None and given is None:  # a temporary one of ours
+            shutil.rmtree(directory, ignore_errors=True)

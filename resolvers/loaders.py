@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from resolvers.batch_sizes import report_batch
 from resolvers.columns import Wanted
 from resolvers.ports import CrmPort, ErpPort
 from resolvers.records import (
@@ -76,7 +77,9 @@ class ShipmentScope:
 async def _by_key(
     fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]], keys: list[K]
 ) -> list[V | None]:
-    found = await fetch(list(dict.fromkeys(keys)))
+    unique = list(dict.fromkeys(keys))
+    report_batch(fetch, len(unique))
+    found = await fetch(unique)
     return [found.get(key) for key in keys]
 
 

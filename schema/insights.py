@@ -21,10 +21,10 @@ MAX_WINDOW = timedelta(days=366)
 
 @strawberry.type(description="Durations in seconds: how many, median, 95th percentile, max.")
 class ProcessDurations:
-    count: int
-    median_seconds: float
-    p95_seconds: float
-    max_seconds: float
+    count: int = strawberry.field(description="How many durations.")
+    median_seconds: float = strawberry.field(description="Their median, in seconds.")
+    p95_seconds: float = strawberry.field(description="Their 95th percentile, in seconds.")
+    max_seconds: float = strawberry.field(description="The longest, in seconds.")
 
     @classmethod
     def of(cls, d: saga.Durations) -> ProcessDurations:
@@ -39,7 +39,7 @@ class ProcessDurations:
 @strawberry.type(description="How often something happened, by its name.")
 class ProcessCount:
     name: str = strawberry.field(description="A status, or an error code.")
-    count: int
+    count: int = strawberry.field(description="How often.")
 
 
 @strawberry.type(description="One step of the order process over the window.")
@@ -58,8 +58,8 @@ class ApprovalRuleCount:
 
 @strawberry.type(description="Where orders wait: the order process over a time window.")
 class OrderProcessInsights:
-    since: datetime
-    until: datetime
+    since: datetime = strawberry.field(description="The window's start.")
+    until: datetime = strawberry.field(description="The window's end (excluded).")
     processes: int = strawberry.field(description="Processes created in the window.")
     by_status: list[ProcessCount] = strawberry.field(description="Their statuses now.")
     steps: list[ProcessStepInsight] = strawberry.field(description="In the order steps run.")
@@ -101,6 +101,13 @@ def order_insights(
     service: OrderProcessService, since: datetime, until: datetime | None
 ) -> OrderProcessInsights:
     """The insights over [since, until) (until: now), the window checked first."""
+    end = checked_window(since, until)
+    return OrderProcessInsights.of(service.insights(since=since, until=end))
+
+
+def checked_window(since: datetime, until: datetime | None) -> datetime:
+    """The window's end (until, else now); InvalidInput for a window without a time zone,
+    backwards, or longer than 366 days."""
     end = until or datetime.now(since.tzinfo)
     for name, value in (("since", since), ("until", end)):
         if value.tzinfo is None:
@@ -109,7 +116,7 @@ def order_insights(
         raise InvalidInput("since must be before until")
     if end - since > MAX_WINDOW:
         raise InvalidInput("the window is longer than 366 days: ask for a shorter one")
-    return OrderProcessInsights.of(service.insights(since=since, until=end))
+    return end
 
 
 INSIGHTS_DESCRIPTION = (

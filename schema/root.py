@@ -13,6 +13,7 @@ from schema.connections import Announce, Connection, connection_window, paginate
 from schema.context import ExportContext, Info
 from schema.enums import OrderStatus, ShipmentStatus
 from schema.fields import resolver
+from schema.ops_insights import OpsInsightsQuery
 from schema.order_mutations import OrderMutations, OrderProcessQuery
 from schema.orders import Customer, Order, Shipment, load_customer, load_order, load_shipment
 from schema.products import Product, Warehouse, load_product, product_of
@@ -40,7 +41,7 @@ def root_page_listener(info: Info) -> Announce | None:
 
 
 @strawberry.type(description="Read entry points over the CRM and the SCM.")
-class Query(ReconciliationQuery):
+class Query(ReconciliationQuery, OpsInsightsQuery):
     @resolver("One customer by CRM account id.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         return await load_customer(info, str(id))

@@ -2,11 +2,13 @@
 
 Listed before the error formatting, so it reads the codes clients see; an operation refused
 before execution (parse, validation, access "reject") counts as `refused`, one answered with
-errors as `error`, the rest as `ok`.
+errors as `error`, the rest as `ok`. While the operation runs, its loaders' batch sizes are
+counted (resolvers.batch_sizes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import ClassVar
@@ -15,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.observe.metrics import Metrics
+from resolvers.batch_sizes import batch_observer
 
 UNKNOWN = "unknown"  # the operation type of a document that did not parse
 
@@ -24,7 +27,12 @@ class OperationMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        token = batch_observer.set(self.metrics.loader_batch)  # the loaders' batch sizes
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ValueError):  # ended in another context: nothing to undo
+                batch_observer.reset(token)
         ctx = self.execution_context
         seconds = time.perf_counter() - started
         errors: list[GraphQLError] = list(getattr(ctx.result, "errors", None) or ())

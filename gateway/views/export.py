@@ -55,6 +55,9 @@ _STATUS = {
     "TOO_MANY_ALIASES": 400,
     "TOO_MANY_ROOT_FIELDS": 400,
     "FORBIDDEN": 403,
+    # the view reads something this gateway does not run ([sync], the order process)
+    "SYNC_OFF": 404,
+    "NOT_CONFIGURED": 404,
     "OPERATION_FORBIDDEN": 403,
     "BACKEND_TIMEOUT": 504,
     "BACKEND_UNAVAILABLE": 503,

@@ -45,6 +45,8 @@ logger = logging.getLogger("crossdock.views")
 RequestContextFactory = Callable[[Request], Awaitable[GatewayContext]]
 OMITTED_HEADER = "Crossdock-Omitted-Columns"
 WATERMARK_HEADER = "Crossdock-Watermark"
+# (view, format, outcome "complete" | "aborted", rows sent, bytes sent)
+ExportObserver = Callable[[str, str, str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,13 @@ class ViewOptions:
     sends them as they are (see `gateway.views.encode`).
     `watermark_overlap_s`: the watermark is the export's start minus this many seconds, a
     margin for backend clocks running behind the gateway's (more rows come twice, none lost).
+    `on_export`: told of each export that sent its status, when it ends (the metrics).
     """
 
     denied_columns: Literal["omit", "error"] = "omit"
     csv_formulas: Formulas = "escape"
     watermark_overlap_s: int = 0
+    on_export: ExportObserver | None = None
 
     def __post_init__(self) -> None:
         if self.watermark_overlap_s < 0:
@@ -230,6 +234,8 @@ class ViewEndpoints:
         if plan.omitted:
             headers[OMITTED_HEADER] = ", ".join(c.name for c in plan.omitted)
         body = _body(export, first, encoder.writer(self._columns(plan)))
+        if self.options.on_export is not None:
+            body = _counted(body, export, encoder.extension, self.options.on_export)
         return AbortableStream(body, media_type=encoder.media_type, headers=headers)
 
 
@@ -279,6 +285,21 @@ async def _body(export: Export, first: list[Any], writer: RowWriter) -> AsyncIte
     if last:
         yield last
     logger.info("view export %s complete: %d rows", name, export.emitted)
+
+
+async def _counted(
+    body: AsyncIterator[bytes], export: Export, fmt: str, observe: ExportObserver
+) -> AsyncIterator[bytes]:
+    """`body`, its rows and bytes told to `observe` when it ends (complete, aborted, or the
+    client gone)."""
+    sent, outcome = 0, "aborted"
+    try:
+        async for chunk in body:
+            sent += len(chunk)
+            yield chunk
+        outcome = "complete"
+    finally:
+        observe(export.plan.view.name, fmt, outcome, export.emitted, sent)
 
 
 def view_routes(

@@ -24,7 +24,7 @@ from gateway.settings.sync import SyncSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import Journal, Sealer
-from resolvers.saga.state import LineInput, OrderInput, ProcessState
+from resolvers.saga.state import LineInput, OrderInput, ProcessState, ProcessStatus
 from resolvers.sync import Change
 from resolvers.zoho import ZohoCRM
 from tests.support.stack import GATEWAY_URL, JOURNAL_KEY, gateway_settings, token_for
@@ -190,6 +190,13 @@ async def test_unfinished_order_processes_are_counted_from_a_real_journal(tmp_pa
         order = OrderInput("ACC-1", (LineInput("SKU-A", Decimal(1)),))
         state = ProcessState(f"p-{key}", key, "fingerprint", order, now, now)  # RUNNING
         assert journal.claim(state) is None
+    held = ProcessState("p-held", "k-3", "fingerprint", order, now, now)
+    assert journal.claim(held) is None
+    journal.save(replace(held, status=ProcessStatus.PENDING_APPROVAL))
     await metrics.refresh()
-    assert "\ncrossdock_order_processes_unfinished 2.0" in metrics.render().decode()
+    text = metrics.render().decode()
+    assert "\ncrossdock_order_processes_unfinished 2.0" in text
+    assert sample(text, "crossdock_order_processes", status="RUNNING") == 2
+    assert sample(text, "crossdock_order_processes", status="PENDING_APPROVAL") == 1
+    assert sample(text, "crossdock_order_processes", status="NEEDS_ATTENTION") == 0
     journal.close()

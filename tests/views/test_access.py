@@ -28,7 +28,14 @@ async def _listing(views: ViewsClient, bearer: str) -> dict[str, dict[str, list[
 
 async def test_the_listing_shows_each_role_only_what_it_may_read(views: ViewsClient) -> None:
     admin = await _listing(views, token("admin"))
-    assert list(admin) == ["order_lines", "stock_levels", "shipments", "reconciliation"]
+    assert list(admin) == [
+        "order_lines",
+        "stock_levels",
+        "shipments",
+        "reconciliation",
+        "order_process_insights",
+        "sync_rule_insights",
+    ]
     assert all(not v["omitted"] for v in admin.values())
     partner = await _listing(views, token("partner", partner="DHL"))
     assert list(partner) == ["shipments"]  # no orders, no stock levels

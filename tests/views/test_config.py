@@ -56,6 +56,8 @@ def test_the_shipped_views_parse_with_the_columns_the_issue_lists() -> None:
         "stock_levels",
         "shipments",
         "reconciliation",
+        "order_process_insights",
+        "sync_rule_insights",
     ]
     columns = {v.name: [c.name for c in v.columns] for v in catalog}
     assert columns["stock_levels"] == [

@@ -232,6 +232,8 @@ async def test_a_snapshot_view_refuses_updated_since(views: ViewsClient) -> None
         "stock_levels": False,
         "shipments": True,  # ERPNext's `modified` filter on Shipment
         "reconciliation": False,  # the last run's findings
+        "order_process_insights": True,  # updated_since: the window's start
+        "sync_rule_insights": True,
     }
     since = "2026-01-01T00:00:00Z"
     response = await views.get("/views/stock_levels.csv", bearer=ADMIN, updated_since=since)
