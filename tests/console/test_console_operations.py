@@ -26,8 +26,10 @@ from tests.console.test_console_browser import (
     erp_rows,
     gql,
     open_page,
+    place_held_order,
     sign_in,
     wait_until,
+    zoho_order_status,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.sockets]
@@ -312,4 +314,58 @@ def test_stock_marks_rows_below_the_erps_reorder_level_and_follows_a_new_level(
     announce()
     tab.page.uncheck("#only-short")
     wait_until(lambda: marked_rows(tab) == expected, "the old level unmarked the row")
+    tab.assert_clean()
+
+
+# ---------------------------------------------------------------- live, from the CRM's own API
+
+
+def zoho_set_status(demo: Demo, order_id: str, status: str) -> None:
+    """An edit through Zoho's Records API, as a CRM user makes it (the demo's Zoho then
+    notifies the gateway, whose sync rules act on it and announce it)."""
+    z = demo.emulations.zoho
+    grant = {"grant_type": "refresh_token", "client_id": z.client_id}
+    grant |= {"client_secret": z.client_secret, "refresh_token": z.refresh_token}
+    url = demo.emulations.zoho_url
+    token = httpx.post(f"{url}/oauth/v2/token", data=grant).json()["access_token"]
+    answer = httpx.put(
+        f"{url}/crm/v8/Sales_Orders/{order_id}",
+        json={"data": [{"Status": status}]},
+        headers={"Authorization": f"Zoho-oauthtoken {token}"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"][0]["code"] == "SUCCESS", answer.text
+
+
+def test_orders_approved_or_cancelled_in_the_crm_update_the_open_pages(
+    open_tab: Any, demo: Demo
+) -> None:
+    """No bus shortcut: Zoho's notification, the inbound receiver, the sync rules (the order's
+    mirror and reservation, or its cancel) and the change bus, then the page's stream."""
+    from playwright.sync_api import expect
+
+    wait_until(lambda: the_gateway_reads_the_erp(demo), "the gateway reads the ERP")
+    first = place_held_order(demo, "admin")
+    number, order_id = first["order"]["number"], first["order"]["id"]
+    tab = open_tab()
+    sign_in(tab, "admin")
+    tab.page.goto(f"{tab.base}/console#/orders/{number}")
+    expect(tab.page.locator(".live")).to_have_attribute("data-live", "on", timeout=WAIT_MS)
+    status = tab.page.locator("main .card").first.locator(".badge").first
+    expect(status).to_have_attribute("data-status", "PENDING_APPROVAL", timeout=WAIT_MS)
+    zoho_set_status(demo, order_id, "Approved")
+    expect(status).to_have_attribute("data-status", "APPROVED", timeout=WAIT_MS)
+    fulfillment = tab.page.locator("main .card").nth(1).locator(".badge").first
+    expect(fulfillment).to_have_attribute("data-status", "RESERVED", timeout=WAIT_MS)
+    tab.shot("admin-order-360-approved-in-the-crm")
+
+    second = place_held_order(demo, "admin")
+    card = tab.page.locator(f'li.held[data-order="{second["order"]["number"]}"]')
+    open_page(tab, "Approvals")
+    card.wait_for(timeout=WAIT_MS)
+    expect(tab.page.locator(".live")).to_have_attribute("data-live", "on", timeout=WAIT_MS)
+    zoho_set_status(demo, second["order"]["id"], "Cancelled")
+    expect(card).to_have_count(0, timeout=WAIT_MS)
+    expect(tab.page.locator(".live")).to_contain_text("updated at")
+    assert zoho_order_status(demo, second["order"]["id"]) == "Cancelled"
     tab.assert_clean()

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from tests.support.stack import GraphQLClient
 from tests.sync.test_gateway import STATUS, change, client, eventually, synced_app  # noqa: F401
 
 RETRY = "mutation($id: ID!) { retrySyncChange(id: $id) { id retried message } }"
@@ -61,3 +62,9 @@ async def test_only_sync_write_may_retry_and_a_bad_id_is_refused_in_words(
     assert "syncStatus.failed.id" in error["message"]
     unknown = await client(synced_app, "admin").data(RETRY, id="987654")
     assert unknown["retrySyncChange"]["retried"] is False
+
+
+async def test_without_sync_a_retry_says_it_is_off(gql: GraphQLClient) -> None:
+    body = await gql.query(RETRY, id="1")
+    assert body["errors"][0]["extensions"]["code"] == "SYNC_OFF"
+    assert "[sync] enabled = false" in body["errors"][0]["message"]
