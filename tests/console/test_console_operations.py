@@ -157,10 +157,11 @@ def test_an_admin_repairs_a_finding_and_the_erp_has_the_item(open_tab: Any, demo
     repair = row.get_by_role("button", name=f"Repair product_without_item {sku}")
     repair.click()
     dialog = tab.page.locator("dialog.confirm")
-    expect(dialog).to_contain_text("create erp item")
+    expect(dialog).to_contain_text(f"create ERP item {sku}: item_code: {sku}, item_name: {name}")
+    tab.shot("admin-reconciliation-repair-dialog", full_page=False)
     dialog.get_by_role("button", name="Go back").click()
     expect(dialog).to_have_count(0)
-    assert erp_item(demo, sku).status_code == 404  # going back wrote nothing
+    assert erp_item(demo, sku).status_code == 404  # the dry run and going back wrote nothing
     repair.click()
     tab.page.click("#confirm-yes")
     answer = tab.page.locator("#repair-result")

@@ -676,7 +676,7 @@ function confirmAction(kind, order, run) {
 // The one confirmation: a modal <dialog> (Escape or "Go back" changes nothing).
 function confirmDialog(title, consequence, yes, tone, run) {
   const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-title" },
-    h("h2", { id: "confirm-title" }, title), [consequence].flat().map((text) => h("p", {}, text)));
+    h("h2", { id: "confirm-title" }, title), [consequence].flat().map((part) => (part instanceof Node ? part : h("p", {}, part))));
   const close = () => { dialog.close(); dialog.remove(); };
   append(dialog, [h("div", { class: "actions" },
     button(yes, () => { close(); run(); }, { class: tone, id: "confirm-yes" }),
@@ -979,14 +979,31 @@ function findingSubject(f) {
   return f.records?.[0]?.id ?? f.id;
 }
 
-function repair(finding, cell, result) {
+// A repair: its dry run first (what it would write, on fresh data), shown in the confirmation;
+// a finding already gone or not fixable is answered at once, without a dialog.
+async function repair(finding, cell, result) {
+  const ask = (dryRun) => gql(`mutation($id: ID!, $dry: Boolean!) { repairFinding(id: $id, dryRun: $dry) { ${pick("RepairResult", REPAIR)} } }`,
+    { id: finding.id, dry: dryRun });
+  let plan;
+  try {
+    plan = (await ask(true)).data.repairFinding;
+  } catch (error) {
+    replace(result, errorState(error.message));
+    return;
+  }
+  if (plan.status !== "PLANNED") {
+    replace(result, repairResult(finding, plan));
+    replace(cell, badge(plan.status));
+    return;
+  }
+  const writes = (plan.actions ?? []).map((a) => `${a.operation} ${recordName(a.record)}${a.after?.length ? `: ${fieldValues(a.after)}` : ""}`);
   confirmDialog(`Repair ${finding.category} ${findingSubject(finding)}?`,
-    [finding.summary, `Crossdock will ${finding.repair ? finding.repair.replaceAll("_", " ") : "apply the fix"}: ${finding.fix}`,
-      "The finding is checked again on fresh data first; the writes are journaled with you as the actor."],
+    [finding.summary, "Crossdock will write (checked again on fresh data just now):", h("ul", { class: "plain" }, writes.map((w) => h("li", {}, w))),
+      "The writes are journaled with you as the actor."],
     "Yes, repair it", "primary", async () => {
       replace(result, loading(`Repairing ${finding.category}…`));
       try {
-        const { data, errors } = await gql(`mutation($id: ID!) { repairFinding(id: $id, dryRun: false) { ${pick("RepairResult", REPAIR)} } }`, { id: finding.id });
+        const { data, errors } = await ask(false);
         const r = data.repairFinding;
         replace(result, partialNotice(errors), repairResult(finding, r));
         replace(cell, badge(r.status));
@@ -996,15 +1013,23 @@ function repair(finding, cell, result) {
     });
 }
 
+function recordName(record) {
+  return `${record.system.toUpperCase()} ${record.kind} ${record.id}`;
+}
+
+function fieldValues(list) {
+  return (list ?? []).map((v) => `${v.field}: ${v.value ?? "—"}`).join(", ") || "—";
+}
+
 function repairResult(finding, r) {
-  const values = (list) => (list ?? []).map((v) => `${v.field}: ${v.value ?? "—"}`).join(", ") || "—";
-  return section(`Repair of ${finding.category} ${findingSubject(finding)}: the gateway's answer`,
+  const title = r.status === "PLANNED" ? "planned" : "the gateway's answer";
+  return section(`Repair of ${finding.category} ${findingSubject(finding)}: ${title}`,
     facts([["Result", badge(r.status)], ["Detail", r.message], ["Journal entry", r.journalId ?? undefined]]),
     r.actions && r.actions.length ? table("Writes of the repair", [
       { label: "Operation", cell: (a) => a.operation },
-      { label: "Record", cell: (a) => `${a.record.system.toUpperCase()} ${a.record.kind} ${a.record.id}` },
-      "before" in r.actions[0] && { label: "Before", cell: (a) => values(a.before) },
-      "after" in r.actions[0] && { label: "After", cell: (a) => values(a.after) },
+      { label: "Record", cell: (a) => recordName(a.record) },
+      "before" in r.actions[0] && { label: "Before", cell: (a) => fieldValues(a.before) },
+      "after" in r.actions[0] && { label: "After", cell: (a) => fieldValues(a.after) },
     ], r.actions) : null);
 }
 
