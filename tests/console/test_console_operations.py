@@ -370,3 +370,21 @@ def test_orders_approved_or_cancelled_in_the_crm_update_the_open_pages(
     expect(tab.page.locator(".live")).to_contain_text("updated at")
     assert zoho_order_status(demo, second["order"]["id"]) == "Cancelled"
     tab.assert_clean()
+
+
+def test_the_operations_pages_read_at_200_percent_zoom(open_tab: Any, demo: Demo) -> None:
+    """At a 650 px wide viewport (1300 px at 200 %) no page scrolls sideways: wide tables
+    scroll inside their own region."""
+    tab = open_tab(viewport=(650, 450))
+    sign_in(tab, "admin")
+    for title in ("Sync", "Reconciliation", "Stock"):
+        open_page(tab, title)
+        if title == "Reconciliation":
+            tab.page.get_by_role("button", name="Read both systems now").click()
+            tab.page.get_by_role("region", name="Findings").wait_for(timeout=WAIT_MS)
+        overflow = tab.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, (title, overflow)
+    tab.shot("admin-reconciliation-200-percent")
+    tab.assert_clean()
