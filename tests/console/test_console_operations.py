@@ -25,6 +25,7 @@ from tests.console.support import ERP_AUTH, WAIT_MS, Tab
 from tests.console.test_console_browser import (
     erp_rows,
     gql,
+    open_order,
     open_page,
     place_held_order,
     sign_in,
@@ -387,4 +388,19 @@ def test_the_operations_pages_read_at_200_percent_zoom(open_tab: Any, demo: Demo
         )
         assert overflow <= 1, (title, overflow)
     tab.shot("admin-reconciliation-200-percent")
+    tab.assert_clean()
+
+
+def test_order_360_marks_the_lines_stock_below_its_reorder_level(open_tab: Any, demo: Demo) -> None:
+    expected = below_in_erp(demo)
+    query = "{ orders(first: 30) { nodes { number lines { sku } } } }"
+    orders = gql(demo, "admin", query)["orders"]["nodes"]
+    # an order with a line whose stock is below its level somewhere
+    order = next(o for o in orders if any(s == ln["sku"] for ln in o["lines"] for s, _ in expected))
+    marks = sum(1 for ln in order["lines"] for s, _ in expected if s == ln["sku"])
+    tab = open_tab()
+    sign_in(tab, "logistics")
+    main = open_order(tab, order["number"])
+    lines = main.get_by_role("region", name=f"Lines of {order['number']}")
+    assert lines.locator('[data-status="BELOW_REORDER"]').count() == marks
     tab.assert_clean()

@@ -521,7 +521,8 @@ function stockCell(product) {
   if (!product?.stock) return product?.stock;
   if (product.stock.length === 0) return "no stock records";
   return h("ul", { class: "plain" }, product.stock.map((s) =>
-    h("li", { class: s.available <= 0 ? "short" : null }, `${s.warehouse.name}: ${s.available} available (${s.onHand} on hand, ${s.reserved} reserved)`)));
+    h("li", { class: s.available <= 0 ? "short" : null }, `${s.warehouse.name}: ${s.available} available (${s.onHand} on hand, ${s.reserved} reserved)`,
+      s.belowReorderLevel ? [" ", badge("BELOW_REORDER", "below reorder level")] : null)));
 }
 
 function orderLines(o) {
