@@ -128,9 +128,22 @@ def test_an_admin_sees_a_dead_change_and_retries_it_until_it_is_applied(
     wait_until(lambda: key not in failed_changes(demo), "the retried change left the failed")
     wait_until(lambda: erp_done(demo) > done_before, "the retried change was applied")
     tab.page.get_by_role("button", name="Refresh").click()
-    expect(failed.locator("tbody tr", has_text=key)).to_have_count(0, timeout=WAIT_MS)
+    expect(erp.locator('[data-status="DEAD"]')).to_have_count(0, timeout=WAIT_MS)
+    expect(main.locator("tbody tr", has_text=key)).to_have_count(0)
     tab.shot("admin-sync-retried")
     tab.assert_clean()
+
+    def unreachable(route: Any) -> None:
+        route.abort("connectionrefused")
+
+    tab.page.route("**/graphql", unreachable)  # a refresh the gateway does not answer
+    tab.page.get_by_role("button", name="Refresh").click()
+    alert = main.get_by_role("alert")
+    expect(alert).to_contain_text("The gateway did not answer", timeout=WAIT_MS)
+    tab.page.unroute("**/graphql", unreachable)
+    alert.get_by_role("button", name="Try again").click()
+    expect(lag).to_be_visible(timeout=WAIT_MS)
+    assert main.get_by_role("alert").count() == 0
 
 
 # ---------------------------------------------------------------- Reconciliation

@@ -863,7 +863,13 @@ const SYSTEMS = { crm: "CRM", erp: "ERP" };
 async function renderSync(view) {
   const status = h("div", {});
   const result = h("div", { id: "sync-result", "aria-live": "polite" });
-  const refresh = serialized(() => showSync(status, result, refresh));
+  const refresh = serialized(async () => {
+    try {
+      await showSync(status, result, refresh);
+    } catch (error) {
+      replace(status, errorState(error.message, () => refresh()));
+    }
+  });
   replace(view, h("p", { class: "hint" }, "Changes heard from the CRM and the ERP wait in the gateway's inbox until the sync rules have applied them to the other system. A change whose rule failed is tried again later; after its last attempt it is parked (dead) until someone retries it."),
     h("div", { class: "actions" }, button("Refresh", () => refresh())), result, status);
   await showSync(status, result, refresh);
