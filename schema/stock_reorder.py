@@ -13,39 +13,43 @@ add up the warehouse tree.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol
 
 from resolvers import records
 from schema.context import Info
 
-if TYPE_CHECKING:
-    from schema.products import StockLevel
-
 Rule = records.ReorderLevel | None
 
 
-async def _rules(levels: list[StockLevel], info: Info) -> list[Rule]:
+class StockLevel(Protocol):
+    """What these fields read of their parent (schema.products.StockLevel): its Bin."""
+
+    @property
+    def record(self) -> records.StockLevel: ...
+
+
+async def _rules(levels: Sequence[StockLevel], info: Info) -> list[Rule]:
     skus = list(dict.fromkeys(level.record.sku for level in levels))
     found = await info.context.loaders.reorder_levels.load_many(skus)
     by_bin = {(r.sku, r.warehouse_id): r for rows in found for r in rows or []}
     return [by_bin.get((level.record.sku, level.record.warehouse_id)) for level in levels]
 
 
-async def _each(levels: list[StockLevel], info: Info, answer: Any) -> list[Any]:
+async def _each(levels: Sequence[StockLevel], info: Info, answer: Any) -> list[Any]:
     rules = await _rules(levels, info)
     return [answer(level.record, rule) for level, rule in zip(levels, rules, strict=True)]
 
 
-def reorder_levels(levels: list[StockLevel], info: Info) -> Awaitable[list[Any]]:
+def reorder_levels(levels: Sequence[StockLevel], info: Info) -> Awaitable[list[Any]]:
     return _each(levels, info, lambda _, rule: None if rule is None else float(rule.level))
 
 
-def reorder_quantities(levels: list[StockLevel], info: Info) -> Awaitable[list[Any]]:
+def reorder_quantities(levels: Sequence[StockLevel], info: Info) -> Awaitable[list[Any]]:
     return _each(levels, info, lambda _, rule: None if rule is None else float(rule.quantity))
 
 
-def below_reorder_levels(levels: list[StockLevel], info: Info) -> Awaitable[list[Any]]:
+def below_reorder_levels(levels: Sequence[StockLevel], info: Info) -> Awaitable[list[Any]]:
     return _each(levels, info, is_below)
 
 
