@@ -578,22 +578,27 @@ function processError(title, e) {
 
 async function approvalsPage(view) {
   const indicator = liveIndicator();
+  // The last approval's answer lives outside the queue, so that a re-read of the queue (after
+  // it, or on a live event racing it) never replaces or loses it.
+  const result = h("div", { id: "approval-result", "aria-live": "polite" });
   const queue = h("div", {});
-  replace(view, indicator, queue);
-  let shown = await renderApprovals(queue);
-  const refresh = serialized(async () => {
-    shown = await renderApprovals(queue, [...(queue.querySelector("#approval-result")?.childNodes ?? [])]);
-    updatedNow(indicator, "a change of a held order");
+  replace(view, indicator, result, queue);
+  let shown = new Set();
+  const reread = serialized(async () => {
+    shown = await renderApprovals(queue, result, reread);
   });
+  shown = await renderApprovals(queue, result, reread);
   const onChange = (data) => {
     const changed = data.orderChanged;
-    if (changed.status === "PENDING_APPROVAL" || shown.has(changed.id)) refresh();
+    if (changed.status === "PENDING_APPROVAL" || shown.has(changed.id)) {
+      reread().then(() => updatedNow(indicator, "a change of a held order"));
+    }
   };
   live("orderChanged", "subscription { orderChanged { id status } }", {}, onChange, indicator);
 }
 
-// The queue into `view`; returns the ids of the held orders it shows.
-async function renderApprovals(view, answer = []) {
+// The queue into `view` (approvals answer into `result`); returns the ids of the held orders it shows.
+async function renderApprovals(view, result, reread) {
   replace(view, loading("Loading held orders…"));
   const { data, errors } = await gql(`{ orders(first: ${PAGE_SIZE}, status: PENDING_APPROVAL) { nodes { ${pick("Order", ORDER_ROW)} } } }`);
   const held = data.orders?.nodes ?? [];
@@ -602,12 +607,10 @@ async function renderApprovals(view, answer = []) {
   const placed = held.map((o, i) => ({ order: o, process: processes[i] })).filter((x) => x.process && x.process.status === "PENDING_APPROVAL");
   const elsewhere = held.filter((_, i) => !processes[i]);
   const mayApprove = session.mutation.has("approveOrder");
-  const result = h("div", { id: "approval-result", "aria-live": "polite" }, answer);
   replace(view, partialNotice(errors),
     mayApprove ? null : h("p", { class: "notice" }, "Your role may read held orders but not approve or cancel them."),
-    result,
     section("Held by Crossdock", placed.length === 0 ? emptyState("No order is waiting for approval.") :
-      h("ul", { class: "queue" }, placed.map((x) => heldCard(x.order, x.process, mayApprove, result, view)))),
+      h("ul", { class: "queue" }, placed.map((x) => heldCard(x.order, x.process, mayApprove, result, reread)))),
     section("Held without a process you may act on",
       h("p", { class: "hint" }, mayApprove
         ? "These were not placed through Crossdock: there is no process to approve here; approve them in the CRM."
@@ -643,7 +646,7 @@ function reasonsTable(caption, approval) {
   ], approval.reasons, { empty: "No rules reported.", rowClass: (r) => (r.passed ? null : "failing") });
 }
 
-function heldCard(order, process, mayApprove, result, view) {
+function heldCard(order, process, mayApprove, result, reread) {
   const act = (kind) => confirmAction(kind, order, async () => {
     const field = kind === "approve" ? "approveOrder" : "cancelOrder";
     replace(result, loading(`${kind === "approve" ? "Approving" : "Cancelling"} ${order.number}…`));
@@ -654,7 +657,7 @@ function heldCard(order, process, mayApprove, result, view) {
       replace(result, errorState(error.message));
       return;
     }
-    await renderApprovals(view, [...result.childNodes]);  // the queue afresh, the answer kept
+    await reread();  // the queue afresh; the answer stays above it
   });
   return h("li", { class: "card held", "data-order": order.number },
     h("h3", {}, orderLink(order.number), " ", badge(process.status)),
