@@ -84,6 +84,7 @@ class ErpWriter:
             "stock_uom": "Nos", "description": f"{p.name} ({p.category.lower()})",
             "is_stock_item": 1, "valuation_rate": float(money(p.price * Decimal("0.6"))),
             "standard_rate": float(p.price), "weight_per_unit": round(self.rng.uniform(0.2, 30), 1),
+            "reorder_levels": _reorder_levels(p.sku),
         }  # fmt: skip
 
     def _customers(self, accounts: list[Account]) -> None:
@@ -279,6 +280,25 @@ class ErpWriter:
 _WAREHOUSE_PLACES = (PLACES[11], PLACES[8], PLACES[5])  # Newark, Chicago, Rotterdam
 # ERPNext's standard UOMs as its setup installs them (uom_data.json): "Nos" counts whole units.
 UOMS = (("Nos", True), ("Unit", True), ("Box", True), ("Kg", False), ("Meter", False))
+
+
+def _reorder_levels(sku: str) -> list[dict[str, Any]]:
+    """Item Reorder rows for most of the SKU's warehouses (a level and a quantity to order),
+    drawn from a generator of the SKU's own so that the seed's other data stays as it was."""
+    rng = random.Random(f"reorder:{sku}")
+    rows: list[dict[str, Any]] = []
+    for warehouse in LEAF_WAREHOUSES:
+        if rng.random() < 0.3:
+            continue
+        level = rng.randint(4, 30) * 5
+        row: dict[str, Any] = {
+            "name": f"{sku}-reorder-{len(rows) + 1}",
+            "warehouse_group": warehouse,
+        }
+        row |= {"warehouse": warehouse, "material_request_type": "Purchase"}
+        row |= {"warehouse_reorder_level": float(level), "warehouse_reorder_qty": level * 2.0}
+        rows.append(row)
+    return rows
 
 
 def _uom(name: str, whole: bool) -> dict[str, Any]:

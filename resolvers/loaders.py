@@ -33,6 +33,7 @@ from resolvers.records import (
     Order,
     OrderStatus,
     Page,
+    ReorderLevel,
     Shipment,
     ShipmentStatus,
     StockLevel,
@@ -221,6 +222,7 @@ class Loaders:
         self.catalog_by_id: KeyedLoader[str, CatalogProduct] = KeyedLoader(crm.get_products)
         self.items: KeyedLoader[str, Item] = KeyedLoader(scm.get_items)
         self.bins: KeyedLoader[str, list[StockLevel]] = KeyedLoader(scm.list_bins)
+        self.reorder_levels: KeyedLoader[str, list[ReorderLevel]] = KeyedLoader(scm.reorder_levels)
         # shipments by id and per order, by what the operation reads of them: with or without
         # destinations (the `Address` call) and lines (the two delivery-note calls)
         self._sources = sources

@@ -156,6 +156,17 @@ class StockLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class ReorderLevel:
+    """One ERPNext `Item Reorder` row: below `level` (projected, in `group`), order `quantity`."""
+
+    sku: str
+    warehouse_id: str
+    level: Decimal
+    quantity: Decimal
+    group: str  # the warehouse whose projected quantity is checked (ERPNext: the row's own)
+
+
+@dataclass(frozen=True, slots=True)
 class ShipmentLine:
     sku: str
     quantity: Decimal

@@ -25,6 +25,7 @@ from schema.execution.batch_resolvers import batched, each
 from schema.fields import resolver
 from schema.prefetch import Outcome, settle
 from schema.selection import names_under, prefetches, selected_names
+from schema.stock_reorder import below_reorder_levels, reorder_levels, reorder_quantities
 
 Warehouses = dict[str, records.Warehouse]
 
@@ -107,6 +108,23 @@ class StockLevel:
         )
 
     warehouse = batched(stock_warehouses, "The warehouse holding this stock.", "Warehouse")
+    reorder_level = batched(
+        reorder_levels,
+        "ERPNext's re-order level for this item here (its Item Reorder row); null without one.",
+        "float | None",
+    )
+    reorder_quantity = batched(
+        reorder_quantities,
+        "The quantity ERPNext orders when the level is reached; null without a level.",
+        "float | None",
+    )
+    below_reorder_level = batched(
+        below_reorder_levels,
+        "True when the projected quantity is at or below the re-order level (ERPNext's "
+        "auto re-order rule); false without a level; null when the level is checked in "
+        "another (group) warehouse.",
+        "bool | None",
+    )
 
     def _warehouse_for(self, info: Info) -> Warehouse | Awaitable[Warehouse]:
         if self.known is not None:

@@ -19,7 +19,7 @@ from schema.orders import Customer, Order, Shipment, load_customer, load_order, 
 from schema.products import Product, Warehouse, load_product, product_of
 from schema.reconcile import ReconciliationMutations, ReconciliationQuery
 from schema.selection import operation_reads
-from schema.sync import SyncStatus, sync_status_field
+from schema.sync import SyncMutations, SyncStatus, sync_status_field
 
 
 @strawberry.type(description="Who is asking, as the gateway verified it.")
@@ -200,5 +200,5 @@ class QueryWithOrderProcess(Query, OrderProcessQuery):
     name="Mutation",
     description="Writes that run the order process across the CRM and the ERP.",
 )
-class Mutation(OrderMutations, ReconciliationMutations):
-    """The Mutation root: placeOrder, approveOrder, cancelOrder; repairFinding."""
+class Mutation(OrderMutations, ReconciliationMutations, SyncMutations):
+    """The Mutation root: placeOrder, approveOrder, cancelOrder; repairFinding; retrySyncChange."""

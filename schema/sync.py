@@ -1,8 +1,10 @@
-"""The sync inbox in the graph: `Query.syncStatus` (scope `sync:read`).
+"""The sync inbox in the graph: `Query.syncStatus` (scope `sync:read`) and
+`Mutation.retrySyncChange(id)` (scope `sync:write`).
 
 Lag, pending and failed changes per source system, the failures with their reasons, and the
-catch-up poll's watermarks, read from the gateway's inbox (`app.state.sync`). A gateway
-without sync (`[sync] enabled = false`) answers SYNC_OFF.
+catch-up poll's watermarks, read from the gateway's inbox (`app.state.sync`). A failed change
+(retrying or dead) is put back to be applied now by its id, as `crossdock sync retry ID` does,
+and the processor is woken. A gateway without sync (`[sync] enabled = false`) answers SYNC_OFF.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import strawberry
 
-from resolvers.errors import CrossdockError
+from resolvers.errors import CrossdockError, InvalidInput
 from resolvers.sync.inbox import FailedItem, InboxStatus, SourceStatus
 from schema.context import Info
 
@@ -59,7 +61,9 @@ class SyncSource:
 
 @strawberry.type(description="A change whose sync rule failed.")
 class SyncFailure:
-    id: strawberry.ID = strawberry.field(description="Give it to `crossdock sync retry`.")
+    id: strawberry.ID = strawberry.field(
+        description="Give it to `retrySyncChange` or `crossdock sync retry`."
+    )
     key: str = strawberry.field(description='The record: "system:entity:id".')
     version: datetime | None = strawberry.field(description="The record's version, if known.")
     state: SyncFailureState = strawberry.field(description="Waiting for a retry, or parked.")
@@ -123,3 +127,44 @@ sync_status_field = strawberry.field(
         "the failed changes with their reasons (at most `failedLimit`, 1..500); watermarks."
     ),
 )
+
+
+@strawberry.type(description="What retrySyncChange did.")
+class SyncRetry:
+    id: strawberry.ID = strawberry.field(description="The failed change asked for.")
+    retried: bool = strawberry.field(description="True when it was put back to be applied now.")
+    message: str = strawberry.field(description="What happened, or why nothing did.")
+
+
+def _change_id(id: strawberry.ID) -> int:
+    try:
+        return int(str(id))
+    except ValueError:
+        raise InvalidInput(
+            f"retrySyncChange id {str(id)[:40]!r} is not a change id; "
+            "take one from syncStatus.failed.id",
+            argument="id",
+        ) from None
+
+
+async def retry_sync_change(info: Info, id: strawberry.ID) -> SyncRetry:
+    item = _change_id(id)
+    if await _runtime(info).retry(item):
+        return SyncRetry(id=id, retried=True, message=f"Change {item} is back to be applied now.")
+    return SyncRetry(
+        id=id,
+        retried=False,
+        message=f"No failed change {item}: it was applied or retried meanwhile, or never "
+        "existed. Read syncStatus.failed for the current ones.",
+    )
+
+
+@strawberry.type
+class SyncMutations:
+    """Mutation mixin: `retrySyncChange(id)`."""
+
+    retry_sync_change: SyncRetry = strawberry.mutation(
+        resolver=retry_sync_change,
+        description="Apply a failed sync change (retrying or dead) again now, by its id in "
+        "syncStatus.failed; the processor is woken. Scope sync:write.",
+    )

@@ -45,6 +45,28 @@ Hook = Callable[[Context, Row], None]
 
 def validate_item(ctx: Context, doc: Row) -> None:
     doc["item_name"] = doc.get("item_name") or doc.get("item_code")
+    _validate_reorder_levels(doc.get("reorder_levels") or [])
+
+
+REQUEST_TYPES = ("Purchase", "Transfer", "Material Issue", "Manufacture")
+
+
+def _validate_reorder_levels(rows: list[Row]) -> None:
+    """ERPNext's Item.validate_reorder_level: one row per warehouse, a level needs a
+    quantity, and the group to check in defaults to the warehouse itself."""
+    seen: set[str] = set()
+    for row in rows:
+        row["warehouse_group"] = row.get("warehouse_group") or row.get("warehouse")
+        if row.get("warehouse") in seen:
+            raise FrappeError(
+                "ValidationError",
+                f"Row #{row['idx']}: A Reorder entry already exists for this warehouse "
+                f"{row.get('warehouse')}",
+            )
+        seen.add(str(row.get("warehouse")))
+        if row.get("warehouse_reorder_level") and not row.get("warehouse_reorder_qty"):
+            raise FrappeError("ValidationError", f"Row #{row['idx']}: Please set reorder quantity")
+        _check_choice(row, "material_request_type", REQUEST_TYPES)
 
 
 def validate_customer(ctx: Context, doc: Row) -> None:

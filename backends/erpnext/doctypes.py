@@ -59,13 +59,28 @@ UOM = DocType("UOM", (
     _num("enabled", "Check", default=1), _f("symbol"),
 ), naming="field:uom_name")  # fmt: skip
 
+# ERPNext v15's `Item Reorder` (erpnext/stock/doctype/item_reorder): the `reorder_levels` rows
+# of an Item, one per warehouse; `warehouse_group` is where the projected quantity is checked.
+ITEM_REORDER = DocType(
+    "Item Reorder",
+    (
+        _link("warehouse_group", "Warehouse"),
+        _link("warehouse", "Warehouse", reqd=True, indexed=True),
+        _num("warehouse_reorder_level"),
+        _num("warehouse_reorder_qty"),
+        _f("material_request_type", "Select", reqd=True, default="Purchase"),
+    ),
+    is_child=True,
+    parents=("Item",),
+)
+
 ITEM = DocType("Item", (
     _f("item_code", reqd=True), _f("item_name", reqd=True), _f("item_group", reqd=True),
     _f("stock_uom", reqd=True, default="Nos"), _f("description", "Text"),
     _num("is_stock_item", "Check", default=1), _num("disabled", "Check"),
     _num("valuation_rate", "Currency"), _num("standard_rate", "Currency"),
     _num("weight_per_unit"), _num("has_variants", "Check"), _num("has_batch_no", "Check"),
-    _num("has_serial_no", "Check"),
+    _num("has_serial_no", "Check"), _f("reorder_levels", "Table", "Item Reorder"),
 ), naming="field:item_code")  # fmt: skip
 
 WAREHOUSE = DocType("Warehouse", (
@@ -230,6 +245,7 @@ DOCTYPES: dict[str, DocType] = {
         DYNAMIC_LINK,
         ADDRESS,
         UOM,
+        ITEM_REORDER,
         ITEM,
         WAREHOUSE,
         BIN,

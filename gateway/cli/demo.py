@@ -235,10 +235,12 @@ async def demo_running(
     emulation_ports: tuple[int | None, int | None] = (None, None),
     adjust: Callable[[Settings], Settings] | None = None,
     crm: str = "zoho",
+    admin: bool = False,
 ) -> AsyncIterator[Demo]:
     """Emulations (seeded once) and the gateway on loopback until the block exits. `adjust`
     changes the demo's settings before the gateway is built (a bench polling only, say);
-    `crm="fxiaoke"` runs the Fxiaoke emulation (port 8103) instead of Zoho's."""
+    `crm="fxiaoke"` runs the Fxiaoke emulation (port 8103) instead of Zoho's; `admin` opens
+    the emulations' `/_emulator/*` knobs (tests make a backend fail with them)."""
     environ = dict(os.environ if env is None else env)
     running: contextlib.AbstractAsyncContextManager[Emulations | FxEmulations]
     if crm == "fxiaoke":
@@ -248,6 +250,7 @@ async def demo_running(
             env=environ,
             fxiaoke_port_given=emulation_ports[0],
             erp_port=emulation_ports[1],
+            admin=admin,
         )
     else:
         running = emulations_running(
@@ -256,6 +259,7 @@ async def demo_running(
             env=environ,
             zoho_port=emulation_ports[0],
             erp_port=emulation_ports[1],
+            admin=admin,
         )
     async with running as emulations:
         server = demo_settings(emulations, data_dir, environ).server

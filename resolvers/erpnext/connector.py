@@ -54,6 +54,7 @@ from resolvers.erpnext.mirrors import ErpMirrors
 from resolvers.erpnext.options import ERPNextOptions
 from resolvers.erpnext.shipments import ShipmentAssembler
 from resolvers.erpnext.stock import (
+    reorder_levels,
     reservable_stock,
     reservation_entries,
     whole_number_uoms,
@@ -67,6 +68,7 @@ from resolvers.records import (
     ErpOrder,
     Item,
     Page,
+    ReorderLevel,
     ReservationEntry,
     Shipment,
     ShipmentStatus,
@@ -130,6 +132,10 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
             if level.sku in result:
                 result[level.sku].append(level)
         return result
+
+    async def reorder_levels(self, skus: Sequence[str]) -> dict[str, list[ReorderLevel]]:
+        """The Item Reorder rows per SKU (ERPNext's re-order level per warehouse)."""
+        return await reorder_levels(self.wire, skus)
 
     async def reservable_stock(self, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
         """Stock per SKU and warehouse that an order may still reserve (`available`)."""

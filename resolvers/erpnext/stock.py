@@ -10,6 +10,8 @@ the gateway places never drives any of them below zero:
 After a submit, the Stock Reservation Entries of the order are what was really reserved
 (`reserved_qty − delivered_qty` per Sales Order Item row); a row with none reserved nothing.
 Whether an item's quantities must be whole comes from its UOM's `must_be_whole_number`.
+Reorder levels are the Item's `reorder_levels` rows (`Item Reorder`, a child listing with
+`parent="Item"`): one call per 200 SKUs, whatever the number of warehouses.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from resolvers.canonical import to_decimal_or_zero
 from resolvers.erpnext.wire import FrappeWire
-from resolvers.records import ReservationEntry, StockLevel
+from resolvers.records import ReorderLevel, ReservationEntry, StockLevel
 
 RESERVABLE_FIELDS = (
     "item_code",
@@ -39,6 +41,13 @@ ENTRY_FIELDS = (
     "delivered_qty",
 )
 UOM_FIELDS = ("name", "must_be_whole_number")
+REORDER_FIELDS = (
+    "parent",
+    "warehouse",
+    "warehouse_group",
+    "warehouse_reorder_level",
+    "warehouse_reorder_qty",
+)
 
 
 async def reservable_stock(wire: FrappeWire, skus: Sequence[str]) -> dict[str, list[StockLevel]]:
@@ -93,3 +102,22 @@ async def whole_number_uoms(wire: FrappeWire, uoms: Sequence[str]) -> dict[str, 
     rows = await wire.in_list("UOM", "name", uoms, UOM_FIELDS)
     found = {str(r.get("name")): bool(r.get("must_be_whole_number")) for r in rows}
     return {uom: found.get(uom, True) for uom in uoms}
+
+
+async def reorder_levels(wire: FrappeWire, skus: Sequence[str]) -> dict[str, list[ReorderLevel]]:
+    """Per SKU, its Item Reorder rows (an empty list for an item without any)."""
+    rows = await wire.in_list("Item Reorder", "parent", skus, REORDER_FIELDS, parent="Item")
+    result: dict[str, list[ReorderLevel]] = {sku: [] for sku in skus}
+    for row in sorted(rows, key=lambda r: str(r.get("warehouse"))):
+        sku, warehouse = str(row.get("parent")), str(row.get("warehouse"))
+        if sku in result:
+            result[sku].append(
+                ReorderLevel(
+                    sku=sku,
+                    warehouse_id=warehouse,
+                    level=to_decimal_or_zero(row.get("warehouse_reorder_level")),
+                    quantity=to_decimal_or_zero(row.get("warehouse_reorder_qty")),
+                    group=str(row.get("warehouse_group") or warehouse),
+                )
+            )
+    return result

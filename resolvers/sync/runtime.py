@@ -4,6 +4,7 @@ receivers put changes into (storing a change wakes the processor).
     runtime = SyncRuntime(inbox, processor)
     await runtime.start()                 # app startup
     await runtime.put(change)             # a receiver (`ChangeSink`): stored, then processed
+    await runtime.retry(42)               # a failed change back to be applied now
     await runtime.close()                 # app shutdown
 """
 
@@ -26,6 +27,13 @@ class SyncRuntime:
         if stored:
             self.processor.wake()
         return stored
+
+    async def retry(self, item_id: int | None = None) -> int:
+        """Put a failed change (or every one) back to be applied now; how many."""
+        count = await self.inbox.retry(item_id)
+        if count:
+            self.processor.wake()
+        return count
 
     async def start(self) -> None:
         self.processor.start()

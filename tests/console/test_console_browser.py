@@ -23,32 +23,23 @@ import asyncio
 import csv
 import io
 import json
-import os
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from gateway.auth.tokens import mint
-from gateway.cli.demo import Demo, demo_running
+from gateway.cli.demo import Demo
 from resolvers.sync import Change
-from tests.gateway.test_graphiql_browser import CHROMIUM_ARGS, LOOPBACK, chromium_or_fail
+from tests.console.support import ARTIFACTS, ERP_AUTH, WAIT_MS, Tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.sockets]
 
-WAIT_MS = 60_000  # an upper bound for a loaded machine, never a speed requirement
-ROOT = Path(__file__).parents[2]
-ARTIFACTS = Path(os.environ.get("CROSSDOCK_ARTIFACTS", ROOT / "var" / "test-artifacts")) / "console"
 PAGES = {
-    "admin": ["Order 360", "Approvals", "Shipments", "Stock", "Exports", "Reconciliation"],
+    "admin": ["Order 360", "Approvals", "Shipments", "Stock", "Exports", "Sync", "Reconciliation"],
     "sales": ["Order 360", "Approvals", "Shipments", "Stock", "Exports"],
     "logistics": ["Order 360", "Shipments", "Stock", "Exports"],
     "analyst": ["Order 360", "Shipments", "Stock", "Exports"],
@@ -57,134 +48,6 @@ PAGES = {
     "data_steward": ["Order 360", "Shipments", "Stock", "Exports", "Reconciliation"],
     "router": ["Exports"],
 }
-ERP_AUTH = {"Authorization": "token crossdock-demo:crossdock-demo-secret"}
-
-
-# ---------------------------------------------------------------- the demo and the browser
-
-
-@pytest.fixture(scope="module")
-def demo_thread(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Demo, asyncio.AbstractEventLoop]]:
-    """`crossdock demo` on loopback (free ports, small seed) in a thread, and its event loop."""
-    data_dir = tmp_path_factory.mktemp("console-demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDOCK_")}
-    started = threading.Event()
-    held: dict[str, Any] = {}
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        held["stop"] = (asyncio.get_running_loop(), stop)
-        async with demo_running(
-            data_dir=data_dir, scale=0.02, env=env, port=0, emulation_ports=(0, 0)
-        ) as running:
-            held["demo"] = running
-            started.set()
-            await stop.wait()
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as error:  # reported by the fixture, not lost in the thread
-            held["error"] = error
-        finally:
-            started.set()
-
-    thread = threading.Thread(target=run, name="console-demo", daemon=True)
-    thread.start()
-    assert started.wait(WAIT_MS / 1000), "the demo did not start"
-    if "error" in held:
-        raise held["error"]
-    loop, stop = held["stop"]
-    yield held["demo"], loop
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(WAIT_MS / 1000)
-
-
-@pytest.fixture(scope="module")
-def demo(demo_thread: tuple[Demo, asyncio.AbstractEventLoop]) -> Demo:
-    return demo_thread[0]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_or_fail()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Tab:
-    """A signed-out console tab and everything it did."""
-
-    page: Any
-    base: str
-    requests: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    graphql: list[Any] = field(default_factory=list)
-
-    def shot(self, name: str, *, full_page: bool = True) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=full_page)
-        print(f"console screenshot: {path}")
-        return path
-
-    def graphql_errors(self) -> list[Any]:
-        answers = [r.json() for r in self.graphql]
-        return [a["errors"] for a in answers if a.get("errors")]
-
-    def assert_clean(self) -> None:
-        assert self.blocked == []
-        assert self.problems == []
-        assert self.graphql_errors() == []
-        assert self.page.locator(".error, .error-text").count() == 0
-
-
-@pytest.fixture
-def open_tab(browser: Any, demo: Demo) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def make(viewport: tuple[int, int] = (1300, 900)) -> Tab:
-        from playwright.sync_api import Route
-
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(context)
-        tab = Tab(context.new_page(), demo.url.removesuffix("/graphql"))
-
-        def only_loopback(route: Route) -> None:
-            url = route.request.url
-            if urlsplit(url).hostname in LOOPBACK or url.startswith(("data:", "blob:")):
-                route.continue_()
-            else:
-                tab.blocked.append(url)
-                route.abort("blockedbyclient")
-
-        context.route("**/*", only_loopback)
-        page = tab.page
-        page.on("request", lambda r: tab.requests.append(f"{r.method} {r.url}"))
-        page.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: tab.problems.append(str(e)))
-        page.on("response", lambda r: tab.graphql.append(r) if is_graphql_json(r) else None)
-        return tab
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def is_graphql_json(response: Any) -> bool:
-    """A /graphql answer with a JSON body (not a subscription's event stream)."""
-    media_type = response.headers.get("content-type", "")
-    return bool(response.url.endswith("/graphql") and "json" in media_type)
 
 
 def wait_until(condition: Any, what: str) -> None:
@@ -321,7 +184,7 @@ def test_each_role_opens_the_pages_it_may_read_and_no_other(
     for title in PAGES[role]:
         open_page(tab, title)
         if title == "Reconciliation":
-            tab.page.get_by_role("button", name="Run reconciliation").click()
+            tab.page.get_by_role("button", name="Read both systems now").click()
             tab.page.locator("main table, main .empty").first.wait_for(timeout=WAIT_MS)
         tab.shot(f"{role}-{title.lower().replace(' ', '-')}")
     tab.assert_clean()
@@ -653,50 +516,6 @@ def test_empty_and_error_states_say_what_happened(open_tab: Any, demo: Demo) -> 
         timeout=WAIT_MS
     )
     assert main.get_by_role("alert").count() == 0
-
-
-def test_stock_marks_a_product_the_erp_reports_below_its_reorder_level(
-    open_tab: Any, demo_thread: tuple[Demo, asyncio.AbstractEventLoop]
-) -> None:
-    """Reorder levels are not in the graph; stockChanged's verdict marks the product live."""
-    from playwright.sync_api import expect
-
-    demo, loop = demo_thread
-    assert demo.app is not None
-    bus = demo.app.state.change_bus
-
-    def announce(below: bool) -> None:
-        change = Change(
-            system="erp",
-            entity="stock",
-            record_id="SKU-00009@Stores - AC",
-            operation="update",
-            origin="notification",
-            received_at=datetime.now(UTC),
-            fields={"below_reorder_level": below},
-        )
-        loop.call_soon_threadsafe(bus.publish, change)
-
-    wait_until(lambda: bus.subscribers == 0, "the streams of earlier tests' pages ended")
-    tab = open_tab()
-    sign_in(tab, "logistics")
-    open_page(tab, "Stock")
-    wait_until(lambda: bus.subscribers == 2, "the stock page subscribed (below and not below)")
-    rows = tab.page.locator("main tbody tr", has_text="SKU-00009")
-    expect(rows).to_have_count(3)  # one per warehouse
-    marked = tab.page.locator('main [data-status="BELOW_REORDER"]')
-    assert marked.count() == 0
-    announce(True)
-    expect(marked).to_have_count(3, timeout=WAIT_MS)  # the product, on each of its rows
-    expect(rows.first).to_contain_text("below reorder level")
-    tab.page.check("#only-short")  # only rows that need attention: short or below reorder
-    expect(tab.page.locator("main tbody tr", has_text="SKU-00009")).to_have_count(3)
-    for row in tab.page.locator("main tbody tr").all():
-        assert "SKU-00009" in row.inner_text() or "short" in (row.get_attribute("class") or "")
-    tab.shot("logistics-stock-below-reorder")
-    announce(False)
-    expect(marked).to_have_count(0, timeout=WAIT_MS)
-    tab.assert_clean()
 
 
 def test_a_partners_shipments_follow_only_its_carriers_changes(

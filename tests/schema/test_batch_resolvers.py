@@ -47,6 +47,9 @@ def test_every_batched_field_of_the_graph_declares_its_batch_on_the_field() -> N
         "Product.stock",
         "Product.available",
         "StockLevel.warehouse",
+        "StockLevel.reorderLevel",
+        "StockLevel.reorderQuantity",
+        "StockLevel.belowReorderLevel",
     }
 
 

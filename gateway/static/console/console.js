@@ -19,6 +19,8 @@ export const STATUS_TONES = {
   UNFULFILLED: "muted", RESERVED: "info", PARTIALLY_SHIPPED: "info", SHIPPED: "ok",
   RUNNING: "info", REJECTED: "bad", COMPENSATING: "warn", FAILED: "bad", NEEDS_ATTENTION: "bad",
   ERROR: "bad", WARNING: "warn", INFO: "info", PASSED: "ok", FAILED_RULE: "bad", SHORT: "bad", BELOW_REORDER: "warn",
+  DEAD: "bad", RETRY: "warn", LAGGING: "warn", IN_SYNC: "ok",
+  APPLIED: "ok", PLANNED: "info", GONE: "muted", NOT_FIXABLE: "warn",
   done: "ok", started: "info", failed: "bad", compensated: "muted",
 };
 
@@ -276,7 +278,8 @@ function can(type, field) {
 
 const MONEY = ["amount", "currency"];
 const ADDRESS = ["street", "city", "region", "postalCode", "country"];
-const STOCK = ["onHand", "reserved", "available", "projected", { f: "warehouse", type: "Warehouse", sel: ["id", "name"] }];
+const STOCK = ["onHand", "reserved", "available", "projected", "reorderLevel", "reorderQuantity", "belowReorderLevel",
+  { f: "warehouse", type: "Warehouse", sel: ["id", "name"] }];
 const PRODUCT = ["sku", "name", "uom", "available", { f: "stock", type: "StockLevel", sel: STOCK }];
 const CUSTOMER = ["id", "number", "name", "industry", "email", "phone",
   { f: "shippingAddress", type: "Address", sel: ADDRESS }, { f: "creditLimit", type: "Money", sel: MONEY }];
@@ -374,6 +377,7 @@ const PAGES = [
   { path: "shipments", title: "Shipments", available: () => session.query.has("shipments"), render: renderShipments },
   { path: "stock", title: "Stock", available: () => session.query.has("products") && can("Product", "stock"), render: renderStock },
   { path: "exports", title: "Exports", available: () => true, render: renderExports },
+  { path: "sync", title: "Sync", available: () => session.query.has("syncStatus"), render: renderSync },
   { path: "reconciliation", title: "Reconciliation", available: () => session.query.has("reconciliation"), render: renderReconciliation },
 ];
 
@@ -517,7 +521,8 @@ function stockCell(product) {
   if (!product?.stock) return product?.stock;
   if (product.stock.length === 0) return "no stock records";
   return h("ul", { class: "plain" }, product.stock.map((s) =>
-    h("li", { class: s.available <= 0 ? "short" : null }, `${s.warehouse.name}: ${s.available} available (${s.onHand} on hand, ${s.reserved} reserved)`)));
+    h("li", { class: s.available <= 0 ? "short" : null }, `${s.warehouse.name}: ${s.available} available (${s.onHand} on hand, ${s.reserved} reserved)`,
+      s.belowReorderLevel ? [" ", badge("BELOW_REORDER", "below reorder level")] : null)));
 }
 
 function orderLines(o) {
@@ -573,22 +578,27 @@ function processError(title, e) {
 
 async function approvalsPage(view) {
   const indicator = liveIndicator();
+  // The last approval's answer lives outside the queue, so that a re-read of the queue (after
+  // it, or on a live event racing it) never replaces or loses it.
+  const result = h("div", { id: "approval-result", "aria-live": "polite" });
   const queue = h("div", {});
-  replace(view, indicator, queue);
-  let shown = await renderApprovals(queue);
-  const refresh = serialized(async () => {
-    shown = await renderApprovals(queue, [...(queue.querySelector("#approval-result")?.childNodes ?? [])]);
-    updatedNow(indicator, "a change of a held order");
+  replace(view, indicator, result, queue);
+  let shown = new Set();
+  const reread = serialized(async () => {
+    shown = await renderApprovals(queue, result, reread);
   });
+  shown = await renderApprovals(queue, result, reread);
   const onChange = (data) => {
     const changed = data.orderChanged;
-    if (changed.status === "PENDING_APPROVAL" || shown.has(changed.id)) refresh();
+    if (changed.status === "PENDING_APPROVAL" || shown.has(changed.id)) {
+      reread().then(() => updatedNow(indicator, "a change of a held order"));
+    }
   };
   live("orderChanged", "subscription { orderChanged { id status } }", {}, onChange, indicator);
 }
 
-// The queue into `view`; returns the ids of the held orders it shows.
-async function renderApprovals(view, answer = []) {
+// The queue into `view` (approvals answer into `result`); returns the ids of the held orders it shows.
+async function renderApprovals(view, result, reread) {
   replace(view, loading("Loading held orders…"));
   const { data, errors } = await gql(`{ orders(first: ${PAGE_SIZE}, status: PENDING_APPROVAL) { nodes { ${pick("Order", ORDER_ROW)} } } }`);
   const held = data.orders?.nodes ?? [];
@@ -597,12 +607,10 @@ async function renderApprovals(view, answer = []) {
   const placed = held.map((o, i) => ({ order: o, process: processes[i] })).filter((x) => x.process && x.process.status === "PENDING_APPROVAL");
   const elsewhere = held.filter((_, i) => !processes[i]);
   const mayApprove = session.mutation.has("approveOrder");
-  const result = h("div", { id: "approval-result", "aria-live": "polite" }, answer);
   replace(view, partialNotice(errors),
     mayApprove ? null : h("p", { class: "notice" }, "Your role may read held orders but not approve or cancel them."),
-    result,
     section("Held by Crossdock", placed.length === 0 ? emptyState("No order is waiting for approval.") :
-      h("ul", { class: "queue" }, placed.map((x) => heldCard(x.order, x.process, mayApprove, result, view)))),
+      h("ul", { class: "queue" }, placed.map((x) => heldCard(x.order, x.process, mayApprove, result, reread)))),
     section("Held without a process you may act on",
       h("p", { class: "hint" }, mayApprove
         ? "These were not placed through Crossdock: there is no process to approve here; approve them in the CRM."
@@ -638,7 +646,7 @@ function reasonsTable(caption, approval) {
   ], approval.reasons, { empty: "No rules reported.", rowClass: (r) => (r.passed ? null : "failing") });
 }
 
-function heldCard(order, process, mayApprove, result, view) {
+function heldCard(order, process, mayApprove, result, reread) {
   const act = (kind) => confirmAction(kind, order, async () => {
     const field = kind === "approve" ? "approveOrder" : "cancelOrder";
     replace(result, loading(`${kind === "approve" ? "Approving" : "Cancelling"} ${order.number}…`));
@@ -649,7 +657,7 @@ function heldCard(order, process, mayApprove, result, view) {
       replace(result, errorState(error.message));
       return;
     }
-    await renderApprovals(view, [...result.childNodes]);  // the queue afresh, the answer kept
+    await reread();  // the queue afresh; the answer stays above it
   });
   return h("li", { class: "card held", "data-order": order.number },
     h("h3", {}, orderLink(order.number), " ", badge(process.status)),
@@ -665,11 +673,17 @@ function confirmAction(kind, order, run) {
   const consequence = kind === "approve"
     ? "The order is mirrored to the ERP, its stock is reserved and the CRM order is approved."
     : "The order is cancelled in the CRM and any stock it holds in the ERP is released.";
+  confirmDialog(`${verb} ${order.number}?`, consequence, `Yes, ${verb.toLowerCase()} ${order.number}`,
+    kind === "approve" ? "primary" : "danger", run);
+}
+
+// The one confirmation: a modal <dialog> (Escape or "Go back" changes nothing).
+function confirmDialog(title, consequence, yes, tone, run) {
   const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-title" },
-    h("h2", { id: "confirm-title" }, `${verb} ${order.number}?`), h("p", {}, consequence));
+    h("h2", { id: "confirm-title" }, title), [consequence].flat().map((part) => (part instanceof Node ? part : h("p", {}, part))));
   const close = () => { dialog.close(); dialog.remove(); };
   append(dialog, [h("div", { class: "actions" },
-    button(`Yes, ${verb.toLowerCase()} ${order.number}`, () => { close(); run(); }, { class: kind === "approve" ? "primary" : "danger", id: "confirm-yes" }),
+    button(yes, () => { close(); run(); }, { class: tone, id: "confirm-yes" }),
     button("Go back", close, { autofocus: true }))]);
   dialog.addEventListener("cancel", () => dialog.remove());
   document.body.append(dialog);
@@ -738,9 +752,10 @@ async function renderStock(view) {
   const indicator = liveIndicator();
   const onlyShort = h("input", { type: "checkbox", id: "only-short", onchange: () => draw() });
   const warehouse = h("select", { id: "stock-warehouse", onchange: () => draw() }, h("option", { value: "" }, "all warehouses"));
+  const reorder = can("StockLevel", "reorderLevel");
   let rows = [];
-  const below = new Map();  // sku → when the ERP reported it below its reorder level
-  const attention = (r) => r.available <= 0 || below.has(r.sku);
+  // below its re-order level: ERPNext's verdict per warehouse (StockLevel.belowReorderLevel)
+  const attention = (r) => r.available <= 0 || r.belowReorderLevel === true;
   const draw = () => {
     const names = [...new Set(rows.map((r) => r.warehouse))].sort();
     const chosen = warehouse.value;
@@ -748,12 +763,14 @@ async function renderStock(view) {
     const shown = rows.filter((r) => (!onlyShort.checked || attention(r)) && (!chosen || r.warehouse === chosen));
     replace(list, table("Stock by product and warehouse", [
       { label: "SKU", cell: (r) => r.sku },
-      { label: "Product", cell: (r) => (below.has(r.sku) ? [r.name, " ", badge("BELOW_REORDER", `below reorder level (${below.get(r.sku)})`)] : r.name) },
+      { label: "Product", cell: (r) => r.name },
       { label: "Warehouse", cell: (r) => r.warehouse },
       { label: "On hand", cell: (r) => r.onHand, numeric: true }, { label: "Reserved", cell: (r) => r.reserved, numeric: true },
       { label: "Available", cell: (r) => (r.available <= 0 ? [badge("SHORT", "short"), " ", String(r.available)] : r.available), numeric: true },
       { label: "Projected", cell: (r) => r.projected, numeric: true },
-    ], shown, { empty: onlyShort.checked ? "Nothing is short." : "No stock records.", rowClass: (r) => (r.available <= 0 ? "short" : below.has(r.sku) ? "below" : null) }));
+      reorder && { label: "Reorder level", cell: (r) => reorderCell(r), numeric: true },
+    ], shown, { empty: onlyShort.checked ? "Nothing is short or below its reorder level." : "No stock records.",
+      rowClass: (r) => (r.available <= 0 ? "short" : r.belowReorderLevel ? "below" : null) }));
   };
   const levels = (p) => (p.stock ?? []).map((s) => ({ ...s, sku: p.sku, name: p.name, warehouse: s.warehouse.name }));
   const load = async (after) => {
@@ -766,26 +783,29 @@ async function renderStock(view) {
     const page = data.products?.pageInfo;
     replace(more, page?.hasNextPage ? button("Load more products", () => load(page.endCursor)) : null);
   };
-  // A stock change in the ERP: the product's levels as read now, and the sync's reorder verdict.
-  const changed = (isBelow) => (data) => {
+  // A stock change in the ERP: the product's levels (and reorder verdicts) as read now.
+  const changed = (data) => {
     const product = data.stockChanged;
-    if (!rows.some((r) => r.sku === product.sku)) return;  // not on the loaded pages
-    const at = `reported ${new Date().toISOString().slice(11, 16)} UTC`;
-    if (isBelow) below.set(product.sku, at);
-    else below.delete(product.sku);
     const index = rows.findIndex((r) => r.sku === product.sku);
+    if (index < 0) return;  // not on the loaded pages
     rows = [...rows.slice(0, index), ...levels(product), ...rows.slice(index).filter((r) => r.sku !== product.sku)];
     draw();
     updatedNow(indicator, `a stock change of ${product.sku}`);
   };
-  replace(view, h("p", { class: "hint" }, "Rows with nothing available are marked short. Reorder levels are not in the graph: a product is marked below its reorder level when the ERP reports it so (live, while this page is open)."),
-    indicator,
-    h("div", { class: "form form--inline" }, h("label", { for: "stock-warehouse" }, "Warehouse"), warehouse,
-      onlyShort, h("label", { for: "only-short" }, "Only rows that need attention")), list, more);
+  replace(view, h("p", { class: "hint" }, reorder
+    ? "Rows with nothing available are marked short; rows whose projected quantity is at or below the ERP's reorder level for that warehouse (ERPNext's Item Reorder) are marked below reorder level."
+    : "Rows with nothing available are marked short."),
+  indicator,
+  h("div", { class: "form form--inline" }, h("label", { for: "stock-warehouse" }, "Warehouse"), warehouse,
+    onlyShort, h("label", { for: "only-short" }, "Only rows that need attention")), list, more);
   await load(null);
-  const query = (flag) => `subscription { stockChanged(belowReorderLevel: ${flag}) { sku name stock { ${pick("StockLevel", STOCK)} } } }`;
-  live("stockChanged", query(true), {}, changed(true), indicator);
-  live("stockChanged", query(false), {}, changed(false), indicator);
+  live("stockChanged", `subscription { stockChanged { sku name stock { ${pick("StockLevel", STOCK)} } } }`, {}, changed, indicator);
+}
+
+function reorderCell(r) {
+  if (r.reorderLevel === null || r.reorderLevel === undefined) return "none";
+  const level = `${r.reorderLevel} (orders ${r.reorderQuantity ?? "?"})`;
+  return r.belowReorderLevel ? [badge("BELOW_REORDER", "below reorder level"), " ", level] : level;
 }
 
 // ---------------------------------------------------------------- Exports
@@ -836,28 +856,191 @@ async function download(view, format, status) {
   }
 }
 
+// ---------------------------------------------------------------- Sync
+
+const SYNC = [{ f: "sources", type: "SyncSource", sel: ["system", "pending", "retrying", "dead", "done", "lagSeconds", "lastReceivedAt", "lastDoneAt"] },
+  { f: "failed", type: "SyncFailure", sel: ["id", "key", "version", "state", "attempts", "reason", "receivedAt", "nextAttemptAt"] },
+  { f: "watermarks", type: "SyncWatermark", sel: ["source", "value"] }];
+const SYSTEMS = { crm: "CRM", erp: "ERP" };
+
+async function renderSync(view) {
+  const status = h("div", {});
+  const result = h("div", { id: "sync-result", "aria-live": "polite" });
+  const refresh = serialized(async () => {
+    try {
+      await showSync(status, result, refresh);
+    } catch (error) {
+      replace(status, errorState(error.message, () => refresh()));
+    }
+  });
+  replace(view, h("p", { class: "hint" }, "Changes heard from the CRM and the ERP wait in the gateway's inbox until the sync rules have applied them to the other system. A change whose rule failed is tried again later; after its last attempt it is parked (dead) until someone retries it."),
+    h("div", { class: "actions" }, button("Refresh", () => refresh())), result, status);
+  await showSync(status, result, refresh);
+}
+
+async function showSync(target, result, refresh) {
+  replace(target, loading("Reading the sync inbox…"));
+  const { data, errors } = await gql(`{ syncStatus { ${pick("SyncStatus", SYNC)} } }`);
+  const sync = data.syncStatus;
+  if (!sync) {
+    const off = errors.some((e) => e.extensions?.code === "SYNC_OFF");
+    replace(target, off ? emptyState("Sync is off on this gateway ([sync] enabled = false): there is no inbox.") : errorState(describeErrors(errors), refresh));
+    return;
+  }
+  const mayRetry = session.mutation.has("retrySyncChange");
+  replace(target, partialNotice(errors),
+    section("Per source system", table("Sync lag and inbox per source system", [
+      { label: "From", cell: (x) => SYSTEMS[x.system] ?? x.system },
+      { label: "Lag", cell: (x) => (x.lagSeconds > 0 ? badge("LAGGING", `${x.lagSeconds} s behind`) : badge("IN_SYNC", "in sync")) },
+      { label: "Pending", cell: (x) => x.pending, numeric: true }, { label: "Retrying", cell: (x) => x.retrying, numeric: true },
+      { label: "Dead", cell: (x) => (x.dead ? badge("DEAD", String(x.dead)) : "0"), numeric: true },
+      { label: "Applied", cell: (x) => x.done, numeric: true },
+      { label: "Last received", cell: (x) => when(x.lastReceivedAt) }, { label: "Last applied", cell: (x) => when(x.lastDoneAt) },
+    ], sync.sources ?? [], { empty: "No change received yet." })),
+    section("Failed changes", table("Failed changes (dead letters and retries)", [
+      { label: "Change", cell: (f) => f.id }, { label: "Record", cell: (f) => h("code", {}, f.key) },
+      { label: "State", cell: (f) => badge(f.state, f.state === "DEAD" ? "dead" : "waiting for retry") },
+      { label: "Attempts", cell: (f) => f.attempts, numeric: true }, { label: "Reason", cell: (f) => f.reason },
+      { label: "Received", cell: (f) => when(f.receivedAt) },
+      { label: "Next attempt", cell: (f) => (f.nextAttemptAt ? when(f.nextAttemptAt) : "none: retry by hand") },
+      mayRetry && { label: "Action", cell: (f) => button(`Retry change ${f.id}`, () => retryChange(f, result, refresh)) },
+    ], sync.failed ?? [], { empty: "No failed change: every change was applied or is on its way.", rowClass: (f) => (f.state === "DEAD" ? "failing" : null) })),
+    sync.watermarks && section("Catch-up poll", table("Watermarks of the catch-up poll", [
+      { label: "Source", cell: (w) => h("code", {}, w.source) }, { label: "Read up to", cell: (w) => w.value },
+    ], sync.watermarks, { empty: "The catch-up poll has not run yet." })));
+}
+
+function retryChange(failed, result, refresh) {
+  confirmDialog(`Retry change ${failed.id}?`,
+    [`${failed.key}: ${failed.reason}`, "The change is put back in the inbox and applied now by the sync rules, as if it had just arrived."],
+    `Yes, retry change ${failed.id}`, "primary", async () => {
+      replace(result, loading(`Retrying change ${failed.id}…`));
+      try {
+        const { data } = await gql("mutation($id: ID!) { retrySyncChange(id: $id) { id retried message } }", { id: failed.id });
+        const r = data.retrySyncChange;
+        replace(result, section(`Retry of change ${failed.id}: the gateway's answer`,
+          facts([["Result", r.retried ? badge("APPLIED", "put back to be applied") : badge("GONE", "nothing to retry")], ["Detail", r.message]])));
+      } catch (error) {
+        replace(result, errorState(error.message));
+        return;
+      }
+      await refresh();
+    });
+}
+
 // ---------------------------------------------------------------- Reconciliation
 
+const RECORD = ["kind", "id", "system", "label"];
+const FINDING = ["id", "category", "severity", "summary", "fix", "fixable", "repair",
+  { f: "records", type: "RecordRef", sel: RECORD }];
+const RUN = ["id", "trigger", "startedAt", "finishedAt", "findings", "errors", "warnings", "infos"];
+const REPAIR = ["findingId", "status", "message", "journalId",
+  { f: "actions", type: "RepairAction", sel: ["operation", { f: "record", type: "RecordRef", sel: RECORD },
+    { f: "before", type: "FieldValue", sel: ["field", "value"] }, { f: "after", type: "FieldValue", sel: ["field", "value"] }] }];
+
 async function renderReconciliation(view) {
-  const results = h("div", {});
-  const run = async () => {
-    replace(results, loading("Reading both systems (a full run: every page)…"));
+  const result = h("div", { id: "repair-result", "aria-live": "polite" });
+  const findings = h("div", { id: "findings" });
+  const fresh = async () => {
+    replace(findings, loading("Reading both systems (a full run: every page)…"));
     try {
-      const { data, errors } = await gql(`{ reconciliation { id category severity summary fix
-        crm { kind id } erp { kind id } } }`);
-      const findings = data.reconciliation ?? [];
-      replace(results, partialNotice(errors), table("Findings", [
-        { label: "Severity", cell: (f) => badge(f.severity) }, { label: "Category", cell: (f) => h("code", {}, f.category) },
-        { label: "Finding", cell: (f) => f.summary },
-        { label: "Records", cell: (f) => [...f.crm.map((r) => `CRM ${r.kind} ${r.id}`), ...f.erp.map((r) => `ERP ${r.kind} ${r.id}`)].join("; ") },
-        { label: "Fix", cell: (f) => f.fix },
-      ], findings, { empty: "The CRM and the ERP agree: no findings." }));
+      const { data, errors } = await gql(`{ reconciliation { ${pick("ReconciliationFinding", FINDING)} } }`);
+      const at = new Date().toISOString().slice(11, 16);
+      replace(findings, partialNotice(errors), section(`Read afresh at ${at} UTC`, findingTable(data.reconciliation ?? [], result)));
     } catch (error) {
-      replace(results, errorState(error.message));
+      replace(findings, errorState(error.message, fresh));
     }
   };
-  replace(view, h("p", { class: "hint" }, "Where the CRM and the ERP disagree, read afresh from both. Repairs are made with `crossdock reconcile --fix` (docs/reconcile.md)."),
-    h("div", { class: "actions" }, button("Run reconciliation", run, { class: "primary" })), results);
+  replace(view, h("p", { class: "hint" }, "Where the CRM and the ERP disagree. The last stored run (scheduled, or `crossdock reconcile`) is shown first; read both systems now for the current state."),
+    h("div", { class: "actions" }, button("Read both systems now", fresh, { class: "primary" })), result, findings);
+  await storedRun(findings, result);
+}
+
+async function storedRun(target, result) {
+  if (!session.query.has("reconciliationRun") || !session.query.has("reconciliationFindings")) return;
+  replace(target, loading("Loading the last stored run…"));
+  const { data, errors } = await gql(`{ reconciliationRun { ${pick("ReconciliationRun", RUN)} }
+    reconciliationFindings(first: ${PAGE_SIZE}) { nodes { ${pick("ReconciliationFinding", FINDING)} } pageInfo { hasNextPage } } }`);
+  const run = data.reconciliationRun;
+  if (!run) {
+    replace(target, partialNotice(errors), emptyState("No stored run yet: the schedule ([reconcile] every) or `crossdock reconcile` stores one. Read both systems now to see the current findings."));
+    return;
+  }
+  const page = data.reconciliationFindings;
+  replace(target, partialNotice(errors), section(`Last stored run #${run.id}`,
+    facts([["Started", when(run.startedAt)], ["Finished", run.finishedAt ? when(run.finishedAt) : "still running"], ["By", run.trigger],
+      ["Findings", `${run.findings} (${run.errors} errors, ${run.warnings} warnings, ${run.infos} hints)`]]),
+    findingTable(page?.nodes ?? [], result),
+    page?.pageInfo?.hasNextPage ? h("p", { class: "hint" }, `The first ${PAGE_SIZE} findings are shown; \`crossdock reconcile\` lists them all.`) : null));
+}
+
+function findingTable(findings, result) {
+  const mayRepair = session.mutation.has("repairFinding");
+  return table("Findings", [
+    { label: "Severity", cell: (f) => badge(f.severity) }, { label: "Category", cell: (f) => h("code", {}, f.category) },
+    { label: "Finding", cell: (f) => f.summary },
+    { label: "Records", cell: (f) => (f.records ?? []).map((r) => `${r.system.toUpperCase()} ${r.kind} ${r.id}`).join("; ") },
+    { label: "Fix", cell: (f) => f.fix },
+    mayRepair && { label: "Action", cell: (f) => (f.fixable ? h("span", { class: "repair" }, button(`Repair ${f.category} ${findingSubject(f)}`, (e) => repair(f, e.target.parentElement, result))) : "by hand") },
+  ], findings, { empty: "The CRM and the ERP agree: no findings." });
+}
+
+function findingSubject(f) {
+  return f.records?.[0]?.id ?? f.id;
+}
+
+// A repair: its dry run first (what it would write, on fresh data), shown in the confirmation;
+// a finding already gone or not fixable is answered at once, without a dialog.
+async function repair(finding, cell, result) {
+  const ask = (dryRun) => gql(`mutation($id: ID!, $dry: Boolean!) { repairFinding(id: $id, dryRun: $dry) { ${pick("RepairResult", REPAIR)} } }`,
+    { id: finding.id, dry: dryRun });
+  let plan;
+  try {
+    plan = (await ask(true)).data.repairFinding;
+  } catch (error) {
+    replace(result, errorState(error.message));
+    return;
+  }
+  if (plan.status !== "PLANNED") {
+    replace(result, repairResult(finding, plan));
+    replace(cell, badge(plan.status));
+    return;
+  }
+  const writes = (plan.actions ?? []).map((a) => `${a.operation} ${recordName(a.record)}${a.after?.length ? `: ${fieldValues(a.after)}` : ""}`);
+  confirmDialog(`Repair ${finding.category} ${findingSubject(finding)}?`,
+    [finding.summary, "Crossdock will write (checked again on fresh data just now):", h("ul", { class: "plain" }, writes.map((w) => h("li", {}, w))),
+      "The writes are journaled with you as the actor."],
+    "Yes, repair it", "primary", async () => {
+      replace(result, loading(`Repairing ${finding.category}…`));
+      try {
+        const { data, errors } = await ask(false);
+        const r = data.repairFinding;
+        replace(result, partialNotice(errors), repairResult(finding, r));
+        replace(cell, badge(r.status));
+      } catch (error) {
+        replace(result, errorState(error.message));
+      }
+    });
+}
+
+function recordName(record) {
+  return `${record.system.toUpperCase()} ${record.kind} ${record.id}`;
+}
+
+function fieldValues(list) {
+  return (list ?? []).map((v) => `${v.field}: ${v.value ?? "—"}`).join(", ") || "—";
+}
+
+function repairResult(finding, r) {
+  const title = r.status === "PLANNED" ? "planned" : "the gateway's answer";
+  return section(`Repair of ${finding.category} ${findingSubject(finding)}: ${title}`,
+    facts([["Result", badge(r.status)], ["Detail", r.message], ["Journal entry", r.journalId ?? undefined]]),
+    r.actions && r.actions.length ? table("Writes of the repair", [
+      { label: "Operation", cell: (a) => a.operation },
+      { label: "Record", cell: (a) => recordName(a.record) },
+      "before" in r.actions[0] && { label: "Before", cell: (a) => fieldValues(a.before) },
+      "after" in r.actions[0] && { label: "After", cell: (a) => fieldValues(a.after) },
+    ], r.actions) : null);
 }
 
 // ---------------------------------------------------------------- start
