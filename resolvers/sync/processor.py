@@ -7,7 +7,9 @@ For each claimed change, of one key at a time and in version order (the inbox's 
 3. a version that is the one a sync rule wrote is that write coming back: no rule runs;
 4. otherwise every enabled rule for the entity runs; each reads its target and writes only
    what differs, and its writes are remembered (version and fingerprint) to know their echo;
-5. the version is marked applied, the change is done with a note, and published on the bus.
+5. the version is marked applied, the change is done with a note, and published on the bus
+   (a version already applied is published only when a rule wrote something: a second edit
+   within the version's resolution, not a repeated hint).
 
 A rule that raises fails the change: it is retried with backoff, then parked dead with the
 error's message (`crossdock sync status`, `syncStatus`). A crash anywhere leaves the change
@@ -143,6 +145,7 @@ class Processor:
             return Outcome(f"version {version} is older than the one applied")
         # The same version again (a repeated hint; or a second edit within the version's
         # resolution, Zoho's being a second): the rules run, and write only what differs.
+        # Subscribers hear it only if a rule had something to write (the second edit).
         fresh = version is None or applied is None or version > applied
         published = dataclasses.replace(change, version=version, fields={})
         if current is not None and await self._echo(key, current):
@@ -155,7 +158,8 @@ class Processor:
         await self._mark(key, version)
         fields: dict[str, Any] = {k: v for r in results for k, v in r.fields.items()}
         note = "; ".join(f"{r.rule}: {r.note}" for r in results if r.note) or "no rule applies"
-        publish = dataclasses.replace(published, fields=fields) if fresh else None
+        news = fresh or any(r.writes for r in results)
+        publish = dataclasses.replace(published, fields=fields) if news else None
         return Outcome(note, publish, tuple(results))
 
     async def _echo(self, key: str, current: Snapshot) -> bool:

@@ -316,3 +316,30 @@ def add_shipment(systems: Systems, crm_order_id: str, name: str = "SHIP-T1") -> 
     }
     systems.erp.store.insert("Shipment", [shipment])
     return name
+
+
+async def test_a_second_edit_within_the_same_second_reaches_subscribers(
+    systems: Systems, sync: SyncRig
+) -> None:
+    """Zoho's versions are whole seconds: a second edit in the same second has the version
+    already applied. Its rules still write what differs, and subscribers hear it; a repeated
+    hint of the same version writes nothing and is not announced again."""
+    clock = systems.zoho.store.clock
+    frozen = clock.now_ms()
+    clock.now_ms = lambda: frozen  # both edits stamped with the same second
+    account = systems.accounts["northwind"]
+    async with sync.bus.subscribe() as events:
+        await sync.crm_put("Accounts", account, {"Billing_City": "Berlin", **ADDRESS})
+        await sync.notify("crm", "account", account)
+        await sync.processor.drain()
+        await sync.crm_put("Accounts", account, {"Billing_City": "Potsdam"})
+        await sync.notify("crm", "account", account)
+        await sync.processor.drain()
+        await sync.notify("crm", "account", account)  # the same hint again
+        await sync.processor.drain()
+        sync.bus.close()
+        seen = [e.record_id async for e in events]
+    assert seen == [account, account]
+    [customer] = await erp_customers(systems, account)
+    cities = {a["address_type"]: a["city"] for a in await erp_addresses(systems, customer["name"])}
+    assert cities["Billing"] == "Potsdam"
