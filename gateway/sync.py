@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from opentelemetry.trace import Tracer
+
 from gateway.settings.section import SettingsError
 from gateway.settings.sync import SyncSettings
 from resolvers.ports import CrmPort, ErpPort
@@ -43,6 +45,7 @@ def open_sync(
     order_process: OrderProcessService | None,
     bus: ChangeBus | None,
     state: StateLayer | None = None,
+    tracer: Tracer | None = None,
 ) -> SyncRuntime | None:
     """The runtime `[sync]` asks for (None when off). Its inbox is the shared state's
     (PostgreSQL, every replica) when `[state]` is shared, else the file `inbox_path`."""
@@ -62,5 +65,6 @@ def open_sync(
         bus=bus,
         batch=settings.batch,
         idle_s=settings.idle_s,
+        tracer=tracer,
     )
     return SyncRuntime(inbox, processor)

@@ -235,7 +235,9 @@ def assemble(
         starters.append(bus.start)
         closers.append(bus.aclose)  # subscriptions end; the Redis tasks stop
     closers.append(state.aclose)
-    sync = open_sync(settings.sync, crm, scm, service, bus, state)  # None unless [sync] on
+    tracing = tracing or open_tracing(settings.tracing, os.environ)
+    tracer = None if tracing is None else tracing.tracer
+    sync = open_sync(settings.sync, crm, scm, service, bus, state, tracer)  # None unless [sync] on
     if sync is not None:
         starters.append(sync.start)
         closers.insert(0, sync.close)
@@ -272,7 +274,7 @@ def assemble(
         change_bus=bus,
         metrics=metrics,
         probes={"state": state.probe} if state.kind == "shared" else None,
-        tracing=tracing or open_tracing(settings.tracing, os.environ),
+        tracing=tracing,
     )
     _watch(app.state.metrics, process, sync, bus)
     app.state.order_process = process

@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode, Tracer
+
 from resolvers.background import Background
 from resolvers.errors import CrossdockError
 
@@ -43,6 +46,7 @@ from .reader import read_current
 from .rules.base import Applied, Key, Rule, RuleContext, Snapshot
 
 log = logging.getLogger("crossdock.sync")
+SPAN = "crossdock.sync.change"
 
 # Called as hook(stage, change) at "read" and "applied"; tests raise from it to crash.
 Hook = Callable[[str, Change], None]
@@ -69,6 +73,7 @@ class Processor:
         batch: int = 20,
         idle_s: float = 5.0,
         hook: Hook | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.inbox = inbox
         self.rules = tuple(rules)
@@ -78,6 +83,10 @@ class Processor:
         self.batch = batch
         self.idle_s = idle_s
         self._hook = hook or (lambda stage, change: None)
+        # A span per change (the gateway's tracer when [tracing] is on): the rules' backend
+        # calls are its children and carry its traceparent, and the JSON log lines written
+        # while it runs carry its trace id, so one change can be followed into both systems.
+        self.tracer = tracer or trace.NoOpTracer()
         self._wake = asyncio.Event()
         self._background = Background("crossdock-sync-processor", self._loop)
 
@@ -119,15 +128,24 @@ class Processor:
 
     async def _process(self, item: InboxItem) -> None:
         change = item.change
-        try:
-            outcome = await self._apply(item)
-        except Exception as exc:
-            reason = _reason(exc)
-            dead = await self.inbox.failed(item, self.owner, reason)
-            level = logging.ERROR if dead else logging.WARNING
-            state = "parked as dead" if dead else f"will retry (attempt {item.attempts})"
-            log.log(level, "sync: %s failed, %s: %s", key_text(change.key), state, reason)
-            return
+        attributes = {
+            "crossdock.sync.system": change.system,
+            "crossdock.sync.entity": change.entity,
+            "crossdock.sync.origin": change.origin,
+            "crossdock.sync.attempt": item.attempts,
+        }  # no record ids or values, as for operations
+        with self.tracer.start_as_current_span(SPAN, attributes=attributes) as span:
+            try:
+                outcome = await self._apply(item)
+            except Exception as exc:
+                reason = _reason(exc)
+                span.set_status(Status(StatusCode.ERROR, reason[:200]))
+                dead = await self.inbox.failed(item, self.owner, reason)
+                level = logging.ERROR if dead else logging.WARNING
+                state = "parked as dead" if dead else f"will retry (attempt {item.attempts})"
+                log.log(level, "sync: %s failed, %s: %s", key_text(change.key), state, reason)
+                return
+            span.set_attribute("crossdock.sync.rules", len(outcome.applied))
         await self.inbox.done(item, self.owner, outcome=outcome.note)
         if outcome.publish is not None and self.bus is not None:
             self.bus.publish(outcome.publish)

@@ -5,7 +5,10 @@ try, and each emulation received the same trace id in `traceparent`. Off: no spa
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from opentelemetry.sdk.trace import ReadableSpan
@@ -19,6 +22,7 @@ from gateway.observe.tracing import Tracing, document_hash, open_tracing
 from gateway.settings.observe import TracingSettings
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
+from resolvers.sync.change import Change
 from resolvers.zoho import ZohoCRM
 from tests.support.stack import GATEWAY_URL, gateway_settings, token_for
 
@@ -154,3 +158,34 @@ def test_the_exporter_follows_otel_traces_exporter() -> None:
     assert tracing.provider.resource.attributes["service.name"] == "gw-7"
     assert open_tracing(on, {"OTEL_TRACES_EXPORTER": "console"}) is not None
     assert open_tracing(on, {"OTEL_TRACES_EXPORTER": "otlp"}) is not None
+
+
+async def test_a_sync_change_is_a_trace_that_both_backends_join(
+    tmp_path: Path,
+    crm: ZohoCRM,
+    scm: ERPNext,
+    crm_emulator: ZohoEmulator,
+    scm_emulator: ErpEmulator,
+) -> None:
+    """A change the sync processor applies is a span; the rules' reads and writes are its
+    CLIENT children, and both systems receive its trace id."""
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.with_processor(SimpleSpanProcessor(exporter))
+    base = gateway_settings(tmp_path)
+    sync = replace(base.sync, enabled=True, inbox_path=str(tmp_path / "sync.sqlite"))
+    app: Any = assemble(replace(base, sync=sync), crm=crm, scm=scm, tracing=tracing)
+    account = (await crm.list_accounts(first=1, after=None)).items[0].id
+    change = Change("crm", "account", account, "update", "notification", datetime.now(UTC))
+    await app.state.sync.inbox.put(change)
+    assert await app.state.sync.processor.drain() == 1
+    spans = list(exporter.get_finished_spans())
+    [root] = [s for s in spans if s.name == "crossdock.sync.change"]
+    assert root.parent is None
+    assert dict(root.attributes or {})["crossdock.sync.entity"] == "account"
+    assert account not in str(dict(root.attributes or {}))  # no record ids on the span
+    calls = children(spans, root)
+    systems = {dict(s.attributes or {})["crossdock.backend.system"] for s in calls}
+    assert systems == {"crm", "scm"}  # read the account, then the ERP customer
+    trace_id = f"{root.context.trace_id:032x}"  # type: ignore[union-attr]
+    assert trace_id in crm_emulator.traces.received
+    assert trace_id in scm_emulator.traces.received
