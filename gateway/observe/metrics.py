@@ -76,6 +76,7 @@ LOADER_SYSTEMS = {
     "erp_orders": "scm",
     "shipments": "scm",
     "shipments_by_order": "scm",
+    "reorder_levels": "scm",
 }
 
 Breakers = Callable[[], Mapping[str, CircuitBreaker | None]]
