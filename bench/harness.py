@@ -250,8 +250,9 @@ max_connections = 50
 
 def _crm_section(emu: Emulations) -> str:
     """`[crm]` for the emulated CRM: the demo credentials; over Fxiaoke the tenant's call
-    limits lifted as they are at the emulation."""
-    if emu.crm == "fxiaoke":
+    limits lifted as they are at the emulation. Tools outside the project (the peer bench)
+    pass any object with `zoho_url` and `erp_url`: that is Zoho."""
+    if getattr(emu, "crm", "zoho") == "fxiaoke":
         return f"""[crm]
 kind = "fxiaoke"
 base_url = "{emu.crm_url}"
@@ -263,8 +264,8 @@ calls_per_interface = 1000000000
 daily_quota = 1000000000
 max_connections = 50"""
     return f"""[crm]
-accounts_url = "{emu.crm_url}"
-base_url = "{emu.crm_url}"
+accounts_url = "{emu.zoho_url}"
+base_url = "{emu.zoho_url}"
 client_id = "crossdock-demo"
 client_secret = "crossdock-demo-secret"
 refresh_token = "crossdock-demo-refresh"

@@ -29,3 +29,21 @@ def test_the_tokens_module_external_tools_import_still_mints() -> None:
     from gateway.tokens import mint
 
     assert mint is moved
+
+
+def test_the_gateway_config_external_tools_build_from_two_urls_still_parses(
+    tmp_path: Path,
+) -> None:
+    """The peer bench builds Crossdock's settings with `bench.harness.gateway_config` from an
+    object that has only `zoho_url` and `erp_url`; that must stay a Zoho configuration."""
+    import tomllib
+
+    from bench.harness import gateway_config
+
+    class TwoUrls:
+        zoho_url, erp_url = "http://127.0.0.1:1", "http://127.0.0.1:2"
+
+    settings = tomllib.loads(gateway_config(TwoUrls, 1, tmp_path))  # type: ignore[arg-type]
+    assert settings["crm"]["base_url"] == "http://127.0.0.1:1"
+    assert "kind" not in settings["crm"]
+    assert settings["scm"]["base_url"] == "http://127.0.0.1:2"
