@@ -165,6 +165,17 @@ class ReorderLevel:
     quantity: Decimal
     group: str  # the warehouse whose projected quantity is checked (ERPNext: the row's own)
 
+    def below(self, stock: StockLevel) -> bool | None:
+        """ERPNext's auto re-order verdict for one Bin (erpnext/stock/reorder_item.py): a row
+        with a level or a quantity, and the projected quantity at or below the level. False
+        without either; None when the row is checked in another warehouse (its group), whose
+        tree Crossdock does not add up."""
+        if not (self.level or self.quantity):
+            return False
+        if self.group != stock.warehouse_id:
+            return None
+        return stock.projected <= self.level
+
 
 @dataclass(frozen=True, slots=True)
 class ShipmentLine:

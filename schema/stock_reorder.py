@@ -55,8 +55,4 @@ def below_reorder_levels(levels: Sequence[StockLevel], info: Info) -> Awaitable[
 
 def is_below(stock: records.StockLevel, rule: Rule) -> bool | None:
     """ERPNext's verdict for this Bin: False without a level, None when checked elsewhere."""
-    if rule is None or not (rule.level or rule.quantity):
-        return False
-    if rule.group != stock.warehouse_id:
-        return None
-    return stock.projected <= rule.level
+    return False if rule is None else rule.below(stock)

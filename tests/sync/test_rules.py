@@ -199,6 +199,32 @@ async def test_stock_below_its_reorder_level_is_an_event_and_no_write(
     assert sync.writes() == writes
 
 
+async def test_erpnexts_own_reorder_level_decides_for_its_warehouse(
+    systems: Systems, sync: SyncRig
+) -> None:
+    """Without an operator's level, the Item Reorder row of the changed Bin's warehouse decides,
+    by ERPNext's rule (projected at or below the level): the verdict the graph's
+    StockLevel.belowReorderLevel gives."""
+    bins = await systems.scm.list_bins(["SKU-A", "SKU-B"])
+    projected = {
+        sku: next(b.projected for b in found if b.warehouse_id == "Stores - AC")
+        for sku, found in bins.items()
+    }
+    levels = {"SKU-A": projected["SKU-A"], "SKU-B": projected["SKU-B"] - 1}  # at; just under
+    for sku, level in levels.items():
+        row = {"warehouse": "Stores - AC", "warehouse_reorder_level": float(level)}
+        await sync.erp_put("Item", sku, {"reorder_levels": [row | {"warehouse_reorder_qty": 10}]})
+    writes = sync.writes()
+    async with sync.bus.subscribe() as events:
+        await sync.notify("erp", "stock", "SKU-A@Stores - AC")
+        await sync.notify("erp", "stock", "SKU-B@Stores - AC")
+        await sync.processor.drain()
+        sync.bus.close()
+        seen = {e.record_id: e.fields.get(BELOW_REORDER_LEVEL) async for e in events}
+    assert seen == {"SKU-A@Stores - AC": True, "SKU-B@Stores - AC": False}
+    assert sync.writes() == writes  # an event, no write
+
+
 async def test_duplicated_and_reordered_changes_are_applied_once(
     systems: Systems, sync: SyncRig
 ) -> None:
