@@ -24,10 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
-import statistics
 import tempfile
-import time
 import tomllib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -36,8 +33,9 @@ import httpx
 from prometheus_client import values
 from starlette.applications import Starlette
 
+from bench.cost import cpu_per_request, ratio_table, title
 from bench.harness import BENCH_SECRET, emulations, free_port, gateway_config
-from bench.workloads import GatewayClient, order_list
+from bench.workloads import GatewayClient
 from gateway.auth.tokens import mint
 from gateway.observe.multiprocess import ENV
 from gateway.settings import parse_settings
@@ -81,18 +79,9 @@ async def gateway(config: str, enabled: bool) -> AsyncIterator[Starlette]:
         yield app
 
 
-async def cpu_per_request(
-    client: GatewayClient, first: int, requests: int, *, scrape: bool = False
-) -> float:
-    """Milliseconds of this process's CPU per W2 request, `requests` in a row."""
-    workload = order_list(first)
-    started = time.process_time()
-    for _ in range(requests):
-        await client.run(workload)
-        if scrape:
-            reply = await client.http.get("/metrics")
-            assert reply.status_code == 200, reply.status_code
-    return (time.process_time() - started) * 1000 / requests
+async def scrape(client: GatewayClient) -> None:
+    reply = await client.http.get("/metrics")
+    assert reply.status_code == 200, reply.status_code
 
 
 async def run(rounds: int, requests: int, first: int, scale: float, workdir: Path) -> str:
@@ -114,25 +103,15 @@ async def run(rounds: int, requests: int, first: int, scale: float, workdir: Pat
                 await cpu_per_request(clients[mode], first, 3)  # warm: tokens, pools, caches
         for _ in range(rounds):
             for mode, client in clients.items():
-                scrape = mode == "on, scraped after every request"
+                after = scrape if mode == "on, scraped after every request" else None
                 with store_for(mode, files):
-                    cpu = await cpu_per_request(client, first, requests, scrape=scrape)
+                    cpu = await cpu_per_request(client, first, requests, after=after)
                 samples[mode].append(cpu)
-    title = (
-        f"W2 orders({first}), scale {scale}, {rounds} rounds x {requests} requests per mode, "
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; gateway CPU per request (median of rounds)"
-    )
-    return report(samples, title)
+    return report(samples, title(first, scale, rounds, requests))
 
 
-def report(samples: dict[str, list[float]], title: str) -> str:
-    off = statistics.median(samples["off"])
-    lines = [title, "", "| metrics | CPU ms / request | vs off |", "|---|---|---|"]
-    for mode, found in samples.items():
-        median = statistics.median(found)
-        lines.append(f"| {mode} | {median:.2f} | {median / off:.3f}x |")
-    return "\n".join(lines)
+def report(samples: dict[str, list[float]], heading: str) -> str:
+    return "\n".join([heading, "", *ratio_table(samples, "metrics")])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

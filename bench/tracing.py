@@ -17,10 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
-import statistics
 import tempfile
-import time
 import tomllib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -36,8 +33,9 @@ from opentelemetry.sdk.trace.export import (
 )
 from starlette.applications import Starlette
 
+from bench.cost import cpu_per_request, ratio_table, title
 from bench.harness import BENCH_SECRET, emulations, free_port, gateway_config
-from bench.workloads import GatewayClient, order_list
+from bench.workloads import GatewayClient
 from gateway.auth.tokens import mint
 from gateway.observe.tracing import Tracing
 from gateway.settings import parse_settings
@@ -64,15 +62,6 @@ async def gateway(config: str, tracing: Tracing | None) -> AsyncIterator[Starlet
     )
     async with app.router.lifespan_context(app):
         yield app
-
-
-async def cpu_per_request(client: GatewayClient, first: int, requests: int) -> float:
-    """Milliseconds of this process's CPU per W2 request, `requests` in a row."""
-    workload = order_list(first)
-    started = time.process_time()
-    for _ in range(requests):
-        await client.run(workload)
-    return (time.process_time() - started) * 1000 / requests
 
 
 async def run(
@@ -102,25 +91,12 @@ async def run(
         for _ in range(rounds):
             for mode, client in clients.items():
                 samples[mode].append(await cpu_per_request(client, first, requests))
-    title = (
-        f"W2 orders({first}), scale {scale}, {rounds} rounds x {requests} requests per mode, "
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; gateway CPU per request (median of rounds)"
-    )
-    return report(samples, title, dropping.spans / (rounds * requests + 3))
+    heading = title(first, scale, rounds, requests)
+    return report(samples, heading, dropping.spans / (rounds * requests + 3))
 
 
-def report(samples: dict[str, list[float]], title: str, spans_per_request: float) -> str:
-    off = statistics.median(samples["off"])
-    lines = [
-        title,
-        "",
-        "| tracing | CPU ms / request | vs off |",
-        "|---|---|---|",
-    ]
-    for mode, values in samples.items():
-        median = statistics.median(values)
-        lines.append(f"| {mode} | {median:.2f} | {median / off:.3f}x |")
+def report(samples: dict[str, list[float]], heading: str, spans_per_request: float) -> str:
+    lines = [heading, "", *ratio_table(samples, "tracing")]
     lines += ["", f"spans per request (dropped exporter): {spans_per_request:.1f}"]
     return "\n".join(lines)
 
