@@ -152,10 +152,15 @@ class FxiaokeCRM:
     # orders
 
     async def get_orders(self, ids: Sequence[str], *, wanted: Wanted = None) -> dict[str, Order]:
-        """Orders by id; the lines are read only when `wanted` needs them (None: always)."""
+        """Orders by id; the lines are read only when `wanted` needs them (None: always). When
+        it needs them for sure, they are asked beside the orders (lines are keyed by order id,
+        known up front): an order page waits for one round trip less."""
         await self.vocabulary.orders()  # the custom fields exist before they are asked for
-        rows = await self.wire.query_in("SalesOrderObj", "_id", ids, projection=self._order_fields)
-        return await self._orders(rows, wanted)
+        orders = self.wire.query_in("SalesOrderObj", "_id", ids, projection=self._order_fields)
+        if wanted is not None and "lines" not in wanted:
+            return await self._orders(await orders, wanted)
+        rows, lines = await asyncio.gather(orders, self._lines(ids))
+        return await self._orders(rows, wanted, lines=lines)
 
     async def find_order(
         self, *, number: str | None = None, external_ref: str | None = None
@@ -229,20 +234,17 @@ class FxiaokeCRM:
             )
         return [flt(self.options.order_status_field, "IN", values)]
 
-    async def _orders(self, rows: Sequence[Record], wanted: Wanted = None) -> dict[str, Order]:
-        """Orders with their lines: the line query (and the products it names) only for the
-        orders whose `wanted` attributes need them (the lines, or totals the order lacks)."""
+    async def _orders(
+        self, rows: Sequence[Record], wanted: Wanted = None, *, lines: list[Record] | None = None
+    ) -> dict[str, Order]:
+        """Orders with their lines (`lines` when already read): the line query (and the
+        products it names) only for the orders whose `wanted` attributes need them (the
+        lines, or totals the order lacks)."""
         if not rows:
             return {}
         vocabulary = await self.vocabulary.orders()
-        ids = [str(r["_id"]) for r in rows if needs_lines(r, wanted)]
-        lines = (
-            await self.wire.query_in(
-                "SalesOrderProductObj", "order_id", ids, projection=LINE_FIELDS
-            )
-            if ids
-            else []
-        )
+        if lines is None:
+            lines = await self._lines([str(r["_id"]) for r in rows if needs_lines(r, wanted)])
         by_order: dict[str, list[Record]] = {str(r["_id"]): [] for r in rows}
         for line in lines:
             by_order.setdefault(str(line.get("order_id")), []).append(line)
@@ -258,6 +260,13 @@ class FxiaokeCRM:
             )
             for r in rows
         }
+
+    async def _lines(self, order_ids: Sequence[str]) -> list[Record]:
+        if not order_ids:
+            return []
+        return await self.wire.query_in(
+            "SalesOrderProductObj", "order_id", order_ids, projection=LINE_FIELDS
+        )
 
     # order writes (the order saga)
 

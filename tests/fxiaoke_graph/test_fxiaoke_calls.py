@@ -19,6 +19,7 @@ from backends.fxiaoke.app import FxiaokeEmulator
 from backends.fxiaoke.limits import Limits, LimitSettings
 from tests.schema.test_batching import ORDER_LIST, count_calls
 from tests.schema.test_held_by_parent import PEER_W2
+from tests.schema.test_prefetching import Timeline, first_order_id
 from tests.support.stack import GraphQLClient
 
 QUERY = "POST /cgi/crm/v2/data/query"
@@ -129,3 +130,23 @@ async def test_an_order_list_reads_the_lines_only_when_its_selection_needs_them(
         assert crm == {QUERY: _expected(data, 10, product_calls=1)}
     else:
         assert crm == {QUERY: calls}
+
+
+async def test_an_order_page_asks_for_the_lines_beside_the_order(
+    gql: GraphQLClient, crm: Any
+) -> None:
+    """The lines are keyed by the order id the page already has: they are asked while the
+    order is on its way, not after (one round trip less at any backend latency)."""
+    order_id = await first_order_id(gql)
+    line = Timeline()
+    query_in = crm.wire.query_in
+
+    async def spied(api_name: str, *args: Any, **kwargs: Any) -> Any:
+        return await line.spy(api_name, query_in)(api_name, *args, **kwargs)
+
+    crm.wire.query_in = spied
+    data = await gql.data(
+        "query P($id: ID!) { order(id: $id) { number lines { sku quantity } } }", id=order_id
+    )
+    assert data["order"]["lines"]
+    assert line.events.index("SalesOrderProductObj:start") < line.events.index("SalesOrderObj:end")
