@@ -3,9 +3,10 @@
     source.share = RedisTokenShare(...)          # resolvers.state.redis_tokens
     token = await share.fetch(refresh, stale=None)
 
-A connector's token source (resolvers.zoho.auth) keeps its token in process while it is
-valid and asks the share only when it has none, it expired, or the API refused it (`stale`:
-the access token refused, so the share hands out a newer one or refreshes once for all).
+A connector's token source (resolvers.zoho.auth, resolvers.fxiaoke.auth) keeps its token in
+process while it is valid and asks the share only when it has none, it expired, or the API
+refused it (`stale`: the access token refused, so the share hands out a newer one or
+refreshes once for all).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class SharedToken:
-    """An access token, the API domain it is for, and how many seconds it stays usable."""
+    """An access token, what it is for besides itself (Zoho: the API domain; Fxiaoke: the
+    corpId or ea it names), and how many seconds it stays usable."""
 
     access_token: str
     api_domain: str

@@ -14,6 +14,10 @@ later request would get a new one anyway) or its `expiresIn`, if shorter. A call
 20016/20005 calls `renew(stale)`, which fetches again only if no other caller has already
 replaced that token. Busy or throttled answers of the token endpoint are tried again and
 end as BackendUnavailable, never as an error about the credentials.
+
+With a `share` (resolvers.token_share; Redis with shared state), the token is also shared by
+every worker and replica, as Zoho's is: a process without a valid token takes the shared one,
+and one process fetches for all (the endpoint allows no concurrent calls).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any, Literal
 from resolvers.errors import BackendAuthError, BackendUnavailable
 from resolvers.fxiaoke.envelope import envelope
 from resolvers.http import Requester
+from resolvers.token_share import SharedToken, TokenShare
 
 Generation = Literal["legacy_body", "header"]
 GENERATIONS: tuple[Generation, ...] = ("legacy_body", "header")
@@ -75,6 +80,7 @@ class FxTokenSource:
         self._token: FxToken | None = None
         self._lock = asyncio.Lock()
         self.fetches = 0
+        self.share: TokenShare | None = None
 
     async def current(self) -> FxToken:
         token = self._token
@@ -83,14 +89,25 @@ class FxTokenSource:
         async with self._lock:
             token = self._token
             if token is None or self.clock() - token.fetched >= token.lifetime:
-                token = self._token = await self._fetch()
+                token = self._token = await self._obtain(stale=None)
             return token
 
     async def renew(self, stale: FxToken) -> FxToken:
         async with self._lock:
-            if self._token is None or self._token is stale:
-                self._token = await self._fetch()
+            if self._token is None or self._token.value == stale.value:
+                self._token = await self._obtain(stale=stale.value)
             return self._token
+
+    async def _obtain(self, *, stale: str | None) -> FxToken:
+        """A new token: fetched here, or (with a share) the one every process shares."""
+        if self.share is None:
+            return await self._fetch()
+        shared = await self.share.fetch(self._fetch_shared, stale=stale)
+        return FxToken(shared.access_token, shared.api_domain, self.clock(), shared.ttl_s)
+
+    async def _fetch_shared(self) -> SharedToken:
+        token = await self._fetch()
+        return SharedToken(token.value, token.corp_id, token.lifetime)  # corpId/ea as domain
 
     async def _fetch(self) -> FxToken:
         retry = self.requester.retry

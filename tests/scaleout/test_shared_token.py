@@ -13,8 +13,10 @@ import httpx
 import pytest
 import redis.asyncio
 
+from backends.fxiaoke.app import FxiaokeEmulator
 from backends.zoho.app import ZohoEmulator
 from gateway.shared_tokens import share_crm_token
+from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.state.config import StateSettings
 from resolvers.state.errors import StateUnavailable
 from resolvers.state.layer import open_state
@@ -22,6 +24,12 @@ from resolvers.state.redis_tokens import RedisTokenShare, token_key
 from resolvers.zoho import ZohoCRM
 from tests.support.connectors import ZOHO_URL, zoho_options
 from tests.support.engines import free_port
+from tests.support.fxiaoke_emulation import (
+    FXIAOKE_UNLIMITED,
+    FXIAOKE_URL,
+    FxSeededStores,
+    fxiaoke_gateway_options,
+)
 
 pytestmark = pytest.mark.engines
 SECRETS = ("crossdock-demo-secret", "crossdock-demo-refresh")
@@ -117,3 +125,46 @@ async def test_embedded_state_keeps_the_token_in_process(
         crm = ZohoCRM(client, zoho_options())
         share_crm_token(crm, open_state(StateSettings()))
     assert crm.auth.share is None
+
+
+FX_TOKEN_CALL = "POST /cgi/corpAccessToken/get/V2"
+
+
+@pytest.fixture
+async def fx_replicas(
+    state_settings: StateSettings, fxiaoke_stores: FxSeededStores
+) -> AsyncIterator[tuple[list[FxiaokeCRM], FxiaokeEmulator]]:
+    """Two Fxiaoke connectors over one emulated tenant, each sharing its token through its
+    own state layer (the token endpoint allows no concurrent calls: one fetch for all)."""
+    emulator = FxiaokeEmulator(fxiaoke_stores.fx, FXIAOKE_UNLIMITED)
+    states = [open_state(state_settings), open_state(state_settings)]
+    transport = httpx.ASGITransport(app=emulator.app)
+    clients = [httpx.AsyncClient(transport=transport, base_url=FXIAOKE_URL) for _ in states]
+    connectors = [FxiaokeCRM(client, fxiaoke_gateway_options()) for client in clients]
+    for crm, state in zip(connectors, states, strict=True):
+        share_crm_token(crm, state)
+        assert isinstance(crm.auth.share, RedisTokenShare)
+    emulator.stats.reset()
+    yield connectors, emulator
+    for client in clients:
+        await client.aclose()
+    for state in states:
+        await state.aclose()
+
+
+def fx_token_calls(emulator: FxiaokeEmulator) -> int:
+    return int(emulator.stats.snapshot()["routes"].get(FX_TOKEN_CALL, 0))
+
+
+async def test_two_fxiaoke_replicas_fetch_the_token_once_and_renew_it_once(
+    fx_replicas: tuple[list[FxiaokeCRM], FxiaokeEmulator],
+) -> None:
+    connectors, emulator = fx_replicas
+    await asyncio.gather(*(crm.ping() for crm in connectors for _ in range(5)))
+    assert fx_token_calls(emulator) == 1
+    a, b = connectors
+    assert (await a.auth.current()).value == (await b.auth.current()).value
+
+    emulator.expire_tokens()  # the next call of each replica gets 20016
+    await asyncio.gather(*(crm.ping() for crm in connectors for _ in range(3)))
+    assert fx_token_calls(emulator) == 2
