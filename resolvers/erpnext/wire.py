@@ -29,7 +29,11 @@ from resolvers.errors import BackendAuthError, BackendError, BackendRejected, Ba
 from resolvers.http import Requester
 
 KEYS_PER_CALL = 200  # the GraphQL max_first: a full page of keys is one call
-FILTER_BUDGET = 6000  # encoded `in` bytes: 200 Zoho ids fit, URLs stay under 8 KB (nginx)
+# Encoded `in` bytes per call. A call past LONG_QUERY travels as a POST body, not in the URL,
+# so nginx's 8 KB header buffers no longer bound it; 200 KB stays far under nginx's default
+# body limit (client_max_body_size 1m). It was 6,000 while long lists were GETs, which cut a
+# page of 200 Fxiaoke ids (24 hex digits each) into two calls.
+FILTER_BUDGET = 200_000
 # Query bytes (before percent-encoding) above which a list call is a POST get_list: about 35
 # order ids. Measured per call, client side: a GET costs ~135 µs + ~2 µs per key (1 key 134,
 # 35 keys 206, 200 keys 554), a POST ~130 µs at any size. Below the limit the GET is kept: the
