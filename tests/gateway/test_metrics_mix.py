@@ -5,7 +5,6 @@ sent, the steps the journal holds, the keys the loaders asked for."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -16,14 +15,15 @@ from prometheus_client.samples import Sample
 from starlette.applications import Starlette
 
 from backends.erpnext.app import ErpEmulator
-from backends.erpnext.store import ErpStore
-from backends.seed import seed
 from backends.zoho.app import ZohoEmulator
-from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
-from gateway.settings.saga import parse_saga
 from tests.gateway.test_wiring_orders import APPROVE, PLACE, PROCESS, order_input
-from tests.support.stack import JOURNAL_KEY, ClientFor, SeededStores, gateway_settings
+from tests.support.stack import (
+    ClientFor,
+    SeededStores,
+    fresh_stores,
+    order_process_settings,
+)
 
 ORDERS = "query Orders { orders(first: 8) { nodes { number customer { id industry } } } }"
 
@@ -31,21 +31,13 @@ ORDERS = "query Orders { orders(first: 8) { nodes { number customer { id industr
 @pytest.fixture
 def seeded_stores(tmp_path: Path) -> SeededStores:
     """Fresh, small data: the order process writes to both systems."""
-    stores = SeededStores(
-        ZohoStore(tmp_path / "zoho.sqlite3"), ErpStore(tmp_path / "erpnext.sqlite3")
-    )
-    seed(stores.zoho, stores.erp, scale=0.05, random_seed=21)
-    return stores
+    return fresh_stores(tmp_path, random_seed=21)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    saga = {
-        "journal_path": str(tmp_path / "orders.sqlite"),
-        "journal_key": JOURNAL_KEY,
-        "approval": {"max_auto_approve_total": "0.01"},  # every order is held for approval
-    }
-    return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}))
+    # every order is held for approval
+    return order_process_settings(tmp_path, max_auto_approve_total="0.01")
 
 
 def samples(text: str) -> list[Sample]:

@@ -16,21 +16,17 @@ import pytest
 from starlette.applications import Starlette
 
 from backends.erpnext.app import ErpEmulator
-from backends.erpnext.store import ErpStore
-from backends.seed import seed
-from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
-from gateway.settings.saga import parse_saga
 from gateway.settings.sync import SyncSettings
 from resolvers.sync import Change
 from resolvers.sync.inbox import Backoff
 from tests.gateway.test_wiring_orders import APPROVE, PLACE, order_input
 from tests.support.stack import (
-    JOURNAL_KEY,
     ClientFor,
     GraphQLClient,
     SeededStores,
-    gateway_settings,
+    fresh_stores,
+    order_process_settings,
 )
 
 SYNC = """query Sync($since: DateTime!) {
@@ -47,26 +43,18 @@ STEPS = """query Steps($since: DateTime!) {
 
 @pytest.fixture
 def seeded_stores(tmp_path: Path) -> SeededStores:
-    stores = SeededStores(
-        ZohoStore(tmp_path / "zoho.sqlite3"), ErpStore(tmp_path / "erpnext.sqlite3")
-    )
-    seed(stores.zoho, stores.erp, scale=0.05, random_seed=23)
-    return stores
+    return fresh_stores(tmp_path, random_seed=23)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    saga = {
-        "journal_path": str(tmp_path / "orders.sqlite"),
-        "journal_key": JOURNAL_KEY,
-        "approval": {"max_auto_approve_total": "0.01"},  # held, then approved
-    }
+    held = order_process_settings(tmp_path, max_auto_approve_total="0.01")  # then approved
     sync = SyncSettings(
         enabled=True,
         inbox_path=str(tmp_path / "sync.sqlite"),
         retry=Backoff(base_s=3600.0),  # a failed change stays failing for the test
     )
-    return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}), sync=sync)
+    return dataclasses.replace(held, sync=sync)
 
 
 def an_hour_ago() -> str:

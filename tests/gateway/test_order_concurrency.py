@@ -8,7 +8,6 @@ Bins are read directly afterwards.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +16,17 @@ import pytest
 from starlette.applications import Starlette
 
 from backends.erpnext.store import ErpStore
-from backends.seed import seed
 from backends.seed_names import LEAF_WAREHOUSES
-from backends.zoho.store import ZohoStore
 from gateway.auth.tokens import mint
 from gateway.settings import Settings
-from gateway.settings.saga import parse_saga
 from tests.support.stack import (
     GATEWAY_URL,
-    JOURNAL_KEY,
     JWT_SECRET,
     ClientFor,
     GraphQLClient,
     SeededStores,
-    gateway_settings,
+    fresh_stores,
+    order_process_settings,
 )
 
 PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
@@ -40,21 +36,13 @@ PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
 
 @pytest.fixture
 def seeded_stores(tmp_path: Path) -> SeededStores:
-    stores = SeededStores(
-        ZohoStore(tmp_path / "zoho.sqlite3"), ErpStore(tmp_path / "erpnext.sqlite3")
-    )
-    seed(stores.zoho, stores.erp, scale=0.05, random_seed=11)
-    return stores
+    return fresh_stores(tmp_path, random_seed=11)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    saga = {
-        "journal_path": str(tmp_path / "orders.sqlite"),
-        "journal_key": JOURNAL_KEY,
-        "approval": {"require_credit": False},  # stock alone decides here
-    }
-    return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}))
+    # stock alone decides here
+    return order_process_settings(tmp_path, require_credit=False)
 
 
 def sales_client(app: Starlette, subject: str) -> GraphQLClient:

@@ -8,7 +8,6 @@ null for anyone else, as for an id that does not exist. Every order is held here
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -20,21 +19,17 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from backends.erpnext.store import ErpStore
-from backends.seed import seed
-from backends.zoho.store import ZohoStore
 from gateway.auth.tokens import mint
 from gateway.settings import Settings
-from gateway.settings.saga import parse_saga
 from tests.gateway.test_wiring_orders import order_input
 from tests.support.stack import (
     GATEWAY_URL,
-    JOURNAL_KEY,
     JWT_SECRET,
     ClientFor,
     GraphQLClient,
     SeededStores,
-    gateway_settings,
+    fresh_stores,
+    order_process_settings,
 )
 
 PLACE = """mutation($input: PlaceOrderInput!, $key: String!) {
@@ -53,21 +48,12 @@ APPROVE = """mutation($id: ID!) { approveOrder(id: $id) { status
 
 @pytest.fixture
 def seeded_stores(tmp_path: Path) -> SeededStores:
-    stores = SeededStores(
-        ZohoStore(tmp_path / "zoho.sqlite3"), ErpStore(tmp_path / "erpnext.sqlite3")
-    )
-    seed(stores.zoho, stores.erp, scale=0.05, random_seed=11)
-    return stores
+    return fresh_stores(tmp_path, random_seed=11)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    saga = {
-        "journal_path": str(tmp_path / "orders.sqlite"),
-        "journal_key": JOURNAL_KEY,
-        "approval": {"max_auto_approve_total": "0.01"},
-    }
-    return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}))
+    return order_process_settings(tmp_path, max_auto_approve_total="0.01")
 
 
 @pytest.fixture

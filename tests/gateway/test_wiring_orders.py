@@ -17,24 +17,20 @@ import httpx
 import pytest
 
 from backends.erpnext.app import ErpEmulator
-from backends.erpnext.store import ErpStore
-from backends.seed import seed
 from backends.serve import serving
 from backends.zoho.app import ZohoEmulator
-from backends.zoho.store import ZohoStore
 from gateway.settings import Settings
-from gateway.settings.saga import parse_saga
 from gateway.wiring import assemble
 from resolvers.erpnext import ERPNext
 from resolvers.saga import LineInput, OrderInput, OrderProcessService, ProcessStatus, SimulatedCrash
 from resolvers.zoho import ZohoCRM
 from tests.support.saga import crash_at
 from tests.support.stack import (
-    JOURNAL_KEY,
     ClientFor,
     GraphQLClient,
     SeededStores,
-    gateway_settings,
+    fresh_stores,
+    order_process_settings,
     token_for,
 )
 
@@ -51,21 +47,12 @@ APPROVE = "mutation($id: ID!) { approveOrder(id: $id) { status reservations { sk
 @pytest.fixture
 def seeded_stores(tmp_path: Path) -> SeededStores:
     """Fresh, small data per test: placeOrder writes to both systems."""
-    stores = SeededStores(
-        ZohoStore(tmp_path / "zoho.sqlite3"), ErpStore(tmp_path / "erpnext.sqlite3")
-    )
-    seed(stores.zoho, stores.erp, scale=0.05, random_seed=11)
-    return stores
+    return fresh_stores(tmp_path, random_seed=11)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    saga = {
-        "journal_path": str(tmp_path / "orders.sqlite"),
-        "journal_key": JOURNAL_KEY,
-        "approval": {"max_auto_approve_total": "0.01"},
-    }
-    return dataclasses.replace(gateway_settings(tmp_path), saga=parse_saga(saga, {}))
+    return order_process_settings(tmp_path, max_auto_approve_total="0.01")
 
 
 async def order_input(admin: GraphQLClient) -> dict[str, Any]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from backends.erpnext.store import ErpStore
+from backends.seed import seed
 from backends.zoho.store import ZohoStore
 from gateway.auth.tokens import mint
 from gateway.settings import Settings, parse_settings
+from gateway.settings.saga import parse_saga
 
 ZOHO_URL = "http://zoho.test"
 
@@ -42,6 +44,25 @@ async def no_sleep(seconds: float) -> None:
 class SeededStores:
     zoho: ZohoStore
     erp: ErpStore
+
+
+def fresh_stores(tmp: Path, *, random_seed: int) -> SeededStores:
+    """Small emulation stores of the test's own (scale 0.05): for tests that write to both
+    systems, so they never touch the session's shared seeded stores."""
+    stores = SeededStores(ZohoStore(tmp / "zoho.sqlite3"), ErpStore(tmp / "erpnext.sqlite3"))
+    seed(stores.zoho, stores.erp, scale=0.05, random_seed=random_seed)
+    return stores
+
+
+def order_process_settings(tmp: Path, **approval: Any) -> Settings:
+    """Test settings with the order process on: its journal in `tmp`, `approval` its
+    `[saga.approval]` table (e.g. max_auto_approve_total="0.01": every order is held)."""
+    saga = {
+        "journal_path": str(tmp / "orders.sqlite"),
+        "journal_key": JOURNAL_KEY,
+        "approval": approval,
+    }
+    return replace(gateway_settings(tmp), saga=parse_saga(saga, {}))
 
 
 def gateway_settings(
