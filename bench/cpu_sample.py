@@ -10,13 +10,16 @@ The gateway runs as `python -m bench.cpu_sample --serve SAMPLES -- serve --confi
 module installs the sampler, then runs `python -m gateway`): SIGUSR1 starts sampling after
 the warm-up, SIGUSR2 writes the samples as JSON. Workloads: `peer` (the Node peer's W2: 50
 orders, number, status, total, customer, lines → sku and stock, shipments), `w1` and `w2`
-(`bench.workloads`), at 0 ms of backend latency, one request at a time.
+(`bench.workloads`), at 0 ms of backend latency, one request at a time or `--concurrency N`
+at once. The report also gives the CPU spent in Python's cyclic garbage collector (timed by
+`gc.callbacks`), which the samples spread over whatever code allocated when it ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import runpy
 import signal
@@ -82,8 +85,13 @@ class Sampler:
         self.out = out
         self.weights: defaultdict[tuple[Frame, ...], float] = defaultdict(float)
         self.last = 0.0
+        self.sampling = False
+        self.gc_started = 0.0
+        self.gc_s = 0.0
+        self.gc_runs = 0
 
     def install(self) -> None:
+        gc.callbacks.append(self._collecting)
         signal.signal(signal.SIGPROF, self._sample)
         signal.signal(signal.SIGUSR1, self._start)
         signal.signal(signal.SIGUSR2, self._write)
@@ -97,15 +105,25 @@ class Sampler:
             frame = frame.f_back
         self.weights[tuple(stack)] += weight
 
+    def _collecting(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self.gc_started = time.process_time()
+        elif self.sampling:
+            self.gc_s += time.process_time() - self.gc_started
+            self.gc_runs += 1
+
     def _start(self, _signum: int, _frame: FrameType | None) -> None:
         self.weights.clear()
+        self.gc_s, self.gc_runs, self.sampling = 0.0, 0, True
         self.last = time.process_time()
         signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
 
     def _write(self, _signum: int, _frame: FrameType | None) -> None:
         signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        self.sampling = False
         rows = [[list(map(list, stack)), weight] for stack, weight in self.weights.items()]
-        self.out.write_text(json.dumps(rows), encoding="utf-8")
+        gc_time = {"seconds": self.gc_s, "runs": self.gc_runs}
+        self.out.write_text(json.dumps({"samples": rows, "gc": gc_time}), encoding="utf-8")
 
 
 def area(stack: Sequence[Sequence[str]]) -> str:
@@ -118,7 +136,9 @@ def area(stack: Sequence[Sequence[str]]) -> str:
 
 def report(samples: Path, requests: int, proc_cpu_s: float) -> str:
     """The shares of sampled CPU by area, and the leaf functions that cost most."""
-    rows: list[tuple[list[list[str]], float]] = json.loads(samples.read_text(encoding="utf-8"))
+    written = json.loads(samples.read_text(encoding="utf-8"))
+    rows: list[tuple[list[list[str]], float]] = written["samples"]
+    gc_s, gc_runs = written["gc"]["seconds"], written["gc"]["runs"]
     total = sum(weight for _, weight in rows) or 1.0
     areas: defaultdict[str, float] = defaultdict(float)
     leaves: defaultdict[str, float] = defaultdict(float)
@@ -128,6 +148,8 @@ def report(samples: Path, requests: int, proc_cpu_s: float) -> str:
     lines = [
         f"CPU per request: {1000 * total / requests:.1f} ms sampled, "
         f"{1000 * proc_cpu_s / requests:.1f} ms from /proc ({requests} requests)",
+        f"Cyclic garbage collection: {100 * gc_s / total:.1f} % of it "
+        f"({gc_runs} collections in {requests} requests)",
         "",
         "| area | share of CPU |",
         "|---|---|",
@@ -148,7 +170,7 @@ async def _no_floor(_client: FloorClient) -> Json:
     raise NotImplementedError("the peer's W2 has no floor")
 
 
-async def sample(workload: str, requests: int, workdir: Path) -> str:
+async def sample(workload: str, requests: int, concurrency: int, workdir: Path) -> str:
     token = mint(BENCH_SECRET, subject="bench", roles=["admin"], ttl=3600)
     async with emulations(workdir / "data", scale=1.0) as emu:
         chosen = await _workload(workload, emu.zoho_url, emu.erp_url)
@@ -160,7 +182,7 @@ async def sample(workload: str, requests: int, workdir: Path) -> str:
         try:
             url = f"http://127.0.0.1:{port}"
             await _wait_until_up(f"{url}/healthz", proc, "the gateway", workdir / "gateway.log")
-            used = await _load(url, token, chosen, requests, proc)
+            used = await _load(url, token, chosen, (requests, concurrency), proc)
         finally:
             _stop(proc)
     return report(samples, requests, used)
@@ -181,15 +203,26 @@ async def _workload(name: str, zoho_url: str, erp_url: str) -> Workload:
 
 
 async def _load(
-    url: str, token: str, workload: Workload, requests: int, proc: subprocess.Popen[bytes]
+    url: str,
+    token: str,
+    workload: Workload,
+    load: tuple[int, int],
+    proc: subprocess.Popen[bytes],
 ) -> float:
-    async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
+    """The gateway's CPU seconds for `requests` runs of `workload`, `concurrency` at once."""
+    requests, concurrency = load
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as http:
         client = GatewayClient(http, token=token)
-        await measure(lambda: client.run(workload), requests=10, concurrency=1, budget_s=60)
+        await measure(
+            lambda: client.run(workload), requests=10, concurrency=concurrency, budget_s=60
+        )
         proc.send_signal(signal.SIGUSR1)
         await asyncio.sleep(0.2)
         before = ProcessUsage.of(proc.pid).cpu_s
-        await measure(lambda: client.run(workload), requests=requests, concurrency=1, budget_s=600)
+        await measure(
+            lambda: client.run(workload), requests=requests, concurrency=concurrency, budget_s=600
+        )
         used = ProcessUsage.of(proc.pid).cpu_s - before
         proc.send_signal(signal.SIGUSR2)
         await asyncio.sleep(1.0)
@@ -200,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu_sample", description=__doc__)
     parser.add_argument("--workload", choices=("peer", "w1", "w2"), default="peer")
     parser.add_argument("--requests", type=int, default=150)
+    parser.add_argument("--concurrency", type=int, default=1, help="requests at once")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     if args.serve is not None:  # inside the gateway process
@@ -208,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runpy.run_module("gateway", run_name="__main__", alter_sys=True)
         return 0
     with tempfile.TemporaryDirectory(prefix="crossdock-cpu-sample-") as tmp:
-        print(asyncio.run(sample(args.workload, args.requests, Path(tmp))))
+        print(asyncio.run(sample(args.workload, args.requests, args.concurrency, Path(tmp))))
     return 0
 
 
