@@ -61,7 +61,10 @@ PEER_W2 = """query W2($first: Int!) { orders(first: $first) { nodes {
 AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "backend calls: HTTP client and JSON decoding",
-        ("/httpx/", "/httpcore/", "/h11/", "/anyio/", "resolvers/http.py", "/wire.py"),
+        (
+            *("/httpx/", "/httpcore/", "/h11/", "/anyio/", "/aiohttp/", "/yarl/", "/multidict/"),
+            *("resolvers/http.py", "transport.py", "/wire.py"),
+        ),
     ),
     ("connectors: backend rows to canonical records", ("/resolvers/",)),
     ("loaders (aiodataloader)", ("/aiodataloader",)),
