@@ -22,7 +22,6 @@ what the Requester relies on from httpx:
 from __future__ import annotations
 
 import json as stdlib_json
-import re
 import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -98,6 +97,11 @@ class AiohttpTransport:
             max_line_size=MAX_HEADER_LINE,
             max_field_size=MAX_HEADER_LINE,
         )
+        # aiohttp resends an idempotent request once, inside, when the connection drops; the
+        # Requester decides retries (and counts them against the budget), as over httpx.
+        # The attribute is private: aiohttp's own test client turns it off the same way, and
+        # tests/resolvers/test_fast_transport.py counts the requests a server receives.
+        self._session._retry_connection = False
         return self._session
 
     def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
@@ -153,10 +157,9 @@ def as_httpx_error(exc: aiohttp.ClientError) -> httpx.TransportError:
 
 # httpx's percent-encode sets (httpx/_urlparse.py, after WHATWG): a path escapes space,
 # `"`, `#`, `<`, `>`, `?`, `` ` ``, `{`, `}`; a query only the first five; both escape controls
-# and non-ASCII (as UTF-8), and keep existing `%xx` escapes.
-_PATH_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>?`{}%')
-_QUERY_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>%')
-_ESCAPE = re.compile("%[A-Fa-f0-9]{2}")
+# and non-ASCII (as UTF-8). `%` is never escaped: `%2F` stays `%2F`, a bare `%` stays bare.
+_PATH_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>?`{}')
+_QUERY_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>')
 
 
 def wire_url(url: str) -> URL:
@@ -171,20 +174,9 @@ def wire_url(url: str) -> URL:
 
 
 def _quote(text: str, safe: frozenset[str]) -> str:
-    """`text` with what `safe` lacks percent-encoded, its `%xx` escapes kept (httpx's quote)."""
-    if "%" not in text and safe.issuperset(text):  # the common case: nothing to do
+    """`text` with each character `safe` lacks percent-encoded as UTF-8 (httpx's quote)."""
+    if safe.issuperset(text):  # the common case: nothing to do
         return text
-    out: list[str] = []
-    position = 0
-    for escape in _ESCAPE.finditer(text):
-        out.append(_escaped(text[position : escape.start()], safe))
-        out.append(escape.group(0))
-        position = escape.end()
-    out.append(_escaped(text[position:], safe))
-    return "".join(out)
-
-
-def _escaped(text: str, safe: frozenset[str]) -> str:
     return "".join(
         char if char in safe else "".join(f"%{b:02X}" for b in char.encode()) for char in text
     )
