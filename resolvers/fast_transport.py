@@ -129,8 +129,11 @@ def _body(
         )
     else:
         return None, headers
-    given = dict(headers or {})
-    if not any(name.lower() == "content-type" for name in given):
+    given = dict(headers) if headers else {}
+    for name in given:
+        if name.lower() == "content-type":
+            break
+    else:
         given["Content-Type"] = kind
     return body, given
 
@@ -160,26 +163,33 @@ def as_httpx_error(exc: aiohttp.ClientError) -> httpx.TransportError:
 # and non-ASCII (as UTF-8). `%` is never escaped: `%2F` stays `%2F`, a bare `%` stays bare.
 _PATH_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>?`{}')
 _QUERY_SAFE = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>')
+_PATH_ESCAPES = {i: f"%{i:02X}" for i in range(0x80) if chr(i) not in _PATH_SAFE}
+_QUERY_ESCAPES = {i: f"%{i:02X}" for i in range(0x80) if chr(i) not in _QUERY_SAFE}
 
 
 def wire_url(url: str) -> URL:
     """`url` as httpx would send it (path and query quoted by httpx's rules, dot segments
     removed, no fragment), handed to aiohttp as already encoded so it is sent as it is."""
     parts = urlsplit(url)
-    path = _quote(_without_dot_segments(parts.path) or "/", _PATH_SAFE)
+    path = _quote(_without_dot_segments(parts.path) or "/", _PATH_ESCAPES)
     target = f"{parts.scheme}://{parts.netloc}{path}"
     if parts.query or url.endswith("?"):
-        target = f"{target}?{_quote(parts.query, _QUERY_SAFE)}"
+        target = f"{target}?{_quote(parts.query, _QUERY_ESCAPES)}"
     return URL(target, encoded=True)
 
 
-def _quote(text: str, safe: frozenset[str]) -> str:
-    """`text` with each character `safe` lacks percent-encoded as UTF-8 (httpx's quote)."""
-    if safe.issuperset(text):  # the common case: nothing to do
-        return text
-    return "".join(
-        char if char in safe else "".join(f"%{b:02X}" for b in char.encode()) for char in text
-    )
+def _quote(text: str, escapes: dict[int, str]) -> str:
+    """`text` with the ASCII characters `escapes` names and all non-ASCII ones percent-encoded
+    (as UTF-8), existing `%xx` kept: httpx's quote, in one `translate` pass (a per-character
+    join was 3.5 % of W1's CPU on Frappe's JSON filters)."""
+    quoted = text.translate(escapes)
+    if quoted.isascii():
+        return quoted
+    return "".join(char if char.isascii() else _utf8_escaped(char) for char in quoted)
+
+
+def _utf8_escaped(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode())
 
 
 def _without_dot_segments(path: str) -> str:
