@@ -24,7 +24,7 @@ from __future__ import annotations
 import json as stdlib_json
 import ssl
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies
 
@@ -32,10 +32,7 @@ import aiohttp
 import httpx
 from yarl import URL
 
-from resolvers.transport import Reply
-
-if TYPE_CHECKING:
-    from resolvers.http import Timeouts
+from resolvers.transport import Reply, Timeouts
 
 KEEPALIVE_S = 5.0  # httpcore's keepalive_expiry
 MAX_HEADER_LINE = 16 * 1024  # h11's limit on a whole header block: no header httpx read is refused

@@ -42,23 +42,13 @@ from resolvers.breaker import CircuitBreaker, Clock, Protection, RetryBudget
 from resolvers.deadline import time_left
 from resolvers.errors import BackendError, BackendTimeout, BackendUnavailable
 from resolvers.transport import Reply, Transport, as_transport
+from resolvers.transport import (
+    Timeouts as Timeouts,  # defined with the client port; imported from here
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 logger = logging.getLogger("crossdock.backend")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection, for each read (pool waits share `connect`), and for
-    a whole attempt: connection, request and the complete response (`attempt`)."""
-
-    connect: float = 3.0
-    read: float = 10.0
-    attempt: float = 15.0
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(self.read, connect=self.connect, pool=self.connect)
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,24 @@ from __future__ import annotations
 
 import json as stdlib_json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 import orjson
 
-if TYPE_CHECKING:
-    from resolvers.http import Timeouts
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection, for each read (pool waits share `connect`), and for
+    a whole attempt: connection, request and the complete response (`attempt`)."""
+
+    connect: float = 3.0
+    read: float = 10.0
+    attempt: float = 15.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read, connect=self.connect, pool=self.connect)
 
 
 class Reply:
