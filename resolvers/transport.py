@@ -56,8 +56,10 @@ class Reply:
 
         orjson decodes backend replies several times faster than the stdlib (`raw_decode` was
         2.6 % of the gateway's CPU through httpx's `Response.json()`). What orjson refuses but
-        the stdlib reads (NaN, integers beyond 64 bits, UTF-16 bodies) goes to the stdlib, so
-        every body decodes to what it did before, and errors stay json.JSONDecodeError."""
+        the stdlib reads (NaN, lone surrogates, UTF-16 bodies, a BOM) goes to the stdlib, so
+        such bodies decode as before, and errors stay json.JSONDecodeError. One difference:
+        orjson reads an integer beyond 64 bits as a float (our backends send ids as strings;
+        tests/resolvers/test_fast_transport.py)."""
         try:
             return orjson.loads(self.content)
         except orjson.JSONDecodeError:
