@@ -34,30 +34,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
 from resolvers.breaker import CircuitBreaker, Clock, Protection, RetryBudget
 from resolvers.deadline import time_left
 from resolvers.errors import BackendError, BackendTimeout, BackendUnavailable
+from resolvers.transport import Reply, Transport, as_transport
+from resolvers.transport import (
+    Timeouts as Timeouts,  # defined with the client port; imported from here
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 logger = logging.getLogger("crossdock.backend")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection, for each read (pool waits share `connect`), and for
-    a whole attempt: connection, request and the complete response (`attempt`)."""
-
-    connect: float = 3.0
-    read: float = 10.0
-    attempt: float = 15.0
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(self.read, connect=self.connect, pool=self.connect)
 
 
 @dataclass(frozen=True)
@@ -125,7 +116,7 @@ class Try:
     limit: Limit
 
 
-Outcome = httpx.Response | tuple[BackendError, bool]  # a response, or a failure and retryable
+Outcome = Reply | tuple[BackendError, bool]  # a response, or a failure and retryable
 Send = Callable[[Try], Awaitable[Outcome]]
 # Wraps one try (the gateway's traces: a span around it, `traceparent` added to its headers).
 Trace = Callable[[str, Try, Send], Awaitable[Outcome]]
@@ -134,14 +125,16 @@ Trace = Callable[[str, Try, Send], Awaitable[Outcome]]
 class Requester:
     """Sends requests for one backend; `system` is "crm" or "scm", `label` a human name.
     `observe`, when set (the gateway's metrics), is told of every HTTP try; `trace`, when
-    set (the gateway's traces), wraps every HTTP try."""
+    set (the gateway's traces), wraps every HTTP try. `client` is an httpx client (tests,
+    ASGI apps) or any `Transport` (`crossdock serve`: `AiohttpTransport`); `self.client` is
+    the Transport either way."""
 
     observe: Observe | None = None
     trace: Trace | None = None
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | Transport,
         *,
         system: str,
         label: str,
@@ -151,9 +144,10 @@ class Requester:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
-        self.client = client
+        self.client = as_transport(client)
         self.system = system
         self.label = label
+        self.timeouts = timeouts
         self.timeout = timeouts.to_httpx()
         self.attempt_s = timeouts.attempt
         self.retry = retry
@@ -172,7 +166,7 @@ class Requester:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
         """The backend's response, or a BackendError (retries exhausted, or circuit open)."""
         safe = method in IDEMPOTENT if idempotent is None else idempotent
         where = f"{method} {unquote(urlsplit(url).path) or '/'}"  # as httpx.URL(url).path
@@ -189,7 +183,7 @@ class Requester:
             one = Try(method, url, request, where, retries, safe, limit)
             outcome = await self._guarded(one)
             retry_after = None
-            if isinstance(outcome, httpx.Response):
+            if isinstance(outcome, Reply):
                 if not _retryable(outcome.status_code, safe):
                     return outcome
                 failure, may_retry = self._status_error(outcome, where, retries), True
@@ -230,13 +224,13 @@ class Requester:
             system=self.system,
         )
 
-    async def _guarded(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
+    async def _guarded(self, one: Try) -> Outcome:
         """One try through the breaker: raises while it is open, else records the outcome."""
         if self.breaker is None:
             return await self._traced(one)
         self.breaker.before_call()
         outcome = await self._traced(one)
-        ok = isinstance(outcome, httpx.Response) and not _struggling(outcome.status_code)
+        ok = isinstance(outcome, Reply) and not _struggling(outcome.status_code)
         self.breaker.record(success=ok)
         return outcome
 
@@ -247,7 +241,7 @@ class Requester:
             return await self._observed(one)
         return await trace(self.system, one, self._observed)
 
-    async def _observed(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
+    async def _observed(self, one: Try) -> Outcome:
         """`_attempt`, told to the observer (if any) with its route, outcome and duration."""
         observe = self.observe
         if observe is None:
@@ -259,14 +253,14 @@ class Requester:
         observe(Attempt(self.system, one.method, route, _outcome(outcome), seconds, one.retries))
         return outcome
 
-    async def _attempt(self, one: Try) -> httpx.Response | tuple[BackendError, bool]:
+    async def _attempt(self, one: Try) -> Outcome:
         """One try within its limit: the response, or the failure and whether it may be
         retried."""
         where, retries, safe, limit = one.where, one.retries, one.safe, one.limit
         try:
             async with asyncio.timeout(limit.seconds):
-                return await self.client.request(
-                    one.method, one.url, timeout=self.timeout, **one.request
+                return await self.client.send(
+                    one.method, one.url, **one.request, timeouts=self.timeouts
                 )
         except TimeoutError as exc:  # only asyncio's: httpx's own timeouts are not TimeoutError
             message = f"{self.label} did not finish {where} within {limit.deadline}"
@@ -302,7 +296,7 @@ class Requester:
         )
         return _caused(exhausted, failure)
 
-    def _status_error(self, response: httpx.Response, where: str, retries: int) -> BackendError:
+    def _status_error(self, response: Reply, where: str, retries: int) -> BackendError:
         status = response.status_code
         return BackendUnavailable(
             f"{self.label} returned {status} for {where}; {_retried(retries)}",
@@ -312,20 +306,25 @@ class Requester:
 
 
 # What must be escaped in a query value for it to read back as itself: the query's own
-# delimiters and `%`, plus ASCII controls (which httpx refuses raw). httpx percent-encodes
-# everything else a URL may not carry raw (space, quotes, brackets, non-ASCII as UTF-8),
-# in one pass: far cheaper than `params=`, whose every `%xx` it re-scans (a 200-name
-# Frappe `in` filter took ~0.9 ms to put into a URL that way).
+# delimiters and `%`, plus ASCII controls (which httpx refuses raw); and what the query
+# percent-encode set of httpx (WHATWG's) escapes on the wire anyway: space, `"`, `<`, `>`,
+# non-ASCII as UTF-8. One `translate` pass, so the query leaves here as it goes on the wire
+# and no client re-quotes it character by character (cheaper than httpx's `params=`, whose
+# every `%xx` it re-scans: a 200-name Frappe `in` filter took ~0.9 ms to put into a URL).
 _QUERY_ESCAPES = str.maketrans(
-    {c: f"%{ord(c):02X}" for c in "%&=#+;" + "".join(map(chr, [*range(32), 127]))}
+    {c: f"%{ord(c):02X}" for c in '%&=#+; "<>' + "".join(map(chr, [*range(32), 127]))}
 )
+_PRINTABLE_ASCII = "".join(map(chr, range(33, 127)))
+
+
+def _query_escaped(text: str) -> str:
+    escaped = text.translate(_QUERY_ESCAPES)
+    return escaped if escaped.isascii() else quote(escaped, safe=_PRINTABLE_ASCII)
 
 
 def with_query(url: str, params: Mapping[str, str]) -> str:
     """`url` with `params` as its query, each key and value read back exactly by a server."""
-    query = "&".join(
-        f"{k.translate(_QUERY_ESCAPES)}={v.translate(_QUERY_ESCAPES)}" for k, v in params.items()
-    )
+    query = "&".join(f"{_query_escaped(k)}={_query_escaped(v)}" for k, v in params.items())
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
@@ -334,8 +333,8 @@ def _caused(failure: BackendError, exc: Exception) -> BackendError:
     return failure
 
 
-def _outcome(outcome: httpx.Response | tuple[BackendError, bool]) -> str:
-    if isinstance(outcome, httpx.Response):
+def _outcome(outcome: Outcome) -> str:
+    if isinstance(outcome, Reply):
         return str(outcome.status_code)
     return "timeout" if isinstance(outcome[0], BackendTimeout) else "unreachable"
 
@@ -353,7 +352,7 @@ def _retried(retries: int) -> str:
     return f"retried {retries} time{'' if retries == 1 else 's'}"
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Reply) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     value = response.headers.get("Retry-After")
     if not value:

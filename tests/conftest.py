@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from resolvers.erpnext import ERPNext
 from resolvers.fxiaoke import FxiaokeCRM
 from resolvers.ports import CrmPort
 from resolvers.state.config import StateSettings
-from resolvers.zoho import ZohoCRM
+from resolvers.zoho import ZohoCRM, ZohoOptions
 from tests.support.engines import PostgresServer, RedisServer, missing
 from tests.support.fxiaoke_emulation import (
     FXIAOKE_UNLIMITED,
@@ -49,6 +50,7 @@ from tests.support.fxiaoke_emulation import (
     FxSeededStores,
     fxiaoke_gateway_options,
 )
+from tests.support.sockets import OVER_SOCKETS, over_sockets
 from tests.support.stack import (
     ERP_URL,
     GATEWAY_URL,
@@ -156,6 +158,16 @@ def settings(tmp_path: Path) -> Settings:
 async def crm(crm_emulator: Any, settings: Settings, crm_kind: str) -> AsyncIterator[CrmPort]:
     """The CRM connector built from settings as production builds it, over the emulation
     (for Fxiaoke: from the `[crm] kind = "fxiaoke"` section of the test settings)."""
+    if OVER_SOCKETS:  # the production client over real sockets (tests/support/sockets.py)
+        async with over_sockets(crm_emulator.app) as (url, fast):
+            if crm_kind == "fxiaoke":
+                options = replace(fxiaoke_gateway_options(), base_url=url)
+                yield FxiaokeCRM(fast, options, sleep=no_sleep)
+            else:
+                assert isinstance(settings.crm, ZohoOptions)
+                zoho = replace(settings.crm, accounts_url=url, api_domain=url)
+                yield ZohoCRM(fast, zoho, sleep=no_sleep)
+        return
     transport = httpx.ASGITransport(app=crm_emulator.app)
     if crm_kind == "fxiaoke":
         async with httpx.AsyncClient(transport=transport, base_url=FXIAOKE_URL) as client:
@@ -168,6 +180,10 @@ async def crm(crm_emulator: Any, settings: Settings, crm_kind: str) -> AsyncIter
 @pytest.fixture
 async def scm(scm_emulator: ErpEmulator, settings: Settings) -> AsyncIterator[ERPNext]:
     """The ERPNext connector built from settings as production builds it, over the emulation."""
+    if OVER_SOCKETS:
+        async with over_sockets(scm_emulator.app) as (url, fast):
+            yield ERPNext(fast, replace(settings.scm, base_url=url), sleep=no_sleep)
+        return
     transport = httpx.ASGITransport(app=scm_emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url=ERP_URL) as client:
         yield ERPNext(client, settings.scm, sleep=no_sleep)

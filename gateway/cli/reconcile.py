@@ -34,8 +34,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
 from backends.erpnext.app import ErpSettings
 from backends.fxiaoke.app import FxiaokeSettings
 from backends.fxiaoke.serve import FxEmulations, fxiaoke_port
@@ -47,6 +45,7 @@ from gateway.settings import Settings, SettingsError, load_settings
 from gateway.shared_tokens import share_crm_token
 from gateway.wiring import build_backends
 from resolvers.errors import BackendError
+from resolvers.http import Attempt, Observe
 from resolvers.reconcile import Finding, Severity
 from resolvers.reconcile.engine import planned_stages
 from resolvers.reconcile.repairs import RepairOutcome
@@ -140,8 +139,8 @@ def reconcile_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Sett
 async def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     backends = build_backends(settings)
     calls: Counter[str] = Counter()
-    for system, client in zip(("crm", "erp"), backends.clients, strict=True):
-        client.event_hooks["request"].append(_counter(calls, system))
+    backends.crm.requester.observe = _counter(calls, "crm")  # every HTTP try, retries too
+    backends.scm.requester.observe = _counter(calls, "erp")
     state = _state(settings)
     if state is not None:
         share_crm_token(backends.crm, state)  # the gateway's token, not one more refresh
@@ -191,8 +190,8 @@ def _journal(settings: Settings, state: StateLayer | None) -> JournalStore | Non
     return Journal(saga.journal_path, Sealer.from_base64(saga.journal_key))
 
 
-def _counter(calls: Counter[str], system: str) -> Any:
-    async def count(request: httpx.Request) -> None:
+def _counter(calls: Counter[str], system: str) -> Observe:
+    def count(attempt: Attempt) -> None:
         calls[system] += 1
 
     return count

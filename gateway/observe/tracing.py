@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -42,6 +41,7 @@ from strawberry.extensions import SchemaExtension
 from gateway.settings import SettingsError
 from gateway.settings.observe import TracingSettings
 from resolvers.http import Outcome, Send, Try, route_template
+from resolvers.transport import Reply
 from schema.context import GatewayContext
 
 SERVICE = "crossdock"
@@ -146,7 +146,7 @@ def _request_attributes(system: str, one: Try, route: str) -> dict[str, Any]:
 
 
 def _record_outcome(span: Span, outcome: Outcome) -> None:
-    if isinstance(outcome, httpx.Response):
+    if isinstance(outcome, Reply):
         status = outcome.status_code
         span.set_attribute("http.response.status_code", status)
         if status >= 400:

@@ -75,6 +75,7 @@ from resolvers.records import (
     StockLevel,
     Warehouse,
 )
+from resolvers.transport import Transport
 
 MAX_FIRST = 500
 
@@ -86,7 +87,7 @@ class ERPNext(ERPNextMasterReads, ERPNextMasterWrites):
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | Transport,
         options: ERPNextOptions,
         *,
         sleep: Sleep = asyncio.sleep,

@@ -22,11 +22,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from resolvers.batching import batches
 from resolvers.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 from resolvers.http import Requester
+from resolvers.transport import Reply
 
 KEYS_PER_CALL = 200  # the GraphQL max_first: a full page of keys is one call
 # Encoded `in` bytes per call. A call past LONG_QUERY travels as a POST body, not in the URL,
@@ -232,7 +231,7 @@ def _error(status: int, body: Mapping[str, Any], where: str) -> BackendError:
     return BackendRejected(message, system="scm", status=status, backend_code=exc_type)
 
 
-def _member(response: httpx.Response, key: str, where: str) -> Any:
+def _member(response: Reply, key: str, where: str) -> Any:
     """`key` of a 2xx reply's JSON object, or the error the reply stands for."""
     body = _json(response)
     if 200 <= response.status_code < 300:
@@ -242,7 +241,7 @@ def _member(response: httpx.Response, key: str, where: str) -> Any:
     raise _error(response.status_code, body if isinstance(body, dict) else {}, where)
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Reply) -> Any:
     try:
         return response.json() if response.content else None
     except ValueError:

@@ -45,6 +45,7 @@ from resolvers.fxiaoke.vocabulary import Vocabulary
 from resolvers.fxiaoke.wire import PAGE_MAX, Filter, FxWire, Record, flt, fx_id
 from resolvers.http import Requester, Sleep
 from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
+from resolvers.transport import Transport
 
 NO_FLOWS = {"triggerApprovalFlow": False, "triggerWorkFlow": False}  # both default to true
 
@@ -54,7 +55,7 @@ class FxiaokeCRM:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | Transport,
         options: FxiaokeOptions,
         *,
         sleep: Sleep = asyncio.sleep,

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from resolvers.errors import BackendUnavailable
+from resolvers.transport import Reply
 
 
-def envelope(response: httpx.Response, path: str) -> dict[str, Any]:
+def envelope(response: Reply, path: str) -> dict[str, Any]:
     """The answer's JSON object; BackendUnavailable when there is none or the status is not 200."""
     try:
         body = response.json()

@@ -26,6 +26,7 @@ from resolvers.columns import ColumnTable, Wanted
 from resolvers.errors import InvalidInput
 from resolvers.http import Requester, Sleep
 from resolvers.records import CatalogProduct, Customer, Order, OrderStatus, Page
+from resolvers.transport import Transport
 from resolvers.zoho.auth import ZohoTokenSource
 from resolvers.zoho.mapping import (
     ACCOUNT_FIELDS,
@@ -59,7 +60,7 @@ class ZohoCRM(ZohoOrderWrites):
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | Transport,
         options: ZohoOptions,
         *,
         sleep: Sleep = asyncio.sleep,

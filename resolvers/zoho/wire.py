@@ -12,12 +12,11 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from resolvers.batching import batches
 from resolvers.cursors import decode_cursor, encode_cursor, offset_of
 from resolvers.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 from resolvers.http import Requester
+from resolvers.transport import Reply
 from resolvers.zoho.auth import ZohoToken, ZohoTokenSource
 from resolvers.zoho.mapping import all_of, condition, escape
 
@@ -63,7 +62,7 @@ class ZohoWire:
         failed) is returned for `write_results` to judge instead of raised.
         """
 
-        async def send(token: ZohoToken) -> httpx.Response:
+        async def send(token: ZohoToken) -> Reply:
             headers = {
                 "Authorization": f"Zoho-oauthtoken {token.access_token}",
                 "Accept": "application/json",
@@ -227,7 +226,7 @@ def duplicate_of(result: Record, ref_field: str) -> str | None:
     return str(record.get("id")) if record.get("id") else None
 
 
-def _decoded(response: httpx.Response, where: str, records: bool = False) -> Record | None:
+def _decoded(response: Reply, where: str, records: bool = False) -> Record | None:
     status = response.status_code
     if status in (204, 304):
         return None
@@ -258,7 +257,7 @@ def _error(status: int, body: Record, where: str) -> BackendError:
     return BackendRejected(message, system="crm", status=status, backend_code=code)
 
 
-def _code(response: httpx.Response) -> str | None:
+def _code(response: Reply) -> str | None:
     try:
         body = response.json()
     except ValueError:
