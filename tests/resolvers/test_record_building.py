@@ -1,0 +1,189 @@
+"""Cheaper record building changes nothing: `fast_init` records and `to_decimal`'s caches."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+import pytest
+
+from resolvers import canonical, records
+from resolvers.canonical import to_decimal, to_decimal_or_zero
+from resolvers.record_init import fast_init
+from resolvers.records import CatalogProduct, Money, OrderLine, Page, StockLevel
+
+RECORDS = [
+    value
+    for value in vars(records).values()
+    if isinstance(value, type) and dataclasses.is_dataclass(value) and value is not Page
+]
+
+
+def reference(value: Any) -> Decimal | None:
+    """What to_decimal answered before its caches: the plain conversion, each time."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = Decimal(repr(value) if type(value) is float else str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+class Level(IntEnum):
+    TWO = 2
+
+
+class Text(str):
+    pass
+
+
+EDGES: list[Any] = [
+    0,
+    0.0,
+    -0.0,
+    0.0,
+    "0",
+    "-0",
+    "0.00",
+    1,
+    1.0,
+    "1",
+    "1.0",
+    "1.00",
+    -1,
+    -1.5,
+    0.1,
+    0.1 + 0.2,
+    1e-7,
+    1e16,
+    1e22,
+    123456789.123,
+    2**53 + 1,
+    10**30,
+    -(10**30),
+    19.99,
+    12.5,
+    "12.50",
+    " 7 ",
+    "1e3",
+    "1E+3",
+    "-0.000",
+    "abc",
+    "",
+    "NaN",
+    "Infinity",
+    "-inf",
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    True,
+    False,
+    None,
+    [],
+    {},
+    Decimal("1.5"),
+    Level.TWO,
+    Text("3.25"),
+    5e-324,
+    1.7976931348623157e308,
+]
+
+
+@pytest.mark.parametrize("order", [EDGES, list(reversed(EDGES))], ids=["forward", "reversed"])
+def test_every_wire_number_gives_exactly_the_decimal_it_gave_before(order: list[Any]) -> None:
+    # twice over: the first pass fills the caches, the second reads them
+    for value in [*order, *order]:
+        got, want = to_decimal(value), reference(value)
+        assert (got is None) == (want is None), value
+        if want is not None:
+            assert got is not None
+            # same digits, exponent and sign: -0.0 stays "-0.0", 1.0 stays "1.0" beside 1
+            assert got.as_tuple() == want.as_tuple(), value
+
+
+def test_a_full_cache_starts_again_and_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(canonical, "_KNOWN_LIMIT", 8)
+    values = [n / 4 for n in range(1, 40)] + [str(n) + ".50" for n in range(40)]
+    for value in [*values, *values]:
+        assert str(to_decimal(value)) == str(reference(value))
+    assert all(len(known) <= 8 for known in canonical._KNOWN.values())
+
+
+def test_a_missing_number_is_zero() -> None:
+    assert to_decimal_or_zero(None) == 0
+    assert to_decimal_or_zero("x") == 0
+    assert str(to_decimal_or_zero(2.50)) == "2.5"
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda cls: cls.__name__)
+def test_every_record_takes_the_arguments_its_dataclass_init_takes(cls: type) -> None:
+    parameters = list(inspect.signature(cls).parameters.values())
+    fields = dataclasses.fields(cls)
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    for parameter, f in zip(parameters, fields, strict=True):
+        assert parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        expected = inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        assert parameter.default is expected
+    assert cls.__init__.__code__.co_filename == f"<record {cls.__qualname__}>"
+
+
+def test_a_fast_record_is_still_a_frozen_dataclass() -> None:
+    price = Money(Decimal("2.50"), "USD")
+    line = OrderLine("SKU-1", Decimal(3), price, Money(Decimal("7.50"), currency="USD"))
+
+    assert line == OrderLine("SKU-1", Decimal(3), price, Money(Decimal("7.5"), "USD"))
+    assert hash(line) == hash(OrderLine("SKU-1", Decimal(3), price, Money(Decimal("7.5"), "USD")))
+    assert line.product_id is None  # the defaults
+    assert line.catalog is None
+    assert dataclasses.replace(line, sku="SKU-2").sku == "SKU-2"
+    assert dataclasses.asdict(price) == {"amount": Decimal("2.50"), "currency": "USD"}
+    assert copy.deepcopy(line) == line
+    assert repr(price) == "Money(amount=Decimal('2.50'), currency='USD')"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        line.sku = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        StockLevel("SKU-1", "Stores", Decimal(1), Decimal(0), Decimal(1))  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        Money(Decimal(1), "USD", rate=2)  # type: ignore[call-arg]
+
+
+def test_a_line_compares_without_its_catalog_product() -> None:
+    price = Money(Decimal(1), "USD")
+    product = CatalogProduct("p1", "SKU-1", "Widget", active=True, updated_at=canonical.EPOCH)
+    line = OrderLine("SKU-1", Decimal(1), price, price, catalog=product)
+
+    assert line.catalog is product
+    assert line == OrderLine("SKU-1", Decimal(1), price, price)
+
+
+def test_what_the_generated_init_does_beyond_storing_is_left_to_it() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    @dataclass(frozen=True, slots=True)
+    class Listed:
+        items: list[int] = field(default_factory=list)
+
+    @dataclass(frozen=True)
+    class Unslotted:
+        value: int
+
+    for cls in (Checked, Listed, Unslotted):
+        generated = cls.__init__
+        assert fast_init(cls).__init__ is generated
+    with pytest.raises(ValueError, match="negative"):
+        Checked(-1)
+    assert Page((1,)).extra == {}
