@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from resolvers import canonical, records
-from resolvers.canonical import to_decimal, to_decimal_or_zero
+from resolvers.canonical import shared_money, to_decimal, to_decimal_or_zero
 from resolvers.record_init import fast_init
-from resolvers.records import CatalogProduct, Money, OrderLine, Page, StockLevel
+from resolvers.records import CatalogProduct, Money, OrderLine, OrderStatus, Page, StockLevel
+from resolvers.zoho.mapping import to_order
 
 RECORDS = [
     value
@@ -187,3 +188,84 @@ def test_what_the_generated_init_does_beyond_storing_is_left_to_it() -> None:
     with pytest.raises(ValueError, match="negative"):
         Checked(-1)
     assert Page((1,)).extra == {}
+
+
+def test_the_records_mapped_positionally_keep_their_field_order() -> None:
+    # resolvers/zoho/mapping.py and resolvers/erpnext/mapping.py build these positionally
+    # (cheaper than keywords): a reordered field would silently land in another attribute
+    def names(cls: type) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    assert names(OrderLine) == ["sku", "quantity", "unit_price", "total", "product_id", "catalog"]
+    assert names(StockLevel) == [
+        "sku",
+        "warehouse_id",
+        "on_hand",
+        "reserved",
+        "available",
+        "projected",
+    ]
+    assert names(records.Order) == [
+        "id",
+        "number",
+        "status",
+        "customer_id",
+        "lines",
+        "subtotal",
+        "tax",
+        "total",
+        "placed_at",
+        "updated_at",
+        "external_ref",
+        "subject",
+        "customer_name",
+    ]
+
+
+def test_shared_money_keeps_each_amounts_digits() -> None:
+    one, one_point_zero = Decimal("1.0"), Decimal("1.00")
+    first = shared_money(one, "USD")
+
+    assert shared_money(one, "USD") is first  # the same Decimal object: the same Money
+    assert str(shared_money(one_point_zero, "USD").amount) == "1.00"  # equal, not the same
+    assert str(shared_money(one, "USD").amount) == "1.0"
+    assert shared_money(one, "EUR").currency == "EUR"
+
+
+def test_a_full_money_cache_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(canonical, "_KNOWN_LIMIT", 4)
+    amounts = [Decimal(n) / 4 for n in range(20)]
+    assert [shared_money(a, "USD").amount for a in amounts] == amounts
+    assert len(canonical._MONIES) <= 4
+
+
+def test_zoho_amounts_are_read_or_derived_as_before() -> None:
+    def line(code: str, **amounts: Any) -> dict[str, Any]:
+        return {"Product_Name": {"id": f"p-{code}", "Product_Code": code}, **amounts}
+
+    record: dict[str, Any] = {
+        "id": "9",
+        "Status": "Created",
+        "Ordered_Items": [
+            line("A", Quantity=2, List_Price=2.5, Net_Total="5.00"),
+            line("B", Quantity=3.0, List_Price="1.10"),  # no total: price × quantity
+        ],
+        "Tax": 0.5,
+    }
+    statuses = {"Created": OrderStatus.CREATED}
+    derived = to_order(record, statuses=statuses, currency="USD", skus={})
+    a, b = derived.lines
+
+    assert [str(a.quantity), str(a.unit_price.amount), str(a.total.amount)] == ["2", "2.5", "5.00"]
+    assert [str(b.quantity), str(b.unit_price.amount)] == ["3.0", "1.10"]
+    assert str(b.total.amount) == "3.300"
+    assert str(derived.subtotal.amount) == "8.300"  # the lines' totals
+    assert str(derived.total.amount) == "8.800"  # subtotal + tax
+    read = to_order(
+        {**record, "Sub_Total": 8.3, "Grand_Total": "8.80"},
+        statuses=statuses,
+        currency="EUR",
+        skus={},
+    )
+    assert (str(read.subtotal.amount), str(read.total.amount)) == ("8.3", "8.80")
+    assert read.total.currency == "EUR"
