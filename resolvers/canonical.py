@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from math import copysign
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,9 +88,11 @@ def to_decimal(value: Any) -> Decimal | None:
         return to_decimal_uncached(value)
     number = known.get(value)
     if number is None:
+        if value == 0 and value.__class__ is float:
+            # -0.0 == 0.0 (and hash alike) but reads "-0.0": float zeros are kept apart
+            return _FLOAT_ZEROS[copysign(1.0, value) < 0]
         number = to_decimal_uncached(value)
-        # -0.0 == 0.0 (and hash alike) but reads "-0.0": zeros are not kept
-        if number is not None and value:
+        if number is not None:
             if len(known) >= _KNOWN_LIMIT:
                 known.clear()
             known[value] = number
@@ -116,6 +119,7 @@ def to_decimal_uncached(value: Any) -> Decimal | None:
 _KNOWN: dict[type, dict[Any, Decimal]] = {float: {}, int: {}, str: {}}
 _KNOWN_LIMIT = 4096
 _ZERO = Decimal(0)
+_FLOAT_ZEROS = (Decimal("0.0"), Decimal("-0.0"))  # to_decimal(0.0), to_decimal(-0.0)
 
 
 def to_decimal_or_zero(value: Any) -> Decimal:
