@@ -111,11 +111,14 @@ def test_every_wire_number_gives_exactly_the_decimal_it_gave_before(order: list[
 
 
 def test_a_full_cache_starts_again_and_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    # caches of this test's own, whatever earlier tests left in the process-wide ones
+    monkeypatch.setattr(canonical, "_KNOWN", {float: {}, int: {}, str: {}})
     monkeypatch.setattr(canonical, "_KNOWN_LIMIT", 8)
-    values = [n / 4 for n in range(1, 40)] + [str(n) + ".50" for n in range(40)]
+    values = [n / 4 for n in range(1, 40)] + [str(n) + ".50" for n in range(40)] + [*range(40)]
     for value in [*values, *values]:
         assert str(to_decimal(value)) == str(reference(value))
-    assert all(len(known) <= 8 for known in canonical._KNOWN.values())
+        assert str(to_decimal_or_zero(value)) == str(reference(value))
+    assert all(0 < len(known) <= 8 for known in canonical._KNOWN.values())
 
 
 def test_a_missing_number_is_zero() -> None:
@@ -233,6 +236,7 @@ def test_shared_money_keeps_each_amounts_digits() -> None:
 
 
 def test_a_full_money_cache_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(canonical, "_MONIES", {})
     monkeypatch.setattr(canonical, "_KNOWN_LIMIT", 4)
     amounts = [Decimal(n) / 4 for n in range(20)]
     assert [shared_money(a, "USD").amount for a in amounts] == amounts
