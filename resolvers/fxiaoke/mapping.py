@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from resolvers.canonical import EPOCH, country_code, money, text, to_decimal, to_decimal_or_zero
+from resolvers.canonical import (
+    EPOCH,
+    country_code,
+    money,
+    text,
+    to_decimal,
+    to_decimal_or_zero,
+    to_decimal_uncached,
+)
 from resolvers.columns import Wanted
 from resolvers.errors import BackendRejected
 from resolvers.fxiaoke.options import FxiaokeOptions
@@ -69,7 +77,7 @@ PRODUCT_FIELDS = (
 
 def from_ms(value: Any) -> datetime:
     """Epoch milliseconds (an integer, or digits) as a UTC datetime; EPOCH when absent."""
-    number = to_decimal(value)
+    number = to_decimal_uncached(value)  # timestamps seldom repeat: kept out of the caches
     if number is None:
         return EPOCH
     try:

@@ -18,6 +18,7 @@ from resolvers.canonical import (
     format_offset_datetime,
     money,
     parse_offset_datetime,
+    shared_money,
     text,
     to_decimal,
     to_decimal_or_zero,
@@ -209,13 +210,26 @@ def _line(row: Record, currency: str, skus: Mapping[str, str]) -> OrderLine:
     quantity = to_decimal_or_zero(_first(row, "Quantity", "quantity"))
     price = to_decimal_or_zero(_first(row, "List_Price", "ListPrice", "list_price", "unit_price"))
     total = to_decimal(_first(row, "Net_Total", "Total", "net_total", "total"))
-    return OrderLine(
-        sku=sku,
-        quantity=quantity,
-        unit_price=Money(price, currency),
-        total=Money(total if total is not None else price * quantity, currency),
-        product_id=product_id,
+    # shared_money for amounts as read (they repeat across rows), Money for derived ones
+    line_total = (
+        Money(price * quantity, currency) if total is None else shared_money(total, currency)
     )
+    # positional, in the record's field order: keyword arguments made building a record
+    # about 40 % dearer (a peer W2 request maps 145 lines and 50 orders)
+    return OrderLine(
+        sku,  # sku
+        quantity,  # quantity
+        shared_money(price, currency),  # unit_price
+        line_total,  # total
+        product_id,  # product_id
+    )
+
+
+def _read_or_derived(read: Decimal | None, currency: str, *, lines: tuple[OrderLine, ...]) -> Money:
+    """The subtotal as read, else the sum of the lines' totals."""
+    if read is not None:
+        return shared_money(read, currency)
+    return Money(sum((line.total.amount for line in lines), Decimal(0)), currency)
 
 
 def order_status(value: Any, statuses: Mapping[str, OrderStatus], order_id: str) -> OrderStatus:
@@ -240,25 +254,29 @@ def to_order(
     order_id = str(record["id"])
     currency = text(record.get("Currency")) or currency
     lines = tuple(_line(row, currency, skus) for row in _rows(record))
-    subtotal = to_decimal(record.get("Sub_Total"))
-    if subtotal is None:
-        subtotal = sum((line.total.amount for line in lines), Decimal(0))
-    tax = to_decimal_or_zero(record.get("Tax"))
-    total = to_decimal(record.get("Grand_Total"))
-    return Order(
-        id=order_id,
-        number=text(record.get("SO_Number")) or order_id,
-        status=order_status(record.get("Status"), statuses, order_id),
-        customer_id=lookup_id(record.get("Account_Name")),
-        lines=lines,
-        subtotal=Money(subtotal, currency),
-        tax=Money(tax, currency),
-        total=Money(total if total is not None else subtotal + tax, currency),
-        placed_at=_time(record, "Created_Time"),
-        updated_at=_time(record, "Modified_Time"),
-        external_ref=text(record.get("External_Ref")),
-        subject=text(record.get("Subject")),
-        customer_name=lookup_name(record.get("Account_Name")),
+    # shared_money for amounts as read (they repeat across orders), Money for derived ones
+    subtotal = _read_or_derived(to_decimal(record.get("Sub_Total")), currency, lines=lines)
+    tax = shared_money(to_decimal_or_zero(record.get("Tax")), currency)
+    read_total = to_decimal(record.get("Grand_Total"))
+    total = (
+        Money(subtotal.amount + tax.amount, currency)
+        if read_total is None
+        else shared_money(read_total, currency)
+    )
+    return Order(  # positional, as in _line
+        order_id,  # id
+        text(record.get("SO_Number")) or order_id,  # number
+        order_status(record.get("Status"), statuses, order_id),  # status
+        lookup_id(record.get("Account_Name")),  # customer_id
+        lines,  # lines
+        subtotal,  # subtotal
+        tax,  # tax
+        total,  # total
+        _time(record, "Created_Time"),  # placed_at
+        _time(record, "Modified_Time"),  # updated_at
+        text(record.get("External_Ref")),  # external_ref
+        text(record.get("Subject")),  # subject
+        lookup_name(record.get("Account_Name")),  # customer_name
     )
 
 
