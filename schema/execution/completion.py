@@ -22,6 +22,8 @@ from schema.execution.tree import ROOT, Batch, Position
 if TYPE_CHECKING:
     from schema.execution.state import ExecutionState
 
+SEQUENCES = (list, tuple)  # iterable, and neither strings nor mappings
+
 
 class FieldCompletion:
     """One field of one batch: its values (one per parent), completed into the results."""
@@ -154,7 +156,9 @@ class FieldCompletion:
 
     def items(self, shape: Shape, value: Any, here: Position) -> list[Any]:
         """A list's elements completed; objects join `children` unless the list fails."""
-        if not is_iterable(value):  # graphql-core's test: no strings, no mappings
+        # graphql-core's test (no strings, no mappings), after the common case: its ABC
+        # checks were 1 % of the CPU of the peer's W2
+        if type(value) not in SEQUENCES and not is_iterable(value):
             raise GraphQLError(
                 "Expected Iterable, but did not find one for field"
                 f" '{self.batch.object_type.name}.{self.nodes[0].name.value}'."

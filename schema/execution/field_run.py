@@ -61,20 +61,15 @@ class FieldRun(FieldCompletion):
     def each(self, call: Callable[[int, Any], Any]) -> list[int]:
         """`call(index, parent)` for every parent into `values`, an exception as the value
         of the parent it failed for; the indexes whose value is still awaitable."""
-        is_awaitable = self.executor.is_awaitable
         values: list[Any] = []
-        awaiting: list[int] = []
         for index, source in enumerate(self.batch.sources):
             try:
                 value = call(index, source)
             except Exception as error:
                 value = error
-            else:
-                if is_awaitable(value):
-                    awaiting.append(index)
             values.append(value)
         self.values = values
-        return awaiting
+        return self.executor.awaiting(values)
 
     def batched(self, resolver: BatchResolver) -> list[int]:
         """One call for every parent (`batch_resolvers`); its result may still be awaitable."""
@@ -100,8 +95,7 @@ class FieldRun(FieldCompletion):
             )
             outcome = [error] * count
         self.values = outcome
-        is_awaitable = self.executor.is_awaitable
-        return [index for index, value in enumerate(outcome) if is_awaitable(value)]
+        return self.executor.awaiting(outcome)
 
     def info(self, index: int) -> Any:
         """strawberry's Info for the field at the `index`-th parent."""
