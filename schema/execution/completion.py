@@ -105,7 +105,7 @@ class FieldCompletion:
                     self.slow(index, value)
                 else:
                     result = results[index]
-                    position = Position(result, key, nullable, positions[index], typename)
+                    position = Position((result, key, nullable, positions[index], typename))
                     result[key] = add(value, position)
         else:
             for index, value in enumerate(values):
@@ -148,7 +148,7 @@ class FieldCompletion:
             return None
         if shape.kind == LEAF:
             return shape.leaf(value)
-        position = Position(container, key, not shape.non_null, owner, typename)
+        position = Position((container, key, not shape.non_null, owner, typename))
         if shape.kind == OBJECT:
             assert self.children is not None
             return self.children.add(value, position)
@@ -188,7 +188,7 @@ class FieldCompletion:
             if element is None or isinstance(element, Exception):
                 append(self.item(item, element, into, index, here))
             else:
-                append(add(element, Position(into, index, nullable, here, None)))
+                append(add(element, Position((into, index, nullable, here, None))))
 
     def item(self, shape: Shape, value: Any, into: list[Any], index: int, owner: Position) -> Any:
         """One list element, with graphql-core's per-item error handling."""
