@@ -105,13 +105,16 @@ class Customer:
 LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
 
 
-def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
-    """The customer from a record's account lookup, when the query asks only `id` and `name`
-    and no row rule binds customers; None when the account itself must be read."""
-    if name is None or "Customer" in info.context.row_filters:
-        return None
-    if not selected_names(info) <= LOOKUP_FIELDS:
-        return None
+def lookup_answers(info: Info) -> bool:
+    """Whether an order's account lookup answers its customer: the query asks only `id` and
+    `name`, and no row rule binds customers (else the account itself must be read)."""
+    if "Customer" in info.context.row_filters:
+        return False
+    return selected_names(info) <= LOOKUP_FIELDS
+
+
+def from_lookup(customer_id: str, name: str) -> Customer:
+    """The customer as a record's account lookup names it."""
     return Customer.of(
         records.Customer(id=customer_id, name=name, created_at=EPOCH, updated_at=EPOCH)
     )
@@ -204,11 +207,19 @@ def order_customers(orders: list[Order], info: Info) -> Any:
     and name, else read, all orders' accounts in one loader batch."""
     named: list[Any] = []
     missing: list[int] = []
+    by_lookup = lookup_answers(info)  # asked once for the batch, not once per order
+    built: dict[tuple[str, str], Customer] = {}  # one object per account in the batch
     for index, order in enumerate(orders):
         r = order.record
-        found = None if r.customer_id is None else from_lookup(info, r.customer_id, r.customer_name)
-        if found is None and r.customer_id is not None:
-            missing.append(index)
+        found = None
+        if r.customer_id is not None:
+            if by_lookup and r.customer_name is not None:
+                key = (r.customer_id, r.customer_name)
+                found = built.get(key)
+                if found is None:
+                    found = built[key] = from_lookup(r.customer_id, r.customer_name)
+            else:
+                missing.append(index)
         named.append(found)
     if not missing:
         return named
