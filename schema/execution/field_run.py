@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import chain
+from operator import attrgetter
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
@@ -197,16 +198,18 @@ class AwaitableItems:
 
 
 def attributes(sources: list[Any], name: str) -> list[Any]:
-    """`getattr(source, name)` for each source; an error becomes that object's value."""
+    """The attribute (or dotted path: `record.number`) of each source; an error becomes that
+    object's value."""
+    read = attrgetter(name)
     try:
-        return [getattr(source, name) for source in sources]
+        return list(map(read, sources))
     except Exception:  # a property that raised: find which, keep the others
-        return [attribute_or_error(source, name) for source in sources]
+        return [attribute_or_error(source, read) for source in sources]
 
 
-def attribute_or_error(source: Any, name: str) -> Any:
+def attribute_or_error(source: Any, read: Callable[[Any], Any]) -> Any:
     try:
-        return getattr(source, name)
+        return read(source)
     except Exception as error:
         return error
 

@@ -7,7 +7,8 @@ loop, an object whose sub-selection runs for every such object at once, a list o
 field by field exactly as it would without this executor.
 
     plan = plans.field(parent_type, field_def)
-    plan.attribute          # "sku" when the field is strawberry's plain attribute, else None
+    plan.attribute          # "sku" for strawberry's plain attribute, "record.number" for a
+                            # from_record field (record_fields), else None
     plan.shape.kind         # LEAF | OBJECT | LIST | DELEGATE
 """
 
@@ -35,6 +36,7 @@ from graphql import (
 from graphql.pyutils import inspect
 
 from schema.execution.batch_resolvers import BatchResolver, batch_of
+from schema.execution.record_fields import record_attribute
 
 LEAF, OBJECT, LIST, DELEGATE = "leaf", "object", "list", "delegate"
 
@@ -88,7 +90,7 @@ class FieldPlan:
 
     field_def: GraphQLField
     shape: Shape
-    attribute: str | None  # the parent's attribute for strawberry's plain fields
+    attribute: str | None  # the attribute (path) read of the parent: plain, from_record fields
     direct: Direct | None = None  # the resolver, when it can be called directly
     batch: BatchResolver | None = None  # answers for every parent at once (batch_resolvers)
     definition: Any = None  # the StrawberryField, which strawberry's Info carries
@@ -171,6 +173,15 @@ def plain_attribute(field_def: GraphQLField) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def record_path(field_def: GraphQLField) -> str | None:
+    """The attribute path a `record_fields.from_record` field reads (`record.number`), when
+    strawberry would do nothing else around its resolver (no arguments, no extensions)."""
+    definition = field_def.extensions.get("strawberry-definition")
+    if definition is None or definition.extensions or field_def.args:
+        return None
+    return record_attribute(getattr(definition, "metadata", None))
+
+
 def direct_call(field_def: GraphQLField) -> Direct | None:
     """How to call the field's resolver directly: a resolver with no GraphQL arguments, on a
     field without extensions, which strawberry would call as `f(parent, info=Info(...))`."""
@@ -215,7 +226,7 @@ def build_plan(parent_type: GraphQLObjectType, name: str, field_def: GraphQLFiel
     return FieldPlan(
         field_def,
         shape,
-        plain_attribute(field_def),
+        plain_attribute(field_def) or record_path(field_def),
         direct_call(field_def),
         batch_of(getattr(definition, "metadata", None)),  # declared on the field
         definition,

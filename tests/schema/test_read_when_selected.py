@@ -1,5 +1,7 @@
 """What the schema computes only when a query selects it, and the executor's enum memo.
 
+An `Order` is built over its record alone: its plain fields read the record (`from_record`).
+
 Edge cursors are signed when `cursor` is selected (a page read through `nodes` signs only
 its `endCursor`), a Bin's quantities are converted to floats per selected field, and an
 enum member's output name is asked of its type once. The answers are those of before:
@@ -15,11 +17,15 @@ from enum import Enum
 from typing import Any
 
 import pytest
+from graphql import GraphQLObjectType
 
 from resolvers import records
+from schema.build import build_schema
 from schema.connections import Window, edge_cursors, from_list, paginate
 from schema.cursor_key import CursorKey
-from schema.execution.plans import by_member
+from schema.execution.field_run import attributes
+from schema.execution.plans import Plans, by_member
+from schema.orders import EPOCH, Order
 from schema.products import StockLevel, bin_quantity
 
 
@@ -105,3 +111,30 @@ def test_an_enum_member_is_named_once_and_other_values_every_time() -> None:
         with pytest.raises(ValueError, match="not a colour"):
             complete("bad")
     assert asked.count("bad") == 2
+
+
+def test_an_order_is_its_record_and_its_fields_read_the_record() -> None:
+    record = records.Order(
+        id="o1",
+        number="SO-1",
+        status=records.OrderStatus.APPROVED,
+        customer_id=None,
+        customer_name=None,
+        lines=(),
+        subtotal=records.Money(Decimal(1), "EUR"),
+        tax=records.Money(Decimal(0), "EUR"),
+        total=records.Money(Decimal(1), "EUR"),
+        placed_at=EPOCH,
+        updated_at=EPOCH,
+    )
+    order = Order.of(record)
+    assert (order.id, order.number, order.status) == ("o1", "SO-1", record.status)
+    graph = build_schema()._schema
+    order_type = graph.type_map["Order"]
+    assert isinstance(order_type, GraphQLObjectType)
+    plans = Plans()
+    for name, attribute in (("id", "o1"), ("number", "SO-1"), ("placedAt", EPOCH)):
+        plan = plans.field(order_type, name, order_type.fields[name])
+        assert plan.attribute == f"record.{plan.definition.python_name}"
+        assert attributes([order, order], plan.attribute) == [attribute, attribute]
+        assert order_type.fields[name].resolve is not None
