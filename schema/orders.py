@@ -26,6 +26,7 @@ from schema.connections import Connection, connection_window, from_list, paginat
 from schema.context import Info
 from schema.enums import FulfillmentStatus, OrderStatus, ShipmentStatus
 from schema.execution.batch_resolvers import batched, each
+from schema.execution.record_fields import from_record, readable
 from schema.fields import resolver
 from schema.prefetch import Outcome, let_io_progress, start
 from schema.products import Product, load_product, load_products
@@ -37,41 +38,33 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # never shown: only `id` and `name` ar
 # -- customers ---------------------------------------------------------------------------------
 
 
+@readable
 @strawberry.type(
     description="A customer account from the CRM (Zoho CRM `Accounts`).",
     directives=[Key(fields=FieldSet("id"))],
 )
 class Customer:
     record: strawberry.Private[records.Customer]
-    id: strawberry.ID = strawberry.field(description="The CRM account id.")
-    number: str | None = strawberry.field(description="The account number, if the CRM has one.")
-    name: str = strawberry.field(description="The account's name.")
-    industry: str | None = strawberry.field(description="Industry, as the CRM names it.")
-    website: str | None = strawberry.field(description="Website URL.")
-    email: str | None = strawberry.field(description="Email of the primary contact. PII.")
-    phone: str | None = strawberry.field(description="Main phone number. PII.")
+    id: strawberry.ID = from_record("id", "The CRM account id.")
+    number: str | None = from_record("number", "The account number, if the CRM has one.")
+    name: str = from_record("name", "The account's name.")
+    industry: str | None = from_record("industry", "Industry, as the CRM names it.")
+    website: str | None = from_record("website", "Website URL.")
+    email: str | None = from_record("email", "Email of the primary contact. PII.")
+    phone: str | None = from_record("phone", "Main phone number. PII.")
     billing_address: Address | None = strawberry.field(description="Billing address. PII.")
     shipping_address: Address | None = strawberry.field(description="Shipping address. PII.")
     credit_limit: Money | None = strawberry.field(description="Credit limit. Finance.")
-    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    created_at: datetime = from_record("created_at", "When the account was created (UTC).")
+    updated_at: datetime = from_record("updated_at", "When it last changed (UTC).")
 
     @classmethod
     def of(cls, r: records.Customer) -> Customer:
         return cls(
             record=r,
-            id=strawberry.ID(r.id),
-            number=r.number,
-            name=r.name,
-            industry=r.industry,
-            website=r.website,
-            email=r.email,
-            phone=r.phone,
             billing_address=Address.of(r.billing_address),
             shipping_address=Address.of(r.shipping_address),
             credit_limit=Money.of(r.credit_limit),
-            created_at=r.created_at,
-            updated_at=r.updated_at,
         )
 
     @resolver("The customer's sales orders, newest first as the CRM lists.")
@@ -105,13 +98,16 @@ class Customer:
 LOOKUP_FIELDS = frozenset({"id", "name", "__typename"})
 
 
-def from_lookup(info: Info, customer_id: str, name: str | None) -> Customer | None:
-    """The customer from a record's account lookup, when the query asks only `id` and `name`
-    and no row rule binds customers; None when the account itself must be read."""
-    if name is None or "Customer" in info.context.row_filters:
-        return None
-    if not selected_names(info) <= LOOKUP_FIELDS:
-        return None
+def lookup_answers(info: Info) -> bool:
+    """Whether an order's account lookup answers its customer: the query asks only `id` and
+    `name`, and no row rule binds customers (else the account itself must be read)."""
+    if "Customer" in info.context.row_filters:
+        return False
+    return selected_names(info) <= LOOKUP_FIELDS
+
+
+def from_lookup(customer_id: str, name: str) -> Customer:
+    """The customer as a record's account lookup names it."""
     return Customer.of(
         records.Customer(id=customer_id, name=name, created_at=EPOCH, updated_at=EPOCH)
     )
@@ -145,16 +141,17 @@ def lines_products(lines: list[OrderLine], info: Info) -> list[Any]:
     return [each(line._product, info) for line in lines]
 
 
+@readable
 @strawberry.type(description="One line of a sales order.")
 class OrderLine:
     record: strawberry.Private[records.OrderLine]
-    sku: str = strawberry.field(description="The product's SKU.")
+    sku: str = from_record("sku", "The product's SKU.")
     quantity: float = strawberry.field(description="Quantity ordered.")
     preloaded: strawberry.Private[Outcome[Product] | None] = None
 
     @classmethod
     def of(cls, r: records.OrderLine, product: Outcome[Product] | None = None) -> OrderLine:
-        return cls(record=r, sku=r.sku, quantity=float(r.quantity), preloaded=product)
+        return cls(record=r, quantity=float(r.quantity), preloaded=product)
 
     # Money is built when asked for: a view or a list that skips it does not pay for it.
     @resolver("Price per unit on this order.")
@@ -204,11 +201,19 @@ def order_customers(orders: list[Order], info: Info) -> Any:
     and name, else read, all orders' accounts in one loader batch."""
     named: list[Any] = []
     missing: list[int] = []
+    by_lookup = lookup_answers(info)  # asked once for the batch, not once per order
+    built: dict[tuple[str, str], Customer] = {}  # one object per account in the batch
     for index, order in enumerate(orders):
         r = order.record
-        found = None if r.customer_id is None else from_lookup(info, r.customer_id, r.customer_name)
-        if found is None and r.customer_id is not None:
-            missing.append(index)
+        found = None
+        if r.customer_id is not None:
+            if by_lookup and r.customer_name is not None:
+                key = (r.customer_id, r.customer_name)
+                found = built.get(key)
+                if found is None:
+                    found = built[key] = from_lookup(r.customer_id, r.customer_name)
+            else:
+                missing.append(index)
         named.append(found)
     if not missing:
         return named
@@ -250,28 +255,22 @@ def _fulfillment(mirror: Any, shipments: Any) -> FulfillmentStatus | Exception |
     return derive_fulfillment(mirror, shipments or [])
 
 
+@readable
 @strawberry.type(
     description="A sales order from the CRM (Zoho `Sales_Orders`).",
     directives=[Key(fields=FieldSet("id")), Key(fields=FieldSet("number"))],
 )
 class Order:
     record: strawberry.Private[records.Order]
-    id: strawberry.ID = strawberry.field(description="The CRM order id.")
-    number: str = strawberry.field(description="The order number people quote.")
-    status: OrderStatus = strawberry.field(description="The CRM status, canonical.")
-    placed_at: datetime = strawberry.field(description="When the order was placed (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    id: strawberry.ID = from_record("id", "The CRM order id.")
+    number: str = from_record("number", "The order number people quote.")
+    status: OrderStatus = from_record("status", "The CRM status, canonical.")
+    placed_at: datetime = from_record("placed_at", "When the order was placed (UTC).")
+    updated_at: datetime = from_record("updated_at", "When it last changed (UTC).")
 
     @classmethod
     def of(cls, r: records.Order) -> Order:
-        return cls(
-            record=r,
-            id=strawberry.ID(r.id),
-            number=r.number,
-            status=r.status,
-            placed_at=r.placed_at,
-            updated_at=r.updated_at,
-        )
+        return cls(record=r)
 
     @resolver("Sum of the lines before tax.")
     def subtotal(self) -> Money:
@@ -333,19 +332,20 @@ class ShipmentLine:
         return await load_product(info, self.sku, referenced=True)
 
 
+@readable
 @strawberry.type(
     description="A shipment from the SCM (ERPNext `Shipment` and delivery notes).",
     directives=[Key(fields=FieldSet("id"))],
 )
 class Shipment:
     record: strawberry.Private[records.Shipment]
-    id: strawberry.ID = strawberry.field(description="The ERPNext shipment name.")
-    carrier: str | None = strawberry.field(description="The carrier, e.g. DHL.")
-    service: str | None = strawberry.field(description="The carrier's service level.")
-    tracking_number: str | None = strawberry.field(description="The carrier's tracking number.")
-    tracking_url: str | None = strawberry.field(description="Where to track it.")
-    status: ShipmentStatus = strawberry.field(description="Canonical shipment status.")
-    pickup_date: str | None = strawberry.field(description="Pickup date, YYYY-MM-DD.")
+    id: strawberry.ID = from_record("id", "The ERPNext shipment name.")
+    carrier: str | None = from_record("carrier", "The carrier, e.g. DHL.")
+    service: str | None = from_record("service", "The carrier's service level.")
+    tracking_number: str | None = from_record("tracking_number", "The carrier's tracking number.")
+    tracking_url: str | None = from_record("tracking_url", "Where to track it.")
+    status: ShipmentStatus = from_record("status", "Canonical shipment status.")
+    pickup_date: str | None = from_record("pickup_date", "Pickup date, YYYY-MM-DD.")
     destination: Address | None = strawberry.field(description="Where it goes. PII.")
     lines: list[ShipmentLine] = strawberry.field(description="What it carries.")
     value: Money | None = strawberry.field(description="Declared value of the goods.")
@@ -354,13 +354,6 @@ class Shipment:
     def of(cls, r: records.Shipment) -> Shipment:
         return cls(
             record=r,
-            id=strawberry.ID(r.id),
-            carrier=r.carrier,
-            service=r.service,
-            tracking_number=r.tracking_number,
-            tracking_url=r.tracking_url,
-            status=r.status,
-            pickup_date=r.pickup_date,
             destination=Address.of(r.destination),
             lines=[ShipmentLine(sku=line.sku, quantity=float(line.quantity)) for line in r.lines],
             value=Money.of(r.value),

@@ -22,6 +22,8 @@ from schema.execution.tree import ROOT, Batch, Position
 if TYPE_CHECKING:
     from schema.execution.state import ExecutionState
 
+SEQUENCES = (list, tuple)  # iterable, and neither strings nor mappings
+
 
 class FieldCompletion:
     """One field of one batch: its values (one per parent), completed into the results."""
@@ -103,7 +105,7 @@ class FieldCompletion:
                     self.slow(index, value)
                 else:
                     result = results[index]
-                    position = Position(result, key, nullable, positions[index], typename)
+                    position = Position((result, key, nullable, positions[index], typename))
                     result[key] = add(value, position)
         else:
             for index, value in enumerate(values):
@@ -146,7 +148,7 @@ class FieldCompletion:
             return None
         if shape.kind == LEAF:
             return shape.leaf(value)
-        position = Position(container, key, not shape.non_null, owner, typename)
+        position = Position((container, key, not shape.non_null, owner, typename))
         if shape.kind == OBJECT:
             assert self.children is not None
             return self.children.add(value, position)
@@ -154,7 +156,9 @@ class FieldCompletion:
 
     def items(self, shape: Shape, value: Any, here: Position) -> list[Any]:
         """A list's elements completed; objects join `children` unless the list fails."""
-        if not is_iterable(value):  # graphql-core's test: no strings, no mappings
+        # graphql-core's test (no strings, no mappings), after the common case: its ABC
+        # checks were 1 % of the CPU of the peer's W2
+        if type(value) not in SEQUENCES and not is_iterable(value):
             raise GraphQLError(
                 "Expected Iterable, but did not find one for field"
                 f" '{self.batch.object_type.name}.{self.nodes[0].name.value}'."
@@ -184,7 +188,7 @@ class FieldCompletion:
             if element is None or isinstance(element, Exception):
                 append(self.item(item, element, into, index, here))
             else:
-                append(add(element, Position(into, index, nullable, here, None)))
+                append(add(element, Position((into, index, nullable, here, None))))
 
     def item(self, shape: Shape, value: Any, into: list[Any], index: int, owner: Position) -> Any:
         """One list element, with graphql-core's per-item error handling."""

@@ -18,6 +18,8 @@ from schema.execution.hooks import hooks_active
 from schema.execution.state import ExecutionState, plans_of
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
+# Value types no resolver's value of which can be awaited (the executor learns the others).
+NEVER_AWAITABLE = frozenset({type(None), str, int, float, bool, list, tuple, dict})
 
 
 class BatchedExecutionContext(ExecutionState):
@@ -38,7 +40,7 @@ class BatchedExecutionContext(ExecutionState):
         self.plans = plans_of(self.schema)
         self.field_hooks = hooks_active(self.middleware_manager)
         self._hooked = {}
-        self.plain_types = set()
+        self.plain_types = set(NEVER_AWAITABLE)
         self.info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         return execute(self, root_type, root_value, grouped_field_set)  # type: ignore[return-value]
 

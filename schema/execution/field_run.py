@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import chain
+from operator import attrgetter
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
@@ -61,20 +62,15 @@ class FieldRun(FieldCompletion):
     def each(self, call: Callable[[int, Any], Any]) -> list[int]:
         """`call(index, parent)` for every parent into `values`, an exception as the value
         of the parent it failed for; the indexes whose value is still awaitable."""
-        is_awaitable = self.executor.is_awaitable
         values: list[Any] = []
-        awaiting: list[int] = []
         for index, source in enumerate(self.batch.sources):
             try:
                 value = call(index, source)
             except Exception as error:
                 value = error
-            else:
-                if is_awaitable(value):
-                    awaiting.append(index)
             values.append(value)
         self.values = values
-        return awaiting
+        return self.executor.awaiting(values)
 
     def batched(self, resolver: BatchResolver) -> list[int]:
         """One call for every parent (`batch_resolvers`); its result may still be awaitable."""
@@ -100,8 +96,7 @@ class FieldRun(FieldCompletion):
             )
             outcome = [error] * count
         self.values = outcome
-        is_awaitable = self.executor.is_awaitable
-        return [index for index, value in enumerate(outcome) if is_awaitable(value)]
+        return self.executor.awaiting(outcome)
 
     def info(self, index: int) -> Any:
         """strawberry's Info for the field at the `index`-th parent."""
@@ -203,16 +198,18 @@ class AwaitableItems:
 
 
 def attributes(sources: list[Any], name: str) -> list[Any]:
-    """`getattr(source, name)` for each source; an error becomes that object's value."""
+    """The attribute (or dotted path: `record.number`) of each source; an error becomes that
+    object's value."""
+    read = attrgetter(name)
     try:
-        return [getattr(source, name) for source in sources]
+        return list(map(read, sources))
     except Exception:  # a property that raised: find which, keep the others
-        return [attribute_or_error(source, name) for source in sources]
+        return [attribute_or_error(source, read) for source in sources]
 
 
-def attribute_or_error(source: Any, name: str) -> Any:
+def attribute_or_error(source: Any, read: Callable[[Any], Any]) -> Any:
     try:
-        return getattr(source, name)
+        return read(source)
     except Exception as error:
         return error
 

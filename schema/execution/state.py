@@ -7,6 +7,7 @@ operation runs batched at all, and hands it to `batched.execute`.
 
 from __future__ import annotations
 
+from types import GeneratorType
 from typing import Any
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
@@ -25,7 +26,7 @@ class ExecutionState(StrawberryGraphQLCoreExecutionContext):
     field_hooks = False  # the extensions' per-field hooks run for this operation
     info_class: type[Info] = Info  # the schema's strawberry Info, for resolvers called directly
     plans: Plans  # the schema's field plans (set when a batched operation starts)
-    plain_types: set[type]  # list element types seen not to be awaitable (this operation)
+    plain_types: set[type]  # value types seen not to be awaitable (this operation)
     _hooked: dict[int, bool]
 
     def hooked(self, parent_type: GraphQLObjectType, name: str, field_def: GraphQLField) -> bool:
@@ -36,6 +37,26 @@ class ExecutionState(StrawberryGraphQLCoreExecutionContext):
         if found is None:
             found = hooks_needed_at(self.middleware_manager, parent_type, name)
             self._hooked[id(field_def)] = found
+        return found
+
+    def awaiting(self, values: list[Any]) -> list[int]:
+        """The indexes of `values` that are awaitable. A type seen not to be awaitable is
+        remembered for the operation (`plain_types`), so a batch of ordinary values costs one
+        pass in C over their types: `is_awaitable` on each value was 2 % of the CPU of the
+        peer's W2 (1,300 objects)."""
+        plain = self.plain_types
+        if plain.issuperset(map(type, values)):
+            return []
+        is_awaitable = self.is_awaitable
+        found: list[int] = []
+        for index, value in enumerate(values):
+            kind = type(value)
+            if kind in plain:
+                continue
+            if is_awaitable(value):
+                found.append(index)
+            elif kind is not GeneratorType:  # a generator may be a (generator-based) coroutine
+                plain.add(kind)
         return found
 
     def resolver_for(self, field_def: GraphQLField, hooked: bool) -> Any:

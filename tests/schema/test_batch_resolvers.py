@@ -50,7 +50,24 @@ def test_every_batched_field_of_the_graph_declares_its_batch_on_the_field() -> N
         "StockLevel.reorderLevel",
         "StockLevel.reorderQuantity",
         "StockLevel.belowReorderLevel",
+        # read when selected: Bin quantities converted, cursors signed (docs/performance.md)
+        "StockLevel.onHand",
+        "StockLevel.reserved",
+        "StockLevel.available",
+        "StockLevel.projected",
+        *(f"{node}Edge.cursor" for node in CONNECTIONS),
     }
+
+
+CONNECTIONS = (
+    "Customer",
+    "Order",
+    "OrderProcessStat",
+    "Product",
+    "ReconciliationFinding",
+    "Shipment",
+    "SyncRuleInsight",
+)
 
 
 def twice(things: list[Thing], info: Any) -> list[Any]:
