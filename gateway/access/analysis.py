@@ -18,7 +18,6 @@ the principal and the row filters (from its claims), are set on every request.
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Hashable
 from types import MappingProxyType
 
@@ -26,6 +25,7 @@ from graphql import DocumentNode, GraphQLObjectType, GraphQLSchema, get_named_ty
 
 from gateway.access import INTROSPECTION_ROOTS, Decider, analyse_operation, row_filters
 from gateway.access.policy import Policy
+from gateway.lru import Lru
 from schema.analysis import FieldDecision, RequestAnalysis, RowFilters
 from schema.principal import Principal
 
@@ -107,8 +107,7 @@ class SharedAnalyses:
 
     def __init__(self, policy: Policy, size: int = SHARED_ANALYSES) -> None:
         self.policy = policy
-        self.size = size
-        self._kept: OrderedDict[Hashable, RequestAnalysis] = OrderedDict()
+        self._kept: Lru[Hashable, RequestAnalysis] = Lru(size)
 
     def analyse(
         self,
@@ -133,11 +132,7 @@ class SharedAnalyses:
             made = analyse_request(
                 self.policy, principal, schema, document, query=query, operation_name=operation_name
             )
-            self._kept[key] = made
-            if len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-            return made
-        self._kept.move_to_end(key)
+            return self._kept.put(key, made)
         filters = row_filters(self.policy, principal)
         return dataclasses.replace(found, principal=principal, row_filters=filters)
 
