@@ -37,7 +37,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
 from gateway.access import Forbidden, row_visible
-from gateway.access.analysis import analyse_request
+from gateway.access.analysis import SharedAnalyses, analyse_request
 from gateway.access.audit import AuditLog
 from gateway.access.policy import MASKS, Policy
 from gateway.access.visibility import scrub_errors, validated_against, visible_schema
@@ -90,6 +90,7 @@ class AccessControl(SchemaExtension):
     policy: ClassVar[Policy]
     mode: ClassVar[Mode] = "hide"
     audit: ClassVar[AuditLog | None] = None
+    shared: ClassVar[SharedAnalyses | None] = None  # repeated documents' walks (one per policy)
     _analysis: RequestAnalysis | None = None  # the operation's, once on_execute has it
 
     def on_validate(self) -> Iterator[None]:
@@ -123,6 +124,14 @@ class AccessControl(SchemaExtension):
             return found
         if ctx.graphql_document is None:  # nothing to walk: every field is denied
             made = RequestAnalysis(principal=context.principal, complete=False)
+        elif self.shared is not None and ctx.query is not None:  # the text names the document
+            made = self.shared.analyse(
+                context.principal,
+                self._schema(),
+                ctx.graphql_document,
+                query=ctx.query,
+                operation_name=ctx.operation_name,
+            )
         else:
             made = analyse_request(
                 self.policy,
@@ -244,5 +253,5 @@ def access_extension(
     return type(
         "ConfiguredAccessControl",
         (AccessControl,),
-        {"policy": policy, "mode": mode, "audit": audit},
+        {"policy": policy, "mode": mode, "audit": audit, "shared": SharedAnalyses(policy)},
     )

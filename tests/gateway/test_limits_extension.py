@@ -8,6 +8,7 @@ import strawberry
 from graphql import get_introspection_query
 from strawberry.extensions import SchemaExtension
 
+from gateway.protection import limits
 from gateway.protection.limits import LimitPolicy, Limits, OperationLimits
 from schema.context import GatewayContext
 from schema.principal import Principal
@@ -171,3 +172,52 @@ async def test_limits_are_measured_per_request_though_the_document_is_cached(
     assert huge.errors is not None
     assert huge.errors[0].extensions is not None
     assert huge.errors[0].extensions["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_a_repeated_document_is_measured_once_per_variables_shape(
+    schema: strawberry.Schema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cost walk is kept by document and variables' Int values; errors are new each time."""
+    measured: list[object] = []
+    measure = limits.measure_operations
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        measured.append(kwargs.get("variables"))
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(limits, "measure_operations", counted)
+    query = "query Shape($n: Int!) { warehouses(first: $n) { id } }"
+    errors = []
+    for _ in range(2):
+        result = await schema.execute(query, variable_values={"n": 500}, context_value=Context())
+        assert result.errors is not None
+        errors.append(result.errors[0])
+    assert measured == [{"n": 500}]
+    assert errors[0] is not errors[1]
+    assert (
+        errors[0].extensions
+        == errors[1].extensions
+        == {
+            "code": "QUERY_TOO_COMPLEX",
+            "limit": 100,
+            "measured": 501,
+        }
+    )
+    ok = await schema.execute(query, variable_values={"n": 2}, context_value=Context())
+    assert ok.errors is None
+    assert measured == [{"n": 500}, {"n": 2}]
+
+
+async def test_a_given_null_is_not_measured_as_the_absent_variables_default(
+    schema: strawberry.Schema,
+) -> None:
+    """An absent variable takes the document's default; a given null means the default list
+    size: the two requests must not share a measurement."""
+    query = "query Defaults($n: Int = 500) { warehouses(first: $n) { id } }"
+    absent = await schema.execute(query, context_value=Context())
+    assert absent.errors is not None
+    assert absent.errors[0].extensions is not None
+    assert absent.errors[0].extensions["measured"] == 501
+    given = await schema.execute(query, variable_values={"n": None}, context_value=Context())
+    codes = [(e.extensions or {}).get("code") for e in given.errors or ()]
+    assert "QUERY_TOO_COMPLEX" not in codes  # refused later, by the field's `Int!`, not here
