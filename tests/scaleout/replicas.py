@@ -55,6 +55,23 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout_s: float =
     raise TimeoutError(f"{url} did not answer within {timeout_s} s")
 
 
+def wait_until_workers_serve(
+    log: Path, workers: int, process: subprocess.Popen[bytes], timeout_s: float = 60.0
+) -> None:
+    """Until each of `workers` uvicorn workers has logged its startup: /healthz answering
+    means one worker serves, and a worker still importing when a test sends SIGTERM dies
+    without the shutdown the test then looks for (seen on a fresh clone, no bytecode yet)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{log.name}: the process exited with status {process.returncode}")
+        text = log.read_text(encoding="utf-8", errors="replace")
+        if text.count("Application startup complete.") >= workers:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{log.name}: fewer than {workers} workers started within {timeout_s} s")
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -176,6 +193,7 @@ class Replica:
         replica = cls(f"http://127.0.0.1:{port}", process, log)
         try:
             wait_until_up(replica.url + "/healthz", process)
+            wait_until_workers_serve(log, workers, process)
             yield replica
         finally:
             stop(process)
