@@ -4,7 +4,8 @@ emulations), when its runner is on this machine: `python -m bench --peer [DIR]`.
 The peer and its runner live outside this project (`../shared/peer-bench/` beside the
 checkout, or DIR, or CROSSDOCK_PEER_BENCH): they are not copied in. This module only finds
 the runner, checks node and npm, runs `run_sidebyside.sh` on this checkout (its `--quick`
-with `--quick`) and returns its Markdown summary, or one line saying why it was skipped.
+with `--quick`, else `FULL`) and returns its Markdown summary, or one line saying why it was
+skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "peer-bench"
 TIMEOUT_S = 40 * 60
+# Both comparisons in one run (about 13 min): one process against one, and the
+# best configuration of each (`--workers 2` against the peer's `--fork 2 --jit`).
+FULL = ["--systems", "cd1,peer1,cdw2,peer-f2-jit", "--pairs", "cd1:peer1,cdw2:peer-f2-jit"]
 
 
 def find_runner(given: Path | None) -> Path | None:
@@ -37,7 +41,7 @@ def side_by_side(given: Path | None, *, quick: bool) -> str:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         return f"Side by side with the peer: skipped ({' and '.join(missing)} not installed).\n"
-    argv = [str(runner), *(["--quick"] if quick else ["--systems", "cd1,peer1"])]
+    argv = [str(runner), *(["--quick"] if quick else FULL)]
     env = {**os.environ, "CROSSDOCK_CHECKOUT": str(ROOT)}
     try:
         done = subprocess.run(  # noqa: S603 (the runner the operator pointed at)

@@ -3,6 +3,7 @@ peer in. (The run itself takes minutes and needs npm: it is a bench, not a test.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,40 @@ def test_the_gateway_config_external_tools_build_from_two_urls_still_parses(
     assert settings["crm"]["base_url"] == "http://127.0.0.1:1"
     assert "kind" not in settings["crm"]
     assert settings["scm"]["base_url"] == "http://127.0.0.1:2"
+
+
+@pytest.fixture
+def node_and_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`node` and `npm` on PATH whether or not this machine has them (the runner stands in)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("node", "npm"):
+        (bin_dir / tool).write_text("#!/bin/sh\n")
+        (bin_dir / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.usefixtures("node_and_npm")
+def test_the_full_run_compares_single_and_best_configurations_in_one_run(
+    tmp_path: Path,
+) -> None:
+    """The runner (a stand-in that prints its arguments and checkout) is asked for both
+    pairs at once, and its output is the report's section."""
+    runner = tmp_path / "run_sidebyside.sh"
+    runner.write_text('#!/bin/sh\necho "args: $*"\necho "checkout: $CROSSDOCK_CHECKOUT"\n')
+    runner.chmod(0o755)
+    text = peer.side_by_side(tmp_path, quick=False)
+    assert "--systems cd1,peer1,cdw2,peer-f2-jit" in text
+    assert "--pairs cd1:peer1,cdw2:peer-f2-jit" in text
+    assert f"checkout: {peer.ROOT}" in text
+    assert peer.side_by_side(tmp_path, quick=True).count("args: --quick") == 1
+
+
+@pytest.mark.usefixtures("node_and_npm")
+def test_a_failing_runner_is_reported_with_its_last_lines(tmp_path: Path) -> None:
+    runner = tmp_path / "run_sidebyside.sh"
+    runner.write_text("#!/bin/sh\necho 'port 9410 is taken' >&2\nexit 3\n")
+    runner.chmod(0o755)
+    text = peer.side_by_side(tmp_path, quick=True)
+    assert "failed (3)" in text
+    assert "port 9410 is taken" in text
