@@ -55,7 +55,7 @@ from gateway.shared_breakers import share_breakers
 from gateway.shared_tokens import share_crm_token
 from gateway.sync import open_sync
 from gateway.views import ViewConfigError, ViewOptions, load_views, mount_views
-from resolvers.erpnext import ERPNext
+from resolvers.erpnext import ERPNext, ERPNextOptions
 from resolvers.errors import CrossdockError
 from resolvers.fast_transport import AiohttpTransport
 from resolvers.fxiaoke import FxiaokeCRM, FxiaokeOptions
@@ -67,7 +67,7 @@ from resolvers.saga.step_timing import TimedJournal
 from resolvers.state.layer import EmbeddedState, StateLayer, StateStartError, open_state
 from resolvers.sync import ChangeBus, ChangeSink
 from resolvers.sync.runtime import SyncRuntime
-from resolvers.transport import Transport
+from resolvers.transport import HttpxTransport, Transport
 from resolvers.zoho import ZohoCRM, ZohoOptions
 from schema.build import Extension
 from schema.root import Mutation, QueryWithOrderProcess
@@ -89,19 +89,29 @@ class Backends:
 
 
 def build_backends(settings: Settings) -> Backends:
-    """Connectors over pooled aiohttp clients sized by `max_connections` (resolvers/
-    fast_transport.py: a fifth of httpx's CPU per request, same timeouts, TLS and errors)."""
-    crm_client = AiohttpTransport(
-        max_connections=settings.crm.max_connections,
-        verify=backend_verify("crm", settings.crm.ca_bundle),
-    )
-    scm_client = AiohttpTransport(
-        max_connections=settings.scm.max_connections,
-        verify=backend_verify("scm", settings.scm.ca_bundle),
-    )
+    """Connectors over pooled HTTP clients sized by `max_connections`, one per backend."""
+    crm_client = backend_transport("crm", settings.crm)
+    scm_client = backend_transport("scm", settings.scm)
     crm = build_crm(crm_client, settings.crm)
     scm = ERPNext(scm_client, settings.scm)
     return Backends(crm=crm, scm=scm, clients=(crm_client, scm_client))
+
+
+def backend_transport(
+    section: str, options: ZohoOptions | FxiaokeOptions | ERPNextOptions
+) -> Transport:
+    """The client `[section] http_client` names: aiohttp by default (resolvers/
+    fast_transport.py: a fifth of httpx's CPU per request, same timeouts, TLS and errors), or
+    httpx; either verifies TLS with `ca_bundle` and holds at most `max_connections`."""
+    verify = backend_verify(section, options.ca_bundle)
+    if options.http_client == "httpx":
+        client = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=options.max_connections),
+            timeout=options.timeouts.to_httpx(),
+            verify=verify,
+        )
+        return HttpxTransport(client)
+    return AiohttpTransport(max_connections=options.max_connections, verify=verify)
 
 
 def build_crm(

@@ -22,10 +22,14 @@ from __future__ import annotations
 import json as stdlib_json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 import orjson
+
+# `[crm] http_client` / `[scm] http_client`: which adapter `crossdock serve` sends through.
+HttpClient = Literal["aiohttp", "httpx"]
+HTTP_CLIENTS: tuple[HttpClient, ...] = ("aiohttp", "httpx")
 
 
 @dataclass(frozen=True)

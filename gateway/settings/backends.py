@@ -13,6 +13,7 @@ transport knobs (both):
     connect_timeout_s, read_timeout_s, attempt_deadline_s (one try, whole response),
     retries (after the first try), backoff_s, backoff_max_s, retry_after_max_s,
     max_connections, ca_bundle (CROSSDOCK_CRM_CA_BUNDLE / CROSSDOCK_SCM_CA_BUNDLE),
+    http_client ("aiohttp", the default, or "httpx"),
     [.protection] (see gateway.settings.hardening)
 """
 
@@ -33,6 +34,7 @@ from resolvers.erpnext import ERPNextOptions
 from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus, ShipmentStatus
+from resolvers.transport import HTTP_CLIENTS, HttpClient
 from resolvers.zoho import ZohoOptions
 
 CRM_KINDS = ("zoho", "fxiaoke")
@@ -58,6 +60,7 @@ def parse_crm(table: Table, env: Mapping[str, str]) -> CrmOptions:
         retry=_retry(s),
         max_connections=s.integer("max_connections", 20, low=1),
         ca_bundle=s.optional_text("ca_bundle", env="CROSSDOCK_CRM_CA_BUNDLE"),
+        http_client=parse_http_client(s),
         protection=parse_protection(s),
         default_currency=s.text("default_currency", "USD"),
         order_statuses=_enum_map(s, "order_statuses", OrderStatus, DEFAULT_ORDER_STATUSES),
@@ -91,12 +94,21 @@ def parse_scm(table: Table, env: Mapping[str, str]) -> ERPNextOptions:
         retry=_retry(s),
         max_connections=s.integer("max_connections", 20, low=1),
         ca_bundle=s.optional_text("ca_bundle", env="CROSSDOCK_SCM_CA_BUNDLE"),
+        http_client=parse_http_client(s),
         protection=parse_protection(s),
         shipment_statuses=shipments,
         tracking_statuses=tracking,
     )
     s.check_unknown()
     return result
+
+
+def parse_http_client(section: Section) -> HttpClient:
+    """`http_client`: the library the gateway sends this backend's requests with. aiohttp
+    (the default) costs about a fifth of httpx's CPU per call; httpx is the fallback should
+    a proxy or server get along with one and not the other (docs/performance.md)."""
+    chosen = section.choice("http_client", "aiohttp", HTTP_CLIENTS)
+    return "httpx" if chosen == "httpx" else "aiohttp"
 
 
 def _timeouts(section: Section) -> Timeouts:

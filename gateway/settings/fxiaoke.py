@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.settings.backends import parse_http_client
 from gateway.settings.hardening import parse_protection
 from gateway.settings.section import Section, SettingsError
 from resolvers.canonical import DEFAULT_ORDER_STATUSES
@@ -67,6 +68,7 @@ def parse_fxiaoke(
         protection=parse_protection(s),
         max_connections=s.integer("max_connections", 20, low=1),
         ca_bundle=s.optional_text("ca_bundle", env="CROSSDOCK_CRM_CA_BUNDLE"),
+        http_client=parse_http_client(s),
         order_statuses=statuses or dict(DEFAULT_ORDER_STATUSES),
         default_currency=s.text("default_currency", "USD"),
         token_refresh_s=s.number("token_refresh_s", base.token_refresh_s),

@@ -13,6 +13,7 @@ from resolvers.breaker import Protection
 from resolvers.canonical import DEFAULT_SHIPMENT_STATUSES, DEFAULT_TRACKING_STATUSES
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import ShipmentStatus
+from resolvers.transport import HttpClient
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ERPNextOptions:
     protection: Protection = field(default_factory=Protection)
     max_connections: int = 20
     ca_bundle: str | None = None
+    http_client: HttpClient = "aiohttp"  # or "httpx" (gateway.wiring.backend_transport)
     shipment_statuses: Mapping[str, ShipmentStatus] = field(
         default_factory=lambda: dict(DEFAULT_SHIPMENT_STATUSES)
     )

@@ -15,6 +15,7 @@ from resolvers.canonical import DEFAULT_ORDER_STATUSES
 from resolvers.fxiaoke.auth import Generation
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus
+from resolvers.transport import HttpClient
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class FxiaokeOptions:
     protection: Protection = field(default_factory=Protection)
     max_connections: int = 20
     ca_bundle: str | None = None
+    http_client: HttpClient = "aiohttp"  # or "httpx" (gateway.wiring.backend_transport)
     order_statuses: Mapping[str, OrderStatus] = field(
         default_factory=lambda: dict(DEFAULT_ORDER_STATUSES)
     )

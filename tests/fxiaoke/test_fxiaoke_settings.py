@@ -81,3 +81,24 @@ async def test_wiring_builds_the_connector_the_kind_names() -> None:
     finally:
         await fx.aclose()
         await zoho.aclose()
+
+
+@pytest.mark.parametrize("crm", [ZOHO, FXIAOKE], ids=["zoho", "fxiaoke"])
+async def test_http_client_picks_the_crms_client_and_defaults_to_aiohttp(
+    crm: dict[str, Any],
+) -> None:
+    from resolvers.fast_transport import AiohttpTransport
+    from resolvers.transport import HttpxTransport
+
+    assert _settings(crm).crm.http_client == "aiohttp"
+    chosen = build_backends(_settings(crm | {"http_client": "httpx"}))
+    default = build_backends(_settings(crm))
+    try:
+        assert isinstance(chosen.clients[0], HttpxTransport)
+        assert isinstance(chosen.clients[1], AiohttpTransport)  # [scm] keeps its own default
+        assert isinstance(default.clients[0], AiohttpTransport)
+    finally:
+        await chosen.aclose()
+        await default.aclose()
+    with pytest.raises(SettingsError, match=r"crm\.http_client must be one of"):
+        _settings(crm | {"http_client": "urllib"})

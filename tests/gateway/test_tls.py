@@ -153,12 +153,13 @@ def test_a_missing_certificate_file_is_a_settings_error(settings: Settings, pki:
         uvicorn_options(tls, host=None, port=None)
 
 
-def backend_settings(port: int, ca_bundle: str | None) -> Settings:
+def backend_settings(port: int, ca_bundle: str | None, http_client: str = "aiohttp") -> Settings:
     scm: dict[str, Any] = {
         "base_url": f"https://127.0.0.1:{port}",
         "api_key": "crossdock-demo",
         "api_secret": "crossdock-demo-secret",
         "retries": 0,
+        "http_client": http_client,
     }
     if ca_bundle is not None:
         scm["ca_bundle"] = ca_bundle
@@ -173,13 +174,22 @@ def backend_settings(port: int, ca_bundle: str | None) -> Settings:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
 async def test_a_backend_behind_a_private_ca_is_verified_with_the_configured_bundle(
-    scm_emulator: ErpEmulator, pki: Pki
+    scm_emulator: ErpEmulator, pki: Pki, http_client: str
 ) -> None:
+    """Over either client `[scm] http_client` names (aiohttp by default, httpx the fallback)."""
     tls = {"ssl_certfile": str(pki.cert_file), "ssl_keyfile": str(pki.key_file)}
     async with serving(scm_emulator.app, host="127.0.0.1", port=0, **tls) as port:
-        trusted = build_backends(backend_settings(port, str(pki.ca_file)))
-        untrusted = build_backends(backend_settings(port, None))
+        trusted = build_backends(backend_settings(port, str(pki.ca_file), http_client))
+        untrusted = build_backends(backend_settings(port, None, http_client))
+        assert (
+            type(trusted.clients[1]).__name__
+            == {
+                "aiohttp": "AiohttpTransport",
+                "httpx": "HttpxTransport",
+            }[http_client]
+        )
         try:
             await trusted.scm.ping()
             with pytest.raises(BackendError):
@@ -188,6 +198,12 @@ async def test_a_backend_behind_a_private_ca_is_verified_with_the_configured_bun
             await trusted.aclose()
             await untrusted.aclose()
     assert scm_emulator.stats.total >= 1  # the trusted ping reached the emulation
+
+
+def test_an_unknown_http_client_is_a_settings_error_naming_the_key_and_the_choices() -> None:
+    expected = r"scm\.http_client must be one of \['aiohttp', 'httpx'\], got 'requests'"
+    with pytest.raises(SettingsError, match=expected):
+        backend_settings(1, None, "requests")
 
 
 def test_an_unreadable_ca_bundle_is_a_settings_error(tmp_path: Path) -> None:
