@@ -49,7 +49,7 @@ def parse_crm(table: Table, env: Mapping[str, str]) -> CrmOptions:
         from gateway.settings.fxiaoke import parse_fxiaoke  # it reuses this module's parsers
 
         statuses = _enum_map(s, "order_statuses", OrderStatus, DEFAULT_ORDER_STATUSES)
-        return parse_fxiaoke(s, _timeouts(s), _retry(s), statuses)
+        return parse_fxiaoke(s, _timeouts(s), _retry(s), statuses, parse_http_client(s))
     result = ZohoOptions(
         accounts_url=s.text("accounts_url", env="CROSSDOCK_CRM_ACCOUNTS_URL"),
         api_domain=s.optional_text("base_url", env="CROSSDOCK_CRM_URL"),

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gateway.settings.backends import parse_http_client
 from gateway.settings.hardening import parse_protection
 from gateway.settings.section import Section, SettingsError
 from resolvers.canonical import DEFAULT_ORDER_STATUSES
@@ -35,6 +34,7 @@ from resolvers.fxiaoke import FxiaokeOptions
 from resolvers.fxiaoke.auth import GENERATIONS, Generation
 from resolvers.http import RetryPolicy, Timeouts
 from resolvers.records import OrderStatus
+from resolvers.transport import HttpClient
 
 _FIELDS = ("order_status", "external_ref", "credit_limit", "tax", "postcode")
 # The defaults of every optional key (the four required ones are placeholders here).
@@ -42,7 +42,11 @@ _DEFAULTS = FxiaokeOptions(base_url="-", app_id="-", app_secret="", permanent_co
 
 
 def parse_fxiaoke(
-    s: Section, timeouts: Timeouts, retry: RetryPolicy, statuses: dict[str, OrderStatus]
+    s: Section,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    statuses: dict[str, OrderStatus],
+    http_client: HttpClient,
 ) -> FxiaokeOptions:
     base = _DEFAULTS
     quota_tz = s.text("quota_tz", base.quota_tz)
@@ -68,7 +72,7 @@ def parse_fxiaoke(
         protection=parse_protection(s),
         max_connections=s.integer("max_connections", 20, low=1),
         ca_bundle=s.optional_text("ca_bundle", env="CROSSDOCK_CRM_CA_BUNDLE"),
-        http_client=parse_http_client(s),
+        http_client=http_client,
         order_statuses=statuses or dict(DEFAULT_ORDER_STATUSES),
         default_currency=s.text("default_currency", "USD"),
         token_refresh_s=s.number("token_refresh_s", base.token_refresh_s),
