@@ -50,14 +50,19 @@ def test_the_gateway_config_external_tools_build_from_two_urls_still_parses(
     assert settings["scm"]["base_url"] == "http://127.0.0.1:2"
 
 
+def script(path: Path, body: str) -> Path:
+    path.write_text(f"#!/bin/sh\n{body}", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
 @pytest.fixture
 def node_and_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`node` and `npm` on PATH whether or not this machine has them (the runner stands in)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("node", "npm"):
-        (bin_dir / tool).write_text("#!/bin/sh\n")
-        (bin_dir / tool).chmod(0o755)
+        script(bin_dir / tool, "")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
 
@@ -67,9 +72,9 @@ def test_the_full_run_compares_single_and_best_configurations_in_one_run(
 ) -> None:
     """The runner (a stand-in that prints its arguments and checkout) is asked for both
     pairs at once, and its output is the report's section."""
-    runner = tmp_path / "run_sidebyside.sh"
-    runner.write_text('#!/bin/sh\necho "args: $*"\necho "checkout: $CROSSDOCK_CHECKOUT"\n')
-    runner.chmod(0o755)
+    script(
+        tmp_path / "run_sidebyside.sh", 'echo "args: $*"\necho "checkout: $CROSSDOCK_CHECKOUT"\n'
+    )
     text = peer.side_by_side(tmp_path, quick=False)
     assert "--systems cd1,peer1,cdw2,peer-f2-jit" in text
     assert "--pairs cd1:peer1,cdw2:peer-f2-jit" in text
@@ -79,9 +84,7 @@ def test_the_full_run_compares_single_and_best_configurations_in_one_run(
 
 @pytest.mark.usefixtures("node_and_npm")
 def test_a_failing_runner_is_reported_with_its_last_lines(tmp_path: Path) -> None:
-    runner = tmp_path / "run_sidebyside.sh"
-    runner.write_text("#!/bin/sh\necho 'port 9410 is taken' >&2\nexit 3\n")
-    runner.chmod(0o755)
+    script(tmp_path / "run_sidebyside.sh", "echo 'port 9410 is taken' >&2\nexit 3\n")
     text = peer.side_by_side(tmp_path, quick=True)
     assert "failed (3)" in text
     assert "port 9410 is taken" in text
