@@ -16,8 +16,12 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("/graphql/execution/", "graphql-core: execute"),
     ("/graphql/", "graphql-core: other"),
     ("/strawberry/", "strawberry"),
-    ("/httpx/", "httpx (backend client)"),
-    ("/httpcore/", "httpcore (backend client)"),
+    ("/aiohttp/", "aiohttp (backend client)"),
+    ("/yarl/", "aiohttp (backend client)"),  # aiohttp's URLs
+    ("/multidict/", "aiohttp (backend client)"),  # aiohttp's headers
+    ("/resolvers/fast_transport.py", "aiohttp (backend client)"),  # the port's adapter
+    ("/httpx/", 'httpx (http_client = "httpx", JWKS, webhooks)'),
+    ("/httpcore/", 'httpx (http_client = "httpx", JWKS, webhooks)'),
     ("/h11/", "h11 (HTTP parsing)"),
     ("/uvicorn/", "uvicorn"),
     ("/starlette/", "starlette"),
