@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -33,6 +36,7 @@ from tests.support.fxiaoke_emulation import (
 
 pytestmark = pytest.mark.engines
 SECRETS = ("crossdock-demo-secret", "crossdock-demo-refresh")
+CRM = TypeVar("CRM", ZohoCRM, FxiaokeCRM)
 
 
 def token_calls(emulator: ZohoEmulator) -> int:
@@ -44,19 +48,34 @@ async def replicas(
     state_settings: StateSettings, crm_emulator: ZohoEmulator
 ) -> AsyncIterator[list[ZohoCRM]]:
     """Two Zoho connectors, each sharing its token through its own state layer."""
+    connect = partial(ZohoCRM, options=zoho_options())
+    async with sharing_replicas(state_settings, crm_emulator.app, ZOHO_URL, connect) as crms:
+        crm_emulator.stats.reset()
+        yield crms
+
+
+@asynccontextmanager
+async def sharing_replicas(
+    state_settings: StateSettings,
+    app: Any,
+    base_url: str,
+    connect: Callable[[httpx.AsyncClient], CRM],
+) -> AsyncIterator[list[CRM]]:
+    """Two connectors to `app`, each with its own client and state layer, sharing the token."""
     states = [open_state(state_settings), open_state(state_settings)]
-    transport = httpx.ASGITransport(app=crm_emulator.app)
-    clients = [httpx.AsyncClient(transport=transport, base_url=ZOHO_URL) for _ in states]
-    connectors = [ZohoCRM(client, zoho_options()) for client in clients]
+    transport = httpx.ASGITransport(app=app)
+    clients = [httpx.AsyncClient(transport=transport, base_url=base_url) for _ in states]
+    connectors = [connect(client) for client in clients]
     for crm, state in zip(connectors, states, strict=True):
         share_crm_token(crm, state)
         assert isinstance(crm.auth.share, RedisTokenShare)
-    crm_emulator.stats.reset()
-    yield connectors
-    for client in clients:
-        await client.aclose()
-    for state in states:
-        await state.aclose()
+    try:
+        yield connectors
+    finally:
+        for client in clients:
+            await client.aclose()
+        for state in states:
+            await state.aclose()
 
 
 async def test_two_replicas_refresh_the_token_once(
@@ -137,19 +156,10 @@ async def fx_replicas(
     """Two Fxiaoke connectors over one emulated tenant, each sharing its token through its
     own state layer (the token endpoint allows no concurrent calls: one fetch for all)."""
     emulator = FxiaokeEmulator(fxiaoke_stores.fx, FXIAOKE_UNLIMITED)
-    states = [open_state(state_settings), open_state(state_settings)]
-    transport = httpx.ASGITransport(app=emulator.app)
-    clients = [httpx.AsyncClient(transport=transport, base_url=FXIAOKE_URL) for _ in states]
-    connectors = [FxiaokeCRM(client, fxiaoke_gateway_options()) for client in clients]
-    for crm, state in zip(connectors, states, strict=True):
-        share_crm_token(crm, state)
-        assert isinstance(crm.auth.share, RedisTokenShare)
-    emulator.stats.reset()
-    yield connectors, emulator
-    for client in clients:
-        await client.aclose()
-    for state in states:
-        await state.aclose()
+    connect = partial(FxiaokeCRM, options=fxiaoke_gateway_options())
+    async with sharing_replicas(state_settings, emulator.app, FXIAOKE_URL, connect) as crms:
+        emulator.stats.reset()
+        yield crms, emulator
 
 
 def fx_token_calls(emulator: FxiaokeEmulator) -> int:
