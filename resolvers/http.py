@@ -148,7 +148,6 @@ class Requester:
         self.system = system
         self.label = label
         self.timeouts = timeouts
-        self.timeout = timeouts.to_httpx()
         self.attempt_s = timeouts.attempt
         self.retry = retry
         self.sleep = sleep
@@ -269,7 +268,7 @@ class Requester:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return _caused(self._unreachable(exc, where, retries), exc), True  # nothing was sent
         except httpx.TimeoutException as exc:
-            message = f"{self.label} did not answer {where} within {self.timeout.read}s"
+            message = f"{self.label} did not answer {where} within {self.timeouts.read}s"
             failure = BackendTimeout(f"{message}; {_retried(retries)}", system=self.system)
             return _caused(failure, exc), safe
         except httpx.TransportError as exc:

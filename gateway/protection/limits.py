@@ -176,7 +176,7 @@ _measured: Lru[tuple[Any, ...], list[OperationMetrics]] = Lru(CACHED_DOCUMENTS)
 
 def measured_once(
     schema: GraphQLSchema,
-    query: str,
+    query: str | None,
     document: DocumentNode,
     limits: Limits,
     variables: Mapping[str, Any] | None,
@@ -187,9 +187,10 @@ def measured_once(
     The cost reads a variable only as a `first` argument, and only an Int (not a bool) counts;
     any other value, like an absent variable, means the default list size (but a given one
     replaces the document's default). The key keeps each given variable's Int value, or None.
+    Without the text that names the document (`query` None), it is measured every time.
     """
     given = variables or {}
-    if len(given) > MAX_KEYED_VARIABLES:
+    if query is None or len(given) > MAX_KEYED_VARIABLES:
         return check_document(schema, document, limits, variables=variables)
     shape = tuple(sorted((k, v if type(v) is int else None) for k, v in given.items()))
     key = (schema, query, limits.default_list_size, shape)  # the schema by identity
@@ -289,10 +290,7 @@ class OperationLimits(SchemaExtension):
             limits, schema, document = self._limits(), measured_schema(ctx), ctx.graphql_document
             # Int arguments first: the cost estimate multiplies by them
             errors = argument_errors(schema, document, ctx.variables, max_first=self.max_first)
-            if not errors and ctx.query is not None:  # the text names the document
-                errors = measured_once(schema, ctx.query, document, limits, ctx.variables)
-            elif not errors:
-                errors = check_document(schema, document, limits, variables=ctx.variables)
+            errors = errors or measured_once(schema, ctx.query, document, limits, ctx.variables)
             if errors:
                 ctx.pre_execution_errors = errors  # strawberry then skips validation
         if MaxIntrospectionDepthRule not in ctx.validation_rules:
